@@ -1,0 +1,46 @@
+package engine
+
+// Point is one sample of a trial's trajectory. Sharpness is 0 where it was not
+// measured at that step (it is measured every SharpnessEvery steps and at the end).
+type Point struct {
+	Step      int     `json:"step"`
+	Loss      float64 `json:"loss"`
+	Bias      float64 `json:"bias"`
+	Sharpness float64 `json:"sharpness,omitempty"`
+}
+
+// MaxTrajectory is the most points a Result's Trajectory holds.
+const MaxTrajectory = 256
+
+// Result is what one trial reports (DESIGN §2.5). The JSON names are the ones
+// used in protobuf, CSV and reports. Every float field is finite: on divergence
+// the values are those of the last finite iterate and Diverged is set.
+// For the single model, FinalBias and MinBias hold |x_T| − x₀ (and its minimum).
+// TrainAcc and TestAcc are 0 for models without data (single, mean).
+type Result struct {
+	FinalBias        float64 `json:"final_bias"`
+	MinBias          float64 `json:"min_bias"`
+	ThresholdLearned bool    `json:"threshold_learned"`
+	InitialSharpness float64 `json:"initial_sharpness"`
+	FinalSharpness   float64 `json:"final_sharpness"`
+	EOSRatio         float64 `json:"eos_ratio"`
+	FinalLoss        float64 `json:"final_loss"`
+	TrainAcc         float64 `json:"train_acc"`
+	TestAcc          float64 `json:"test_acc"`
+	StepsRun         int     `json:"steps_run"`
+	Diverged         bool    `json:"diverged"`
+	Dead             bool    `json:"dead"`
+	WallMS           float64 `json:"wall_ms"`
+	Trajectory       []Point `json:"trajectory"`
+}
+
+// Array is a dense float64 array in row-major order, for --dump.
+type Array struct {
+	Shape []int
+	Data  []float64
+}
+
+// Dump holds named arrays describing a trial so it can be replayed elsewhere:
+// the config as 0-d arrays, the data, the initial and the final parameters.
+// Names follow the trial command's --dump documentation.
+type Dump map[string]Array
