@@ -1,0 +1,89 @@
+// Package boundary locates the phase-transition boundary of a sweep: per group
+// of trials (every grid axis but η and seed), the step size η* at which gradient
+// descent starts to learn a threshold neuron, three ways (bracket of the learned
+// fraction, logistic fit, hinge onset), beside the theory and stability lines.
+// It also plans adaptive refinement. It is pure computation over stored trials.
+package boundary
+
+import "github.com/eosweep/eosweep/engine"
+
+// Trial is one finished trial as the analysis sees it.
+type Trial struct {
+	// Params are the trial's input parameters as given to engine.Resolve
+	// (the spec's fixed params plus the grid point), not the resolved ones.
+	Params map[string]float64
+	// Result is the engine's result. Failed trials are not passed in.
+	Result engine.Result
+}
+
+// Options configure the analysis of one sweep.
+type Options struct {
+	Model string
+	// GroupBy are the grid axes that define a group: every axis but "eta" and "seed".
+	GroupBy []string
+	// BiasEps is the drop below the seed's plateau that counts as learned.
+	BiasEps float64
+	// ReferenceEta, when > 0, pins the η whose final bias is each seed's plateau;
+	// otherwise the group's smallest η is used.
+	ReferenceEta float64
+}
+
+// Interval is a closed interval [Low, High].
+type Interval struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+}
+
+// EtaRow aggregates the seeds of one group at one step size.
+type EtaRow struct {
+	Eta              float64 `json:"eta"`
+	Seeds            int     `json:"seeds"`
+	Learned          int     `json:"learned"`
+	Fraction         float64 `json:"fraction"` // learned / (seeds − diverged)
+	Diverged         int     `json:"diverged"`
+	MeanBias         float64 `json:"mean_bias"`
+	StdBias          float64 `json:"std_bias"`
+	MeanDrop         float64 `json:"mean_drop"` // mean of plateau − final_bias (≥ 0 when learned)
+	StdDrop          float64 `json:"std_drop"`
+	MeanSharpness    float64 `json:"mean_sharpness"`
+	StdSharpness     float64 `json:"std_sharpness"`
+	MeanEOSRatio     float64 `json:"mean_eos_ratio"`
+	StdEOSRatio      float64 `json:"std_eos_ratio"`
+	MeanTestAcc      float64 `json:"mean_test_acc"`
+	StdTestAcc       float64 `json:"std_test_acc"`
+	MeanInitialSharp float64 `json:"mean_initial_sharpness"`
+}
+
+// Crossing says where a group's learned fraction crosses ½ relative to its grid.
+type Crossing string
+
+// Crossing values.
+const (
+	CrossingInside Crossing = "inside" // the fraction crosses ½ between two grid points
+	CrossingBelow  Crossing = "below"  // learned already at the smallest η: η* is below the grid
+	CrossingAbove  Crossing = "above"  // never learned: η* is above the grid
+)
+
+// Group is the boundary of one group of trials.
+type Group struct {
+	// Key holds the group's axis values by parameter name (GroupBy axes only).
+	Key map[string]float64 `json:"group"`
+	// Rows are the per-η aggregates in increasing η.
+	Rows []EtaRow `json:"rows"`
+	// Crossing tells whether Bracket is meaningful.
+	Crossing Crossing `json:"crossing"`
+	// Bracket is the pair of adjacent grid η between which the fraction crosses ½.
+	Bracket Interval `json:"bracket"`
+	// EtaStar and CI come from the maximum-likelihood logistic fit learned ~ log η.
+	EtaStar float64  `json:"eta_star"`
+	CI      Interval `json:"ci"`
+	// Onset and OnsetCI come from the hinge fit of the bias drop against η.
+	Onset   float64  `json:"onset"`
+	OnsetCI Interval `json:"onset_ci"`
+	// Theory is the model's theory line (nil when it has none).
+	Theory *float64 `json:"theory"`
+	// Stability is 2/S₀ with S₀ the median initial sharpness over the group's seeds.
+	Stability float64 `json:"stability"`
+	// Trials counts the trials analysed in the group (diverged included).
+	Trials int `json:"trials"`
+}
