@@ -1,0 +1,312 @@
+// Package spec parses and validates sweep specs (DESIGN §3) and expands them
+// into trials with stable identities.
+//
+// # Basics
+//
+// A spec names a model, grid axes (any model parameter: a list, linspace,
+// logspace or range), fixed params and boundary options. Parse rejects a bad
+// spec with a message naming the field. Trials expands the grid; every trial's
+// ID is a hash of its resolved engine configuration, and the sweep's ID is a
+// hash of the canonical spec, so submitting the same spec twice names the same
+// sweep and the same trials.
+package spec
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/eosweep/eosweep/engine"
+)
+
+// DefaultMaxTrials is the grid size refused by default.
+const DefaultMaxTrials = 100_000
+
+// MaxRefineRounds bounds boundary.refine.rounds.
+const MaxRefineRounds = 32
+
+// ErrInvalid is wrapped by every validation error of Parse.
+var ErrInvalid = errors.New("invalid sweep spec")
+
+// Spec is a parsed, validated sweep spec.
+type Spec struct {
+	Name     string
+	Model    string
+	Grid     []Axis             // sorted by Name
+	Params   map[string]float64 // fixed parameters
+	Boundary Boundary
+	// YAML is the text the spec was parsed from.
+	YAML string
+}
+
+// Axis is one grid axis with its expanded values, in the order given.
+type Axis struct {
+	Name   string
+	Values []float64
+}
+
+// Boundary holds the analysis options of a spec.
+type Boundary struct {
+	BiasEps      float64 // 0: the model's default bias_eps
+	ReferenceEta float64 // 0: each group's smallest η
+	Refine       Refine
+}
+
+// Refine configures adaptive refinement in log η.
+type Refine struct {
+	Rounds    int
+	Tolerance float64
+}
+
+// Trial is one expanded grid point.
+type Trial struct {
+	ID     string
+	Params map[string]float64 // input parameters: spec params plus the grid point
+	Config engine.Config
+}
+
+type rawSpec struct {
+	Name     string               `yaml:"name"`
+	Model    string               `yaml:"model"`
+	Grid     map[string]yaml.Node `yaml:"grid"`
+	Params   map[string]float64   `yaml:"params"`
+	Boundary *rawBoundary         `yaml:"boundary"`
+}
+
+type rawBoundary struct {
+	BiasEps      *float64   `yaml:"bias_eps"`
+	ReferenceEta *float64   `yaml:"reference_eta"`
+	Refine       *rawRefine `yaml:"refine"`
+}
+
+type rawRefine struct {
+	Rounds    int     `yaml:"rounds"`
+	Tolerance float64 `yaml:"tolerance"`
+}
+
+// Parse decodes and validates a YAML spec. maxTrials ≤ 0 means DefaultMaxTrials.
+// Every trial of the grid is resolved with engine.Resolve, so a spec that parses
+// runs. Errors wrap ErrInvalid and name the field.
+func Parse(data []byte, maxTrials int) (*Spec, error) {
+	if maxTrials <= 0 {
+		maxTrials = DefaultMaxTrials
+	}
+	var raw rawSpec
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	s := &Spec{Name: raw.Name, Model: raw.Model, Params: raw.Params, YAML: string(data)}
+	if s.Params == nil {
+		s.Params = map[string]float64{}
+	}
+	if engine.ParamNames(s.Model) == nil {
+		_, err := engine.Resolve(s.Model, nil)
+		return nil, fmt.Errorf("%w: model: %w", ErrInvalid, err)
+	}
+	if err := checkNames(s.Model, "params", s.Params); err != nil {
+		return nil, err
+	}
+	if len(raw.Grid) == 0 {
+		return nil, fmt.Errorf("%w: grid: empty (give at least one axis, e.g. eta)", ErrInvalid)
+	}
+	total := 1
+	for _, name := range sortedNodeKeys(raw.Grid) {
+		if !slices.Contains(engine.ParamNames(s.Model), name) {
+			return nil, fmt.Errorf("%w: grid.%s: %w for model %s", ErrInvalid, name, engine.ErrUnknownParam, s.Model)
+		}
+		node := raw.Grid[name]
+		vals, err := axisValues(&node, maxTrials)
+		if err != nil {
+			return nil, fmt.Errorf("%w: grid.%s: %w", ErrInvalid, name, err)
+		}
+		if _, dup := s.Params[name]; dup {
+			return nil, fmt.Errorf("%w: grid.%s: also set in params (give it in one place)", ErrInvalid, name)
+		}
+		if total > maxTrials/len(vals) {
+			return nil, fmt.Errorf("%w: grid: more than %d trials", ErrInvalid, maxTrials)
+		}
+		total *= len(vals)
+		s.Grid = append(s.Grid, Axis{Name: name, Values: vals})
+	}
+	if err := s.parseBoundary(raw.Boundary); err != nil {
+		return nil, err
+	}
+	if _, err := s.Trials(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Spec) parseBoundary(b *rawBoundary) error {
+	if b == nil {
+		return nil
+	}
+	if b.BiasEps != nil {
+		if v := *b.BiasEps; !finite(v) || v < 0 {
+			return fmt.Errorf("%w: boundary.bias_eps: %v must be a finite number >= 0", ErrInvalid, v)
+		}
+		s.Boundary.BiasEps = *b.BiasEps
+	}
+	if b.ReferenceEta != nil {
+		if v := *b.ReferenceEta; !finite(v) || v <= 0 {
+			return fmt.Errorf("%w: boundary.reference_eta: %v must be a finite number > 0", ErrInvalid, v)
+		}
+		s.Boundary.ReferenceEta = *b.ReferenceEta
+	}
+	if r := b.Refine; r != nil {
+		if r.Rounds < 0 || r.Rounds > MaxRefineRounds {
+			return fmt.Errorf("%w: boundary.refine.rounds: %d must be in [0, %d]", ErrInvalid, r.Rounds, MaxRefineRounds)
+		}
+		if r.Rounds > 0 && (!finite(r.Tolerance) || r.Tolerance <= 0) {
+			return fmt.Errorf("%w: boundary.refine.tolerance: %v must be a finite number > 0", ErrInvalid, r.Tolerance)
+		}
+		s.Boundary.Refine = Refine{Rounds: r.Rounds, Tolerance: r.Tolerance}
+	}
+	return nil
+}
+
+// Trials expands the grid (the cartesian product of the axes, last axis
+// fastest) into resolved trials, dropping grid points that resolve to the same
+// configuration. Errors name the grid point and the parameter.
+func (s *Spec) Trials() ([]Trial, error) {
+	n := 1
+	for _, a := range s.Grid {
+		n *= len(a.Values)
+	}
+	out := make([]Trial, 0, n)
+	seen := make(map[string]bool, n)
+	idx := make([]int, len(s.Grid))
+	for range n {
+		p := make(map[string]float64, len(s.Params)+len(s.Grid))
+		for k, v := range s.Params {
+			p[k] = v
+		}
+		for i, a := range s.Grid {
+			p[a.Name] = a.Values[idx[i]]
+		}
+		t, err := NewTrial(s.Model, p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: grid point %s: %w", ErrInvalid, s.pointString(idx), err)
+		}
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			out = append(out, t)
+		}
+		for i := len(idx) - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(s.Grid[i].Values) {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return out, nil
+}
+
+// NewTrial resolves input parameters into a trial with its ID.
+func NewTrial(model string, params map[string]float64) (Trial, error) {
+	cfg, err := engine.Resolve(model, params)
+	if err != nil {
+		return Trial{}, err
+	}
+	return Trial{ID: TrialID(cfg), Params: params, Config: cfg}, nil
+}
+
+// TrialID is the identity of a trial: a hex-truncated SHA-256 of cfg.Key().
+func TrialID(cfg engine.Config) string {
+	sum := sha256.Sum256([]byte(cfg.Key()))
+	return hex.EncodeToString(sum[:8])
+}
+
+func (s *Spec) pointString(idx []int) string {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, a := range s.Grid {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s=%v", a.Name, a.Values[idx[i]])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// GroupBy returns the grid axes that define a boundary group: all but eta and seed.
+func (s *Spec) GroupBy() []string {
+	var out []string
+	for _, a := range s.Grid {
+		if a.Name != "eta" && a.Name != "seed" {
+			out = append(out, a.Name)
+		}
+	}
+	return out
+}
+
+// BiasEps returns the bias_eps of the analysis: the spec's, else params.bias_eps,
+// else the model's default.
+func (s *Spec) BiasEps() float64 {
+	if s.Boundary.BiasEps > 0 {
+		return s.Boundary.BiasEps
+	}
+	if v, ok := s.Params["bias_eps"]; ok {
+		return v
+	}
+	v, _ := engine.Default(s.Model, "bias_eps")
+	return v
+}
+
+type canonical struct {
+	Name     string             `json:"name"`
+	Model    string             `json:"model"`
+	Grid     []Axis             `json:"grid"`
+	Params   map[string]float64 `json:"params"`
+	Boundary Boundary           `json:"boundary"`
+}
+
+// ID returns the sweep's identity: a hex-truncated SHA-256 of the canonical
+// spec (expanded axes, sorted keys), independent of YAML formatting.
+func (s *Spec) ID() string {
+	data, err := json.Marshal(canonical{s.Name, s.Model, s.Grid, s.Params, s.Boundary})
+	if err != nil {
+		panic(fmt.Sprintf("spec: canonical form: %v", err)) // finite floats always marshal
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:6])
+}
+
+// checkNames refuses parameters the model does not take and non-finite values.
+func checkNames(model, field string, params map[string]float64) error {
+	names := engine.ParamNames(model)
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		v := params[k]
+		if !slices.Contains(names, k) {
+			return fmt.Errorf("%w: %s.%s: %w for model %s", ErrInvalid, field, k, engine.ErrUnknownParam, model)
+		}
+		if !finite(v) {
+			return fmt.Errorf("%w: %s.%s: %v is not a finite number", ErrInvalid, field, k, v)
+		}
+	}
+	return nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func sortedNodeKeys(m map[string]yaml.Node) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
