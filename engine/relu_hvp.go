@@ -2,7 +2,7 @@ package engine
 
 import "github.com/eosweep/eosweep/engine/internal/kernel"
 
-// hvp sets dst = ∇²L(θ)·v, exactly (almost everywhere: ReLU'' = 0). The last
+// hvp sets dst = ∇²L(θ)·v, exactly (almost everywhere, where the second derivative of ReLU vanishes). The last
 // forward pass must have been forward(θ, true): hvp reuses its Zᵀ, r and h, so
 // the Lanczos iterations at one θ share a single forward pass.
 //
