@@ -27,7 +27,7 @@ func smallReLU(t testing.TB, d, m, n int, b float64, seed uint64) (*relu, []floa
 	return newReLUFromData(x, y, xt, yt, append([]float64(nil), theta...), m, m*d+m+1, seed), theta
 }
 
-func randVec(seed uint64, n int) []float64 {
+func reluRandVec(seed uint64, n int) []float64 {
 	r := rand.New(rand.NewPCG(seed, 7))
 	v := make([]float64, n)
 	for i := range v {
@@ -36,7 +36,7 @@ func randVec(seed uint64, n int) []float64 {
 	return v
 }
 
-func relErr(got, want []float64) float64 {
+func reluRelErr(got, want []float64) float64 {
 	var num, den float64
 	for i := range got {
 		num += (got[i] - want[i]) * (got[i] - want[i])
@@ -74,7 +74,7 @@ func TestReLUGradFD(t *testing.T) {
 				tp[i] -= 2 * h
 				fd[i] = (lp - md.loss(tp)) / (2 * h)
 			}
-			if e := relErr(g, fd); e > 1e-6 {
+			if e := reluRelErr(g, fd); e > 1e-6 {
 				t.Errorf("relative error %.3g > 1e-6\ngrad %v\nfd   %v", e, g, fd)
 			}
 		})
@@ -90,7 +90,7 @@ func TestReLUHVPFD(t *testing.T) {
 			md, theta := smallReLU(t, 5, 3, 7, p.b, p.seed)
 			n := md.dim()
 			for trial := range 3 {
-				v := randVec(p.seed*10+uint64(trial), n)
+				v := reluRandVec(p.seed*10+uint64(trial), n)
 				md.forward(theta, true)
 				hv := make([]float64, n)
 				md.hvp(hv, theta, v)
@@ -106,7 +106,7 @@ func TestReLUHVPFD(t *testing.T) {
 				for i := range fd {
 					fd[i] = (gp[i] - gm[i]) / (2 * h)
 				}
-				if e := relErr(hv, fd); e > 1e-6 {
+				if e := reluRelErr(hv, fd); e > 1e-6 {
 					t.Errorf("direction %d: relative error %.3g > 1e-6", trial, e)
 				}
 			}
