@@ -74,7 +74,7 @@ var defaults = map[string]map[string]float64{
 	},
 	ModelSparse: {
 		"eta": 0, "width": 200, "seed": 0, "steps": 0, "horizon": 10, "sharpness_every": 0,
-		"lanczos_iters": 20, "bias_eps": 1e-2, "b0": 0,
+		"lanczos_iters": 20, "init_scale": 1, "bias_eps": 1e-2, "b0": 0,
 		"n": 300, "n_test": 2000, "lam": 3, "noise": 1,
 	},
 	ModelReLU: {
