@@ -77,9 +77,14 @@ type Group struct {
 	// EtaStar and CI come from the maximum-likelihood logistic fit learned ~ log η.
 	EtaStar float64  `json:"eta_star"`
 	CI      Interval `json:"ci"`
+	// Fit says how EtaStar and CI were obtained (FitMLE, FitSeparated, FitNone).
+	Fit string `json:"fit"`
 	// Onset and OnsetCI come from the hinge fit of the bias drop against η.
 	Onset   float64  `json:"onset"`
 	OnsetCI Interval `json:"onset_ci"`
+	// OnsetForm names the hinge form chosen for the onset fit (see HingeForms),
+	// or "none" when the drop does not grow with η.
+	OnsetForm string `json:"onset_form"`
 	// Theory is the model's theory line (nil when it has none).
 	Theory *float64 `json:"theory"`
 	// Stability is 2/S₀ with S₀ the median initial sharpness over the group's seeds.

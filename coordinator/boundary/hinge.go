@@ -1,0 +1,184 @@
+package boundary
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// HingeForms are the shapes tried for the onset fit, drop = 0 below the
+// breakpoint θ and, above it, with h = (t − θ)₊:
+//
+//	"log-linear"     c·h,          t = log η
+//	"linear"         c·h,          t = η
+//	"log-quadratic"  c₁·h + c₂·h², t = log η (c₁ ≥ 0; c₂ of either sign)
+//
+// Each is fitted by least squares with the breakpoint profiled (the
+// coefficients are linear given θ; θ is scanned over the observed range and
+// polished by golden-section search), and the form with the smallest BIC
+// (n·log(RSS/n) + k·log n, k = coefficients + 1) is kept. The onset interval
+// is the profile interval of the breakpoint, {θ : RSS(θ) ≤ RSS_min·(1 +
+// F₁,ₙ₋ₖ(0.95)/(n−k))}, the usual F-test inversion for a change point.
+var HingeForms = []string{"log-linear", "linear", "log-quadratic"}
+
+// OnsetNone is Group.OnsetForm when the drop does not grow with η in the data.
+const OnsetNone = "none"
+
+type hingeForm struct {
+	name   string
+	logX   bool
+	degree int
+}
+
+var hingeForms = []hingeForm{{"log-linear", true, 1}, {"linear", false, 1}, {"log-quadratic", true, 2}}
+
+// hingeGrid is the number of breakpoints scanned before polishing.
+const hingeGrid = 800
+
+type hingeFit struct {
+	onset float64
+	ci    Interval
+	form  string
+	rss   float64
+	bic   float64
+}
+
+// fitOnset fits every form to (x = log η, drop) and keeps the best by BIC.
+// With fewer than 4 points, or no growth, the form is OnsetNone and the
+// onset 0.
+func fitOnset(x, drop []float64) hingeFit {
+	best := hingeFit{form: OnsetNone, bic: math.Inf(1)}
+	if len(x) < 4 {
+		return best
+	}
+	for _, f := range hingeForms {
+		if h, ok := f.fit(x, drop); ok && h.bic < best.bic {
+			best = h
+		}
+	}
+	return best
+}
+
+// fit profiles the breakpoint of one form; ok is false when the drop does
+// not grow above any breakpoint.
+func (f hingeForm) fit(x, drop []float64) (hingeFit, bool) {
+	t := make([]float64, len(x))
+	for i, v := range x {
+		t[i] = v
+		if !f.logX {
+			t[i] = math.Exp(v)
+		}
+	}
+	var sdd float64
+	for _, d := range drop {
+		sdd += d * d
+	}
+	lo, hi := minOf(t), maxOf(t)
+	if !(hi > lo) || sdd == 0 {
+		return hingeFit{}, false
+	}
+	rss := func(theta float64) float64 { return hingeRSS(t, drop, theta, f.degree, sdd) }
+	grid := make([]float64, hingeGrid+1)
+	vals := make([]float64, len(grid))
+	k := 0
+	for i := range grid {
+		grid[i] = lo + (hi-lo)*float64(i)/hingeGrid
+		vals[i] = rss(grid[i])
+		if vals[i] < vals[k] {
+			k = i
+		}
+	}
+	theta := golden(rss, grid[max(k-1, 0)], grid[min(k+1, hingeGrid)])
+	best := rss(theta)
+	if vals[k] < best {
+		theta, best = grid[k], vals[k]
+	}
+	if best >= sdd*(1-1e-9) {
+		return hingeFit{}, false
+	}
+	n, p := float64(len(t)), float64(f.degree+1)
+	floor := 1e-14 * sdd
+	h := hingeFit{form: f.name, rss: best, bic: n*math.Log(math.Max(best, floor)/n) + p*math.Log(n)}
+	ciLo, ciHi := lo, hi
+	if dof := n - p; dof >= 1 {
+		tq := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: dof}.Quantile(0.5 + ciLevel/2)
+		limit := math.Max(best, floor) * (1 + tq*tq/dof)
+		inside := func(th float64) bool { return rss(th) <= limit }
+		ciLo, ciHi = theta, theta
+		for i, g := range grid {
+			if vals[i] <= limit {
+				ciLo, ciHi = math.Min(ciLo, g), math.Max(ciHi, g)
+			}
+		}
+		if ciLo > lo {
+			ciLo = profileEdge(inside, ciLo, ciLo-(hi-lo)/hingeGrid)
+		}
+		if ciHi < hi {
+			ciHi = profileEdge(inside, ciHi, ciHi+(hi-lo)/hingeGrid)
+		}
+	}
+	back := func(v float64) float64 {
+		if f.logX {
+			return math.Exp(v)
+		}
+		return v
+	}
+	h.onset, h.ci = back(theta), Interval{back(ciLo), back(ciHi)}
+	return h, true
+}
+
+// hingeRSS is the residual sum of squares of the best non-negative-onset fit
+// of drop on h = (t − θ)₊ (and h² when degree is 2). sdd = Σ drop².
+func hingeRSS(t, drop []float64, theta float64, degree int, sdd float64) float64 {
+	var s11, s12, s22, s1d, s2d float64
+	for i, v := range t {
+		h := v - theta
+		if h <= 0 {
+			continue
+		}
+		h2 := h * h
+		s11 += h2
+		s12 += h2 * h
+		s22 += h2 * h2
+		s1d += h * drop[i]
+		s2d += h2 * drop[i]
+	}
+	best := sdd
+	if s11 > 0 && s1d > 0 { // c·h with c ≥ 0
+		best = sdd - s1d*s1d/s11
+	}
+	if degree < 2 {
+		return best
+	}
+	if s22 > 0 && s2d > 0 { // c₂·h² alone (the c₁ = 0 edge)
+		best = math.Min(best, sdd-s2d*s2d/s22)
+	}
+	det := s11*s22 - s12*s12
+	if det > 1e-12*s11*s22 {
+		c1 := (s1d*s22 - s2d*s12) / det
+		c2 := (s11*s2d - s12*s1d) / det
+		if c1 >= 0 {
+			best = math.Min(best, sdd-(c1*s1d+c2*s2d))
+		}
+	}
+	return math.Max(best, 0)
+}
+
+// golden minimises f on [a, b] by golden-section search.
+func golden(f func(float64) float64, a, b float64) float64 {
+	const r = 0.6180339887498949
+	c, d := b-r*(b-a), a+r*(b-a)
+	fc, fd := f(c), f(d)
+	for range 80 {
+		if fc < fd {
+			b, d, fd = d, c, fc
+			c = b - r*(b-a)
+			fc = f(c)
+		} else {
+			a, c, fc = c, d, fd
+			d = a + r*(b-a)
+			fd = f(d)
+		}
+	}
+	return (a + b) / 2
+}
