@@ -320,4 +320,3 @@ func underMount(c corev1.Container, path string) bool {
 	}
 	return false
 }
-
