@@ -6,7 +6,7 @@ import "math"
 // stable for large |s| (no overflow, no cancellation).
 
 // logistic returns ℓ(s) = log(1+e^{−s}), ℓ'(s) = −1/(1+e^{s}) and
-// ℓ”(s) = e^{−|s|}/(1+e^{−|s|})².
+// ℓ″(s) = e^{−|s|}/(1+e^{−|s|})².
 func logistic(s float64) (l, d1, d2 float64) {
 	e := math.Exp(-math.Abs(s)) // in (0, 1]: never overflows
 	p := 1 / (1 + e)            // sigmoid(|s|)
@@ -21,7 +21,7 @@ func logistic(s float64) (l, d1, d2 float64) {
 	return l, d1, d2
 }
 
-// logisticD returns ℓ'(s) and ℓ”(s) only, skipping the logarithm.
+// logisticD returns ℓ'(s) and ℓ″(s) only, skipping the logarithm.
 func logisticD(s float64) (d1, d2 float64) {
 	e := math.Exp(-math.Abs(s))
 	p := 1 / (1 + e)
@@ -34,7 +34,7 @@ func logisticD(s float64) (d1, d2 float64) {
 }
 
 // symLogistic returns ℓ_sym(s) = log(2cosh(s/2)) = |s|/2 + log(1+e^{−|s|}),
-// ℓ_sym'(s) = ½tanh(s/2) and ℓ_sym”(s) = ¼sech²(s/2) = e^{−|s|}/(1+e^{−|s|})².
+// ℓ_sym'(s) = ½tanh(s/2) and ℓ_sym″(s) = ¼sech²(s/2) = e^{−|s|}/(1+e^{−|s|})².
 func symLogistic(s float64) (l, d1, d2 float64) {
 	e := math.Exp(-math.Abs(s))
 	p := 1 / (1 + e)
@@ -44,7 +44,7 @@ func symLogistic(s float64) (l, d1, d2 float64) {
 	return l, d1, d2
 }
 
-// logisticSum accumulates Σ_k ℓ(s_k) and hands out ℓ'(s_k), ℓ”(s_k), taking
+// logisticSum accumulates Σ_k ℓ(s_k) and hands out ℓ'(s_k), ℓ″(s_k), taking
 // one exponential per term and one logarithm per logisticChunk terms:
 // ℓ(s) = max(−s, 0) + log(1+e^{−|s|}) and Σ log(1+e_k) = log Π(1+e_k), each
 // factor in (1, 2], so a chunk's product cannot overflow. The absolute error of
@@ -58,7 +58,7 @@ const logisticChunk = 512 // 2^512 is far below the float64 range
 
 func newLogisticSum() logisticSum { return logisticSum{prod: 1} }
 
-// add accumulates ℓ(s) and returns ℓ'(s) and ℓ”(s).
+// add accumulates ℓ(s) and returns ℓ'(s) and ℓ″(s).
 func (a *logisticSum) add(s float64) (d1, d2 float64) {
 	e := math.Exp(-math.Abs(s))
 	q := 1 + e

@@ -58,7 +58,7 @@ func TestLossAtZeroAndExtremes(t *testing.T) {
 		for name, fn := range map[string]func(float64) (float64, float64, float64){"logistic": logistic, "symLogistic": symLogistic} {
 			l, d1, d2 := fn(s)
 			if !finite(l) || !finite(d1) || !finite(d2) || d2 < 0 {
-				t.Errorf("%s(%g) = %g, %g, %g: want finite, ℓ'' ≥ 0", name, s, l, d1, d2)
+				t.Errorf("%s(%g) = %g, %g, %g: want finite, ℓ″ ≥ 0", name, s, l, d1, d2)
 			}
 		}
 	}

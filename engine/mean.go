@@ -4,7 +4,7 @@ import "math"
 
 // mean is the paper's reduced mean-output model of DESIGN §2.2:
 // θ = (a₁…a_m, b), F = ℓ_sym(σ(b)·Σa) with σ(b) = bΦ(b) + φ(b),
-// σ' = Φ, σ” = φ. Init a_i ~ N(0, init_scale²/m), b = b0.
+// σ' = Φ, σ″ = φ. Init a_i ~ N(0, init_scale²/m), b = b0.
 type mean struct {
 	m  int
 	b0 float64

@@ -36,7 +36,7 @@ func (m *single) grad(dst, theta []float64) float64 {
 	return l
 }
 
-// hessian writes the 2×2 Hessian: [ℓ”y², ℓ”xy + ℓ'; ℓ”xy + ℓ', ℓ”x²].
+// hessian writes the 2×2 Hessian: [ℓ″y², ℓ″xy + ℓ'; ℓ″xy + ℓ', ℓ″x²].
 func (m *single) hessian(dst, theta []float64) {
 	x, y := theta[0], theta[1]
 	_, d1, d2 := symLogistic(x * y)

@@ -117,7 +117,7 @@ func (m *sparse) grad(dst, theta []float64) float64 {
 }
 
 // hessian writes the 3×3 Hessian (exact where b is not at a kink):
-// (1/n)Σ ℓ”·v vᵀ with v = (P, M, a⁺cP + a⁻cM), plus (1/n)Σ ℓ'·y·(cP, cM) in
+// (1/n)Σ ℓ″·v vᵀ with v = (P, M, a⁺cP + a⁻cM), plus (1/n)Σ ℓ'·y·(cP, cM) in
 // the (a⁺, b) and (a⁻, b) entries.
 func (m *sparse) hessian(dst, theta []float64) {
 	ap, am, b := theta[0], theta[1], theta[2]
