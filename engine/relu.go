@@ -100,21 +100,6 @@ func (md *relu) split(theta []float64) (w, a []float64, b float64) {
 	return theta[:md0], theta[md0 : md0+md.m], theta[md0+md.m]
 }
 
-// gb is the threshold activation g_b(z) = ReLU(z+b) − ReLU(b−z).
-func gb(z, b float64) float64 { return max(z+b, 0) - max(b-z, 0) }
-
-// slopes returns ∂g/∂z = p+q and ∂g/∂b = p−q at (z, b).
-func slopes(z, b float64) (dz, db float64) {
-	var p, q float64
-	if z+b > 0 {
-		p = 1
-	}
-	if b-z > 0 {
-		q = 1
-	}
-	return p + q, p - q
-}
-
 // forward computes Zᵀ, the outputs f, the loss and, if derivs, the loss
 // derivatives r and h at θ.
 func (md *relu) forward(theta []float64, derivs bool) float64 {
@@ -124,10 +109,7 @@ func (md *relu) forward(theta []float64, derivs bool) float64 {
 	f := md.f[:n]
 	clear(f)
 	for i, ai := range a {
-		zi := md.z[i*n : (i+1)*n]
-		for k, z := range zi {
-			f[k] += ai * gb(z, b)
-		}
+		kernel.AccAct(f, md.z[i*n:(i+1)*n], ai, b)
 	}
 	inv := 1 / float64(n)
 	var loss float64
@@ -154,16 +136,9 @@ func (md *relu) grad(dst, theta []float64) float64 {
 	r := md.r[:n]
 	var gbias float64
 	for i, ai := range a {
-		zi, di := md.z[i*n:(i+1)*n], md.back[i*n:(i+1)*n]
-		var sa, sb float64
-		for k, z := range zi {
-			dz, db := slopes(z, b)
-			sa += r[k] * gb(z, b)
-			sb += r[k] * db
-			di[k] = r[k] * ai * dz
-		}
-		ga[i] = sa
-		gbias += ai * sb
+		sg, sdb := kernel.BackAct(md.back[i*n:(i+1)*n], md.z[i*n:(i+1)*n], r, ai, b)
+		ga[i] = sg
+		gbias += ai * sdb
 	}
 	dst[m*d+m] = gbias
 	kernel.GemmNT(m, d, n, md.back, n, md.xt, n, gw, d)

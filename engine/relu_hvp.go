@@ -32,30 +32,16 @@ func (md *relu) hvp(dst, theta, v []float64) {
 	jv := md.jv[:n]
 	clear(jv)
 	for i, ai := range a {
-		ui := u[i]
-		zi, zvi := md.z[i*n:(i+1)*n], md.zv[i*n:(i+1)*n]
-		for k, z := range zi {
-			dz, db := slopes(z, b)
-			jv[k] += ai*(dz*zvi[k]+db*c) + ui*gb(z, b)
-		}
+		kernel.JVPAct(jv, md.z[i*n:(i+1)*n], md.zv[i*n:(i+1)*n], ai, u[i], b, c)
 	}
-	h, r := md.h[:n], md.r[:n]
-	for k := range jv {
-		jv[k] *= h[k] // now s_k
+	for k, hk := range md.h[:n] {
+		jv[k] *= hk // now s_k = h_k·J_k·v
 	}
 	var hb float64
 	for i, ai := range a {
-		ui := u[i]
-		zi, zvi, ei := md.z[i*n:(i+1)*n], md.zv[i*n:(i+1)*n], md.back[i*n:(i+1)*n]
-		var sa float64
-		for k, z := range zi {
-			dz, db := slopes(z, b)
-			e := jv[k]*ai + r[k]*ui
-			ei[k] = dz * e
-			hb += db * e
-			sa += jv[k]*gb(z, b) + r[k]*(dz*zvi[k]+db*c)
-		}
+		sa, sb := kernel.HVPBack(md.back[i*n:(i+1)*n], md.z[i*n:(i+1)*n], md.zv[i*n:(i+1)*n], jv, md.r[:n], ai, u[i], b, c)
 		ha[i] = sa
+		hb += sb
 	}
 	dst[m*d+m] = hb
 	kernel.GemmNT(m, d, n, md.back, n, md.xt, n, hw, d)
@@ -81,7 +67,7 @@ func (md *relu) accuracy(theta []float64) (train, test float64) {
 	for k, yk := range md.yTest {
 		var f float64
 		for i, ai := range a {
-			f += ai * gb(md.zTest[i*nt+k], b)
+			f += ai * kernel.Act(md.zTest[i*nt+k], b)
 		}
 		if yk*f > 0 {
 			right++
