@@ -1,0 +1,152 @@
+package boundary_test
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/engine"
+)
+
+// runTrials runs every parameter set through the engine, in parallel.
+func runTrials(t *testing.T, model string, params []map[string]float64) []boundary.Trial {
+	t.Helper()
+	out := make([]boundary.Trial, len(params))
+	errs := make([]error, len(params))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				cfg, err := engine.Resolve(model, params[i])
+				if err == nil {
+					out[i].Result, err = engine.Run(context.Background(), cfg)
+				}
+				out[i].Params, errs[i] = params[i], err
+			}
+		}()
+	}
+	for i := range params {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("trial %v: %v", params[i], err)
+		}
+	}
+	return out
+}
+
+// refinedSweep parses a spec, runs its grid, then refines round after round
+// (as the coordinator does) and returns the final groups and trial count.
+func refinedSweep(t *testing.T, yaml string) (*spec.Spec, []boundary.Group, []boundary.Trial) {
+	t.Helper()
+	sp, err := spec.Parse([]byte(yaml), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := sp.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := make([]map[string]float64, len(grid))
+	for i, g := range grid {
+		params[i] = g.Params
+	}
+	trials := runTrials(t, sp.Model, params)
+	opt := boundary.Options{Model: sp.Model, GroupBy: sp.GroupBy(), BiasEps: sp.BiasEps(), ReferenceEta: sp.Boundary.ReferenceEta}
+	for round := 0; ; round++ {
+		groups, err := boundary.Analyze(trials, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := boundary.Refine(groups, trials, sp.Boundary.Refine.Tolerance)
+		if round == sp.Boundary.Refine.Rounds || len(next) == 0 {
+			t.Logf("%s: %d grid trials, %d refinement rounds, %d trials in all", sp.Name, len(grid), round, len(trials))
+			return sp, groups, trials
+		}
+		trials = append(trials, runTrials(t, sp.Model, next)...)
+	}
+}
+
+// uniformCount is the number of trials of a uniform log grid over the spec's
+// η range whose spacing is the finest final bracket (the same resolution).
+func uniformCount(sp *spec.Spec, groups []boundary.Group) int {
+	var etas []float64
+	other := 1
+	for _, a := range sp.Grid {
+		if a.Name == "eta" {
+			etas = a.Values
+		} else {
+			other *= len(a.Values)
+		}
+	}
+	width := math.Inf(1)
+	for _, g := range groups {
+		width = math.Min(width, math.Log(g.Bracket.High/g.Bracket.Low))
+	}
+	return (int(math.Ceil(math.Log(etas[len(etas)-1]/etas[0])/width)) + 1) * other
+}
+
+// DESIGN §2.2: the mean model's η* = 16π/m, recovered within 2% for every
+// width, with at most 40% of the trials of an equally fine uniform grid.
+func TestRecoverMeanBoundary(t *testing.T) {
+	t.Parallel()
+	sp, groups, trials := refinedSweep(t, `
+name: mean-widths
+model: mean
+grid:
+  eta: {logspace: [1, 100, 13]}
+  width: [1, 2, 4, 8, 16]
+  seed: {range: [0, 3]}
+boundary:
+  bias_eps: 0.01
+  refine: {rounds: 8, tolerance: 0.01}
+`)
+	for _, g := range groups {
+		theory := 16 * math.Pi / g.Key["width"]
+		t.Logf("m=%-2g η*=%.4f [%.4f, %.4f] (%s)  16π/m=%.4f  ratio %.4f  bracket [%.4f, %.4f]",
+			g.Key["width"], g.EtaStar, g.CI.Low, g.CI.High, g.Fit, theory, g.EtaStar/theory, g.Bracket.Low, g.Bracket.High)
+		if g.Crossing != boundary.CrossingInside || math.Abs(g.EtaStar/theory-1) > 0.02 {
+			t.Errorf("width %g: η* = %g (%s), want within 2%% of 16π/m = %g", g.Key["width"], g.EtaStar, g.Crossing, theory)
+		}
+	}
+	uniform := uniformCount(sp, groups)
+	t.Logf("refined sweep: %d trials; uniform log grid at the same resolution: %d trials (%.1f%%)",
+		len(trials), uniform, 100*float64(len(trials))/float64(uniform))
+	if float64(len(trials)) > 0.4*float64(uniform) {
+		t.Errorf("refined sweep used %d trials, more than 40%% of %d", len(trials), uniform)
+	}
+}
+
+// DESIGN §2.1: the single model's η* = 8/x₀², recovered within 2%.
+func TestRecoverSingleBoundary(t *testing.T) {
+	t.Parallel()
+	_, groups, _ := refinedSweep(t, `
+name: single-x0
+model: single
+grid:
+  eta: {logspace: [0.25, 16, 13]}
+  x0: [1, 2, 4]
+  seed: {range: [0, 3]}
+boundary:
+  bias_eps: 0.01
+  refine: {rounds: 8, tolerance: 0.01}
+`)
+	for _, g := range groups {
+		x0 := g.Key["x0"]
+		theory := 8 / (x0 * x0)
+		t.Logf("x0=%g η*=%.4f [%.4f, %.4f] (%s)  8/x0²=%.4f  ratio %.4f", x0, g.EtaStar, g.CI.Low, g.CI.High, g.Fit, theory, g.EtaStar/theory)
+		if g.Crossing != boundary.CrossingInside || math.Abs(g.EtaStar/theory-1) > 0.02 {
+			t.Errorf("x0 %g: η* = %g (%s), want within 2%% of 8/x0² = %g", x0, g.EtaStar, g.Crossing, theory)
+		}
+	}
+}

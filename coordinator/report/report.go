@@ -1,0 +1,192 @@
+// Package report writes the report of a sweep into a directory: the trials
+// as CSV, the boundary per group as JSON and as a text table, and PNG plots
+// drawn with gonum/plot (the phase diagram, per-group curves against η, an
+// overview of every group in the style of the paper's Figure 1, and the
+// trajectory of one trial).
+//
+// # Files
+//
+//	trials.csv         one row per trial: every resolved parameter, every scalar
+//	                   result field (JSON names), then group, plateau, drop, learned
+//	boundary.json      one object per group (boundary.Record, without rows)
+//	boundary.txt       the table of boundary.WriteTable
+//	phase.png          log η × group axis, coloured by the mean bias drop, with
+//	                   η* and its CI, the onset, the theory and stability lines
+//	overview.png       every group: final bias, test accuracy (when the model
+//	                   has data) and η·sharpness/2 against η, theory lines
+//	group-<key>.png    the same for one group, per trial, with η*, its CI and onset
+//	trajectory.png     loss, bias and sharpness (with 2/η) against the step
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+)
+
+// Options configure a report.
+type Options struct {
+	// Analysis are the options the groups were analysed with; trials.csv
+	// reports each trial's plateau, drop and learned flag under them. Its
+	// Model defaults to Write's model.
+	Analysis boundary.Options
+	// Axis is the group axis on the phase diagram's vertical axis: "" picks
+	// "width" when it is a group axis, else the first group axis. Groups are
+	// rows of the diagram, labelled by this axis (or by the whole group key
+	// when other axes vary too).
+	Axis string
+	// Trajectory selects the trial whose trajectory is plotted: the first
+	// trial, in (group, η, seed) order, whose Params hold every given value.
+	// Empty picks one: in the first group with a boundary estimate, the
+	// smallest seed at the η nearest 1.5·η* (inside the edge-of-stability
+	// regime), else the first trial.
+	Trajectory map[string]float64
+	// Width and Height of every PNG in pixels (at 96 dpi); 0 means 900×620.
+	Width, Height int
+}
+
+// File names written by Write.
+const (
+	TrialsCSV     = "trials.csv"
+	BoundaryJSON  = "boundary.json"
+	BoundaryTable = "boundary.txt"
+	PhasePNG      = "phase.png"
+	OverviewPNG   = "overview.png"
+	TrajectoryPNG = "trajectory.png"
+)
+
+// GroupPNG is the file name of a group's plot: "group-" and the group key
+// as axis-value pairs joined by "-" ("group-width-200.png"), or "group-all.png".
+func GroupPNG(key map[string]float64) string {
+	if len(key) == 0 {
+		return "group-all.png"
+	}
+	axes := make([]string, 0, len(key))
+	for k := range key {
+		axes = append(axes, k)
+	}
+	sort.Strings(axes)
+	parts := []string{"group"}
+	for _, a := range axes {
+		parts = append(parts, a, strconv.FormatFloat(key[a], 'g', -1, 64))
+	}
+	return strings.Join(parts, "-") + ".png"
+}
+
+// Write writes the report of one sweep into dir (created if needed). groups
+// must come from boundary.Analyze over trials.
+func Write(dir string, model string, trials []boundary.Trial, groups []boundary.Group, opt Options) error {
+	if opt.Analysis.Model == "" {
+		opt.Analysis.Model = model
+	}
+	if opt.Width <= 0 || opt.Height <= 0 {
+		opt.Width, opt.Height = 900, 620
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report dir: %w", err)
+	}
+	outcomes, err := boundary.Classify(trials, opt.Analysis)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := writeTrialsCSV(filepath.Join(dir, TrialsCSV), trials, outcomes, opt.Analysis); err != nil {
+		return err
+	}
+	if err := writeBoundary(dir, groups); err != nil {
+		return err
+	}
+	if len(trials) == 0 {
+		return nil
+	}
+	if err := plotPhase(filepath.Join(dir, PhasePNG), groups, opt); err != nil {
+		return fmt.Errorf("phase diagram: %w", err)
+	}
+	if err := plotOverview(filepath.Join(dir, OverviewPNG), model, groups, opt); err != nil {
+		return fmt.Errorf("overview: %w", err)
+	}
+	for _, g := range groups {
+		if err := plotGroup(filepath.Join(dir, GroupPNG(g.Key)), model, g, trials, outcomes, opt); err != nil {
+			return fmt.Errorf("group %v: %w", g.Key, err)
+		}
+	}
+	if t := pickTrajectory(trials, outcomes, groups, opt); t >= 0 {
+		if err := plotTrajectory(filepath.Join(dir, TrajectoryPNG), model, trials[t], opt); err != nil {
+			return fmt.Errorf("trajectory: %w", err)
+		}
+	} else {
+		return fmt.Errorf("trajectory: no trial matches %v", opt.Trajectory)
+	}
+	return nil
+}
+
+func writeBoundary(dir string, groups []boundary.Group) error {
+	data, err := json.MarshalIndent(boundary.Records(groups, false), "", "  ")
+	if err != nil {
+		return fmt.Errorf("boundary.json: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, BoundaryJSON), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("boundary.json: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, BoundaryTable))
+	if err != nil {
+		return fmt.Errorf("boundary table: %w", err)
+	}
+	if err := boundary.WriteTable(f, groups); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("boundary table: %w", err)
+	}
+	return nil
+}
+
+// pickTrajectory returns the index of the trial to plot, or −1 when sel
+// matches none.
+func pickTrajectory(trials []boundary.Trial, outcomes []boundary.Outcome, groups []boundary.Group, opt Options) int {
+	sel := opt.Trajectory
+	order := trialOrder(trials, outcomes)
+	if len(sel) > 0 {
+		for _, i := range order {
+			if matches(trials[i].Params, sel) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, g := range groups {
+		if g.Fit == boundary.FitNone || !(g.EtaStar > 0) {
+			continue
+		}
+		name, target := boundary.GroupName(opt.Analysis.GroupBy, g.Key), 1.5*g.EtaStar
+		best, bestD := -1, math.Inf(1)
+		for _, i := range order { // order is by η then seed: the first hit has the smallest seed
+			if outcomes[i].Group != name || trials[i].Result.Diverged {
+				continue
+			}
+			if d := math.Abs(math.Log(trials[i].Params["eta"] / target)); d < bestD-1e-12 {
+				best, bestD = i, d
+			}
+		}
+		if best >= 0 {
+			return best
+		}
+	}
+	return order[0]
+}
+
+func matches(params, sel map[string]float64) bool {
+	for k, v := range sel {
+		if pv, ok := params[k]; !ok || pv != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,212 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/engine"
+)
+
+// synthetic is a sparse-like sweep over widths, 3 seeds with different
+// plateaus, a drop of 0.6·log(η/η*) above η* = 8π/d², test accuracy rising
+// with the drop, one diverged trial, and a short trajectory per trial.
+func synthetic() []boundary.Trial {
+	var trials []boundary.Trial
+	for _, d := range []float64{100, 200} {
+		star := 8 * math.Pi / (d * d)
+		for seed := range 3 {
+			plateau := -0.1 * float64(1+seed)
+			for k := range 10 {
+				eta := 1e-4 * math.Pow(200, float64(k)/9)
+				drop := 0.6 * math.Max(math.Log(eta/star), 0)
+				r := engine.Result{
+					FinalBias: plateau - drop, InitialSharpness: d * d / (4 * math.Pi),
+					EOSRatio: math.Min(1, eta*d*d/(8*math.Pi)), TestAcc: 0.55 + 0.05*drop, StepsRun: 100,
+				}
+				for s := 0; s <= 100; s += 10 {
+					r.Trajectory = append(r.Trajectory, engine.Point{
+						Step: s, Loss: 0.7 * math.Exp(-float64(s)/50), Bias: plateau - drop*float64(s)/100,
+						Sharpness: 2 / eta * (0.5 + 0.5*math.Sin(float64(s))),
+					})
+				}
+				if k == 9 && seed == 2 {
+					r.Diverged = true
+				}
+				trials = append(trials, boundary.Trial{Params: map[string]float64{"eta": eta, "seed": float64(seed), "width": d, "n": 300}, Result: r})
+			}
+		}
+	}
+	return trials
+}
+
+func writeSynthetic(t *testing.T, opt Options) (string, []boundary.Trial, []boundary.Group) {
+	t.Helper()
+	trials := synthetic()
+	opt.Analysis = boundary.Options{Model: engine.ModelSparse, GroupBy: []string{"width"}, BiasEps: 0.01}
+	groups, err := boundary.Analyze(trials, opt.Analysis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	if err := Write(dir, engine.ModelSparse, trials, groups, opt); err != nil {
+		t.Fatal(err)
+	}
+	return dir, trials, groups
+}
+
+// The PNGs decode, have the requested size and are not blank: many distinct
+// colours (axes, text, curves, the colour map).
+func TestWritePNGs(t *testing.T) {
+	t.Parallel()
+	dir, _, _ := writeSynthetic(t, Options{Width: 640, Height: 480})
+	files := []string{PhasePNG, OverviewPNG, TrajectoryPNG, "group-width-100.png", "group-width-200.png"}
+	for _, name := range files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if b := img.Bounds(); b.Dx() != 640 || b.Dy() != 480 {
+			t.Errorf("%s: %dx%d, want 640x480", name, b.Dx(), b.Dy())
+		}
+		want := 8
+		if name == PhasePNG {
+			want = 40 // the colour bar alone has dozens of shades
+		}
+		if n := distinctColors(img); n < want {
+			t.Errorf("%s: %d distinct colours, want ≥ %d (blank plot?)", name, n, want)
+		}
+	}
+}
+
+func distinctColors(img image.Image) int {
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+		}
+	}
+	return len(seen)
+}
+
+func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
+	t.Parallel()
+	dir, trials, groups := writeSynthetic(t, Options{Width: 300, Height: 200})
+	f, err := os.Open(filepath.Join(dir, TrialsCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(trials)+1 {
+		t.Fatalf("%d csv rows, want %d + header", len(recs)-1, len(trials))
+	}
+	header := recs[0]
+	for _, col := range append(engine.ParamNames(engine.ModelSparse), "final_bias", "min_bias", "threshold_learned",
+		"initial_sharpness", "final_sharpness", "eos_ratio", "final_loss", "train_acc", "test_acc", "steps_run",
+		"diverged", "dead", "wall_ms", "group", "plateau", "drop", "learned") {
+		if !slices.Contains(header, col) {
+			t.Errorf("trials.csv lacks column %q (have %v)", col, header)
+		}
+	}
+	if slices.Contains(header, "trajectory") {
+		t.Error("trials.csv has the trajectory column")
+	}
+	col := func(name string) int { return slices.Index(header, name) }
+	var learned, diverged int
+	for _, r := range recs[1:] {
+		if r[col("learned")] == "true" {
+			learned++
+		}
+		if r[col("diverged")] == "true" {
+			diverged++
+		}
+		if r[col("lam")] != "3" || r[col("n")] != "300" { // default and given parameters
+			t.Errorf("row %v: lam %s n %s", r, r[col("lam")], r[col("n")])
+		}
+	}
+	var wantLearned int
+	for _, g := range groups {
+		for _, r := range g.Rows {
+			wantLearned += r.Learned
+		}
+	}
+	if learned != wantLearned || diverged != 2 {
+		t.Errorf("csv: %d learned, %d diverged; want %d and 2", learned, diverged, wantLearned)
+	}
+
+	data, err := os.ReadFile(filepath.Join(dir, BoundaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recsJSON []boundary.Record
+	if err := json.Unmarshal(data, &recsJSON); err != nil {
+		t.Fatal(err)
+	}
+	if len(recsJSON) != 2 || recsJSON[0].Group["width"] != 100 || recsJSON[0].Theory == nil ||
+		recsJSON[0].CI[0] > recsJSON[0].EtaStar || recsJSON[0].Rows != nil {
+		t.Errorf("boundary.json: %s", data)
+	}
+	if _, err := os.Stat(filepath.Join(dir, BoundaryTable)); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestTrajectorySelection(t *testing.T) {
+	t.Parallel()
+	trials := synthetic()
+	opt := Options{Analysis: boundary.Options{Model: engine.ModelSparse, GroupBy: []string{"width"}, BiasEps: 0.01}}
+	groups, err := boundary.Analyze(trials, opt.Analysis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes, err := boundary.Classify(trials, opt.Analysis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auto := trials[pickTrajectory(trials, outcomes, groups, opt)].Params
+	if auto["width"] != 100 || auto["seed"] != 0 || math.Abs(math.Log(auto["eta"]/(1.5*groups[0].EtaStar))) > math.Log(200)/9 {
+		t.Errorf("automatic trajectory %v, want width 100, seed 0, η near 1.5·η* = %g", auto, 1.5*groups[0].EtaStar)
+	}
+	opt.Trajectory = map[string]float64{"width": 200, "seed": 2}
+	if got := trials[pickTrajectory(trials, outcomes, groups, opt)].Params; got["width"] != 200 || got["seed"] != 2 || got["eta"] != 1e-4 {
+		t.Errorf("selected trajectory %v, want the first of width 200 seed 2", got)
+	}
+	opt.Trajectory = map[string]float64{"width": 300}
+	if i := pickTrajectory(trials, outcomes, groups, opt); i != -1 {
+		t.Errorf("a selection matching nothing picked %d", i)
+	}
+}
+
+func TestGroupPNG(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		key  map[string]float64
+		want string
+	}{
+		{nil, "group-all.png"},
+		{map[string]float64{"width": 200}, "group-width-200.png"},
+		{map[string]float64{"x0": 2, "init_scale": 0.01}, "group-init_scale-0.01-x0-2.png"},
+	} {
+		if got := GroupPNG(c.key); got != c.want {
+			t.Errorf("GroupPNG(%v) = %q, want %q", c.key, got, c.want)
+		}
+	}
+}
