@@ -3,78 +3,22 @@ package boundary_test
 import (
 	"context"
 	"math"
-	"runtime"
-	"sync"
 	"testing"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/boundary/sweeptest"
 	"github.com/eosweep/eosweep/coordinator/spec"
-	"github.com/eosweep/eosweep/engine"
 )
 
-// runTrials runs every parameter set through the engine, in parallel.
-func runTrials(t *testing.T, model string, params []map[string]float64) []boundary.Trial {
-	t.Helper()
-	out := make([]boundary.Trial, len(params))
-	errs := make([]error, len(params))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				cfg, err := engine.Resolve(model, params[i])
-				if err == nil {
-					out[i].Result, err = engine.Run(context.Background(), cfg)
-				}
-				out[i].Params, errs[i] = params[i], err
-			}
-		}()
-	}
-	for i := range params {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("trial %v: %v", params[i], err)
-		}
-	}
-	return out
-}
-
-// refinedSweep parses a spec, runs its grid, then refines round after round
-// (as the coordinator does) and returns the final groups and trial count.
+// refinedSweep runs a spec in process with refinement (sweeptest.Run).
 func refinedSweep(t *testing.T, yaml string) (*spec.Spec, []boundary.Group, []boundary.Trial) {
 	t.Helper()
-	sp, err := spec.Parse([]byte(yaml), 0)
+	res, err := sweeptest.Run(context.Background(), []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	grid, err := sp.Trials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := make([]map[string]float64, len(grid))
-	for i, g := range grid {
-		params[i] = g.Params
-	}
-	trials := runTrials(t, sp.Model, params)
-	opt := boundary.Options{Model: sp.Model, GroupBy: sp.GroupBy(), BiasEps: sp.BiasEps(), ReferenceEta: sp.Boundary.ReferenceEta}
-	for round := 0; ; round++ {
-		groups, err := boundary.Analyze(trials, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		next := boundary.Refine(groups, trials, sp.Boundary.Refine.Tolerance)
-		if round == sp.Boundary.Refine.Rounds || len(next) == 0 {
-			t.Logf("%s: %d grid trials, %d refinement rounds, %d trials in all", sp.Name, len(grid), round, len(trials))
-			return sp, groups, trials
-		}
-		trials = append(trials, runTrials(t, sp.Model, next)...)
-	}
+	t.Logf("%s: %d grid trials, %d refinement rounds, %d trials in all", res.Spec.Name, res.Grid, res.Rounds, len(res.Trials))
+	return res.Spec, res.Groups, res.Trials
 }
 
 // uniformCount is the number of trials of a uniform log grid over the spec's

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/report"
+	"github.com/eosweep/eosweep/coordinator/spec"
+)
+
+func init() { rootCmd.AddCommand(newReportCmd()) }
+
+// sweepTrials is what a report needs from a sweep: its model, the analysis
+// options from its spec, and its finished trials (state DONE) with results.
+type sweepTrials struct {
+	Model    string
+	Analysis boundary.Options
+	Trials   []boundary.Trial
+}
+
+// errNoSweepSource is returned while no sweep source is wired.
+var errNoSweepSource = errors.New("no sweep source: the coordinator client (--coordinator/--db) is not wired into report")
+
+// loadSweepTrials fetches a sweep's finished trials from the coordinator
+// (--coordinator ADDR) or from a store file (--db PATH), using the client
+// flags that the coordinator commands register on cmd. It is set by their
+// client code; nil until then.
+var loadSweepTrials func(cmd *cobra.Command, sweep string) (sweepTrials, error)
+
+// analysisOptions are the boundary analysis options of a spec.
+func analysisOptions(sp *spec.Spec) boundary.Options {
+	return boundary.Options{Model: sp.Model, GroupBy: sp.GroupBy(), BiasEps: sp.BiasEps(), ReferenceEta: sp.Boundary.ReferenceEta}
+}
+
+// reportOptions are the flags of `eosweep report`.
+type reportOptions struct {
+	out        string
+	axis       string
+	trajectory string
+	size       string
+}
+
+func newReportCmd() *cobra.Command {
+	var o reportOptions
+	cmd := &cobra.Command{
+		Use:   "report SWEEP --out DIR [--trajectory k=v,...] [--axis NAME] [--size WxH]",
+		Short: "Write a sweep's report: trials.csv, boundary.json and PNG plots",
+		Long: `Analyse a sweep's finished trials and write into DIR:
+  trials.csv       one row per trial: every parameter and result field
+  boundary.json    per group: eta_star and ci (logistic fit), onset and onset_ci
+                   (hinge fit), bracket, theory, stability (2/S0), trials
+  boundary.txt     the boundary table
+  phase.png        phase diagram: log eta x group axis, coloured by the bias drop
+  overview.png     every group's final bias, test accuracy and eta*sharpness/2 vs eta
+  group-*.png      the same per group, per trial, with eta*, its CI and the onset
+  trajectory.png   loss, bias and sharpness (with 2/eta) of one trial
+--trajectory picks that trial by parameters (e.g. eta=0.001,width=200,seed=0);
+by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if loadSweepTrials == nil {
+				return errNoSweepSource
+			}
+			data, err := loadSweepTrials(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			return writeReport(cmd, data, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.out, "out", "", "directory to write the report into (required)")
+	f.StringVar(&o.axis, "axis", "", "group axis on the phase diagram's vertical axis (default width, else the first)")
+	f.StringVar(&o.trajectory, "trajectory", "", "trial whose trajectory to plot, as name=value,... (default: automatic)")
+	f.StringVar(&o.size, "size", "900x620", "size of every PNG in pixels, WxH")
+	return cmd
+}
+
+// writeReport analyses the trials and writes the report, then prints the
+// boundary table and where the files are.
+func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) error {
+	if o.out == "" {
+		return fmt.Errorf("flag --out: required")
+	}
+	opt := report.Options{Analysis: data.Analysis, Axis: o.axis}
+	var err error
+	if opt.Width, opt.Height, err = parseSize(o.size); err != nil {
+		return err
+	}
+	if opt.Trajectory, err = parseAssignments(o.trajectory); err != nil {
+		return fmt.Errorf("flag --trajectory: %w", err)
+	}
+	if len(data.Trials) == 0 {
+		return fmt.Errorf("report: the sweep has no finished trials yet")
+	}
+	groups, err := boundary.Analyze(data.Trials, data.Analysis)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := report.Write(o.out, data.Model, data.Trials, groups, opt); err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	if err := boundary.WriteTable(w, groups); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nreport of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
+		report.TrialsCSV, report.BoundaryJSON, filepath.Join(o.out, report.PhasePNG))
+	return nil
+}
+
+// parseSize parses "WxH" in pixels.
+func parseSize(s string) (int, int, error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	w, err1 := strconv.Atoi(strings.TrimSpace(ws))
+	h, err2 := strconv.Atoi(strings.TrimSpace(hs))
+	if !ok || err1 != nil || err2 != nil || w < 100 || h < 100 || w > 10000 || h > 10000 {
+		return 0, 0, fmt.Errorf("flag --size %q: want WxH in pixels, each 100..10000", s)
+	}
+	return w, h, nil
+}
+
+// parseAssignments parses "name=value,name=value" into a map (empty for "").
+func parseAssignments(s string) (map[string]float64, error) {
+	out := map[string]float64{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		name, value, ok := strings.Cut(part, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q: want name=value", part)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %q: value %q is not a number", name, value)
+		}
+		out[name] = v
+	}
+	return out, nil
+}
