@@ -96,3 +96,24 @@ func TestLogisticSumMatchesTermByTerm(t *testing.T) {
 		}
 	}
 }
+
+func TestExpNegAgainstMathExp(t *testing.T) {
+	t.Parallel()
+	worst := 0.0
+	for i := range 200001 {
+		for _, x := range []float64{-708 * float64(i) / 200000, -40 * float64(i) / 200000, -1e-3 * float64(i) / 200000} {
+			got, want := expNeg(x), math.Exp(x)
+			worst = max(worst, math.Abs(got-want)/want)
+		}
+	}
+	if worst > 1e-15 {
+		t.Errorf("expNeg: worst relative error %.3g against math.Exp on [−708, 0]", worst)
+	}
+	for _, tc := range []struct{ x, want float64 }{
+		{0, 1}, {math.Copysign(0, -1), 1}, {-math.Ln2, 0.5}, {-709, 0}, {-1e300, 0}, {math.Inf(-1), 0},
+	} {
+		if got := expNeg(tc.x); got != tc.want {
+			t.Errorf("expNeg(%g) = %.17g, want %g", tc.x, got, tc.want)
+		}
+	}
+}
