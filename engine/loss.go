@@ -9,7 +9,7 @@ import "math"
 // ℓ″(s) = e^{−|s|}/(1+e^{−|s|})².
 func logistic(s float64) (l, d1, d2 float64) {
 	e := expNeg(-math.Abs(s)) // in (0, 1]: never overflows
-	p := 1 / (1 + e)            // sigmoid(|s|)
+	p := 1 / (1 + e)          // sigmoid(|s|)
 	if s >= 0 {
 		l = math.Log1p(e)
 		d1 = -e * p // −sigmoid(−s)
