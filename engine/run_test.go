@@ -228,3 +228,31 @@ func TestRunDump(t *testing.T) {
 		}
 	}
 }
+
+// TestRunLoopAllocatesNothing: after construction, the GD loop (steps,
+// sharpness, trajectory) allocates nothing for the dense models.
+func TestRunLoopAllocatesNothing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, cfg := range []Config{
+		mustResolve(t, ModelSingle, map[string]float64{"eta": 2.1}),
+		mustResolve(t, ModelMean, map[string]float64{"eta": 3.3, "width": 16}),
+		mustResolve(t, ModelSparse, map[string]float64{"eta": 1e-3, "width": 30, "n": 40, "steps": 2000}),
+	} {
+		m, err := newModel(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := newGD(cfg, m)
+		allocs := testing.AllocsPerRun(3, func() {
+			copy(g.theta, g.theta0)
+			g.traj.points = g.traj.points[:0]
+			if err := g.loop(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 || g.step != cfg.Steps {
+			t.Errorf("%s: %g allocations per run of %d steps", cfg.Model, allocs, g.step)
+		}
+	}
+}
