@@ -61,15 +61,16 @@ func (l *lanczos) top(apply func(dst, v []float64)) float64 {
 		}
 		l.alpha[j] = a
 		steps = j + 1
-		// Full reorthogonalisation, twice ("twice is enough"): removes the
-		// three-term recurrence's components and the rounding drift at once.
-		for range 2 {
-			for i := 0; i <= j; i++ {
-				qi := l.q[i*n : (i+1)*n]
-				axpyVec(-dotVec(qi, l.w), qi, l.w)
-			}
-		}
+		// Full reorthogonalisation against every q_i (which also removes the
+		// three-term recurrence's components), repeated once when it cancelled
+		// most of w (the DGKS criterion: "twice is enough").
+		before := math.Sqrt(dotVec(l.w, l.w))
+		l.orthogonalise(j)
 		b := math.Sqrt(dotVec(l.w, l.w))
+		if b < 0.7*before {
+			l.orthogonalise(j)
+			b = math.Sqrt(dotVec(l.w, l.w))
+		}
 		l.beta[j] = b
 		scale = max(scale, math.Abs(a)+b)
 		if j+1 == l.k || b <= 1e-12*scale {
@@ -86,6 +87,16 @@ func (l *lanczos) top(apply func(dst, v []float64)) float64 {
 		return math.NaN()
 	}
 	return l.diag[steps-1] // ascending order
+}
+
+// orthogonalise removes from w its components along q_0..q_j (modified
+// Gram–Schmidt).
+func (l *lanczos) orthogonalise(j int) {
+	n := l.dim
+	for i := 0; i <= j; i++ {
+		qi := l.q[i*n : (i+1)*n]
+		axpyVec(-dotVec(qi, l.w), qi, l.w)
+	}
 }
 
 func dotVec(x, y []float64) float64 {

@@ -3,7 +3,31 @@ package engine
 import (
 	"context"
 	"testing"
+	"time"
 )
+
+// cpuTimer reports a benchmark's CPU time per operation (metric cpu-ns/op),
+// and the GFLOP/s it implies when flops > 0.
+type cpuTimer struct{ start time.Duration }
+
+func startCPU(b *testing.B) cpuTimer {
+	b.Helper()
+	t, _ := processCPU()
+	return cpuTimer{t}
+}
+
+func (c cpuTimer) report(b *testing.B, flops float64) {
+	b.Helper()
+	end, ok := processCPU()
+	if !ok || b.N == 0 {
+		return
+	}
+	perOp := (end - c.start).Seconds() / float64(b.N)
+	b.ReportMetric(perOp*1e9, "cpu-ns/op")
+	if flops > 0 {
+		b.ReportMetric(flops/perOp/1e9, "GFLOP/s(cpu)")
+	}
+}
 
 // reluFlops is the multiply-add count of one relu gradient step or HVP at
 // cfg: two products of 2·m·n·d flops each (the elementwise work is O(mn)).
@@ -31,11 +55,12 @@ func BenchmarkReluStep(b *testing.B) {
 	theta, g := make([]float64, md.dim()), make([]float64, md.dim())
 	md.init(theta)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		md.grad(g, theta)
 		axpyVec(-1e-9, g, theta) // a tiny step keeps θ (nearly) fixed
 	}
-	b.ReportMetric(reluFlops(cfg)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	cpu.report(b, reluFlops(cfg))
 }
 
 // BenchmarkReluHVP is one exact Hessian-vector product at θ₀ (defaults).
@@ -46,10 +71,11 @@ func BenchmarkReluHVP(b *testing.B) {
 	copy(v, theta)
 	md.forward(theta, true)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		md.hvp(dst, theta, v)
 	}
-	b.ReportMetric(reluFlops(cfg)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	cpu.report(b, reluFlops(cfg))
 }
 
 // BenchmarkReluSharpness is one Lanczos sharpness (20 HVPs and a forward pass).
@@ -58,9 +84,11 @@ func BenchmarkReluSharpness(b *testing.B) {
 	theta := make([]float64, md.dim())
 	md.init(theta)
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		md.sharpness(theta)
 	}
+	cpu.report(b, 0)
 }
 
 // BenchmarkReluTrial is a whole default relu trial (2000 steps, sharpness
@@ -70,9 +98,11 @@ func BenchmarkReluTrial(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cpu := startCPU(b)
 	for b.Loop() {
 		if _, err := Run(context.Background(), cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b, 0)
 }
