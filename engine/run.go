@@ -162,7 +162,7 @@ func (g *gd) loop(ctx context.Context) error {
 // update sets theta ← theta − η·grad unless the gradient or the new iterate
 // is not finite, in which case theta is kept and update reports false.
 func (g *gd) update() bool {
-	var bad float64 // stays 0 unless some value is ±Inf or NaN (x·0 = NaN then)
+	var bad float64 // stays 0 unless some value is ±Inf or NaN (then x·0 is NaN)
 	next, theta, grad, eta := g.next, g.theta, g.grad, g.eta
 	_ = next[len(theta)-1]
 	_ = grad[len(theta)-1]
@@ -171,7 +171,7 @@ func (g *gd) update() bool {
 		next[i] = v
 		bad += v * 0
 	}
-	if bad != 0 || bad != bad {
+	if bad != 0 { // NaN != 0 too
 		return false
 	}
 	g.theta, g.next = next, theta

@@ -256,3 +256,18 @@ func TestRunLoopAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateRefusesNonFinite: a step to a non-finite iterate is not taken.
+func TestUpdateRefusesNonFinite(t *testing.T) {
+	t.Parallel()
+	for _, grad := range [][]float64{{math.Inf(1), 0}, {0, math.NaN()}, {-1e308, 0}} {
+		g := &gd{eta: 10, theta: []float64{1, 2}, next: make([]float64, 2), grad: grad}
+		if g.update() || g.theta[0] != 1 || g.theta[1] != 2 {
+			t.Errorf("gradient %v: update taken, theta %v", grad, g.theta)
+		}
+	}
+	g := &gd{eta: 0.5, theta: []float64{1, 2}, next: make([]float64, 2), grad: []float64{2, -2}}
+	if !g.update() || g.theta[0] != 0 || g.theta[1] != 3 {
+		t.Errorf("finite step: theta %v, want [0 3]", g.theta)
+	}
+}
