@@ -1,0 +1,22 @@
+// Package store keeps sweeps, trials and results in a bbolt file.
+//
+// # Basics
+//
+// The file has a versioned schema: a "meta" bucket holds the schema version
+// (Open refuses a newer one) and the coordinator's lease secret; "sweeps" maps
+// a sweep id to its record; "trials" and "results" hold one nested bucket per
+// sweep, mapping a trial id to its record and to its serialised engine.Result.
+//
+// Writes go through Apply, which hands pre-encoded puts to a single committer
+// goroutine. The committer takes everything waiting and writes it in one
+// bbolt transaction (one fsync), with no artificial delay: group commit.
+// Apply returns once the write is durable. A group of ops given to one Apply
+// call is written atomically.
+//
+// # Caveats
+//
+// The store does not check state transitions; the scheduler owns them. Reads
+// (Sweeps, Trials, Results) open their own read transactions and may run
+// concurrently with the committer. A read-only Store (client commands reading
+// a stopped coordinator's file) cannot Apply.
+package store

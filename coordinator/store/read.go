@@ -1,0 +1,111 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/eosweep/eosweep/engine"
+)
+
+// Sweeps returns every sweep, oldest first.
+func (s *Store) Sweeps() ([]Sweep, error) {
+	var out []Sweep
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketSweeps)).ForEach(func(k, v []byte) error {
+			var sw Sweep
+			if err := json.Unmarshal(v, &sw); err != nil {
+				return fmt.Errorf("decode sweep %s: %w", k, err)
+			}
+			out = append(out, sw)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read sweeps: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// Sweep returns one sweep, or ErrNotFound.
+func (s *Store) Sweep(id string) (Sweep, error) {
+	var sw Sweep
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket([]byte(bucketSweeps)).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("sweep %q: %w", id, ErrNotFound)
+		}
+		return json.Unmarshal(v, &sw)
+	})
+	if err != nil {
+		return Sweep{}, fmt.Errorf("read sweep: %w", err)
+	}
+	return sw, nil
+}
+
+// Trials returns the trials of a sweep in insertion order.
+func (s *Store) Trials(sweep string) ([]Trial, error) {
+	var out []Trial
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var t Trial
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("decode trial %s/%s: %w", sweep, k, err)
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read trials: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, nil
+}
+
+// Results returns the stored results of a sweep by trial id.
+func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
+	out := map[string]engine.Result{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(sweep))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var r engine.Result
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode result %s/%s: %w", sweep, k, err)
+			}
+			out[string(k)] = r
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	return out, nil
+}
+
+// ResultCount returns how many results a sweep has stored.
+func (s *Store) ResultCount(sweep string) (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(sweep)); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}

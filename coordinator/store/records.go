@@ -1,0 +1,121 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/eosweep/eosweep/engine"
+)
+
+// TrialState is the lifecycle state of a trial.
+type TrialState uint8
+
+// Trial states. The numbering matches proto TrialState.
+const (
+	Pending   TrialState = 1
+	Leased    TrialState = 2
+	Done      TrialState = 3
+	Failed    TrialState = 4
+	Cancelled TrialState = 5
+)
+
+var trialStateNames = map[TrialState]string{
+	Pending: "PENDING", Leased: "LEASED", Done: "DONE", Failed: "FAILED", Cancelled: "CANCELLED",
+}
+
+func (s TrialState) String() string {
+	if n, ok := trialStateNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("TrialState(%d)", uint8(s))
+}
+
+// Terminal reports whether no further transition is expected (cancelled
+// trials resume only when the sweep is resubmitted).
+func (s TrialState) Terminal() bool { return s == Done || s == Failed || s == Cancelled }
+
+// SweepState is the lifecycle state of a sweep. The numbering matches proto SweepState.
+type SweepState uint8
+
+// Sweep states.
+const (
+	SweepRunning   SweepState = 1
+	SweepDone      SweepState = 2
+	SweepCancelled SweepState = 3
+)
+
+func (s SweepState) String() string {
+	switch s {
+	case SweepRunning:
+		return "RUNNING"
+	case SweepDone:
+		return "DONE"
+	case SweepCancelled:
+		return "CANCELLED"
+	}
+	return fmt.Sprintf("SweepState(%d)", uint8(s))
+}
+
+// Sweep is a stored sweep.
+type Sweep struct {
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Model    string     `json:"model"`
+	SpecYAML string     `json:"spec_yaml"`
+	State    SweepState `json:"state"`
+	// Round is the current refinement round (0 = the grid).
+	Round   int       `json:"round"`
+	Created time.Time `json:"created"`
+}
+
+// Trial is a stored trial.
+type Trial struct {
+	Sweep string `json:"sweep"`
+	ID    string `json:"id"`
+	// Seq orders the trials of a sweep by insertion.
+	Seq int `json:"seq"`
+	// Params are the input parameters given to engine.Resolve.
+	Params    map[string]float64 `json:"params"`
+	Key       string             `json:"key"`
+	State     TrialState         `json:"state"`
+	Attempt   int                `json:"attempt"`
+	Deadline  time.Time          `json:"deadline,omitzero"`
+	LastError string             `json:"last_error,omitempty"`
+	Round     int                `json:"round"`
+}
+
+// Op is one pre-encoded put, built by SweepOp, TrialOp or ResultOp.
+type Op struct {
+	bucket string // bucketSweeps, bucketTrials or bucketResults
+	sweep  string // nested bucket for trials and results
+	key    string
+	value  []byte
+}
+
+// SweepOp stores s.
+func SweepOp(s Sweep) (Op, error) {
+	v, err := json.Marshal(s)
+	if err != nil {
+		return Op{}, fmt.Errorf("encode sweep %s: %w", s.ID, err)
+	}
+	return Op{bucket: bucketSweeps, key: s.ID, value: v}, nil
+}
+
+// TrialOp stores t.
+func TrialOp(t Trial) (Op, error) {
+	v, err := json.Marshal(t)
+	if err != nil {
+		return Op{}, fmt.Errorf("encode trial %s/%s: %w", t.Sweep, t.ID, err)
+	}
+	return Op{bucket: bucketTrials, sweep: t.Sweep, key: t.ID, value: v}, nil
+}
+
+// ResultOp stores the result of trial sweep/trial.
+func ResultOp(sweep, trial string, r engine.Result) (Op, error) {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return Op{}, fmt.Errorf("encode result %s/%s: %w", sweep, trial, err)
+	}
+	return Op{bucket: bucketResults, sweep: sweep, key: trial, value: v}, nil
+}

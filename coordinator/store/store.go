@@ -1,0 +1,293 @@
+package store
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the version of the file layout this package writes.
+const SchemaVersion = 1
+
+const (
+	bucketMeta    = "meta"
+	bucketSweeps  = "sweeps"
+	bucketTrials  = "trials"
+	bucketResults = "results"
+	keySchema     = "schema"
+	keySecret     = "secret"
+)
+
+// Sentinel errors.
+var (
+	// ErrSchemaTooNew is returned by Open for a file written by a newer eosweep.
+	ErrSchemaTooNew = errors.New("store schema is newer than this eosweep")
+	// ErrNotStore is returned by a read-only Open of a file that is not an eosweep store.
+	ErrNotStore = errors.New("not an eosweep store")
+	// ErrClosed is returned by Apply after Close.
+	ErrClosed = errors.New("store closed")
+	// ErrReadOnly is returned by Apply on a read-only store.
+	ErrReadOnly = errors.New("store is read-only")
+	// ErrNotFound is returned for an unknown sweep.
+	ErrNotFound = errors.New("sweep not found")
+)
+
+// Options configure Open.
+type Options struct {
+	// ReadOnly opens the file with a shared lock for reading only.
+	ReadOnly bool
+	// Timeout bounds the wait for the file lock (default 1s): a file held by a
+	// running coordinator is refused rather than waited for.
+	Timeout time.Duration
+	// NoSync skips fsync (tests and benchmarks of non-durable runs only).
+	NoSync bool
+}
+
+// Store is an open store file.
+type Store struct {
+	db       *bolt.DB
+	readOnly bool
+	secret   []byte
+
+	reqs      chan request
+	closing   chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+	commits   stats
+}
+
+type request struct {
+	ops  []Op
+	done chan error
+}
+
+// Open opens or creates the store at path.
+func Open(path string, opt Options) (*Store, error) {
+	if opt.Timeout == 0 {
+		opt.Timeout = time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, ReadOnly: opt.ReadOnly, NoSync: opt.NoSync})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, readOnly: opt.ReadOnly}
+	if opt.ReadOnly {
+		err = db.View(s.checkSchema)
+	} else {
+		err = db.Update(s.initSchema)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if !opt.ReadOnly {
+		s.reqs = make(chan request, 1024)
+		s.closing = make(chan struct{})
+		s.stopped = make(chan struct{})
+		go s.commitLoop()
+	}
+	return s, nil
+}
+
+func (s *Store) checkSchema(tx *bolt.Tx) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		return ErrNotStore
+	}
+	v, err := strconv.Atoi(string(meta.Get([]byte(keySchema))))
+	if err != nil {
+		return fmt.Errorf("%w: schema version %q", ErrNotStore, meta.Get([]byte(keySchema)))
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("%w: file has schema %d, this eosweep knows %d", ErrSchemaTooNew, v, SchemaVersion)
+	}
+	s.secret = append([]byte(nil), meta.Get([]byte(keySecret))...)
+	return nil
+}
+
+func (s *Store) initSchema(tx *bolt.Tx) error {
+	if tx.Bucket([]byte(bucketMeta)) == nil {
+		meta, err := tx.CreateBucket([]byte(bucketMeta))
+		if err != nil {
+			return fmt.Errorf("create meta: %w", err)
+		}
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		if err := meta.Put([]byte(keySchema), []byte(strconv.Itoa(SchemaVersion))); err != nil {
+			return fmt.Errorf("write schema: %w", err)
+		}
+		if err := meta.Put([]byte(keySecret), secret); err != nil {
+			return fmt.Errorf("write secret: %w", err)
+		}
+	}
+	if err := s.checkSchema(tx); err != nil {
+		return err
+	}
+	for _, b := range []string{bucketSweeps, bucketTrials, bucketResults} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+			return fmt.Errorf("create %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// Secret returns the store's random secret (for lease tokens that survive restarts).
+func (s *Store) Secret() []byte { return s.secret }
+
+// Path returns the file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Close stops the committer (after writing what is waiting) and closes the file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.closing != nil {
+			close(s.closing)
+			<-s.stopped
+		}
+	})
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Apply writes ops atomically and durably, group-committed with whatever
+// other Apply calls are waiting.
+func (s *Store) Apply(ops ...Op) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	select {
+	case <-s.closing:
+		return ErrClosed
+	default:
+	}
+	req := request{ops: ops, done: make(chan error, 1)}
+	select {
+	case s.reqs <- req:
+	case <-s.closing:
+		return ErrClosed
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-s.stopped:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return ErrClosed // sent after the committer's final drain
+		}
+	}
+}
+
+// maxGroup bounds the ops of one transaction, so a flood of writers still
+// sees commits of bounded latency.
+const maxGroup = 8192
+
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	for {
+		var first request
+		select {
+		case first = <-s.reqs:
+		case <-s.closing:
+			s.drainOnClose()
+			return
+		}
+		group := []request{first}
+		n := len(first.ops)
+	gather:
+		for n < maxGroup {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+				n += len(r.ops)
+			default:
+				break gather
+			}
+		}
+		s.commit(group, n)
+	}
+}
+
+func (s *Store) drainOnClose() {
+	for {
+		select {
+		case r := <-s.reqs:
+			s.commit([]request{r}, len(r.ops))
+		default:
+			return
+		}
+	}
+}
+
+func (s *Store) commit(group []request, n int) {
+	start := time.Now()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, r := range group {
+			for _, op := range r.ops {
+				if err := put(tx, op); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("commit %d ops: %w", n, err)
+	}
+	s.commits.record(n, time.Since(start))
+	for _, r := range group {
+		r.done <- err
+	}
+}
+
+func put(tx *bolt.Tx, op Op) error {
+	b := tx.Bucket([]byte(op.bucket))
+	if op.sweep != "" {
+		var err error
+		if b, err = b.CreateBucketIfNotExists([]byte(op.sweep)); err != nil {
+			return fmt.Errorf("bucket %s/%s: %w", op.bucket, op.sweep, err)
+		}
+	}
+	if err := b.Put([]byte(op.key), op.value); err != nil {
+		return fmt.Errorf("put %s/%s/%s: %w", op.bucket, op.sweep, op.key, err)
+	}
+	return nil
+}
+
+// CommitStats counts the committer's transactions.
+type CommitStats struct {
+	Commits int64         // transactions written
+	Ops     int64         // puts written
+	Busy    time.Duration // time spent in transactions
+}
+
+type stats struct {
+	mu sync.Mutex
+	CommitStats
+}
+
+func (st *stats) record(ops int, d time.Duration) {
+	st.mu.Lock()
+	st.Commits++
+	st.Ops += int64(ops)
+	st.Busy += d
+	st.mu.Unlock()
+}
+
+// Stats returns the committer's counters.
+func (s *Store) Stats() CommitStats {
+	s.commits.mu.Lock()
+	defer s.commits.mu.Unlock()
+	return s.commits.CommitStats
+}
