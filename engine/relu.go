@@ -112,16 +112,15 @@ func (md *relu) forward(theta []float64, derivs bool) float64 {
 		kernel.AccAct(f, md.z[i*n:(i+1)*n], ai, b)
 	}
 	inv := 1 / float64(n)
-	var loss float64
+	sum := newLogisticSum()
 	for k, yk := range md.y[:n] {
-		l, d1, d2 := logistic(yk * f[k])
-		loss += l
+		d1, d2 := sum.add(yk * f[k])
 		if derivs {
 			md.r[k] = yk * d1 * inv
 			md.h[k] = d2 * inv
 		}
 	}
-	return loss * inv
+	return sum.sum() * inv
 }
 
 func (md *relu) loss(theta []float64) float64 { return md.forward(theta, false) }
