@@ -13,12 +13,19 @@ import (
 //	"linear"         c·h,          t = η
 //	"log-quadratic"  c₁·h + c₂·h², t = log η (c₁ ≥ 0; c₂ of either sign)
 //
-// Each is fitted by least squares with the breakpoint profiled (the
-// coefficients are linear given θ; θ is scanned over the observed range and
-// polished by golden-section search), and the form with the smallest BIC
-// (n·log(RSS/n) + k·log n, k = coefficients + 1) is kept. The onset interval
-// is the profile interval of the breakpoint, {θ : RSS(θ) ≤ RSS_min·(1 +
+// each under two noise models: constant variance, and relative errors (the
+// spread over seeds ∝ δ + |drop| with δ 1% of the largest |drop|: above the
+// transition the seeds spread more the further the bias has dropped, and
+// far-out step sizes — where the network may collapse — then no longer
+// decide the breakpoint). The relative model appends "+relative" to the form
+// name. Each pair is fitted by weighted least squares with the breakpoint
+// profiled (the coefficients are linear given θ; θ is scanned over the
+// observed range and polished by golden-section search); the pair with the
+// smallest BIC (n·log(RSS_w/n) + Σ log v_i + k·log n, k = coefficients +
+// 1, plus 1 for the relative model) is kept. The onset interval is the
+// profile interval of the breakpoint, {θ : RSS_w(θ) ≤ RSS_w,min·(1 +
 // F₁,ₙ₋ₖ(0.95)/(n−k))}, the usual F-test inversion for a change point.
+// None of this depends on bias_eps.
 var HingeForms = []string{"log-linear", "linear", "log-quadratic"}
 
 // OnsetNone is Group.OnsetForm when the drop does not grow with η in the data.
@@ -51,17 +58,68 @@ func fitOnset(x, drop []float64) hingeFit {
 	if len(x) < 4 {
 		return best
 	}
-	for _, f := range hingeForms {
-		if h, ok := f.fit(x, drop); ok && h.bic < best.bic {
-			best = h
+	for _, nm := range noiseModels {
+		w, logDet := nm.weights(drop)
+		for _, f := range hingeForms {
+			h, ok := f.fit(x, drop, w)
+			if !ok {
+				continue
+			}
+			h.bic += logDet + float64(nm.params)*math.Log(float64(len(x)))
+			if nm.name != "" {
+				h.form += "+" + nm.name
+			}
+			if h.bic < best.bic {
+				best = h
+			}
 		}
 	}
 	return best
 }
 
+// noiseModel is a model of the variance of the drop: weights w_i = 1/v_i up
+// to a common scale, and Σ log v_i, which enters the Gaussian likelihood.
+type noiseModel struct {
+	name    string
+	params  int // parameters beyond the hinge's
+	weights func(drop []float64) (w []float64, logDet float64)
+}
+
+// relativeFloor is δ/max|drop| in the relative noise model.
+const relativeFloor = 0.01
+
+var noiseModels = []noiseModel{
+	{"", 0, func(drop []float64) ([]float64, float64) {
+		w := make([]float64, len(drop))
+		for i := range w {
+			w[i] = 1
+		}
+		return w, 0
+	}},
+	// Relative errors: the spread over seeds grows with the drop (as it does
+	// above the edge-of-stability transition), sd_i ∝ δ + |drop_i| with δ 1% of
+	// the largest |drop|. The fit is then decided by the points near the onset
+	// rather than by the far, noisy ones.
+	{"relative", 1, func(drop []float64) ([]float64, float64) {
+		var hi float64
+		for _, d := range drop {
+			hi = math.Max(hi, math.Abs(d))
+		}
+		delta := relativeFloor * hi
+		w := make([]float64, len(drop))
+		var logDet float64
+		for i, d := range drop {
+			sd := delta + math.Abs(d)
+			w[i] = 1 / (sd * sd)
+			logDet += 2 * math.Log(sd)
+		}
+		return w, logDet
+	}},
+}
+
 // fit profiles the breakpoint of one form; ok is false when the drop does
 // not grow above any breakpoint.
-func (f hingeForm) fit(x, drop []float64) (hingeFit, bool) {
+func (f hingeForm) fit(x, drop, w []float64) (hingeFit, bool) {
 	t := make([]float64, len(x))
 	for i, v := range x {
 		t[i] = v
@@ -70,14 +128,14 @@ func (f hingeForm) fit(x, drop []float64) (hingeFit, bool) {
 		}
 	}
 	var sdd float64
-	for _, d := range drop {
-		sdd += d * d
+	for i, d := range drop {
+		sdd += w[i] * d * d
 	}
 	lo, hi := minOf(t), maxOf(t)
 	if !(hi > lo) || sdd == 0 {
 		return hingeFit{}, false
 	}
-	rss := func(theta float64) float64 { return hingeRSS(t, drop, theta, f.degree, sdd) }
+	rss := func(theta float64) float64 { return hingeRSS(t, drop, w, theta, f.degree, sdd) }
 	grid := make([]float64, hingeGrid+1)
 	vals := make([]float64, len(grid))
 	k := 0
@@ -127,9 +185,10 @@ func (f hingeForm) fit(x, drop []float64) (hingeFit, bool) {
 	return h, true
 }
 
-// hingeRSS is the residual sum of squares of the best non-negative-onset fit
-// of drop on h = (t − θ)₊ (and h² when degree is 2). sdd = Σ drop².
-func hingeRSS(t, drop []float64, theta float64, degree int, sdd float64) float64 {
+// hingeRSS is the weighted residual sum of squares of the best
+// non-negative-onset fit of drop on h = (t − θ)₊ (and h² when degree is 2).
+// sdd = Σ w·drop².
+func hingeRSS(t, drop, w []float64, theta float64, degree int, sdd float64) float64 {
 	var s11, s12, s22, s1d, s2d float64
 	for i, v := range t {
 		h := v - theta
@@ -137,11 +196,11 @@ func hingeRSS(t, drop []float64, theta float64, degree int, sdd float64) float64
 			continue
 		}
 		h2 := h * h
-		s11 += h2
-		s12 += h2 * h
-		s22 += h2 * h2
-		s1d += h * drop[i]
-		s2d += h2 * drop[i]
+		s11 += w[i] * h2
+		s12 += w[i] * h2 * h
+		s22 += w[i] * h2 * h2
+		s1d += w[i] * h * drop[i]
+		s2d += w[i] * h2 * drop[i]
 	}
 	best := sdd
 	if s11 > 0 && s1d > 0 { // c·h with c ≥ 0

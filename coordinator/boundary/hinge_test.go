@@ -3,6 +3,7 @@ package boundary
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +109,37 @@ func TestOnsetNoGrowth(t *testing.T) {
 		if h := fitOnset(x, c.drop); h.form != OnsetNone || h.onset != 0 {
 			t.Errorf("%s: form %q onset %g, want %q and 0", c.name, h.form, h.onset, OnsetNone)
 		}
+	}
+}
+
+// Seed spread proportional to the drop, and a collapse of the network at the
+// largest η (a drop far off the trend, as the sparse model shows at d = 400):
+// the relative-error model is chosen and the onset is decided near it.
+func TestOnsetRelativeNoiseAndCollapse(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 8))
+	const star = 1.5e-4
+	grid := append(logGrid(1e-4, 1.2e-2, 11), 1.6e-4, 1.7e-4, 1.85e-4)
+	x, drop := hingeData(rng, grid, 3, 0, func(eta float64) float64 {
+		return 0.37 * math.Max(math.Log(eta/star), 0)
+	})
+	for i := range drop {
+		drop[i] *= 1 + 0.15*rng.NormFloat64()
+	}
+	x = append(x, math.Log(2e-2), math.Log(2e-2), math.Log(2e-2))
+	drop = append(drop, 5.6, 2.9, 3.7)
+	h := fitOnset(x, drop)
+	t.Logf("onset %.4g [%.4g, %.4g] (%s)", h.onset, h.ci.Low, h.ci.High, h.form)
+	if !strings.HasSuffix(h.form, "+relative") || math.Abs(h.onset/star-1) > 0.06 || !(h.ci.Low <= star && star <= h.ci.High) {
+		t.Errorf("form %q onset %g %v, want a relative-error fit within 6%% of %g, CI holding it", h.form, h.onset, h.ci, star)
+	}
+	ones := make([]float64, len(x))
+	for i := range ones {
+		ones[i] = 1
+	}
+	c, _ := hingeForms[0].fit(x, drop, ones) // log-linear, constant variance
+	t.Logf("constant-variance log-linear fit: onset %.4g", c.onset)
+	if math.Abs(c.onset/star-1) < 0.2 {
+		t.Errorf("constant-variance fit %g is close to %g: the collapse no longer tests the noise model", c.onset, star)
 	}
 }

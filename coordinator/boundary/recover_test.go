@@ -3,6 +3,8 @@ package boundary_test
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
@@ -10,10 +12,14 @@ import (
 	"github.com/eosweep/eosweep/coordinator/spec"
 )
 
-// refinedSweep runs a spec in process with refinement (sweeptest.Run).
-func refinedSweep(t *testing.T, yaml string) (*spec.Spec, []boundary.Group, []boundary.Trial) {
+// refinedSweep runs an example spec in process with refinement (sweeptest.Run).
+func refinedSweep(t *testing.T, example string) (*spec.Spec, []boundary.Group, []boundary.Trial) {
 	t.Helper()
-	res, err := sweeptest.Run(context.Background(), []byte(yaml))
+	yaml, err := os.ReadFile(filepath.Join("..", "..", "examples", example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sweeptest.Run(context.Background(), yaml)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,21 +46,11 @@ func uniformCount(sp *spec.Spec, groups []boundary.Group) int {
 	return (int(math.Ceil(math.Log(etas[len(etas)-1]/etas[0])/width)) + 1) * other
 }
 
-// DESIGN §2.2: the mean model's η* = 16π/m, recovered within 2% for every
+// examples/mean-widths.yaml, DESIGN §2.2: the mean model's η* = 16π/m, recovered within 2% for every
 // width, with at most 40% of the trials of an equally fine uniform grid.
 func TestRecoverMeanBoundary(t *testing.T) {
 	t.Parallel()
-	sp, groups, trials := refinedSweep(t, `
-name: mean-widths
-model: mean
-grid:
-  eta: {logspace: [1, 100, 13]}
-  width: [1, 2, 4, 8, 16]
-  seed: {range: [0, 3]}
-boundary:
-  bias_eps: 0.01
-  refine: {rounds: 8, tolerance: 0.01}
-`)
+	sp, groups, trials := refinedSweep(t, "mean-widths.yaml")
 	for _, g := range groups {
 		theory := 16 * math.Pi / g.Key["width"]
 		t.Logf("m=%-2g η*=%.4f [%.4f, %.4f] (%s)  16π/m=%.4f  ratio %.4f  bracket [%.4f, %.4f]",
@@ -71,20 +67,10 @@ boundary:
 	}
 }
 
-// DESIGN §2.1: the single model's η* = 8/x₀², recovered within 2%.
+// examples/single-x0.yaml, DESIGN §2.1: the single model's η* = 8/x₀², recovered within 2%.
 func TestRecoverSingleBoundary(t *testing.T) {
 	t.Parallel()
-	_, groups, _ := refinedSweep(t, `
-name: single-x0
-model: single
-grid:
-  eta: {logspace: [0.25, 16, 13]}
-  x0: [1, 2, 4]
-  seed: {range: [0, 3]}
-boundary:
-  bias_eps: 0.01
-  refine: {rounds: 8, tolerance: 0.01}
-`)
+	_, groups, _ := refinedSweep(t, "single-x0.yaml")
 	for _, g := range groups {
 		x0 := g.Key["x0"]
 		theory := 8 / (x0 * x0)
