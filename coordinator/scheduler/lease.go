@@ -1,0 +1,239 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// Lease is one trial leased to a worker.
+type Lease struct {
+	Sweep    string
+	Trial    string
+	Token    string
+	Model    string
+	Params   map[string]float64
+	Attempt  int
+	Deadline time.Time
+}
+
+// LeaseRef names a lease in Heartbeat.
+type LeaseRef struct {
+	Sweep, Trial, Token string
+}
+
+// Lease hands out up to limit pending trials to worker, waiting up to wait for
+// one to be queued. It returns no leases (and no error) when the wait passes
+// or ctx ends. The leases are durable before Lease returns.
+func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait time.Duration) ([]Lease, error) {
+	limit = min(max(limit, 1), 4096)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		leases, recs, wake, err := s.claim(worker, limit)
+		if err != nil {
+			return nil, err
+		}
+		if len(leases) > 0 {
+			if err := s.persist(nil, recs); err != nil {
+				s.unclaim(leases)
+				return nil, fmt.Errorf("record leases: %w", err)
+			}
+			return leases, nil
+		}
+		select {
+		case <-wake:
+		case <-timer.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+}
+
+// claim takes up to limit trials off the queue and marks them LEASED in memory.
+func (s *Scheduler) claim(worker string, limit int) ([]Lease, []store.Trial, <-chan struct{}, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, nil, ErrClosed
+	}
+	now := s.cfg.Now()
+	var leases []Lease
+	var recs []store.Trial
+	for len(leases) < limit && len(s.queue) > 0 {
+		t := s.queue[0]
+		s.queue[0] = nil
+		s.queue = s.queue[1:]
+		t.queued = false
+		if t.rec.State != store.Pending || !t.holdUntil.IsZero() || t.sweep.rec.State != store.SweepRunning {
+			continue // stale entry
+		}
+		t.rec.Attempt++
+		s.setState(t, store.Leased)
+		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt)
+		t.worker = worker
+		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
+		recs = append(recs, t.rec)
+		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, Token: t.token, Model: t.sweep.rec.Model,
+			Params: t.rec.Params, Attempt: t.rec.Attempt, Deadline: t.rec.Deadline})
+	}
+	if len(s.queue) == 0 {
+		s.queue = nil // let the backing array go
+	}
+	return leases, recs, s.wake, nil
+}
+
+// unclaim returns leases whose recording failed to the front of the queue.
+func (s *Scheduler) unclaim(leases []Lease) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var back []*trialState
+	for _, l := range leases {
+		t := s.sweeps[l.Sweep].trials[l.Trial]
+		if t.rec.State == store.Leased && t.token == l.Token {
+			s.setState(t, store.Pending)
+			t.rec.Attempt--
+			t.queued = true
+			back = append(back, t)
+		}
+	}
+	s.queue = append(back, s.queue...)
+}
+
+// Heartbeat extends the deadlines of worker's leases and returns those it no
+// longer holds. A lease released by a coordinator restart and still held for
+// re-adoption is re-adopted by the heartbeat of its token.
+func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error) {
+	s.mu.Lock()
+	now := s.cfg.Now()
+	var lost []LeaseRef
+	var adopted []store.Trial
+	for _, r := range refs {
+		t := s.lookup(r.Sweep, r.Trial)
+		switch {
+		case t == nil:
+			lost = append(lost, r)
+		case t.rec.State == store.Leased && t.token == r.Token:
+			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
+			t.worker = worker
+		case t.rec.State == store.Pending && !t.holdUntil.IsZero() && s.tokenAttempt(t, r.Token) == t.rec.Attempt:
+			s.setState(t, store.Leased)
+			t.token, t.worker = r.Token, worker
+			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
+			adopted = append(adopted, t.rec)
+		default:
+			lost = append(lost, r)
+		}
+	}
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if len(adopted) > 0 {
+		s.cfg.Logger.Info("leases re-adopted after restart", "worker", worker, "trials", len(adopted))
+		if err := s.persist(nil, adopted); err != nil {
+			return nil, fmt.Errorf("record re-adopted leases: %w", err)
+		}
+	}
+	return lost, nil
+}
+
+func (s *Scheduler) lookup(sweep, trial string) *trialState {
+	sw, ok := s.sweeps[sweep]
+	if !ok {
+		return nil
+	}
+	return sw.trials[trial]
+}
+
+// token is "attempt.mac": an HMAC of (sweep, trial, attempt) under the store secret.
+func (s *Scheduler) token(sweep, trial string, attempt int) string {
+	return strconv.Itoa(attempt) + "." + s.mac(sweep, trial, attempt)
+}
+
+func (s *Scheduler) mac(sweep, trial string, attempt int) string {
+	h := hmac.New(sha256.New, s.secret)
+	fmt.Fprintf(h, "%s/%s/%d", sweep, trial, attempt)
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// tokenAttempt returns the attempt a token was issued for, or 0 when the token
+// was never issued for t (malformed, forged, or for a later attempt).
+func (s *Scheduler) tokenAttempt(t *trialState, token string) int {
+	a, mac, ok := strings.Cut(token, ".")
+	if !ok {
+		return 0
+	}
+	attempt, err := strconv.Atoi(a)
+	if err != nil || attempt < 1 || attempt > t.rec.Attempt {
+		return 0
+	}
+	if !hmac.Equal([]byte(mac), []byte(s.mac(t.sweep.rec.ID, t.rec.ID, attempt))) {
+		return 0
+	}
+	return attempt
+}
+
+// expiryLoop returns expired leases and finished restart holds to the queue.
+func (s *Scheduler) expiryLoop() {
+	defer close(s.loopDone)
+	tick := min(max(s.cfg.LeaseTTL/10, 5*time.Millisecond), time.Second)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-ticker.C:
+			s.expire()
+		}
+	}
+}
+
+func (s *Scheduler) expire() {
+	s.mu.Lock()
+	now := s.cfg.Now()
+	var recs []store.Trial
+	touched := map[*sweepState]bool{}
+	for t := range s.leased {
+		if now.Before(t.rec.Deadline) {
+			continue
+		}
+		t.rec.LastError = fmt.Sprintf("lease of attempt %d expired (worker %s)", t.rec.Attempt, t.worker)
+		s.cfg.Logger.Warn("lease expired", "sweep", t.sweep.rec.ID, "trial", t.rec.ID, "attempt", t.rec.Attempt, "worker", t.worker)
+		if t.rec.Attempt >= s.cfg.MaxAttempts {
+			s.setState(t, store.Failed)
+		} else {
+			s.setState(t, store.Pending)
+			s.enqueue(t)
+		}
+		recs = append(recs, t.rec)
+		touched[t.sweep] = true
+	}
+	for t := range s.held {
+		if now.Before(t.holdUntil) {
+			continue
+		}
+		delete(s.held, t)
+		t.holdUntil = time.Time{}
+		if t.sweep.rec.State == store.SweepRunning {
+			s.enqueue(t)
+		}
+	}
+	s.mu.Unlock()
+	if err := s.persist(nil, recs); err != nil {
+		s.cfg.Logger.Error("record expired leases", "err", err)
+	}
+	for sw := range touched {
+		s.maybeAdvance(sw)
+	}
+}

@@ -1,0 +1,119 @@
+package scheduler
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// Progress counts a sweep's trials per state, with the recent result rate.
+type Progress struct {
+	Total, Pending, Leased, Done, Failed, Cancelled int
+	// ResultsPerSecond is the completion rate over the last ~30 s.
+	ResultsPerSecond float64
+	// ETA is the time to finish the current round's pending and leased
+	// trials at that rate (0 when unknown or nothing is left).
+	ETA time.Duration
+}
+
+// SweepInfo is a sweep with its parsed spec and progress.
+type SweepInfo struct {
+	Sweep    store.Sweep
+	Spec     *spec.Spec
+	Progress Progress
+	// Changed is closed at the sweep's next change (for watchers).
+	Changed <-chan struct{}
+}
+
+// Sweep returns one sweep.
+func (s *Scheduler) Sweep(id string) (SweepInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sw, ok := s.sweeps[id]
+	if !ok {
+		return SweepInfo{}, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	}
+	return s.info(sw), nil
+}
+
+// Sweeps returns every sweep, newest first.
+func (s *Scheduler) Sweeps() []SweepInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]SweepInfo, 0, len(s.order))
+	for i := len(s.order) - 1; i >= 0; i-- {
+		out = append(out, s.info(s.order[i]))
+	}
+	return out
+}
+
+func (s *Scheduler) info(sw *sweepState) SweepInfo {
+	c := sw.counts
+	p := Progress{Total: len(sw.list), Pending: c[store.Pending], Leased: c[store.Leased], Done: c[store.Done],
+		Failed: c[store.Failed], Cancelled: c[store.Cancelled]}
+	p.ResultsPerSecond = sw.rate.rate(s.cfg.Now())
+	if left := p.Pending + p.Leased; left > 0 && p.ResultsPerSecond > 0 {
+		p.ETA = time.Duration(float64(left) / p.ResultsPerSecond * float64(time.Second))
+	}
+	return SweepInfo{Sweep: sw.rec, Spec: sw.spec, Progress: p, Changed: sw.changed}
+}
+
+// TrialInfo is a trial's stored record.
+type TrialInfo = store.Trial
+
+// Trials returns a sweep's trials in insertion order.
+func (s *Scheduler) Trials(id string) ([]TrialInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sw, ok := s.sweeps[id]
+	if !ok {
+		return nil, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	}
+	out := make([]TrialInfo, len(sw.list))
+	for i, t := range sw.list {
+		out[i] = t.rec
+	}
+	return out, nil
+}
+
+// rateMeter estimates a completion rate from samples taken at most once per
+// second over a 30-second window.
+type rateMeter struct {
+	total   int
+	samples []rateSample
+}
+
+type rateSample struct {
+	at    time.Time
+	total int
+}
+
+const rateWindow = 30 * time.Second
+
+func (m *rateMeter) add(now time.Time, n int) {
+	m.total += n
+	if len(m.samples) == 0 || now.Sub(m.samples[len(m.samples)-1].at) >= time.Second/4 {
+		m.samples = append(m.samples, rateSample{now, m.total})
+	} else {
+		m.samples[len(m.samples)-1].total = m.total
+	}
+	for len(m.samples) > 2 && now.Sub(m.samples[1].at) > rateWindow {
+		m.samples = m.samples[1:]
+	}
+}
+
+func (m *rateMeter) rate(now time.Time) float64 {
+	if len(m.samples) == 0 || now.Sub(m.samples[len(m.samples)-1].at) > rateWindow {
+		return 0
+	}
+	first := m.samples[0]
+	// The first sample's total includes the results it counts, so measure
+	// from the first completion to now.
+	span := now.Sub(first.at).Seconds()
+	if span < 0.5 {
+		return 0
+	}
+	return float64(m.total-first.total) / span
+}

@@ -1,0 +1,139 @@
+package scheduler
+
+import (
+	"fmt"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// Refiner plans a refinement round: given a sweep's spec and its finished
+// trials, the input parameter sets of the trials to add (existing ones are
+// dropped by the scheduler).
+type Refiner interface {
+	Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]float64, error)
+}
+
+// BoundaryRefiner plans rounds with boundary.Analyze and boundary.Refine
+// (bisection in log η inside each group's bracket).
+type BoundaryRefiner struct{}
+
+// Plan implements Refiner.
+func (BoundaryRefiner) Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]float64, error) {
+	groups, err := boundary.Analyze(done, AnalysisOptions(sp))
+	if err != nil {
+		return nil, fmt.Errorf("analyse: %w", err)
+	}
+	return boundary.Refine(groups, done, sp.Boundary.Refine.Tolerance), nil
+}
+
+// AnalysisOptions are the boundary analysis options of a spec.
+func AnalysisOptions(sp *spec.Spec) boundary.Options {
+	return boundary.Options{Model: sp.Model, GroupBy: sp.GroupBy(), BiasEps: sp.BiasEps(), ReferenceEta: sp.Boundary.ReferenceEta}
+}
+
+// maybeAdvance starts the next step of a running sweep whose current round is
+// complete (no trial PENDING or LEASED): a refinement round, or DONE.
+func (s *Scheduler) maybeAdvance(sw *sweepState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || sw.refining || sw.rec.State != store.SweepRunning ||
+		sw.counts[store.Pending]+sw.counts[store.Leased] > 0 {
+		return
+	}
+	sw.refining = true
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if err := s.advance(sw); err != nil {
+			s.cfg.Logger.Error("advance sweep", "sweep", sw.rec.ID, "err", err)
+		}
+		s.mu.Lock()
+		sw.refining = false
+		s.mu.Unlock()
+	}()
+}
+
+// advance adds the next refinement round's trials, or marks the sweep DONE.
+// It is derived from stored state only, so it resumes after a restart.
+func (s *Scheduler) advance(sw *sweepState) error {
+	s.mu.Lock()
+	rec := sw.rec
+	seq := len(sw.list)
+	s.mu.Unlock()
+	var fresh []*trialState
+	if rec.Round < sw.spec.Boundary.Refine.Rounds && s.cfg.Refiner != nil {
+		var err error
+		if fresh, err = s.plan(sw, seq, rec.Round+1); err != nil {
+			return err
+		}
+	}
+	recs := make([]store.Trial, len(fresh))
+	for i, t := range fresh {
+		recs[i] = t.rec
+	}
+	if len(fresh) > 0 {
+		rec.Round++
+	} else {
+		rec.State = store.SweepDone
+	}
+	if err := s.persist([]store.Sweep{rec}, recs); err != nil {
+		return fmt.Errorf("sweep %s round %d: %w", rec.ID, rec.Round, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sw.rec.State == store.SweepCancelled {
+		rec.State = store.SweepCancelled
+	}
+	sw.rec = rec
+	for _, t := range fresh {
+		sw.add(t)
+		s.enqueue(t)
+	}
+	sw.notify()
+	s.cfg.Logger.Info("sweep advanced", "sweep", rec.ID, "round", rec.Round, "new_trials", len(fresh), "state", rec.State.String())
+	return nil
+}
+
+// plan asks the refiner for the next round and resolves the new trials.
+func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, error) {
+	results, err := s.st.Results(sw.rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	var done []boundary.Trial
+	for _, t := range sw.list {
+		if r, ok := results[t.rec.ID]; ok && t.rec.State == store.Done {
+			done = append(done, boundary.Trial{Params: t.rec.Params, Result: r})
+		}
+	}
+	s.mu.Unlock()
+	if len(done) == 0 {
+		return nil, nil
+	}
+	params, err := s.cfg.Refiner.Plan(sw.spec, done)
+	if err != nil {
+		return nil, fmt.Errorf("plan round %d: %w", round, err)
+	}
+	var fresh []*trialState
+	seen := map[string]bool{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range params {
+		tr, err := spec.NewTrial(sw.rec.Model, p)
+		if err != nil {
+			s.cfg.Logger.Warn("refinement point refused", "sweep", sw.rec.ID, "err", err)
+			continue
+		}
+		if _, exists := sw.trials[tr.ID]; exists || seen[tr.ID] {
+			continue
+		}
+		seen[tr.ID] = true
+		rec := store.Trial{Sweep: sw.rec.ID, ID: tr.ID, Seq: seq + len(fresh), Params: tr.Params,
+			Key: tr.Config.Key(), State: store.Pending, Round: round}
+		fresh = append(fresh, &trialState{sweep: sw, rec: rec, steps: tr.Config.Steps})
+	}
+	return fresh, nil
+}

@@ -1,0 +1,185 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// TestRestartReleasesAndReadopts: after a restart, LEASED trials are stored
+// as PENDING; a worker that heartbeats re-adopts its lease, the others are
+// queued after the hold; DONE trials are never handed out again.
+func TestRestartReleasesAndReadopts(t *testing.T) {
+	t.Parallel()
+	path := tempDB(t)
+	clk := newClock()
+	st := openStore(t, path)
+	s, err := New(st, Config{LeaseTTL: 10 * time.Second, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := submit(t, s, fourTrials)
+	ls := lease(t, s, 3)
+	if o := reportOne(t, s, ls[0], goodResult(-1)); o.Status != Accepted {
+		t.Fatal(o)
+	}
+	s.Close()
+	st.Close()
+
+	st = openStore(t, path)
+	defer st.Close()
+	s = newTestScheduler(t, st, clk, Config{LeaseTTL: 10 * time.Second})
+	stored, _ := st.Trials(sw.ID)
+	for _, tr := range stored {
+		if tr.State == store.Leased {
+			t.Fatalf("trial %s still LEASED in the store after restart", tr.ID)
+		}
+	}
+	p := progress(t, s, sw.ID)
+	if p.Done != 1 || p.Pending != 3 || p.Leased != 0 {
+		t.Fatalf("after restart %+v", p)
+	}
+	// Only the never-leased trial is leasable during the hold.
+	fresh := lease(t, s, 4)
+	if len(fresh) != 1 || fresh[0].Trial == ls[1].Trial || fresh[0].Trial == ls[2].Trial {
+		t.Fatalf("during hold leased %+v", fresh)
+	}
+	// ls[1]'s worker comes back: re-adopted.
+	if lost, err := s.Heartbeat("w", []LeaseRef{{ls[1].Sweep, ls[1].Trial, ls[1].Token}}); err != nil || len(lost) != 0 {
+		t.Fatalf("re-adopt: lost %v, %v", lost, err)
+	}
+	if p := progress(t, s, sw.ID); p.Leased != 2 {
+		t.Fatalf("after re-adoption %+v", p)
+	}
+	// ls[2]'s worker never returns: queued after the hold, next attempt.
+	clk.Advance(6 * time.Second)
+	if lost, _ := s.Heartbeat("w", []LeaseRef{{ls[1].Sweep, ls[1].Trial, ls[1].Token}, {fresh[0].Sweep, fresh[0].Trial, fresh[0].Token}}); len(lost) != 0 {
+		t.Fatalf("heartbeat lost %v", lost)
+	}
+	clk.Advance(5 * time.Second)
+	var again []Lease
+	eventually(t, "hold release", func() bool { again = lease(t, s, 4); return len(again) > 0 })
+	if len(again) != 1 || again[0].Trial != ls[2].Trial || again[0].Attempt != 2 {
+		t.Fatalf("after hold: %+v", again)
+	}
+	if o := reportOne(t, s, ls[0], goodResult(-1)); o.Status != Duplicate {
+		t.Fatalf("result of a DONE trial after restart: %+v", o)
+	}
+	if o := reportOne(t, s, ls[1], goodResult(-1)); o.Status != Accepted {
+		t.Fatalf("re-adopted lease's result: %+v", o)
+	}
+}
+
+// stepRefiner plans one new η per round: the midpoint of the two largest η.
+type stepRefiner struct{ calls chan int }
+
+func (r stepRefiner) Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]float64, error) {
+	r.calls <- len(done)
+	var etas []float64
+	for _, d := range done {
+		etas = append(etas, d.Params["eta"])
+	}
+	sort.Float64s(etas)
+	n := len(etas)
+	return []map[string]float64{{"eta": (etas[n-1] + etas[n-2]) / 2, "steps": 5}, {"eta": etas[0], "steps": 5}}, nil
+}
+
+func TestRefinementRoundsSurviveRestart(t *testing.T) {
+	t.Parallel()
+	const yaml = "model: single\ngrid: {eta: [1, 2]}\nparams: {steps: 5}\nboundary: {refine: {rounds: 2, tolerance: 0.01}}\n"
+	path := tempDB(t)
+	st := openStore(t, path)
+	ref := stepRefiner{calls: make(chan int, 10)}
+	s, err := New(st, Config{Refiner: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := submit(t, s, yaml)
+	for _, l := range lease(t, s, 2) {
+		reportOne(t, s, l, goodResult(0))
+	}
+	eventually(t, "round 1", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.Round == 1 })
+	if p := progress(t, s, sw.ID); p.Total != 3 || p.Pending != 1 {
+		t.Fatalf("round 1 progress %+v (the existing η must not be added twice)", p)
+	}
+	s.Close()
+	st.Close()
+
+	st = openStore(t, path)
+	defer st.Close()
+	s = newTestScheduler(t, st, nil, Config{Refiner: ref})
+	ls := lease(t, s, 4)
+	if len(ls) != 1 || ls[0].Params["eta"] != 1.5 {
+		t.Fatalf("round 1 lease after restart %+v", ls)
+	}
+	reportOne(t, s, ls[0], goodResult(0))
+	eventually(t, "round 2", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.Round == 2 })
+	ls = lease(t, s, 4)
+	if len(ls) != 1 || ls[0].Params["eta"] != 1.75 {
+		t.Fatalf("round 2 lease %+v", ls)
+	}
+	reportOne(t, s, ls[0], goodResult(0))
+	eventually(t, "DONE", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.State == store.SweepDone })
+	if got := len(ref.calls); got != 2 {
+		t.Fatalf("refiner called %d times, want 2 (rounds: 2)", got)
+	}
+}
+
+// TestConcurrentWorkersExactlyOnce: many workers lease, heartbeat and report
+// (some twice, some late) while leases expire; every trial ends DONE with
+// exactly one stored result.
+func TestConcurrentWorkersExactlyOnce(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 30 * time.Millisecond})
+	sw := submit(t, s, "model: single\ngrid: {eta: {linspace: [0.1, 3, 40]}, seed: {range: [0, 5]}}\nparams: {steps: 5}\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ctx.Err() == nil; n++ {
+				ls, err := s.Lease(ctx, fmt.Sprint("w", w), 7, 20*time.Millisecond)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(ls) == 0 && progress(t, s, sw.ID).Done == 200 {
+					return
+				}
+				if n%5 == w%5 {
+					time.Sleep(40 * time.Millisecond) // too slow: the lease expires
+				}
+				var reps []Report
+				for _, l := range ls {
+					r := Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(-l.Params["eta"])}
+					reps = append(reps, r, r) // every report twice
+				}
+				if _, err := s.Report(reps); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	p := progress(t, s, sw.ID)
+	res, _ := s.st.Results(sw.ID)
+	trials, _ := s.Trials(sw.ID)
+	if p.Done != 200 || len(res) != 200 {
+		t.Fatalf("progress %+v, %d results", p, len(res))
+	}
+	for _, tr := range trials {
+		if tr.State != store.Done || res[tr.ID].FinalBias != -tr.Params["eta"] {
+			t.Fatalf("trial %+v result %+v", tr, res[tr.ID])
+		}
+	}
+}

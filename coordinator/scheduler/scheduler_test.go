@@ -1,0 +1,220 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+func TestLeaseReportDuplicate(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{})
+	sw := submit(t, s, fourTrials)
+	ls := lease(t, s, 3)
+	if len(ls) != 3 {
+		t.Fatalf("leased %d, want 3", len(ls))
+	}
+	seen := map[string]bool{}
+	for _, l := range ls {
+		if seen[l.Trial] || l.Attempt != 1 || l.Model != "single" || l.Params["steps"] != 5 {
+			t.Fatalf("bad lease %+v", l)
+		}
+		seen[l.Trial] = true
+	}
+	if p := progress(t, s, sw.ID); p.Total != 4 || p.Leased != 3 || p.Pending != 1 {
+		t.Fatalf("progress %+v", p)
+	}
+	if o := reportOne(t, s, ls[0], goodResult(-1)); o.Status != Accepted {
+		t.Fatalf("first report: %+v", o)
+	}
+	if o := reportOne(t, s, ls[0], goodResult(-2)); o.Status != Duplicate {
+		t.Fatalf("second report: %+v", o)
+	}
+	res, err := s.st.Results(sw.ID)
+	if err != nil || len(res) != 1 || res[ls[0].Trial].FinalBias != -1 {
+		t.Fatalf("stored results %+v, %v", res, err)
+	}
+	if p := progress(t, s, sw.ID); p.Done != 1 || p.Leased != 2 {
+		t.Fatalf("progress %+v", p)
+	}
+}
+
+func TestRejectsInvalidReports(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{})
+	submit(t, s, fourTrials)
+	l := lease(t, s, 1)[0]
+	nan, long := goodResult(0), goodResult(0)
+	nan.EOSRatio = math.NaN()
+	long.StepsRun = 6
+	badPoint := goodResult(0)
+	badPoint.Trajectory[1].Sharpness = math.Inf(1)
+	cases := []struct {
+		name string
+		r    Report
+		want string
+	}{
+		{"unknown trial", Report{Sweep: l.Sweep, Trial: "ffff", Token: l.Token, Result: goodResult(0)}, "trial_id"},
+		{"unknown sweep", Report{Sweep: "nope", Trial: l.Trial, Token: l.Token, Result: goodResult(0)}, "trial_id"},
+		{"forged token", Report{Sweep: l.Sweep, Trial: l.Trial, Token: "1.00112233445566778899aabb", Result: goodResult(0)}, "token"},
+		{"future attempt", Report{Sweep: l.Sweep, Trial: l.Trial, Token: s.token(l.Sweep, l.Trial, 2), Result: goodResult(0)}, "token"},
+		{"malformed token", Report{Sweep: l.Sweep, Trial: l.Trial, Token: "xyz", Result: goodResult(0)}, "token"},
+		{"nan", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: nan}, "eos_ratio"},
+		{"steps out of range", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: long}, "steps_run"},
+		{"trajectory inf", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: badPoint}, "trajectory[1].sharpness"},
+	}
+	for _, c := range cases {
+		out, err := s.Report([]Report{c.r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].Status != Rejected || !strings.Contains(out[0].Message, c.want) {
+			t.Errorf("%s: outcome %+v, want rejected naming %q", c.name, out[0], c.want)
+		}
+	}
+	// A batch mixes outcomes: the valid report is stored despite the bad one.
+	out, err := s.Report([]Report{cases[5].r, {Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(0)}})
+	if err != nil || out[0].Status != Rejected || out[1].Status != Accepted {
+		t.Fatalf("mixed batch: %+v, %v", out, err)
+	}
+}
+
+func TestExpiryRetryAndStaleResult(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	s := newTestScheduler(t, nil, clk, Config{LeaseTTL: 10 * time.Second})
+	sw := submit(t, s, "model: single\ngrid: {eta: [1]}\nparams: {steps: 5}\n")
+	first := lease(t, s, 1)[0]
+	// A heartbeat keeps the lease past its original deadline.
+	clk.Advance(8 * time.Second)
+	if lost, err := s.Heartbeat("w", []LeaseRef{{first.Sweep, first.Trial, first.Token}}); err != nil || len(lost) != 0 {
+		t.Fatalf("heartbeat lost %v, %v", lost, err)
+	}
+	clk.Advance(8 * time.Second)
+	time.Sleep(50 * time.Millisecond) // several expiry ticks
+	if p := progress(t, s, sw.ID); p.Leased != 1 {
+		t.Fatalf("heartbeat did not extend the lease: %+v", p)
+	}
+	clk.Advance(3 * time.Second)
+	eventually(t, "lease expiry", func() bool { return progress(t, s, sw.ID).Pending == 1 })
+	if lost, _ := s.Heartbeat("w", []LeaseRef{{first.Sweep, first.Trial, first.Token}}); len(lost) != 1 {
+		t.Fatalf("heartbeat on an expired lease: lost %v", lost)
+	}
+	second := lease(t, s, 1)[0]
+	if second.Attempt != 2 || second.Token == first.Token {
+		t.Fatalf("second lease %+v", second)
+	}
+	// The first worker finishes late: its result is valid and wins.
+	if o := reportOne(t, s, first, goodResult(-1)); o.Status != Accepted {
+		t.Fatalf("late result: %+v", o)
+	}
+	if o := reportOne(t, s, second, goodResult(-1)); o.Status != Duplicate {
+		t.Fatalf("second result: %+v", o)
+	}
+}
+
+func TestFailedAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	s := newTestScheduler(t, nil, clk, Config{LeaseTTL: time.Second, MaxAttempts: 2})
+	sw := submit(t, s, "model: single\ngrid: {eta: [1]}\nparams: {steps: 5}\n")
+	l := lease(t, s, 1)[0]
+	out, err := s.Report([]Report{{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Err: "engine exploded"}})
+	if err != nil || out[0].Status != FailureRecorded {
+		t.Fatalf("error report: %+v, %v", out, err)
+	}
+	l = lease(t, s, 1)[0]
+	if l.Attempt != 2 {
+		t.Fatalf("attempt %d", l.Attempt)
+	}
+	clk.Advance(2 * time.Second)
+	eventually(t, "FAILED", func() bool { return progress(t, s, sw.ID).Failed == 1 })
+	trials, _ := s.Trials(sw.ID)
+	if !strings.Contains(trials[0].LastError, "expired") {
+		t.Fatalf("last error %q", trials[0].LastError)
+	}
+	eventually(t, "sweep DONE", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.State == store.SweepDone })
+	// Resubmitting retries the failed trial.
+	if _, created, err := s.Submit([]byte("model: single\ngrid: {eta: [1]}\nparams: {steps: 5}\n")); err != nil || created {
+		t.Fatalf("resubmit: created %v, %v", created, err)
+	}
+	if l := lease(t, s, 1); len(l) != 1 || l[0].Attempt != 1 {
+		t.Fatalf("after resubmit: %+v", l)
+	}
+}
+
+func TestResubmitAndCancel(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{})
+	a := submit(t, s, fourTrials)
+	b, created, err := s.Submit([]byte("# reformatted\n" + fourTrials))
+	if err != nil || created || b.ID != a.ID {
+		t.Fatalf("resubmit: %s created=%v %v", b.ID, created, err)
+	}
+	if p := progress(t, s, a.ID); p.Total != 4 {
+		t.Fatalf("duplicated trials: %+v", p)
+	}
+	l := lease(t, s, 2)
+	if _, err := s.Cancel(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if lost, _ := s.Heartbeat("w", []LeaseRef{{l[0].Sweep, l[0].Trial, l[0].Token}}); len(lost) != 1 {
+		t.Fatal("cancelled lease still held")
+	}
+	if got := lease(t, s, 4); len(got) != 0 {
+		t.Fatalf("leased %d trials of a cancelled sweep", len(got))
+	}
+	if p := progress(t, s, a.ID); p.Cancelled != 4 {
+		t.Fatalf("progress %+v", p)
+	}
+	submit(t, s, fourTrials)
+	if got := lease(t, s, 4); len(got) != 4 {
+		t.Fatalf("after resume leased %d", len(got))
+	}
+	if _, err := s.Cancel("nope"); !errors.Is(err, ErrUnknownSweep) {
+		t.Fatalf("cancel unknown: %v", err)
+	}
+}
+
+func TestSubmitRejectsBadSpec(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{MaxTrials: 3})
+	_, _, err := s.Submit([]byte(fourTrials))
+	if !errors.Is(err, spec.ErrInvalid) || !strings.Contains(err.Error(), "more than 3") {
+		t.Fatalf("over-large grid: %v", err)
+	}
+}
+
+func TestLongPollWakesOnSubmit(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{})
+	got := make(chan []Lease)
+	go func() {
+		ls, _ := s.Lease(context.Background(), "w", 2, 10*time.Second)
+		got <- ls
+	}()
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	submit(t, s, fourTrials)
+	select {
+	case ls := <-got:
+		if len(ls) != 2 {
+			t.Fatalf("leased %d", len(ls))
+		}
+		t.Logf("woke %v after submit", time.Since(start))
+	case <-time.After(5 * time.Second):
+		t.Fatal("long poll did not wake")
+	}
+	// An empty queue returns no leases after the wait.
+	lease(t, s, 2)
+	ls, err := s.Lease(context.Background(), "w", 1, 30*time.Millisecond)
+	if err != nil || len(ls) != 0 {
+		t.Fatalf("empty queue: %v, %v", ls, err)
+	}
+}
