@@ -32,7 +32,7 @@ type relu struct {
 	z    []float64 // m×n: z[i·n+k] = ⟨w_i, x_k⟩
 	f    []float64 // n network outputs
 	r    []float64 // n: ∂L/∂f_k = y_k·ℓ'(y_k f_k)/n
-	h    []float64 // n: ∂²L/∂f_k² = ℓ''(y_k f_k)/n
+	h    []float64 // n: ∂²L/∂f_k² = ℓ″(y_k f_k)/n
 	back []float64 // m×n: the signal sent back to Zᵀ (∂L/∂Zᵀ, or its HVP analogue)
 
 	zv    []float64 // m×n: V·Xᵀ for a direction V (HVP)
