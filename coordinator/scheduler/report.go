@@ -7,11 +7,13 @@ import (
 	"github.com/eosweep/eosweep/engine"
 )
 
-// Report is one worker report: a result, or the engine's error (Err != "").
+// Report is one worker report: a result, the engine's error (Err != ""), or
+// the lease handed back unfinished (Release).
 type Report struct {
 	Sweep, Trial, Token string
 	Result              engine.Result
 	Err                 string
+	Release             bool
 }
 
 // Status says what became of one report.
@@ -27,6 +29,9 @@ const (
 	Rejected
 	// FailureRecorded: the error was recorded; the trial is retried or FAILED.
 	FailureRecorded
+	// Released: the lease was handed back; the trial is PENDING and the
+	// attempt does not count.
+	Released
 )
 
 // Outcome answers one Report.
@@ -92,6 +97,15 @@ func (s *Scheduler) apply(r Report) (Outcome, *pendingWrite) {
 		return rejected("token: not issued for trial %s", r.Trial), nil
 	}
 	w := &pendingWrite{t: t, prev: t.rec}
+	if r.Release {
+		if t.rec.State != store.Leased || t.token != r.Token {
+			return rejected("token: lease of attempt %d is no longer held; nothing to release", attempt), nil
+		}
+		s.setState(t, store.Pending)
+		t.rec.Attempt--
+		s.enqueue(t)
+		return Outcome{Status: Released}, w
+	}
 	if r.Err != "" {
 		if t.rec.State != store.Leased || t.token != r.Token {
 			return rejected("token: lease of attempt %d is no longer held; error not recorded", attempt), nil

@@ -109,3 +109,31 @@ func (s *Store) ResultCount(sweep string) (int, error) {
 	})
 	return n, err
 }
+
+// ResultsFor returns the stored results of the given trials of a sweep (trials
+// without a result are absent from the map).
+func (s *Store) ResultsFor(sweep string, trials []string) (map[string]engine.Result, error) {
+	out := make(map[string]engine.Result, len(trials))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(sweep))
+		if b == nil {
+			return nil
+		}
+		for _, id := range trials {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			var r engine.Result
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode result %s/%s: %w", sweep, id, err)
+			}
+			out[id] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	return out, nil
+}

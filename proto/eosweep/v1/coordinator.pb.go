@@ -155,6 +155,8 @@ const (
 	ReportStatus_REPORT_STATUS_REJECTED ReportStatus = 3
 	// The error was recorded: the trial is retried or FAILED.
 	ReportStatus_REPORT_STATUS_FAILURE_RECORDED ReportStatus = 4
+	// The lease was handed back: the trial is PENDING again.
+	ReportStatus_REPORT_STATUS_RELEASED ReportStatus = 5
 )
 
 // Enum value maps for ReportStatus.
@@ -165,6 +167,7 @@ var (
 		2: "REPORT_STATUS_DUPLICATE",
 		3: "REPORT_STATUS_REJECTED",
 		4: "REPORT_STATUS_FAILURE_RECORDED",
+		5: "REPORT_STATUS_RELEASED",
 	}
 	ReportStatus_value = map[string]int32{
 		"REPORT_STATUS_UNSPECIFIED":      0,
@@ -172,6 +175,7 @@ var (
 		"REPORT_STATUS_DUPLICATE":        2,
 		"REPORT_STATUS_REJECTED":         3,
 		"REPORT_STATUS_FAILURE_RECORDED": 4,
+		"REPORT_STATUS_RELEASED":         5,
 	}
 )
 
@@ -1739,7 +1743,8 @@ func (x *HeartbeatResponse) GetLeaseTtl() *durationpb.Duration {
 	return nil
 }
 
-// TrialReport is the outcome of one leased trial: a result or an error.
+// TrialReport is the outcome of one leased trial: a result, an error, or the
+// lease handed back.
 type TrialReport struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
@@ -1749,6 +1754,7 @@ type TrialReport struct {
 	//
 	//	*TrialReport_Result
 	//	*TrialReport_Error
+	//	*TrialReport_Released
 	Outcome       isTrialReport_Outcome `protobuf_oneof:"outcome"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1830,6 +1836,15 @@ func (x *TrialReport) GetError() string {
 	return ""
 }
 
+func (x *TrialReport) GetReleased() bool {
+	if x != nil {
+		if x, ok := x.Outcome.(*TrialReport_Released); ok {
+			return x.Released
+		}
+	}
+	return false
+}
+
 type isTrialReport_Outcome interface {
 	isTrialReport_Outcome()
 }
@@ -1843,9 +1858,17 @@ type TrialReport_Error struct {
 	Error string `protobuf:"bytes,5,opt,name=error,proto3,oneof"`
 }
 
+type TrialReport_Released struct {
+	// The worker hands the lease back unrun or unfinished (it is shutting
+	// down); the attempt does not count.
+	Released bool `protobuf:"varint,6,opt,name=released,proto3,oneof"`
+}
+
 func (*TrialReport_Result) isTrialReport_Outcome() {}
 
 func (*TrialReport_Error) isTrialReport_Outcome() {}
+
+func (*TrialReport_Released) isTrialReport_Outcome() {}
 
 // ReportResultRequest carries one or more trial outcomes.
 type ReportResultRequest struct {
@@ -2562,13 +2585,14 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06leases\x18\x02 \x03(\v2\x14.eosweep.v1.LeaseRefR\x06leases\"u\n" +
 	"\x11HeartbeatResponse\x12(\n" +
 	"\x04lost\x18\x01 \x03(\v2\x14.eosweep.v1.LeaseRefR\x04lost\x126\n" +
-	"\tlease_ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bleaseTtl\"\xaa\x01\n" +
+	"\tlease_ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bleaseTtl\"\xc8\x01\n" +
 	"\vTrialReport\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x19\n" +
 	"\btrial_id\x18\x02 \x01(\tR\atrialId\x12\x14\n" +
 	"\x05token\x18\x03 \x01(\tR\x05token\x12,\n" +
 	"\x06result\x18\x04 \x01(\v2\x12.eosweep.v1.ResultH\x00R\x06result\x12\x16\n" +
-	"\x05error\x18\x05 \x01(\tH\x00R\x05errorB\t\n" +
+	"\x05error\x18\x05 \x01(\tH\x00R\x05error\x12\x1c\n" +
+	"\breleased\x18\x06 \x01(\bH\x00R\breleasedB\t\n" +
 	"\aoutcome\"e\n" +
 	"\x13ReportResultRequest\x12\x1b\n" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x121\n" +
@@ -2636,13 +2660,14 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x12TRIAL_STATE_LEASED\x10\x02\x12\x14\n" +
 	"\x10TRIAL_STATE_DONE\x10\x03\x12\x16\n" +
 	"\x12TRIAL_STATE_FAILED\x10\x04\x12\x19\n" +
-	"\x15TRIAL_STATE_CANCELLED\x10\x05*\xa6\x01\n" +
+	"\x15TRIAL_STATE_CANCELLED\x10\x05*\xc2\x01\n" +
 	"\fReportStatus\x12\x1d\n" +
 	"\x19REPORT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16REPORT_STATUS_ACCEPTED\x10\x01\x12\x1b\n" +
 	"\x17REPORT_STATUS_DUPLICATE\x10\x02\x12\x1a\n" +
 	"\x16REPORT_STATUS_REJECTED\x10\x03\x12\"\n" +
-	"\x1eREPORT_STATUS_FAILURE_RECORDED\x10\x04*a\n" +
+	"\x1eREPORT_STATUS_FAILURE_RECORDED\x10\x04\x12\x1a\n" +
+	"\x16REPORT_STATUS_RELEASED\x10\x05*a\n" +
 	"\bCrossing\x12\x18\n" +
 	"\x14CROSSING_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCROSSING_INSIDE\x10\x01\x12\x12\n" +
@@ -2789,6 +2814,7 @@ func file_eosweep_v1_coordinator_proto_init() {
 	file_eosweep_v1_coordinator_proto_msgTypes[23].OneofWrappers = []any{
 		(*TrialReport_Result)(nil),
 		(*TrialReport_Error)(nil),
+		(*TrialReport_Released)(nil),
 	}
 	file_eosweep_v1_coordinator_proto_msgTypes[30].OneofWrappers = []any{}
 	type x struct{}

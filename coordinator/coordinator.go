@@ -1,0 +1,107 @@
+// Package coordinator runs the eosweep coordinator: a bbolt store, the lease
+// scheduler and the gRPC CoordinatorService with the standard health service.
+//
+// The scheduler (package scheduler) owns every state change; the handlers in
+// this package only translate between protobuf and scheduler calls.
+package coordinator
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/coordinator/store"
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+)
+
+// Config configures a Coordinator.
+type Config struct {
+	// DBPath is the bbolt file (created if missing).
+	DBPath string
+	// NoSync skips fsync (benchmarks of non-durable runs only).
+	NoSync bool
+	// Scheduler configures leases, attempts and refinement. A nil Refiner
+	// gets scheduler.BoundaryRefiner.
+	Scheduler scheduler.Config
+	// ServerOptions are passed to grpc.NewServer (transport security,
+	// keepalive, interceptors).
+	ServerOptions []grpc.ServerOption
+	Logger        *slog.Logger
+}
+
+// Coordinator is a running coordinator.
+type Coordinator struct {
+	Store     *store.Store
+	Scheduler *scheduler.Scheduler
+	Server    *Server
+	GRPC      *grpc.Server
+	Health    *health.Server
+	log       *slog.Logger
+}
+
+// Open opens the store, reloads the scheduler from it and builds the gRPC
+// server (not yet serving).
+func Open(cfg Config) (*Coordinator, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := store.Open(cfg.DBPath, store.Options{NoSync: cfg.NoSync})
+	if err != nil {
+		return nil, err
+	}
+	sc := cfg.Scheduler
+	if sc.Refiner == nil {
+		sc.Refiner = scheduler.BoundaryRefiner{}
+	}
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	sched, err := scheduler.New(st, sc)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	c := &Coordinator{Store: st, Scheduler: sched, Server: NewServer(sched, st),
+		GRPC: grpc.NewServer(cfg.ServerOptions...), Health: health.NewServer(), log: cfg.Logger}
+	pb.RegisterCoordinatorServiceServer(c.GRPC, c.Server)
+	healthpb.RegisterHealthServer(c.GRPC, c.Health)
+	c.Health.SetServingStatus(pb.CoordinatorService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	return c, nil
+}
+
+// Serve serves gRPC on lis until Shutdown.
+func (c *Coordinator) Serve(lis net.Listener) error {
+	c.log.Info("coordinator serving", "addr", lis.Addr().String(), "db", c.Store.Path())
+	if err := c.GRPC.Serve(lis); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Shutdown marks the service not serving, stops the scheduler (long polls
+// return), drains RPCs for up to grace (then stops hard), and closes the store.
+func (c *Coordinator) Shutdown(grace time.Duration) error {
+	c.Health.Shutdown()
+	c.Scheduler.Close()
+	done := make(chan struct{})
+	go func() {
+		c.GRPC.GracefulStop()
+		close(done)
+	}()
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		c.log.Warn("graceful stop timed out; stopping", "grace", grace)
+		c.GRPC.Stop()
+		<-done
+	}
+	return c.Store.Close()
+}

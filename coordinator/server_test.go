@@ -1,0 +1,202 @@
+package coordinator_test
+
+import (
+	"context"
+	"math"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/eosweep/eosweep/coordinator"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+)
+
+// startCoordinator serves a coordinator on a bufconn listener and returns a connection to it.
+func startCoordinator(t *testing.T, cfg coordinator.Config) (*coordinator.Coordinator, *grpc.ClientConn) {
+	t.Helper()
+	if cfg.DBPath == "" {
+		cfg.DBPath = filepath.Join(t.TempDir(), "c.db")
+	}
+	cfg.NoSync = true
+	c, err := coordinator.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis := bufconn.Listen(1 << 20)
+	go c.Serve(lis)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		if err := c.Shutdown(time.Second); err != nil {
+			t.Error(err)
+		}
+	})
+	return c, conn
+}
+
+const twoEtas = "name: t\nmodel: single\ngrid: {eta: [1, 3]}\nparams: {steps: 20}\n"
+
+func TestSubmitValidationCodes(t *testing.T) {
+	t.Parallel()
+	_, conn := startCoordinator(t, coordinator.Config{})
+	cl := pb.NewCoordinatorServiceClient(conn)
+	ctx := context.Background()
+	_, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: "model: single\ngrid: {eta: [-1]}\n"})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), `"eta"`) {
+		t.Fatalf("bad spec: %v", err)
+	}
+	if _, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("empty spec: %v", err)
+	}
+	if _, err := cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: "nope"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("unknown sweep: %v", err)
+	}
+	r1, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: twoEtas})
+	if err != nil || !r1.GetCreated() || r1.GetSweep().GetProgress().GetTotal() != 2 {
+		t.Fatalf("submit: %v %v", r1, err)
+	}
+	r2, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: twoEtas})
+	if err != nil || r2.GetCreated() || r2.GetSweep().GetId() != r1.GetSweep().GetId() {
+		t.Fatalf("resubmit: %v %v", r2, err)
+	}
+	list, err := cl.ListSweeps(ctx, &pb.ListSweepsRequest{})
+	if err != nil || len(list.GetSweeps()) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	h, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: pb.CoordinatorService_ServiceDesc.ServiceName})
+	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v %v", h, err)
+	}
+}
+
+func validResult() *pb.Result {
+	return &pb.Result{FinalBias: -0.1, StepsRun: 20, Trajectory: []*pb.TrajectoryPoint{{Step: 0, Loss: 1}, {Step: 20, Loss: 0.5}}}
+}
+
+func TestReportResultOverGRPC(t *testing.T) {
+	t.Parallel()
+	_, conn := startCoordinator(t, coordinator.Config{})
+	cl := pb.NewCoordinatorServiceClient(conn)
+	ctx := context.Background()
+	sub, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: twoEtas})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr, err := cl.LeaseTrial(ctx, &pb.LeaseTrialRequest{WorkerId: "w", MaxTrials: 5, Wait: durationpb.New(time.Second)})
+	if err != nil || len(lr.GetLeases()) != 2 || lr.GetLeaseTtl().AsDuration() <= 0 {
+		t.Fatalf("lease: %v %v", lr, err)
+	}
+	l := lr.GetLeases()[0]
+	rep := func(r *pb.Result) *pb.TrialReport {
+		return &pb.TrialReport{SweepId: l.GetSweepId(), TrialId: l.GetTrialId(), Token: l.GetToken(), Outcome: &pb.TrialReport_Result{Result: r}}
+	}
+	bad := validResult()
+	bad.FinalLoss = math.Inf(-1)
+	_, err = cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{rep(bad)}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "final_loss") {
+		t.Fatalf("malformed: %v", err)
+	}
+	negative := validResult()
+	negative.StepsRun = -3
+	_, err = cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{rep(negative)}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "steps_run") {
+		t.Fatalf("negative steps: %v", err)
+	}
+	empty := &pb.TrialReport{SweepId: l.GetSweepId(), TrialId: l.GetTrialId(), Token: l.GetToken()}
+	resp, err := cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{empty, rep(validResult()), rep(validResult())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []pb.ReportStatus{pb.ReportStatus_REPORT_STATUS_REJECTED, pb.ReportStatus_REPORT_STATUS_ACCEPTED, pb.ReportStatus_REPORT_STATUS_DUPLICATE}
+	for i, o := range resp.GetOutcomes() {
+		if o.GetStatus() != want[i] {
+			t.Errorf("outcome %d = %v, want %v", i, o, want[i])
+		}
+	}
+	if _, err := cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("no reports: %v", err)
+	}
+	// The second lease is handed back: PENDING again, attempt not counted.
+	l2 := lr.GetLeases()[1]
+	resp, err = cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{{SweepId: l2.GetSweepId(),
+		TrialId: l2.GetTrialId(), Token: l2.GetToken(), Outcome: &pb.TrialReport_Released{Released: true}}}})
+	if err != nil || resp.GetOutcomes()[0].GetStatus() != pb.ReportStatus_REPORT_STATUS_RELEASED {
+		t.Fatalf("release: %v %v", resp, err)
+	}
+	again, err := cl.LeaseTrial(ctx, &pb.LeaseTrialRequest{WorkerId: "w", MaxTrials: 5})
+	if err != nil || len(again.GetLeases()) != 1 || again.GetLeases()[0].GetAttempt() != 1 {
+		t.Fatalf("lease after release: %v %v", again, err)
+	}
+	trials, err := cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sub.GetSweep().GetId(), PageSize: 1})
+	if err != nil || len(trials.GetTrials()) != 1 || trials.GetNextPageToken() == "" {
+		t.Fatalf("page 1: %v %v", trials, err)
+	}
+	page2, err := cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sub.GetSweep().GetId(), PageSize: 1, PageToken: trials.GetNextPageToken()})
+	if err != nil || len(page2.GetTrials()) != 1 || page2.GetNextPageToken() != "" {
+		t.Fatalf("page 2: %v %v", page2, err)
+	}
+	var withResult int
+	for _, tr := range append(trials.GetTrials(), page2.GetTrials()...) {
+		if tr.GetResult() != nil {
+			withResult++
+			if tr.GetState() != pb.TrialState_TRIAL_STATE_DONE || tr.GetResult().GetFinalBias() != -0.1 {
+				t.Errorf("trial %v", tr)
+			}
+		}
+	}
+	if withResult != 1 {
+		t.Fatalf("%d trials with results, want 1", withResult)
+	}
+}
+
+func TestWatchSweepUntilDone(t *testing.T) {
+	t.Parallel()
+	_, conn := startCoordinator(t, coordinator.Config{Scheduler: scheduler.Config{LeaseTTL: time.Minute}})
+	cl := pb.NewCoordinatorServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sub, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: twoEtas})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := cl.WatchSweep(ctx, &pb.WatchSweepRequest{SweepId: sub.GetSweep().GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		lr, _ := cl.LeaseTrial(ctx, &pb.LeaseTrialRequest{WorkerId: "w", MaxTrials: 2})
+		for _, l := range lr.GetLeases() {
+			cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{{SweepId: l.GetSweepId(),
+				TrialId: l.GetTrialId(), Token: l.GetToken(), Outcome: &pb.TrialReport_Result{Result: validResult()}}}})
+		}
+	}()
+	var last *pb.Sweep
+	updates := 0
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			break
+		}
+		last = msg.GetSweep()
+		updates++
+	}
+	if last.GetState() != pb.SweepState_SWEEP_STATE_DONE || last.GetProgress().GetDone() != 2 {
+		t.Fatalf("after %d updates: %v", updates, last)
+	}
+}
