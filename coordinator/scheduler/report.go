@@ -41,9 +41,9 @@ type Outcome struct {
 }
 
 type pendingWrite struct {
-	t       *trialState
-	prev    store.Trial
-	op      *store.Op // result op, for accepted results
+	t    *trialState
+	prev store.Trial
+	op   *store.Op // result op, for accepted results
 }
 
 // Report records reports. The first valid result of a trial wins, whichever
