@@ -214,7 +214,11 @@ func (w *Worker) report(ctx context.Context, batch []*pb.TrialReport) error {
 // whose leases are lost.
 func (w *Worker) heartbeatLoop(ctx context.Context) {
 	for {
-		if !sleep(ctx, time.Duration(w.ttl.Load())/3) {
+		every := time.Duration(w.ttl.Load()) / 3
+		if every <= 0 {
+			every = 100 * time.Millisecond // no lease yet: the TTL is unknown
+		}
+		if !sleep(ctx, every) {
 			return
 		}
 		w.mu.Lock()
@@ -226,7 +230,7 @@ func (w *Worker) heartbeatLoop(ctx context.Context) {
 		if len(refs) == 0 {
 			continue
 		}
-		callCtx, cancel := context.WithTimeout(ctx, time.Duration(w.ttl.Load())/3)
+		callCtx, cancel := context.WithTimeout(ctx, every)
 		resp, err := w.client.Heartbeat(callCtx, &pb.HeartbeatRequest{WorkerId: w.cfg.ID, Leases: refs})
 		cancel()
 		if err != nil {

@@ -100,7 +100,7 @@ type Worker struct {
 	mu   sync.Mutex
 	held map[string]*job // leases held (queued or running), by sweep/trial
 
-	ttl        atomic.Int64 // lease TTL in ns, from the coordinator
+	ttl        atomic.Int64 // lease TTL in ns, from the coordinator (0 until known)
 	executions atomic.Int64
 	reported   atomic.Int64
 	reports    chan *pb.TrialReport
@@ -118,7 +118,6 @@ var errLeaseLost = errors.New("lease lost")
 func New(client pb.CoordinatorServiceClient, cfg Config) *Worker {
 	cfg.defaults()
 	w := &Worker{cfg: cfg, client: client, held: map[string]*job{}}
-	w.ttl.Store(int64(30 * time.Second))
 	return w
 }
 

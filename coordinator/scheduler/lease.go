@@ -46,6 +46,11 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 				s.unclaim(leases)
 				return nil, fmt.Errorf("record leases: %w", err)
 			}
+			if ctx.Err() != nil {
+				// The caller is gone and would never learn of these leases.
+				s.unclaim(leases)
+				return nil, nil
+			}
 			return leases, nil
 		}
 		select {
