@@ -79,6 +79,7 @@ by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 	f.StringVar(&o.axis, "axis", "", "group axis on the phase diagram's vertical axis (default width, else the first)")
 	f.StringVar(&o.trajectory, "trajectory", "", "trial whose trajectory to plot, as name=value,... (default: automatic)")
 	f.StringVar(&o.size, "size", "900x620", "size of every PNG in pixels, WxH")
+	addSourceFlags(cmd) // --coordinator ADDR or --db PATH (client.go)
 	return cmd
 }
 

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/eosweep/eosweep/coordinator"
+	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/engine"
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+)
+
+func init() { loadSweepTrials = sourceSweepTrials }
+
+// source is where client commands read sweeps from: a coordinator over gRPC
+// (--coordinator) or a store file read directly (--db).
+type source interface {
+	Sweeps(ctx context.Context) ([]*pb.Sweep, error)
+	Sweep(ctx context.Context, id string) (*pb.Sweep, error)
+	Boundary(ctx context.Context, id string) ([]boundary.Group, error)
+	Finished(ctx context.Context, id string) (sweepTrials, error)
+	Close() error
+}
+
+// addSourceFlags registers --coordinator and --db on a client command.
+func addSourceFlags(cmd *cobra.Command) {
+	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
+	cmd.Flags().String("db", "", "read this store file directly (a stopped coordinator's or an embedded run's)")
+}
+
+// openSource opens the source named by the command's flags.
+func openSource(cmd *cobra.Command) (source, error) {
+	addr, _ := cmd.Flags().GetString("coordinator")
+	db, _ := cmd.Flags().GetString("db")
+	switch {
+	case addr != "" && db != "":
+		return nil, errors.New("flags --coordinator and --db: give one, not both")
+	case addr != "":
+		conn, err := dial(cmd, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}, nil
+	case db != "":
+		st, err := store.Open(db, store.Options{ReadOnly: true})
+		if err != nil {
+			return nil, fmt.Errorf("%w (is a coordinator still running on it? use --coordinator)", err)
+		}
+		return &local{st: st}, nil
+	}
+	return nil, errors.New("flag --coordinator or --db: required")
+}
+
+func dial(cmd *cobra.Command, addr string) (*grpc.ClientConn, error) {
+	opts, err := dialOptions(cmd)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(addr, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// resolveID finds the sweep whose id is, or starts with, prefix.
+func resolveID(sweeps []*pb.Sweep, prefix string) (string, error) {
+	var match []string
+	for _, s := range sweeps {
+		if s.GetId() == prefix {
+			return prefix, nil
+		}
+		if strings.HasPrefix(s.GetId(), prefix) {
+			match = append(match, s.GetId())
+		}
+	}
+	switch len(match) {
+	case 0:
+		return "", fmt.Errorf("sweep %q: %w", prefix, scheduler.ErrUnknownSweep)
+	case 1:
+		return match[0], nil
+	}
+	return "", fmt.Errorf("sweep %q: ambiguous prefix (%s)", prefix, strings.Join(match, ", "))
+}
+
+func sourceSweepTrials(cmd *cobra.Command, id string) (sweepTrials, error) {
+	src, err := openSource(cmd)
+	if err != nil {
+		return sweepTrials{}, err
+	}
+	defer src.Close()
+	return src.Finished(cmd.Context(), id)
+}
+
+// remote reads from a coordinator.
+type remote struct {
+	conn *grpc.ClientConn
+	cl   pb.CoordinatorServiceClient
+}
+
+func (r *remote) Close() error { return r.conn.Close() }
+
+func (r *remote) Sweeps(ctx context.Context) ([]*pb.Sweep, error) {
+	resp, err := r.cl.ListSweeps(ctx, &pb.ListSweepsRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("list sweeps: %w", err)
+	}
+	return resp.GetSweeps(), nil
+}
+
+func (r *remote) id(ctx context.Context, prefix string) (string, error) {
+	sweeps, err := r.Sweeps(ctx)
+	if err != nil {
+		return "", err
+	}
+	return resolveID(sweeps, prefix)
+}
+
+func (r *remote) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
+	id, err := r.id(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: id})
+	if err != nil {
+		return nil, fmt.Errorf("get sweep: %w", err)
+	}
+	return resp.GetSweep(), nil
+}
+
+func (r *remote) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
+	id, err := r.id(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.cl.GetBoundary(ctx, &pb.GetBoundaryRequest{SweepId: id})
+	if err != nil {
+		return nil, fmt.Errorf("boundary: %w", err)
+	}
+	groups := make([]boundary.Group, len(resp.GetGroups()))
+	for i, g := range resp.GetGroups() {
+		groups[i] = coordinator.GroupFromProto(g)
+	}
+	return groups, nil
+}
+
+func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
+	sw, err := r.Sweep(ctx, prefix)
+	if err != nil {
+		return sweepTrials{}, err
+	}
+	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
+	if err != nil {
+		return sweepTrials{}, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
+	}
+	out := sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp)}
+	token := ""
+	for {
+		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token})
+		if err != nil {
+			return sweepTrials{}, fmt.Errorf("list trials: %w", err)
+		}
+		for _, t := range resp.GetTrials() {
+			if t.GetState() != pb.TrialState_TRIAL_STATE_DONE || t.GetResult() == nil {
+				continue
+			}
+			res, err := coordinator.ResultFromProto(t.GetResult())
+			if err != nil {
+				return sweepTrials{}, fmt.Errorf("trial %s: %w", t.GetId(), err)
+			}
+			out.Trials = append(out.Trials, boundary.Trial{Params: t.GetParams(), Result: res})
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
+	}
+}
+
+// local reads a store file directly (read-only).
+type local struct{ st *store.Store }
+
+func (l *local) Close() error { return l.st.Close() }
+
+func (l *local) Sweeps(context.Context) ([]*pb.Sweep, error) {
+	recs, err := l.st.Sweeps()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pb.Sweep, 0, len(recs))
+	for i := len(recs) - 1; i >= 0; i-- { // newest first, as the coordinator lists them
+		sw, err := l.sweep(recs[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sw)
+	}
+	return out, nil
+}
+
+func (l *local) sweep(rec store.Sweep) (*pb.Sweep, error) {
+	trials, err := l.st.Trials(rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := spec.Parse([]byte(rec.SpecYAML), 0)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: stored spec: %w", rec.ID, err)
+	}
+	p := &pb.Progress{Total: int64(len(trials))}
+	for _, t := range trials {
+		switch t.State {
+		case store.Pending:
+			p.Pending++
+		case store.Leased:
+			p.Leased++
+		case store.Done:
+			p.Done++
+		case store.Failed:
+			p.Failed++
+		case store.Cancelled:
+			p.Cancelled++
+		}
+	}
+	return &pb.Sweep{Id: rec.ID, Name: rec.Name, Model: rec.Model, State: pb.SweepState(rec.State),
+		Round: int32(rec.Round), MaxRounds: int32(sp.Boundary.Refine.Rounds), Progress: p,
+		SpecYaml: rec.SpecYAML, Created: timestamppb.New(rec.Created)}, nil
+}
+
+func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
+	sweeps, err := l.Sweeps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := resolveID(sweeps, prefix)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sweeps {
+		if s.GetId() == id {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("sweep %q: %w", id, scheduler.ErrUnknownSweep)
+}
+
+func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, []store.Trial, map[string]engine.Result, error) {
+	sw, err := l.Sweep(ctx, prefix)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	trials, err := l.st.Trials(sw.GetId())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	results, err := l.st.Results(sw.GetId())
+	return sp, trials, results, err
+}
+
+func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
+	sp, trials, results, err := l.load(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return coordinator.Analyze(sp, trials, results)
+}
+
+func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
+	sp, trials, results, err := l.load(ctx, prefix)
+	if err != nil {
+		return sweepTrials{}, err
+	}
+	return sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: coordinator.DoneTrials(trials, results)}, nil
+}

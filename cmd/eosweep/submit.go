@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+)
+
+func init() {
+	rootCmd.AddCommand(newSubmitCmd())
+	rootCmd.AddCommand(newCancelCmd())
+}
+
+// submitOutput is what `eosweep submit --json` prints.
+type submitOutput struct {
+	Sweep   string `json:"sweep"`
+	Trials  int64  `json:"trials"`
+	Created bool   `json:"created"`
+}
+
+func newSubmitCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "submit SPEC --coordinator ADDR [--json]",
+		Short: "Submit a sweep spec to a coordinator and print the sweep id",
+		Long: `Submit a YAML sweep spec. The coordinator validates it (a bad spec is refused
+with a message naming the field) and creates its trials. Submitting the same
+spec again resumes that sweep (same id) instead of duplicating it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, _ := cmd.Flags().GetString("coordinator")
+			if addr == "" {
+				return errors.New("flag --coordinator: required")
+			}
+			text, err := os.ReadFile(args[0])
+			if err != nil {
+				return fmt.Errorf("read spec: %w", err)
+			}
+			conn, err := dial(cmd, addr)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			resp, err := pb.NewCoordinatorServiceClient(conn).SubmitSweep(cmd.Context(), &pb.SubmitSweepRequest{SpecYaml: string(text)})
+			if err != nil {
+				return fmt.Errorf("submit %s: %w", args[0], err)
+			}
+			sw := resp.GetSweep()
+			out := submitOutput{Sweep: sw.GetId(), Trials: sw.GetProgress().GetTotal(), Created: resp.GetCreated()}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), out.Sweep)
+			verb := "created"
+			if !out.Created {
+				verb = "resumed"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s %s: %d trials\n", out.Sweep, verb, out.Trials)
+			return nil
+		},
+	}
+	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"sweep", "trials", "created"} as JSON`)
+	return cmd
+}
+
+func newCancelCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cancel SWEEP --coordinator ADDR",
+		Short: "Cancel a sweep (submitting its spec again resumes it)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			addr, _ := cmd.Flags().GetString("coordinator")
+			if addr == "" {
+				return errors.New("flag --coordinator: required")
+			}
+			src, err := openSource(cmd)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			sw, err := src.Sweep(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			resp, err := src.(*remote).cl.CancelSweep(cmd.Context(), &pb.CancelSweepRequest{SweepId: sw.GetId()})
+			if err != nil {
+				return fmt.Errorf("cancel: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s cancelled (%d trials cancelled)\n", sw.GetId(), resp.GetSweep().GetProgress().GetCancelled())
+			return nil
+		},
+	}
+	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
+	cmd.Flags().String("db", "", "")
+	_ = cmd.Flags().MarkHidden("db")
+	return cmd
+}

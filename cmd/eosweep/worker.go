@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+	"github.com/eosweep/eosweep/worker"
+)
+
+func init() { rootCmd.AddCommand(newWorkerCmd()) }
+
+// trialLogEnv names a file to which the worker appends "SWEEP TRIAL" for
+// every engine execution: the fault tests count executions with it.
+const trialLogEnv = "EOSWEEP_TRIAL_LOG"
+
+type workerOptions struct {
+	coordinator string
+	id          string
+	parallel    int
+	prefetch    int
+	leaseWait   time.Duration
+	grace       time.Duration
+}
+
+func newWorkerCmd() *cobra.Command {
+	var o workerOptions
+	cmd := &cobra.Command{
+		Use:   "worker --coordinator ADDR [--parallel N]",
+		Short: "Lease trials from a coordinator, run them, report the results",
+		Long: `Run a worker: it leases trials from the coordinator, runs them on the engine
+(--parallel at once), heartbeats its leases and reports the results. It
+reconnects with exponential backoff when the coordinator is away. On SIGTERM
+it stops leasing, lets running trials finish within --grace (then hands their
+leases back) and exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.coordinator, "coordinator", "127.0.0.1:7870", "coordinator address HOST:PORT")
+	f.StringVar(&o.id, "id", "", "worker name in leases and logs (default HOST-PID)")
+	f.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "trials to run at once")
+	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
+	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
+	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
+	return cmd
+}
+
+func runWorker(cmd *cobra.Command, o workerOptions) error {
+	conn, err := dial(cmd, o.coordinator)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	onRun, closeLog, err := trialLog()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
+		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: logger()})
+	return w.Run(cmd.Context())
+}
+
+// trialLog opens the execution log named by EOSWEEP_TRIAL_LOG, if any.
+func trialLog() (func(sweep, trial string), func(), error) {
+	path := os.Getenv(trialLogEnv)
+	if path == "" {
+		return nil, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", trialLogEnv, err)
+	}
+	var mu sync.Mutex
+	onRun := func(sweep, trial string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(f, "%s %s\n", sweep, trial) // one O_APPEND write per line
+	}
+	return onRun, func() { _ = f.Close() }, nil
+}
