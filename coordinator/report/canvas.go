@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -50,7 +51,7 @@ func newPlot(title, xlabel, ylabel string, logX bool) *plot.Plot {
 	p.Y.Label.Text = ylabel
 	if logX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = plot.TickerFunc(logTicks)
 	}
 	p.Add(plotter.NewGrid())
 	return p
@@ -139,4 +140,30 @@ func (s span) logPadded() (float64, float64) {
 		return 1e-3, 1
 	}
 	return s.lo / 1.15, s.hi * 1.15
+}
+
+// logTicks marks a log axis: decades labelled, and over a range of less than
+// two decades also 2× and 5× each decade, so that a narrow η range still
+// has labels; every integer multiple of a decade gets a minor tick.
+func logTicks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) {
+		return nil
+	}
+	narrow := math.Log10(hi/lo) < 2
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		dec := math.Pow(10, e)
+		for m := 1; m < 10; m++ {
+			v := float64(m) * dec
+			if v < lo/1.0001 || v > hi*1.0001 {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || (narrow && (m == 2 || m == 5)) {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }

@@ -57,9 +57,12 @@ func rowLabels(groups []boundary.Group, axis string, axes []string) []string {
 	return labels
 }
 
-// dropColorMap maps the mean bias drop onto a perceptual scale from 0 to the
-// largest drop of the sweep.
-func dropColorMap(groups []boundary.Group) palette.ColorMap {
+// dropScale maps a mean bias drop to the colour axis: log₁₀ of the drop,
+// floored at a thousandth of the largest drop of the sweep, so that the small
+// drops right at the onset show as clearly as the large ones far above it.
+type dropScale struct{ floor float64 }
+
+func newDropScale(groups []boundary.Group) dropScale {
 	hi := 0.0
 	for _, g := range groups {
 		for _, r := range g.Rows {
@@ -71,9 +74,16 @@ func dropColorMap(groups []boundary.Group) palette.ColorMap {
 	if !(hi > 0) {
 		hi = 1
 	}
+	return dropScale{floor: hi * 1e-3}
+}
+
+func (s dropScale) value(drop float64) float64 { return math.Log10(math.Max(drop, s.floor)) }
+
+// colorMap is a perceptual scale over the drop's log range.
+func (s dropScale) colorMap() palette.ColorMap {
 	cm := moreland.ExtendedBlackBody()
-	cm.SetMin(0)
-	cm.SetMax(hi)
+	cm.SetMin(s.value(s.floor))
+	cm.SetMax(s.value(s.floor * 1e3))
 	return cm
 }
 
@@ -93,7 +103,8 @@ func colorAt(cm palette.ColorMap, v float64) color.Color {
 func plotPhase(path string, groups []boundary.Group, opt Options) error {
 	axis := phaseAxis(groups, opt)
 	labels := rowLabels(groups, axis, opt.Analysis.GroupBy)
-	cm := dropColorMap(groups)
+	scale := newDropScale(groups)
+	cm := scale.colorMap()
 	ylabel := axis
 	if ylabel == "" {
 		ylabel = "group"
@@ -111,7 +122,7 @@ func plotPhase(path string, groups []boundary.Group, opt Options) error {
 				continue
 			}
 			cells = append(cells, plotter.XY{X: r.Eta, Y: float64(gi)})
-			cellColors = append(cellColors, colorAt(cm, r.MeanDrop))
+			cellColors = append(cellColors, colorAt(cm, scale.value(r.MeanDrop)))
 		}
 	}
 	if len(cells) > 0 {
@@ -137,7 +148,7 @@ func plotPhase(path string, groups []boundary.Group, opt Options) error {
 		return err
 	}
 	p.X.Min, p.X.Max = xr.logPadded()
-	p.Y.Min, p.Y.Max = -0.7, float64(len(groups))-0.3
+	p.Y.Min, p.Y.Max = -0.7, float64(len(groups))+0.1
 	ticks := make([]plot.Tick, len(labels))
 	for i, l := range labels {
 		ticks[i] = plot.Tick{Value: float64(i), Label: l}
@@ -151,7 +162,7 @@ func plotPhase(path string, groups []boundary.Group, opt Options) error {
 	p.Draw(draw.Crop(dc, 0, -barW, 0, 0))
 	bar := plot.New()
 	bar.HideX()
-	bar.Y.Label.Text = "mean drop"
+	bar.Y.Label.Text = "log₁₀ mean drop"
 	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
 	bar.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-barW, 0, vg.Points(30), -vg.Points(30)))
 	return writePNG(path, img)

@@ -70,10 +70,8 @@ func plotTrajectory(path, model string, t boundary.Trial, opt Options) error {
 			p.Add(l)
 		}
 		if i == 2 {
-			h := hline(limit, p.X.Min, p.X.Max, theoryColor, dashed)
-			p.Add(h)
-			p.Legend.Add(fmt.Sprintf("2/η = %.4g", limit), h)
-			p.Legend.Top = true
+			p.Add(hline(limit, p.X.Min, p.X.Max, theoryColor, dashed))
+			p.Y.Label.Text = fmt.Sprintf("sharpness (red: 2/η = %.4g)", limit)
 		}
 		plots = append(plots, p)
 	}
