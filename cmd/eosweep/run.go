@@ -78,8 +78,14 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s (%s) %s, store %s, %d workers\n", sw.GetId(), sw.GetName(), verb, o.db, o.workers)
 
+	onRun, closeLog, err := trialLog()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	workCtx, stopWork := context.WithCancel(ctx)
-	w := worker.New(cl, worker.Config{ID: "embedded", Parallel: o.workers, Prefetch: 2, LeaseWait: time.Second, Grace: 2 * time.Second})
+	w := worker.New(cl, worker.Config{ID: "embedded", Parallel: o.workers, Prefetch: 2, LeaseWait: time.Second,
+		Grace: 2 * time.Second, OnRun: onRun})
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = w.Run(workCtx) }()
 	final, err := watch(ctx, cmd, cl, sw.GetId(), o.quiet)

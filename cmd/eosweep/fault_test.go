@@ -1,0 +1,145 @@
+package main
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// TestClusterMatchesEmbedded: a coordinator process and two worker processes
+// give, trial by trial, the same results (all fields but wall_ms) as the
+// embedded run of the same spec.
+func TestClusterMatchesEmbedded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	spec := writeSpec(t, dir, "name: match\nmodel: mean\ngrid:\n  eta: {logspace: [1, 10, 6]}\n  width: [4, 8]\n  seed: [0, 1]\nparams: {steps: 300}\n")
+	embeddedDB, clusterDB := filepath.Join(dir, "embedded.db"), filepath.Join(dir, "cluster.db")
+	eosweep(t, "run", spec, "--db", embeddedDB, "--workers", "2", "--quiet")
+
+	coord, addr := startCoordinator(t, clusterDB, "127.0.0.1:0")
+	log := filepath.Join(dir, "trials.log")
+	w1, w2 := startWorker(t, addr, log, "--parallel", "1"), startWorker(t, addr, log, "--parallel", "1")
+	sub := submitSpec(t, addr, spec)
+	if sub.Trials != 24 || !sub.Created {
+		t.Fatalf("submit: %+v", sub)
+	}
+	waitFor(t, "the sweep", time.Minute, func() bool { return status(t, addr, sub.Sweep).State == "done" })
+	w1.stop(t)
+	w2.stop(t)
+	coord.stop(t)
+
+	eTrials, eResults := stored(t, embeddedDB, sub.Sweep)
+	cTrials, cResults := stored(t, clusterDB, sub.Sweep)
+	if len(eTrials) != 24 || len(cTrials) != 24 || len(eResults) != 24 || len(cResults) != 24 {
+		t.Fatalf("embedded %d trials %d results; cluster %d trials %d results", len(eTrials), len(eResults), len(cTrials), len(cResults))
+	}
+	for id, want := range eResults {
+		got, ok := cResults[id]
+		if !ok {
+			t.Fatalf("trial %s missing from the cluster run", id)
+		}
+		got.WallMS, want.WallMS = 0, 0
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %s differs:\ncluster  %+v\nembedded %+v", id, got, want)
+		}
+	}
+	if ran := executions(t, log); len(ran) != 24 {
+		t.Fatalf("%d distinct trials ran on the workers, want 24", len(ran))
+	}
+}
+
+// TestWorkerKilledMidTrial: SIGKILL a worker while it runs a trial; its lease
+// expires, another worker runs the trial, the sweep completes, and every
+// trial has exactly one stored result.
+func TestWorkerKilledMidTrial(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// About 2 s per trial: long enough to be killed in the middle.
+	spec := writeSpec(t, dir, "name: kill-worker\nmodel: single\ngrid:\n  eta: [1, 3]\n  seed: [0, 1]\nparams: {steps: 10000000}\n")
+	db := filepath.Join(dir, "c.db")
+	coord, addr := startCoordinator(t, db, "127.0.0.1:0", "--lease-ttl", "1s")
+	logA, logB := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	a := startWorker(t, addr, logA, "--parallel", "1")
+	sub := submitSpec(t, addr, spec)
+	waitFor(t, "worker A to start a trial", 30*time.Second, func() bool { return len(executions(t, logA)) > 0 })
+	a.kill() // SIGKILL mid-trial
+	var victim string
+	for id := range executions(t, logA) {
+		victim = id
+	}
+	b := startWorker(t, addr, logB, "--parallel", "2")
+	waitFor(t, "the sweep", 2*time.Minute, func() bool { return status(t, addr, sub.Sweep).State == "done" })
+	b.stop(t)
+	coord.stop(t)
+
+	trials, results := stored(t, db, sub.Sweep)
+	if len(results) != 4 {
+		t.Fatalf("%d results for 4 trials", len(results))
+	}
+	for _, tr := range trials {
+		if tr.State != store.Done {
+			t.Fatalf("trial %s is %v", tr.ID, tr.State)
+		}
+		if tr.ID == victim && tr.Attempt != 2 {
+			t.Errorf("the killed worker's trial finished on attempt %d, want 2", tr.Attempt)
+		}
+	}
+	if ranB := executions(t, logB); ranB[victim] != 1 || len(ranB) != 4 {
+		t.Fatalf("worker B ran %v; want every trial once, including %s", ranB, victim)
+	}
+}
+
+// TestCoordinatorKilledAndRestarted: SIGKILL the coordinator mid-sweep and
+// restart it on the same file and address: the sweep completes, no trial
+// completed before the kill runs again, and no result is lost.
+func TestCoordinatorKilledAndRestarted(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// 48 trials of about 50 ms on two single-slot workers.
+	spec := writeSpec(t, dir, "name: kill-coordinator\nmodel: single\ngrid:\n  eta: {linspace: [0.5, 3.5, 12]}\n  seed: {range: [0, 4]}\nparams: {steps: 300000}\n")
+	db := filepath.Join(dir, "c.db")
+	coord, addr := startCoordinator(t, db, "127.0.0.1:0", "--lease-ttl", "2s")
+	log := filepath.Join(dir, "trials.log")
+	startWorker(t, addr, log, "--parallel", "1")
+	startWorker(t, addr, log, "--parallel", "1")
+	sub := submitSpec(t, addr, spec)
+	waitFor(t, "a third of the sweep", time.Minute, func() bool { return status(t, addr, sub.Sweep).Done >= 16 })
+	coord.kill() // SIGKILL mid-sweep
+
+	trials, _ := stored(t, db, sub.Sweep)
+	doneBefore := map[string]bool{}
+	for _, tr := range trials {
+		if tr.State == store.Done {
+			doneBefore[tr.ID] = true
+		}
+	}
+	if len(doneBefore) < 16 || len(doneBefore) == 48 {
+		t.Fatalf("%d trials done at the kill", len(doneBefore))
+	}
+	time.Sleep(500 * time.Millisecond) // the workers notice and back off
+	coord, _ = startCoordinator(t, db, addr, "--lease-ttl", "2s")
+	waitFor(t, "the sweep after the restart", 2*time.Minute, func() bool { return status(t, addr, sub.Sweep).State == "done" })
+	coord.stop(t)
+
+	trials, results := stored(t, db, sub.Sweep)
+	if len(trials) != 48 || len(results) != 48 {
+		t.Fatalf("%d trials, %d results after the restart, want 48", len(trials), len(results))
+	}
+	ran := executions(t, log)
+	again := 0
+	for id, n := range ran {
+		if doneBefore[id] && n != 1 {
+			t.Errorf("trial %s completed before the kill ran %d times", id, n)
+		}
+		if n > 1 {
+			again++
+		}
+	}
+	if len(ran) != 48 {
+		t.Fatalf("%d distinct trials ran, want 48", len(ran))
+	}
+	t.Logf("%d trials done before the kill; %d in-flight trials ran twice", len(doneBefore), again)
+}
