@@ -11,7 +11,6 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/report"
-	"github.com/eosweep/eosweep/coordinator/spec"
 )
 
 func init() { rootCmd.AddCommand(newReportCmd()) }
@@ -28,15 +27,9 @@ type sweepTrials struct {
 var errNoSweepSource = errors.New("no sweep source: the coordinator client (--coordinator/--db) is not wired into report")
 
 // loadSweepTrials fetches a sweep's finished trials from the coordinator
-// (--coordinator ADDR) or from a store file (--db PATH), using the client
-// flags that the coordinator commands register on cmd. It is set by their
-// client code; nil until then.
+// (--coordinator ADDR) or from a store file (--db PATH), using the source
+// flags registered on cmd. client.go sets it; tests call writeReport directly.
 var loadSweepTrials func(cmd *cobra.Command, sweep string) (sweepTrials, error)
-
-// analysisOptions are the boundary analysis options of a spec.
-func analysisOptions(sp *spec.Spec) boundary.Options {
-	return boundary.Options{Model: sp.Model, GroupBy: sp.GroupBy(), BiasEps: sp.BiasEps(), ReferenceEta: sp.Boundary.ReferenceEta}
-}
 
 // reportOptions are the flags of `eosweep report`.
 type reportOptions struct {

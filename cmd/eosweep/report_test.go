@@ -12,6 +12,7 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/boundary/sweeptest"
 	"github.com/eosweep/eosweep/coordinator/report"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/spec"
 )
 
@@ -40,7 +41,7 @@ params: {steps: 300}
 	cmd := &cobra.Command{}
 	cmd.SetOut(&out)
 	o := reportOptions{out: dir, size: "400x300", trajectory: "width=8, seed=1"}
-	if err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: analysisOptions(sp), Trials: res.Trials}, o); err != nil {
+	if err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials}, o); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{report.TrialsCSV, report.BoundaryJSON, report.BoundaryTable, report.PhasePNG,
@@ -53,7 +54,7 @@ params: {steps: 300}
 		t.Errorf("output lacks the boundary table:\n%s", s)
 	}
 	o.trajectory = "width=3"
-	if err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: analysisOptions(sp), Trials: res.Trials}, o); err == nil {
+	if err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials}, o); err == nil {
 		t.Error("a trajectory selection matching no trial was accepted")
 	}
 }

@@ -53,10 +53,13 @@ func TestRecoverMeanBoundary(t *testing.T) {
 	sp, groups, trials := refinedSweep(t, "mean-widths.yaml")
 	for _, g := range groups {
 		theory := 16 * math.Pi / g.Key["width"]
-		t.Logf("m=%-2g η*=%.4f [%.4f, %.4f] (%s)  16π/m=%.4f  ratio %.4f  bracket [%.4f, %.4f]",
-			g.Key["width"], g.EtaStar, g.CI.Low, g.CI.High, g.Fit, theory, g.EtaStar/theory, g.Bracket.Low, g.Bracket.High)
+		t.Logf("m=%-2g η*=%.4f [%.4f, %.4f] (%s)  16π/m=%.4f  ratio %.4f  bracket [%.4f, %.4f]  onset ratio %.4f (%s)",
+			g.Key["width"], g.EtaStar, g.CI.Low, g.CI.High, g.Fit, theory, g.EtaStar/theory, g.Bracket.Low, g.Bracket.High, g.Onset/theory, g.OnsetForm)
 		if g.Crossing != boundary.CrossingInside || math.Abs(g.EtaStar/theory-1) > 0.02 {
 			t.Errorf("width %g: η* = %g (%s), want within 2%% of 16π/m = %g", g.Key["width"], g.EtaStar, g.Crossing, theory)
+		}
+		if math.Abs(g.Onset/theory-1) > 0.05 { // the hinge onset, independent of bias_eps
+			t.Errorf("width %g: onset = %g (%s), want within 5%% of 16π/m = %g", g.Key["width"], g.Onset, g.OnsetForm, theory)
 		}
 	}
 	uniform := uniformCount(sp, groups)
@@ -74,9 +77,13 @@ func TestRecoverSingleBoundary(t *testing.T) {
 	for _, g := range groups {
 		x0 := g.Key["x0"]
 		theory := 8 / (x0 * x0)
-		t.Logf("x0=%g η*=%.4f [%.4f, %.4f] (%s)  8/x0²=%.4f  ratio %.4f", x0, g.EtaStar, g.CI.Low, g.CI.High, g.Fit, theory, g.EtaStar/theory)
+		t.Logf("x0=%g η*=%.4f [%.4f, %.4f] (%s)  8/x0²=%.4f  ratio %.4f  onset ratio %.4f (%s)",
+			x0, g.EtaStar, g.CI.Low, g.CI.High, g.Fit, theory, g.EtaStar/theory, g.Onset/theory, g.OnsetForm)
 		if g.Crossing != boundary.CrossingInside || math.Abs(g.EtaStar/theory-1) > 0.02 {
 			t.Errorf("x0 %g: η* = %g (%s), want within 2%% of 8/x0² = %g", x0, g.EtaStar, g.Crossing, theory)
+		}
+		if math.Abs(g.Onset/theory-1) > 0.05 {
+			t.Errorf("x0 %g: onset = %g (%s), want within 5%% of 8/x0² = %g", x0, g.Onset, g.OnsetForm, theory)
 		}
 	}
 }
