@@ -89,36 +89,15 @@ func fitLogisticMLE(x []float64, y []bool) logisticFit {
 	}
 	bins := binomials(x, y, mx, sx)
 	nll := func(p []float64) float64 { return -bins.logLik(p[0], p[1], 0) }
-	grad := func(g, p []float64) {
-		g[0], g[1] = 0, 0
-		for _, c := range bins {
-			w := c.nu*sigmoid(p[0]+p[1]*c.z) - c.nl*sigmoid(-p[0]-p[1]*c.z)
-			g[0] += w
-			g[1] += w * c.z
-		}
-	}
-	hess := func(h *mat.SymDense, p []float64) {
-		var h00, h01, h11 float64
-		for _, c := range bins {
-			q := sigmoid(p[0] + p[1]*c.z)
-			w := (c.nl + c.nu) * q * (1 - q)
-			h00 += w
-			h01 += w * c.z
-			h11 += w * c.z * c.z
-		}
-		h.SetSym(0, 0, h00)
-		h.SetSym(0, 1, h01)
-		h.SetSym(1, 1, h11)
-	}
 	n := float64(len(x))
-	prob := optimize.Problem{Func: nll, Grad: grad, Hess: hess}
+	prob := optimize.Problem{Func: nll, Grad: bins.nllGrad, Hess: bins.nllHess}
 	res, err := optimize.Minimize(prob, []float64{0, 1}, &optimize.Settings{GradientThreshold: 1e-9 * n}, &optimize.Newton{})
 	if res == nil || !isFinite(res.X[0]) || !isFinite(res.X[1]) || res.X[1] == 0 {
 		return logisticFit{kind: FitNone}
 	}
 	if err != nil { // a line search that stalls at the optimum reports failure: check the gradient
 		g := make([]float64, 2)
-		grad(g, res.X)
+		bins.nllGrad(g, res.X)
 		if math.Hypot(g[0], g[1]) > 1e-6*n {
 			return logisticFit{kind: FitNone}
 		}
@@ -193,6 +172,31 @@ func profileEdge(inside func(float64) bool, c, limit float64) float64 {
 		}
 	}
 	return (in + out) / 2
+}
+
+// nllGrad writes the gradient of −logLik(a, β, 0) at p = (a, β) into g.
+func (d binomialData) nllGrad(g, p []float64) {
+	g[0], g[1] = 0, 0
+	for _, c := range d {
+		w := c.nu*sigmoid(p[0]+p[1]*c.z) - c.nl*sigmoid(-p[0]-p[1]*c.z)
+		g[0] += w
+		g[1] += w * c.z
+	}
+}
+
+// nllHess writes the Hessian of −logLik(a, β, 0) at p = (a, β) into h.
+func (d binomialData) nllHess(h *mat.SymDense, p []float64) {
+	var h00, h01, h11 float64
+	for _, c := range d {
+		q := sigmoid(p[0] + p[1]*c.z)
+		w := (c.nl + c.nu) * q * (1 - q)
+		h00 += w
+		h01 += w * c.z
+		h11 += w * c.z * c.z
+	}
+	h.SetSym(0, 0, h00)
+	h.SetSym(0, 1, h01)
+	h.SetSym(1, 1, h11)
 }
 
 // profile is max over β of the log-likelihood of logit = β(z − μ), found by

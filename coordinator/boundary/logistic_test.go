@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // The MLE is a stationary point of the log-likelihood (checked by central
@@ -126,4 +128,36 @@ func TestLogisticClippedToData(t *testing.T) {
 
 func close(a, b, rel float64) bool {
 	return math.Abs(a-b) <= rel*math.Max(math.Abs(a), math.Abs(b)) || a == b
+}
+
+// The analytic gradient and Hessian of the binomial negative log-likelihood
+// match central finite differences.
+func TestBinomialDerivatives(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(9, 10))
+	x, y := logisticOutcomes(rng, logGrid(0.5, 2, 7), 5, 1, 4)
+	d := binomials(x, y, 0.1, 0.5)
+	nll := func(p []float64) float64 { return -d.logLik(p[0], p[1], 0) }
+	p := []float64{0.3, 1.7}
+	g := make([]float64, 2)
+	d.nllGrad(g, p)
+	h := mat.NewSymDense(2, nil)
+	d.nllHess(h, p)
+	const e = 1e-5
+	for i := range 2 {
+		pp, pm := append([]float64{}, p...), append([]float64{}, p...)
+		pp[i] += e
+		pm[i] -= e
+		if fd := (nll(pp) - nll(pm)) / (2 * e); math.Abs(fd-g[i]) > 1e-6*math.Max(1, math.Abs(fd)) {
+			t.Errorf("gradient[%d] = %g, finite difference %g", i, g[i], fd)
+		}
+		gp, gm := make([]float64, 2), make([]float64, 2)
+		d.nllGrad(gp, pp)
+		d.nllGrad(gm, pm)
+		for j := range 2 {
+			if fd := (gp[j] - gm[j]) / (2 * e); math.Abs(fd-h.At(i, j)) > 1e-6*math.Max(1, math.Abs(fd)) {
+				t.Errorf("Hessian[%d][%d] = %g, finite difference %g", i, j, h.At(i, j), fd)
+			}
+		}
+	}
 }
