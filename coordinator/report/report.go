@@ -43,7 +43,9 @@ type Options struct {
 	// when other axes vary too).
 	Axis string
 	// Trajectory selects the trial whose trajectory is plotted: the first
-	// trial, in (group, η, seed) order, whose Params hold every given value.
+	// trial, in (group, η, seed) order, whose Params hold every given value
+	// but "eta", and, when "eta" is given, of those the one nearest to it in
+	// log η (so a rounded η from a table selects its trial).
 	// Empty picks one: in the first group with a boundary estimate, the
 	// smallest seed at the η nearest 1.5·η* (inside the edge-of-stability
 	// regime), else the first trial.
@@ -154,12 +156,20 @@ func pickTrajectory(trials []boundary.Trial, outcomes []boundary.Outcome, groups
 	sel := opt.Trajectory
 	order := trialOrder(trials, outcomes)
 	if len(sel) > 0 {
+		want, byEta := sel["eta"]
+		best, bestD := -1, math.Inf(1)
 		for _, i := range order {
-			if matches(trials[i].Params, sel) {
+			if !matches(trials[i].Params, sel) {
+				continue
+			}
+			if !byEta {
 				return i
 			}
+			if d := math.Abs(math.Log(trials[i].Params["eta"] / want)); d < bestD {
+				best, bestD = i, d
+			}
 		}
-		return -1
+		return best
 	}
 	for _, g := range groups {
 		if g.Fit == boundary.FitNone || !(g.EtaStar > 0) {
@@ -182,8 +192,12 @@ func pickTrajectory(trials []boundary.Trial, outcomes []boundary.Outcome, groups
 	return order[0]
 }
 
+// matches reports whether params hold every value of sel but "eta".
 func matches(params, sel map[string]float64) bool {
 	for k, v := range sel {
+		if k == "eta" {
+			continue
+		}
 		if pv, ok := params[k]; !ok || pv != v {
 			return false
 		}

@@ -189,6 +189,10 @@ func TestTrajectorySelection(t *testing.T) {
 	if got := trials[pickTrajectory(trials, outcomes, groups, opt)].Params; got["width"] != 200 || got["seed"] != 2 || got["eta"] != 1e-4 {
 		t.Errorf("selected trajectory %v, want the first of width 200 seed 2", got)
 	}
+	opt.Trajectory = map[string]float64{"width": 200, "seed": 1, "eta": 3.3e-4} // grid η 3.25e-4, rounded
+	if got := trials[pickTrajectory(trials, outcomes, groups, opt)].Params; got["seed"] != 1 || math.Abs(got["eta"]/3.3e-4-1) > 0.02 {
+		t.Errorf("selected trajectory %v, want seed 1 at the η nearest 3.3e-4", got)
+	}
 	opt.Trajectory = map[string]float64{"width": 300}
 	if i := pickTrajectory(trials, outcomes, groups, opt); i != -1 {
 		t.Errorf("a selection matching nothing picked %d", i)
