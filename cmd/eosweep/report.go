@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -64,7 +63,11 @@ by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 			if err != nil {
 				return err
 			}
-			return writeReport(cmd, data, o)
+			groups, err := writeReportGroups(cmd, data, o)
+			if err != nil {
+				return err
+			}
+			return boundary.WriteTable(cmd.OutOrStdout(), groups)
 		},
 	}
 	f := cmd.Flags()
@@ -76,37 +79,39 @@ by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 	return cmd
 }
 
-// writeReport analyses the trials and writes the report, then prints the
-// boundary table and where the files are.
+// writeReport analyses the trials, writes the report and prints where it is
+// (not the boundary table: run prints its own).
 func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) error {
+	_, err := writeReportGroups(cmd, data, o)
+	return err
+}
+
+// writeReportGroups is writeReport returning the analysed groups.
+func writeReportGroups(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]boundary.Group, error) {
 	if o.out == "" {
-		return fmt.Errorf("flag --out: required")
+		return nil, fmt.Errorf("flag --out: required")
 	}
 	opt := report.Options{Analysis: data.Analysis, Axis: o.axis}
 	var err error
 	if opt.Width, opt.Height, err = parseSize(o.size); err != nil {
-		return err
+		return nil, err
 	}
 	if opt.Trajectory, err = parseAssignments(o.trajectory); err != nil {
-		return fmt.Errorf("flag --trajectory: %w", err)
+		return nil, fmt.Errorf("flag --trajectory: %w", err)
 	}
 	if len(data.Trials) == 0 {
-		return fmt.Errorf("report: the sweep has no finished trials yet")
+		return nil, fmt.Errorf("report: the sweep has no finished trials yet")
 	}
 	groups, err := boundary.Analyze(data.Trials, data.Analysis)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return nil, fmt.Errorf("report: %w", err)
 	}
 	if err := report.Write(o.out, data.Model, data.Trials, groups, opt); err != nil {
-		return err
+		return nil, err
 	}
-	w := cmd.OutOrStdout()
-	if err := boundary.WriteTable(w, groups); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nreport of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
-		report.TrialsCSV, report.BoundaryJSON, filepath.Join(o.out, report.PhasePNG))
-	return nil
+	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
+		report.TrialsCSV, report.BoundaryJSON, report.PhasePNG)
+	return groups, nil
 }
 
 // parseSize parses "WxH" in pixels.
