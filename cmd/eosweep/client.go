@@ -35,6 +35,7 @@ type source interface {
 func addSourceFlags(cmd *cobra.Command) {
 	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
 	cmd.Flags().String("db", "", "read this store file directly (a stopped coordinator's or an embedded run's)")
+	addClientSecurityFlags(cmd) // security.go
 }
 
 // openSource opens the source named by the command's flags.

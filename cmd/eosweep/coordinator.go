@@ -42,6 +42,9 @@ never run again. SIGTERM/SIGINT stops it gracefully.`,
 	f.StringVar(&o.db, "db", "eosweep.db", "bbolt store file")
 	addSchedulerFlags(cmd, &o)
 	f.DurationVar(&o.grace, "grace", 10*time.Second, "how long a shutdown waits for RPCs in flight")
+	addServerSecurityFlags(cmd) // security.go
+	addMetricsFlag(cmd)         // observe.go
+	addHealthListenFlag(cmd)
 	return cmd
 }
 
@@ -66,10 +69,19 @@ func runCoordinator(cmd *cobra.Command, o coordinatorOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: o.schedulerConfig(log), ServerOptions: opts, Logger: log})
+	sc := o.schedulerConfig(log)
+	sc.OnExpire = coordinatorMetrics(cmd).LeaseExpired // a no-op when metrics are off
+	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: sc, ServerOptions: opts, Logger: log})
 	if err != nil {
 		return err
 	}
+	observeScheduler(c.Scheduler)
+	stopOps, err := startOps(cmd, c.Health) // metrics and health endpoints (observe.go)
+	if err != nil {
+		_ = c.Shutdown(0)
+		return err
+	}
+	defer stopOps()
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		_ = c.Shutdown(0)

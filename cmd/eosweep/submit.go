@@ -65,6 +65,7 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 		},
 	}
 	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
+	addClientSecurityFlags(cmd) // security.go
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"sweep", "trials", "created"} as JSON`)
 	return cmd
 }
@@ -97,6 +98,7 @@ func newCancelCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
+	addClientSecurityFlags(cmd) // security.go
 	cmd.Flags().String("db", "", "")
 	_ = cmd.Flags().MarkHidden("db")
 	return cmd

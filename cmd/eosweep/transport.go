@@ -14,8 +14,12 @@ import (
 // transport options (credentials, keepalive, reconnect backoff, retries).
 
 // serverOptions returns the options of every eosweep gRPC server.
-func serverOptions(_ *cobra.Command) ([]grpc.ServerOption, error) {
-	return []grpc.ServerOption{
+func serverOptions(cmd *cobra.Command) ([]grpc.ServerOption, error) {
+	sec, err := securityServerOptions(cmd) // TLS, token (security.go)
+	if err != nil {
+		return nil, err
+	}
+	opts := []grpc.ServerOption{
 		grpc.Creds(insecure.NewCredentials()),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			Time:    30 * time.Second, // ping an idle client after this long
@@ -25,7 +29,10 @@ func serverOptions(_ *cobra.Command) ([]grpc.ServerOption, error) {
 			MinTime:             10 * time.Second, // clients may ping at most this often
 			PermitWithoutStream: true,             // idle workers may ping too
 		}),
-	}, nil
+	}
+	// Metrics interceptors first (observe.go), so refused calls are timed too.
+	opts = append(metricsServerOptions(cmd), opts...)
+	return append(opts, sec...), nil
 }
 
 // retryServiceConfig retries the idempotent reads on UNAVAILABLE. Leases,
@@ -50,8 +57,12 @@ const retryServiceConfig = `{
 }`
 
 // dialOptions returns the options of every eosweep gRPC client.
-func dialOptions(_ *cobra.Command) ([]grpc.DialOption, error) {
-	return []grpc.DialOption{
+func dialOptions(cmd *cobra.Command) ([]grpc.DialOption, error) {
+	sec, err := securityDialOptions(cmd) // TLS, token (security.go)
+	if err != nil {
+		return nil, err
+	}
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{
 			Time:                30 * time.Second, // ping an idle connection after this long (≥ the server's MinTime)
@@ -68,5 +79,7 @@ func dialOptions(_ *cobra.Command) ([]grpc.DialOption, error) {
 			MinConnectTimeout: 5 * time.Second,
 		}),
 		grpc.WithDefaultServiceConfig(retryServiceConfig),
-	}, nil
+	}
+	opts = append(opts, metricsDialOptions(cmd)...)
+	return append(opts, sec...), nil
 }

@@ -48,6 +48,8 @@ leases back) and exits.`,
 	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
 	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
+	addClientSecurityFlags(cmd) // security.go
+	addMetricsFlag(cmd)         // observe.go
 	return cmd
 }
 
@@ -62,8 +64,14 @@ func runWorker(cmd *cobra.Command, o workerOptions) error {
 		return err
 	}
 	defer closeLog()
+	stopOps, err := startOps(cmd, nil) // metrics endpoint (observe.go)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
-		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: logger()})
+		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: logger(),
+		Runner: timedRunner(cmd)})
 	return w.Run(cmd.Context())
 }
 

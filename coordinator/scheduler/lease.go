@@ -238,6 +238,9 @@ func (s *Scheduler) expire() {
 	if err := s.persist(nil, recs); err != nil {
 		s.cfg.Logger.Error("record expired leases", "err", err)
 	}
+	if s.cfg.OnExpire != nil && len(recs) > 0 {
+		s.cfg.OnExpire(len(recs))
+	}
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}

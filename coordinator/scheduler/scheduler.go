@@ -61,6 +61,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnExpire, if set, is told how many leases just expired (metrics).
+	OnExpire func(n int)
 }
 
 func (c *Config) defaults() {

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/eosweep/eosweep/internal/transport/transporttest"
 )
 
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
-	p := newPKI(t)
+	p := transporttest.NewPKI(t)
 	notPEM := filepath.Join(t.TempDir(), "not.pem")
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
@@ -24,11 +26,11 @@ func TestConfigErrors(t *testing.T) {
 		cfg  ServerConfig
 		want error
 	}{
-		{"cert without key", ServerConfig{CertFile: p.serverCert}, ErrHalfKeyPair},
-		{"key without cert", ServerConfig{KeyFile: p.serverKey}, ErrHalfKeyPair},
-		{"client CA without TLS", ServerConfig{ClientCAFile: p.caFile}, ErrClientCAWithoutTLS},
-		{"CA file without PEM", ServerConfig{CertFile: p.serverCert, KeyFile: p.serverKey, ClientCAFile: notPEM}, ErrNoCerts},
-		{"missing cert file", ServerConfig{CertFile: p.serverCert + ".gone", KeyFile: p.serverKey}, fs.ErrNotExist},
+		{"cert without key", ServerConfig{CertFile: p.ServerCert}, ErrHalfKeyPair},
+		{"key without cert", ServerConfig{KeyFile: p.ServerKey}, ErrHalfKeyPair},
+		{"client CA without TLS", ServerConfig{ClientCAFile: p.CAFile}, ErrClientCAWithoutTLS},
+		{"CA file without PEM", ServerConfig{CertFile: p.ServerCert, KeyFile: p.ServerKey, ClientCAFile: notPEM}, ErrNoCerts},
+		{"missing cert file", ServerConfig{CertFile: p.ServerCert + ".gone", KeyFile: p.ServerKey}, fs.ErrNotExist},
 	}
 	for _, tt := range servers {
 		if _, err := ServerOptions(tt.cfg); !errors.Is(err, tt.want) {
@@ -40,9 +42,9 @@ func TestConfigErrors(t *testing.T) {
 		cfg  ClientConfig
 		want error
 	}{
-		{"cert without key", ClientConfig{CAFile: p.caFile, CertFile: p.clientCert}, ErrHalfKeyPair},
+		{"cert without key", ClientConfig{CAFile: p.CAFile, CertFile: p.ClientCert}, ErrHalfKeyPair},
 		{"CA file without PEM", ClientConfig{CAFile: notPEM}, ErrNoCerts},
-		{"missing CA file", ClientConfig{CAFile: p.caFile + ".gone"}, fs.ErrNotExist},
+		{"missing CA file", ClientConfig{CAFile: p.CAFile + ".gone"}, fs.ErrNotExist},
 		{"token without TLS", ClientConfig{Token: "t"}, ErrInsecureToken},
 	}
 	for _, tt := range clients {

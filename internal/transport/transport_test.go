@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/eosweep/eosweep/internal/transport/transporttest"
 )
 
 const (
@@ -110,10 +112,10 @@ func call(t *testing.T, conn *grpc.ClientConn) codes.Code {
 
 func TestServerRefusesWithoutCredentials(t *testing.T) {
 	t.Parallel()
-	p := newPKI(t)
+	p := transporttest.NewPKI(t)
 	const tok = "s3cret-token"
-	tlsServer := ServerConfig{CertFile: p.serverCert, KeyFile: p.serverKey, Token: tok}
-	mtlsServer := ServerConfig{CertFile: p.serverCert, KeyFile: p.serverKey, ClientCAFile: p.caFile, Token: tok}
+	tlsServer := ServerConfig{CertFile: p.ServerCert, KeyFile: p.ServerKey, Token: tok}
+	mtlsServer := ServerConfig{CertFile: p.ServerCert, KeyFile: p.ServerKey, ClientCAFile: p.CAFile, Token: tok}
 	plainServer := ServerConfig{Token: tok}
 	tests := []struct {
 		name   string
@@ -121,17 +123,17 @@ func TestServerRefusesWithoutCredentials(t *testing.T) {
 		client ClientConfig
 		want   codes.Code
 	}{
-		{"tls/right token", tlsServer, ClientConfig{CAFile: p.caFile, Token: tok}, codes.OK},
-		{"tls/no token", tlsServer, ClientConfig{CAFile: p.caFile}, codes.Unauthenticated},
-		{"tls/wrong token", tlsServer, ClientConfig{CAFile: p.caFile, Token: "s3cret-tokeN"}, codes.Unauthenticated},
-		{"tls/token prefix", tlsServer, ClientConfig{CAFile: p.caFile, Token: "s3cret"}, codes.Unauthenticated},
+		{"tls/right token", tlsServer, ClientConfig{CAFile: p.CAFile, Token: tok}, codes.OK},
+		{"tls/no token", tlsServer, ClientConfig{CAFile: p.CAFile}, codes.Unauthenticated},
+		{"tls/wrong token", tlsServer, ClientConfig{CAFile: p.CAFile, Token: "s3cret-tokeN"}, codes.Unauthenticated},
+		{"tls/token prefix", tlsServer, ClientConfig{CAFile: p.CAFile, Token: "s3cret"}, codes.Unauthenticated},
 		{"tls/plaintext client", tlsServer, ClientConfig{Token: tok, AllowInsecureToken: true}, codes.Unavailable},
-		{"tls/untrusted server cert", tlsServer, ClientConfig{CAFile: p.rogueCAFile, Token: tok}, codes.Unavailable},
-		{"tls/wrong server name", tlsServer, ClientConfig{CAFile: p.caFile, ServerName: "coordinator.example", Token: tok}, codes.Unavailable},
-		{"mtls/client cert", mtlsServer, ClientConfig{CAFile: p.caFile, CertFile: p.clientCert, KeyFile: p.clientKey, Token: tok}, codes.OK},
-		{"mtls/no client cert", mtlsServer, ClientConfig{CAFile: p.caFile, Token: tok}, codes.Unavailable},
-		{"mtls/rogue client cert", mtlsServer, ClientConfig{CAFile: p.caFile, CertFile: p.rogueCert, KeyFile: p.rogueKey, Token: tok}, codes.Unavailable},
-		{"mtls/cert but no token", mtlsServer, ClientConfig{CAFile: p.caFile, CertFile: p.clientCert, KeyFile: p.clientKey}, codes.Unauthenticated},
+		{"tls/untrusted server cert", tlsServer, ClientConfig{CAFile: p.RogueCAFile, Token: tok}, codes.Unavailable},
+		{"tls/wrong server name", tlsServer, ClientConfig{CAFile: p.CAFile, ServerName: "coordinator.example", Token: tok}, codes.Unavailable},
+		{"mtls/client cert", mtlsServer, ClientConfig{CAFile: p.CAFile, CertFile: p.ClientCert, KeyFile: p.ClientKey, Token: tok}, codes.OK},
+		{"mtls/no client cert", mtlsServer, ClientConfig{CAFile: p.CAFile, Token: tok}, codes.Unavailable},
+		{"mtls/rogue client cert", mtlsServer, ClientConfig{CAFile: p.CAFile, CertFile: p.RogueCert, KeyFile: p.RogueKey, Token: tok}, codes.Unavailable},
+		{"mtls/cert but no token", mtlsServer, ClientConfig{CAFile: p.CAFile, CertFile: p.ClientCert, KeyFile: p.ClientKey}, codes.Unauthenticated},
 		{"plain/right token", plainServer, ClientConfig{Token: tok, AllowInsecureToken: true}, codes.OK},
 		{"plain/no token", plainServer, ClientConfig{}, codes.Unauthenticated},
 		{"plain/wrong token", plainServer, ClientConfig{Token: "nope", AllowInsecureToken: true}, codes.Unauthenticated},
@@ -164,9 +166,9 @@ func TestServerRefusesWithoutCredentials(t *testing.T) {
 // without TLS when the server requires it.
 func TestHealthOpenWithoutToken(t *testing.T) {
 	t.Parallel()
-	p := newPKI(t)
-	_, dial := startServer(t, ServerConfig{CertFile: p.serverCert, KeyFile: p.serverKey, Token: "tok"})
-	conn, err := dial(ClientConfig{CAFile: p.caFile})
+	p := transporttest.NewPKI(t)
+	_, dial := startServer(t, ServerConfig{CertFile: p.ServerCert, KeyFile: p.ServerKey, Token: "tok"})
+	conn, err := dial(ClientConfig{CAFile: p.CAFile})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

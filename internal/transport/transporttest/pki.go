@@ -1,4 +1,6 @@
-package transport
+// Package transporttest generates throwaway certificate authorities and
+// certificates for tests of TLS connections.
+package transporttest
 
 import (
 	"crypto/ecdsa"
@@ -23,7 +25,7 @@ type testCA struct {
 }
 
 // newSerial returns a random certificate serial number.
-func newSerial(t *testing.T) *big.Int {
+func newSerial(t testing.TB) *big.Int {
 	t.Helper()
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
@@ -33,7 +35,7 @@ func newSerial(t *testing.T) *big.Int {
 }
 
 // newCA generates a self-signed CA and writes its certificate to dir.
-func newCA(t *testing.T, dir, name string) testCA {
+func newCA(t testing.TB, dir, name string) testCA {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -60,7 +62,7 @@ func newCA(t *testing.T, dir, name string) testCA {
 
 // issue signs a leaf certificate for localhost/127.0.0.1 with the given usage
 // and returns the paths of its certificate and key.
-func (ca testCA) issue(t *testing.T, dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
+func (ca testCA) issue(t testing.TB, dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
 	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
@@ -88,7 +90,7 @@ func (ca testCA) issue(t *testing.T, dir, name string, usage x509.ExtKeyUsage) (
 	return certFile, keyFile
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -97,7 +99,7 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 	return key
 }
 
-func writePEM(t *testing.T, file, typ string, der []byte) {
+func writePEM(t testing.TB, file, typ string, der []byte) {
 	t.Helper()
 	b := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 	if err := os.WriteFile(file, b, 0o600); err != nil {
@@ -105,24 +107,26 @@ func writePEM(t *testing.T, file, typ string, der []byte) {
 	}
 }
 
-// pki is the set of files one test needs: a CA that signs the server and a
-// client, and a rogue CA that signs a client the server must not trust.
-type pki struct {
-	caFile, rogueCAFile   string
-	serverCert, serverKey string
-	clientCert, clientKey string
-	rogueCert, rogueKey   string
+// PKI is the set of PEM files one test needs: a CA that signs a server
+// certificate (for localhost and 127.0.0.1) and a client certificate, and a
+// rogue CA that signs a client certificate the server must not trust.
+type PKI struct {
+	CAFile, RogueCAFile   string
+	ServerCert, ServerKey string
+	ClientCert, ClientKey string
+	RogueCert, RogueKey   string
 }
 
-func newPKI(t *testing.T) pki {
+// NewPKI writes a fresh PKI into a temporary directory of t.
+func NewPKI(t testing.TB) PKI {
 	t.Helper()
 	dir := t.TempDir()
 	ca := newCA(t, dir, "ca")
 	rogue := newCA(t, dir, "rogue-ca")
-	var p pki
-	p.caFile, p.rogueCAFile = ca.file, rogue.file
-	p.serverCert, p.serverKey = ca.issue(t, dir, "server", x509.ExtKeyUsageServerAuth)
-	p.clientCert, p.clientKey = ca.issue(t, dir, "client", x509.ExtKeyUsageClientAuth)
-	p.rogueCert, p.rogueKey = rogue.issue(t, dir, "rogue-client", x509.ExtKeyUsageClientAuth)
+	var p PKI
+	p.CAFile, p.RogueCAFile = ca.file, rogue.file
+	p.ServerCert, p.ServerKey = ca.issue(t, dir, "server", x509.ExtKeyUsageServerAuth)
+	p.ClientCert, p.ClientKey = ca.issue(t, dir, "client", x509.ExtKeyUsageClientAuth)
+	p.RogueCert, p.RogueKey = rogue.issue(t, dir, "rogue-client", x509.ExtKeyUsageClientAuth)
 	return p
 }
