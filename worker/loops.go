@@ -112,7 +112,13 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	defer cancel(nil)
 	w.mu.Lock()
 	j.cancel = cancel
+	lost := j.lost
 	w.mu.Unlock()
+	if lost {
+		w.drop(l)
+		w.cfg.Logger.Info("trial skipped: lease lost before it ran", "sweep", l.GetSweepId(), "trial", l.GetTrialId())
+		return
+	}
 	cfg, err := engine.Resolve(l.GetModel(), l.GetParams())
 	if err != nil {
 		w.drop(l)
@@ -239,10 +245,14 @@ func (w *Worker) heartbeatLoop(ctx context.Context) {
 		}
 		for _, l := range resp.GetLost() {
 			w.mu.Lock()
-			j := w.held[key(l.GetSweepId(), l.GetTrialId())]
+			var cancel context.CancelCauseFunc
+			if j := w.held[key(l.GetSweepId(), l.GetTrialId())]; j != nil {
+				j.lost = true     // a job still waiting for a runner is skipped
+				cancel = j.cancel // nil until the job runs
+			}
 			w.mu.Unlock()
-			if j != nil && j.cancel != nil {
-				j.cancel(errLeaseLost)
+			if cancel != nil {
+				cancel(errLeaseLost)
 			}
 		}
 	}

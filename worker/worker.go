@@ -108,7 +108,8 @@ type Worker struct {
 
 type job struct {
 	lease  *pb.Lease
-	cancel context.CancelCauseFunc
+	cancel context.CancelCauseFunc // set when the job starts running
+	lost   bool                    // the coordinator no longer honours the lease
 }
 
 // errLeaseLost cancels a trial whose lease the coordinator no longer honours.

@@ -26,7 +26,7 @@ func TestClusterMatchesEmbedded(t *testing.T) {
 	if sub.Trials != 24 || !sub.Created {
 		t.Fatalf("submit: %+v", sub)
 	}
-	waitFor(t, "the sweep", time.Minute, func() bool { return status(t, addr, sub.Sweep).State == "done" })
+	waitFor(t, "the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 	w1.stop(t)
 	w2.stop(t)
 	coord.stop(t)
@@ -71,7 +71,7 @@ func TestWorkerKilledMidTrial(t *testing.T) {
 		victim = id
 	}
 	b := startWorker(t, addr, logB, "--parallel", "2")
-	waitFor(t, "the sweep", 2*time.Minute, func() bool { return status(t, addr, sub.Sweep).State == "done" })
+	waitFor(t, "the sweep", 2*time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 	b.stop(t)
 	coord.stop(t)
 
@@ -106,7 +106,7 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	startWorker(t, addr, log, "--parallel", "1")
 	startWorker(t, addr, log, "--parallel", "1")
 	sub := submitSpec(t, addr, spec)
-	waitFor(t, "a third of the sweep", time.Minute, func() bool { return status(t, addr, sub.Sweep).Done >= 16 })
+	waitFor(t, "a third of the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).Done >= 16 })
 	coord.kill() // SIGKILL mid-sweep
 
 	trials, _ := stored(t, db, sub.Sweep)
@@ -121,7 +121,7 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // the workers notice and back off
 	coord, _ = startCoordinator(t, db, addr, "--lease-ttl", "2s")
-	waitFor(t, "the sweep after the restart", 2*time.Minute, func() bool { return status(t, addr, sub.Sweep).State == "done" })
+	waitFor(t, "the sweep after the restart", 2*time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 	coord.stop(t)
 
 	trials, results := stored(t, db, sub.Sweep)

@@ -166,7 +166,7 @@ func submitSpec(t *testing.T, addr, specPath string) submitOutput {
 	return s
 }
 
-func status(t *testing.T, addr, id string) statusOutput {
+func sweepStatus(t *testing.T, addr, id string) statusOutput {
 	t.Helper()
 	var s statusOutput
 	if err := json.Unmarshal([]byte(eosweep(t, "status", id, "--coordinator", addr, "--json")), &s); err != nil {

@@ -32,7 +32,7 @@ func TestScalingRelu(t *testing.T) {
 		if sub.Trials != 64 {
 			t.Fatalf("%d trials", sub.Trials)
 		}
-		waitFor(t, "the sweep", 30*time.Minute, func() bool { return status(t, addr, sub.Sweep).State == "done" })
+		waitFor(t, "the sweep", 30*time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 		wall := time.Since(start)
 		walls = append(walls, wall)
 		t.Logf("%d worker process(es) × 1 slot: 64 relu trials in %v (%.2f s/trial)", workers, wall.Round(time.Millisecond), wall.Seconds()/64)
