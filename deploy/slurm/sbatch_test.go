@@ -15,11 +15,21 @@ import (
 func stub(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "eosweep")
-	script := "#!/bin/sh\necho \"GOMAXPROCS=$GOMAXPROCS\"\necho \"ID=$EOSWEEP_WORKER_ID\"\nfor a in \"$@\"; do echo \"ARG=$a\"; done\n"
+	script := "#!/bin/sh\necho \"GOMAXPROCS=$GOMAXPROCS\"\nfor a in \"$@\"; do echo \"ARG=$a\"; done\n"
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return bin
+}
+
+// host is the short host name the script puts in the worker id.
+func host(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("hostname", "-s").Output()
+	if err != nil {
+		t.Fatalf("hostname: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func runScript(t *testing.T, env ...string) (string, error) {
@@ -41,16 +51,16 @@ func TestWorkerArguments(t *testing.T) {
 		{
 			name:     "plain",
 			env:      []string{"EOSWEEP_COORDINATOR=coord:7070", "EOSWEEP_BIN=" + bin, "SLURM_CPUS_PER_TASK=4", "SLURM_ARRAY_JOB_ID=77", "SLURM_ARRAY_TASK_ID=3"},
-			wantArgs: []string{"worker", "--coordinator", "coord:7070", "--parallel", "4"},
-			wantEnv:  []string{"GOMAXPROCS=4", "ID=slurm-77-3@"},
+			wantArgs: []string{"worker", "--coordinator", "coord:7070", "--id", "slurm-77-3@" + host(t), "--parallel", "4"},
+			wantEnv:  []string{"GOMAXPROCS=4"},
 		},
 		{
 			name: "tls and token",
 			env: []string{"EOSWEEP_COORDINATOR=coord:7070", "EOSWEEP_BIN=" + bin, "EOSWEEP_TLS_CA=/home/u/ca.crt",
 				"EOSWEEP_TOKEN_FILE=/home/u/token", "EOSWEEP_METRICS_LISTEN=:9100"},
-			wantArgs: []string{"worker", "--coordinator", "coord:7070", "--parallel", "1",
+			wantArgs: []string{"worker", "--coordinator", "coord:7070", "--id", "slurm-0-0@" + host(t), "--parallel", "1",
 				"--tls-ca", "/home/u/ca.crt", "--token-file", "/home/u/token", "--metrics-listen", ":9100"},
-			wantEnv: []string{"GOMAXPROCS=1", "ID=slurm-0-0@"},
+			wantEnv: []string{"GOMAXPROCS=1"},
 		},
 	}
 	for _, tt := range tests {
