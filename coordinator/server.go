@@ -151,11 +151,7 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 		size = maxPage
 	}
 	page := trials[start:min(start+size, len(trials))]
-	ids := make([]string, len(page))
-	for i, t := range page {
-		ids[i] = t.ID
-	}
-	results, err := s.st.ResultsFor(req.GetSweepId(), ids)
+	results, err := s.st.ResultsFor(page)
 	if err != nil {
 		return nil, grpcError(err)
 	}

@@ -125,7 +125,7 @@ func (s *Scheduler) apply(r Report) (Outcome, *pendingWrite) {
 	if t.rec.State == store.Done {
 		return Outcome{Status: Duplicate, Message: "trial already has a result"}, nil
 	}
-	op, err := store.ResultOp(r.Sweep, r.Trial, r.Result)
+	op, err := store.ResultOp(t.rec, r.Result)
 	if err != nil {
 		return rejected("%v", err), nil
 	}

@@ -20,7 +20,7 @@ func BenchmarkDurableWrites(b *testing.B) {
 	for i := range 12 {
 		res.Trajectory = append(res.Trajectory, engine.Point{Step: i * 80, Loss: 0.5, Bias: -0.01 * float64(i)})
 	}
-	op, err := ResultOp("bench", "t", res)
+	op, err := ResultOp(Trial{Sweep: "bench", ID: "t"}, res)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func BenchmarkDurableWrites(b *testing.B) {
 				var n atomic.Int64
 				write := func() error {
 					o := op
-					o.key = fmt.Sprint(n.Add(1))
+					o.key = seqKey(int(n.Add(1)))
 					switch mode {
 					case "update":
 						return s.db.Update(func(tx *bolt.Tx) error { return put(tx, o) })

@@ -84,11 +84,11 @@ func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var r engine.Result
+			var r storedResult
 			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decode result %s/%s: %w", sweep, k, err)
+				return fmt.Errorf("decode result %s/%x: %w", sweep, k, err)
 			}
-			out[string(k)] = r
+			out[r.Trial] = r.Result
 			return nil
 		})
 	})
@@ -110,25 +110,28 @@ func (s *Store) ResultCount(sweep string) (int, error) {
 	return n, err
 }
 
-// ResultsFor returns the stored results of the given trials of a sweep (trials
-// without a result are absent from the map).
-func (s *Store) ResultsFor(sweep string, trials []string) (map[string]engine.Result, error) {
+// ResultsFor returns the stored results of the given trials by trial id
+// (trials without a result are absent from the map).
+func (s *Store) ResultsFor(trials []Trial) (map[string]engine.Result, error) {
 	out := make(map[string]engine.Result, len(trials))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(sweep))
-		if b == nil {
-			return nil
-		}
-		for _, id := range trials {
-			v := b.Get([]byte(id))
+		for _, t := range trials {
+			b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(t.Sweep))
+			if b == nil {
+				continue
+			}
+			v := b.Get([]byte(seqKey(t.Seq)))
 			if v == nil {
 				continue
 			}
-			var r engine.Result
+			var r storedResult
 			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decode result %s/%s: %w", sweep, id, err)
+				return fmt.Errorf("decode result %s/%s: %w", t.Sweep, t.ID, err)
 			}
-			out[id] = r
+			if r.Trial != t.ID {
+				return fmt.Errorf("result %s/%d belongs to trial %s, not %s", t.Sweep, t.Seq, r.Trial, t.ID)
+			}
+			out[t.ID] = r.Result
 		}
 		return nil
 	})

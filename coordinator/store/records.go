@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -102,20 +103,35 @@ func SweepOp(s Sweep) (Op, error) {
 	return Op{bucket: bucketSweeps, key: s.ID, value: v}, nil
 }
 
-// TrialOp stores t.
+// TrialOp stores t under its Seq.
 func TrialOp(t Trial) (Op, error) {
 	v, err := json.Marshal(t)
 	if err != nil {
 		return Op{}, fmt.Errorf("encode trial %s/%s: %w", t.Sweep, t.ID, err)
 	}
-	return Op{bucket: bucketTrials, sweep: t.Sweep, key: t.ID, value: v}, nil
+	return Op{bucket: bucketTrials, sweep: t.Sweep, key: seqKey(t.Seq), value: v}, nil
 }
 
-// ResultOp stores the result of trial sweep/trial.
-func ResultOp(sweep, trial string, r engine.Result) (Op, error) {
-	v, err := json.Marshal(r)
+// storedResult is a result as stored: tagged with its trial's id.
+type storedResult struct {
+	Trial string `json:"trial"`
+	engine.Result
+}
+
+// ResultOp stores the result of trial t (its Sweep, ID and Seq are used).
+func ResultOp(t Trial, r engine.Result) (Op, error) {
+	v, err := json.Marshal(storedResult{Trial: t.ID, Result: r})
 	if err != nil {
-		return Op{}, fmt.Errorf("encode result %s/%s: %w", sweep, trial, err)
+		return Op{}, fmt.Errorf("encode result %s/%s: %w", t.Sweep, t.ID, err)
 	}
-	return Op{bucket: bucketResults, sweep: sweep, key: trial, value: v}, nil
+	return Op{bucket: bucketResults, sweep: t.Sweep, key: seqKey(t.Seq), value: v}, nil
+}
+
+// seqKey is the bbolt key of a trial and its result: its Seq, big-endian.
+// Trials are leased and finish roughly in Seq order, so the keys of one
+// commit are neighbours and touch few pages (hashed ids would touch them all).
+func seqKey(seq int) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(seq))
+	return string(b[:])
 }

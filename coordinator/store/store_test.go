@@ -34,7 +34,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	sw := store.Sweep{ID: "sw1", Name: "n", Model: "single", State: store.SweepRunning, Created: time.Unix(100, 0).UTC()}
 	tr := store.Trial{Sweep: "sw1", ID: "t1", Params: map[string]float64{"eta": 1.5}, State: store.Done, Attempt: 2, Round: 1}
 	res := engine.Result{FinalBias: -0.25, StepsRun: 7, Trajectory: []engine.Point{{Step: 0, Loss: 1, Bias: 0}}}
-	err = s.Apply(must(store.SweepOp(sw)), must(store.TrialOp(tr)), must(store.ResultOp("sw1", "t1", res)))
+	err = s.Apply(must(store.SweepOp(sw)), must(store.TrialOp(tr)), must(store.ResultOp(tr, res)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestGroupCommit(t *testing.T) {
 				id := fmt.Sprintf("t%02d-%03d", w, i)
 				tr := store.Trial{Sweep: "sw", ID: id, Seq: w*each + i, State: store.Done}
 				res := engine.Result{StepsRun: w*each + i}
-				if err := s.Apply(must(store.TrialOp(tr)), must(store.ResultOp("sw", id, res))); err != nil {
+				if err := s.Apply(must(store.TrialOp(tr)), must(store.ResultOp(tr, res))); err != nil {
 					t.Error(err)
 					return
 				}
