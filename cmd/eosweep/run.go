@@ -140,6 +140,7 @@ func watch(ctx context.Context, cmd *cobra.Command, cl pb.CoordinatorServiceClie
 	}
 	var bar *progressbar.ProgressBar
 	var last *pb.Sweep
+	described := ""
 	for {
 		msg, err := stream.Recv()
 		if err != nil {
@@ -161,11 +162,15 @@ func watch(ctx context.Context, cmd *cobra.Command, cl pb.CoordinatorServiceClie
 			bar = progressbar.NewOptions64(p.GetTotal(), progressbar.OptionSetWriter(cmd.ErrOrStderr()),
 				progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionSetWidth(30),
 				progressbar.OptionShowIts(), progressbar.OptionSetItsString("trials"), progressbar.OptionThrottle(100*time.Millisecond))
+			bar.StartWithoutRender()
 		}
 		if bar.GetMax64() != p.GetTotal() {
 			bar.ChangeMax64(p.GetTotal())
 		}
-		bar.Describe(fmt.Sprintf("round %d/%d", last.GetRound(), last.GetMaxRounds()))
+		if desc := fmt.Sprintf("round %d/%d", last.GetRound(), last.GetMaxRounds()); desc != described {
+			bar.Describe(desc)
+			described = desc
+		}
 		_ = bar.Set64(p.GetDone() + p.GetFailed())
 	}
 }

@@ -80,16 +80,17 @@ func newCancelCmd() *cobra.Command {
 			if addr == "" {
 				return errors.New("flag --coordinator: required")
 			}
-			src, err := openSource(cmd)
+			conn, err := dial(cmd, addr)
 			if err != nil {
 				return err
 			}
-			defer src.Close()
+			defer conn.Close()
+			src := &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}
 			sw, err := src.Sweep(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			resp, err := src.(*remote).cl.CancelSweep(cmd.Context(), &pb.CancelSweepRequest{SweepId: sw.GetId()})
+			resp, err := src.cl.CancelSweep(cmd.Context(), &pb.CancelSweepRequest{SweepId: sw.GetId()})
 			if err != nil {
 				return fmt.Errorf("cancel: %w", err)
 			}
@@ -98,8 +99,5 @@ func newCancelCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
-	addClientSecurityFlags(cmd) // security.go
-	cmd.Flags().String("db", "", "")
-	_ = cmd.Flags().MarkHidden("db")
 	return cmd
 }
