@@ -48,7 +48,9 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 			}
 			if ctx.Err() != nil {
 				// The caller is gone and would never learn of these leases.
-				s.unclaim(leases)
+				if err := s.persist(nil, s.unclaim(leases)); err != nil {
+					s.cfg.Logger.Warn("record unclaimed leases", "err", err)
+				}
 				return nil, nil
 			}
 			return leases, nil
@@ -96,11 +98,13 @@ func (s *Scheduler) claim(worker string, limit int) ([]Lease, []store.Trial, <-c
 	return leases, recs, s.wake, nil
 }
 
-// unclaim returns leases whose recording failed to the front of the queue.
-func (s *Scheduler) unclaim(leases []Lease) {
+// unclaim returns leases that will not reach their worker to the front of
+// the queue, and returns the trials' records.
+func (s *Scheduler) unclaim(leases []Lease) []store.Trial {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var back []*trialState
+	var recs []store.Trial
 	for _, l := range leases {
 		t := s.sweeps[l.Sweep].trials[l.Trial]
 		if t.rec.State == store.Leased && t.token == l.Token {
@@ -108,9 +112,16 @@ func (s *Scheduler) unclaim(leases []Lease) {
 			t.rec.Attempt--
 			t.queued = true
 			back = append(back, t)
+			recs = append(recs, t.rec)
 		}
 	}
+	wasEmpty := len(s.queue) == 0
 	s.queue = append(back, s.queue...)
+	if wasEmpty && len(back) > 0 && !s.closed {
+		close(s.wake)
+		s.wake = make(chan struct{})
+	}
+	return recs
 }
 
 // Heartbeat extends the deadlines of worker's leases and returns those it no
