@@ -218,3 +218,23 @@ func TestLongPollWakesOnSubmit(t *testing.T) {
 		t.Fatalf("empty queue: %v, %v", ls, err)
 	}
 }
+
+func TestLeaseForDepartedCallerIsUnclaimed(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{})
+	sw := submit(t, s, fourTrials)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if ls, err := s.Lease(ctx, "gone", 4, time.Second); err != nil || len(ls) != 0 {
+		t.Fatalf("lease for a cancelled caller: %v, %v", ls, err)
+	}
+	stored, _ := s.st.Trials(sw.ID)
+	for _, tr := range stored {
+		if tr.State != store.Pending || tr.Attempt != 0 {
+			t.Fatalf("stored trial after unclaim: %+v", tr)
+		}
+	}
+	if ls := lease(t, s, 4); len(ls) != 4 || ls[0].Attempt != 1 {
+		t.Fatalf("lease after unclaim: %+v", ls)
+	}
+}
