@@ -98,8 +98,8 @@ func TestWorkerKilledMidTrial(t *testing.T) {
 func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	// 48 trials of about 50 ms on two single-slot workers.
-	spec := writeSpec(t, dir, "name: kill-coordinator\nmodel: single\ngrid:\n  eta: {linspace: [0.5, 3.5, 12]}\n  seed: {range: [0, 4]}\nparams: {steps: 300000}\n")
+	// 48 trials of about 0.1 s on two single-slot workers.
+	spec := writeSpec(t, dir, "name: kill-coordinator\nmodel: single\ngrid:\n  eta: {linspace: [0.5, 3.5, 12]}\n  seed: {range: [0, 4]}\nparams: {steps: 600000}\n")
 	db := filepath.Join(dir, "c.db")
 	coord, addr := startCoordinator(t, db, "127.0.0.1:0", "--lease-ttl", "2s")
 	log := filepath.Join(dir, "trials.log")

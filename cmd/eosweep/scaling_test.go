@@ -35,11 +35,15 @@ func TestScalingRelu(t *testing.T) {
 		waitFor(t, "the sweep", 30*time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 		wall := time.Since(start)
 		walls = append(walls, wall)
-		t.Logf("%d worker process(es) × 1 slot: 64 relu trials in %v (%.2f s/trial)", workers, wall.Round(time.Millisecond), wall.Seconds()/64)
+		var cpu time.Duration
 		for _, w := range ws {
 			w.stop(t)
+			cpu += w.cmd.ProcessState.UserTime() + w.cmd.ProcessState.SystemTime()
 		}
 		coord.stop(t)
+		coordCPU := coord.cmd.ProcessState.UserTime() + coord.cmd.ProcessState.SystemTime()
+		t.Logf("%d worker process(es) × 1 slot: 64 relu trials in %v (%.2f s/trial); workers used %.1f CPU-s (%.2f cores on average), the coordinator %.2f CPU-s",
+			workers, wall.Round(time.Millisecond), wall.Seconds()/64, cpu.Seconds(), cpu.Seconds()/wall.Seconds(), coordCPU.Seconds())
 	}
 	speedup := walls[0].Seconds() / walls[1].Seconds()
 	t.Logf("speedup with 2 workers: %.2f×", speedup)
