@@ -93,7 +93,7 @@ func GroupToProto(g boundary.Group) *pb.BoundaryGroup {
 	out := &pb.BoundaryGroup{
 		Group: g.Key, Crossing: crossings[g.Crossing], Bracket: interval(g.Bracket), EtaStar: g.EtaStar,
 		Ci: interval(g.CI), Onset: g.Onset, OnsetCi: interval(g.OnsetCI), Theory: g.Theory,
-		Stability: g.Stability, Trials: int32(g.Trials),
+		Stability: g.Stability, Trials: int32(g.Trials), Fit: g.Fit, OnsetForm: g.OnsetForm,
 	}
 	for _, r := range g.Rows {
 		out.Rows = append(out.Rows, &pb.EtaRow{Eta: r.Eta, Seeds: int32(r.Seeds), Learned: int32(r.Learned),
@@ -110,7 +110,7 @@ func GroupFromProto(g *pb.BoundaryGroup) boundary.Group {
 	out := boundary.Group{
 		Key: g.GetGroup(), Bracket: fromInterval(g.GetBracket()), EtaStar: g.GetEtaStar(), CI: fromInterval(g.GetCi()),
 		Onset: g.GetOnset(), OnsetCI: fromInterval(g.GetOnsetCi()), Theory: g.Theory,
-		Stability: g.GetStability(), Trials: int(g.GetTrials()),
+		Stability: g.GetStability(), Trials: int(g.GetTrials()), Fit: g.GetFit(), OnsetForm: g.GetOnsetForm(),
 	}
 	for c, p := range crossings {
 		if p == g.GetCrossing() {

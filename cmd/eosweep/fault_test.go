@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,9 +28,13 @@ func TestClusterMatchesEmbedded(t *testing.T) {
 		t.Fatalf("submit: %+v", sub)
 	}
 	waitFor(t, "the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
+	remote := eosweep(t, "boundary", sub.Sweep, "--coordinator", addr, "--format", "json")
 	w1.stop(t)
 	w2.stop(t)
 	coord.stop(t)
+	if local := eosweep(t, "boundary", sub.Sweep, "--db", embeddedDB, "--format", "json"); local != remote || !strings.Contains(local, "eta_star") {
+		t.Fatalf("boundary differs:\ncluster (gRPC) %s\nembedded (file) %s", remote, local)
+	}
 
 	eTrials, eResults := stored(t, embeddedDB, sub.Sweep)
 	cTrials, cResults := stored(t, clusterDB, sub.Sweep)

@@ -2305,9 +2305,13 @@ type BoundaryGroup struct {
 	Onset    float64            `protobuf:"fixed64,7,opt,name=onset,proto3" json:"onset,omitempty"`
 	OnsetCi  *Interval          `protobuf:"bytes,8,opt,name=onset_ci,json=onsetCi,proto3" json:"onset_ci,omitempty"`
 	// Absent when the model has no theory line.
-	Theory        *float64 `protobuf:"fixed64,9,opt,name=theory,proto3,oneof" json:"theory,omitempty"`
-	Stability     float64  `protobuf:"fixed64,10,opt,name=stability,proto3" json:"stability,omitempty"`
-	Trials        int32    `protobuf:"varint,11,opt,name=trials,proto3" json:"trials,omitempty"`
+	Theory    *float64 `protobuf:"fixed64,9,opt,name=theory,proto3,oneof" json:"theory,omitempty"`
+	Stability float64  `protobuf:"fixed64,10,opt,name=stability,proto3" json:"stability,omitempty"`
+	Trials    int32    `protobuf:"varint,11,opt,name=trials,proto3" json:"trials,omitempty"`
+	// How eta_star and ci were obtained (boundary.Group.Fit: mle, separated, none).
+	Fit string `protobuf:"bytes,12,opt,name=fit,proto3" json:"fit,omitempty"`
+	// The hinge form of the onset fit, or "none" (boundary.Group.OnsetForm).
+	OnsetForm     string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2417,6 +2421,20 @@ func (x *BoundaryGroup) GetTrials() int32 {
 		return x.Trials
 	}
 	return 0
+}
+
+func (x *BoundaryGroup) GetFit() string {
+	if x != nil {
+		return x.Fit
+	}
+	return ""
+}
+
+func (x *BoundaryGroup) GetOnsetForm() string {
+	if x != nil {
+		return x.OnsetForm
+	}
+	return ""
 }
 
 // GetBoundaryResponse holds one boundary per group.
@@ -2626,7 +2644,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\rmean_test_acc\x18\x0e \x01(\x01R\vmeanTestAcc\x12 \n" +
 	"\fstd_test_acc\x18\x0f \x01(\x01R\n" +
 	"stdTestAcc\x124\n" +
-	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\"\xf5\x03\n" +
+	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\"\xa6\x04\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
@@ -2639,7 +2657,10 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06theory\x18\t \x01(\x01H\x00R\x06theory\x88\x01\x01\x12\x1c\n" +
 	"\tstability\x18\n" +
 	" \x01(\x01R\tstability\x12\x16\n" +
-	"\x06trials\x18\v \x01(\x05R\x06trials\x1a8\n" +
+	"\x06trials\x18\v \x01(\x05R\x06trials\x12\x10\n" +
+	"\x03fit\x18\f \x01(\tR\x03fit\x12\x1d\n" +
+	"\n" +
+	"onset_form\x18\r \x01(\tR\tonsetForm\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
