@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -151,4 +152,28 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 		t.Fatalf("%d distinct trials ran, want 48", len(ran))
 	}
 	t.Logf("%d trials done before the kill; %d in-flight trials ran twice", len(doneBefore), again)
+}
+
+// TestWorkerWaitsForCoordinator: a worker started before its coordinator
+// connects once the coordinator comes up (reconnect with backoff) and works.
+func TestWorkerWaitsForCoordinator(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	log := filepath.Join(dir, "trials.log")
+	w := startWorker(t, addr, log, "--parallel", "2")
+	time.Sleep(time.Second) // the worker retries against a closed port
+	coord, _ := startCoordinator(t, filepath.Join(dir, "c.db"), addr)
+	sub := submitSpec(t, addr, writeSpec(t, dir, "model: single\ngrid: {eta: [1, 2, 3]}\nparams: {steps: 100}\n"))
+	waitFor(t, "the sweep", 30*time.Second, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
+	w.stop(t)
+	coord.stop(t)
+	if ran := executions(t, log); len(ran) != 3 {
+		t.Fatalf("ran %v", ran)
+	}
 }

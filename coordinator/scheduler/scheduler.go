@@ -10,7 +10,8 @@
 // deadline passes goes back to PENDING (the next lease is attempt k+1). The
 // first valid result of a trial wins; later ones are duplicates and are not
 // stored. Every state change is written to the store before it is
-// acknowledged.
+// acknowledged; only a heartbeat's new deadline is kept in memory alone (a
+// restart releases every lease anyway).
 //
 // Tokens are an HMAC of (sweep, trial, attempt) under the store's secret, so a
 // result from any attempt of a trial stays verifiable across restarts: results
