@@ -54,7 +54,7 @@ func openSource(cmd *cobra.Command) (source, error) {
 	case db != "":
 		st, err := store.Open(db, store.Options{ReadOnly: true})
 		if err != nil {
-			return nil, fmt.Errorf("%w (is a coordinator still running on it? use --coordinator)", err)
+			return nil, fmt.Errorf("%w (if a coordinator runs on it, use --coordinator)", err)
 		}
 		return &local{st: st}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,8 +118,8 @@ func TestLockedFileRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := store.Open(path, store.Options{Timeout: 50 * time.Millisecond}); err == nil {
-		t.Fatal("a second writer opened a locked file")
+	if _, err := store.Open(path, store.Options{Timeout: 50 * time.Millisecond}); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("a second writer on a locked file: %v", err)
 	}
 }
 
