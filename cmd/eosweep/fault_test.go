@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eosweep/eosweep/coordinator/store"
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
 // TestClusterMatchesEmbedded: a coordinator process and two worker processes
@@ -81,7 +82,7 @@ func TestWorkerKilledMidTrial(t *testing.T) {
 		victim = id
 	}
 	b := startWorker(t, addr, logB, "--parallel", "2")
-	waitFor(t, "the sweep", 2*time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
+	waitSweep(t, addr, sub.Sweep, "the sweep", 2*time.Minute, 50*time.Millisecond, sweepDone)
 	b.stop(t)
 	coord.stop(t)
 
@@ -116,7 +117,7 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	startWorker(t, addr, log, "--parallel", "1")
 	startWorker(t, addr, log, "--parallel", "1")
 	sub := submitSpec(t, addr, spec)
-	waitFor(t, "a third of the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).Done >= 16 })
+	waitSweep(t, addr, sub.Sweep, "a third of the sweep", time.Minute, 10*time.Millisecond, func(s *pb.Sweep) bool { return s.GetProgress().GetDone() >= 16 })
 	coord.kill() // SIGKILL mid-sweep
 
 	trials, _ := stored(t, db, sub.Sweep)
@@ -131,7 +132,7 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // the workers notice and back off
 	coord, _ = startCoordinator(t, db, addr, "--lease-ttl", "2s")
-	waitFor(t, "the sweep after the restart", 2*time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
+	waitSweep(t, addr, sub.Sweep, "the sweep after the restart", 2*time.Minute, 50*time.Millisecond, sweepDone)
 	coord.stop(t)
 
 	trials, results := stored(t, db, sub.Sweep)
@@ -170,7 +171,7 @@ func TestWorkerWaitsForCoordinator(t *testing.T) {
 	time.Sleep(time.Second) // the worker retries against a closed port
 	coord, _ := startCoordinator(t, filepath.Join(dir, "c.db"), addr)
 	sub := submitSpec(t, addr, writeSpec(t, dir, "model: single\ngrid: {eta: [1, 2, 3]}\nparams: {steps: 100}\n"))
-	waitFor(t, "the sweep", 30*time.Second, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
+	waitSweep(t, addr, sub.Sweep, "the sweep", 30*time.Second, 50*time.Millisecond, sweepDone)
 	w.stop(t)
 	coord.stop(t)
 	if ran := executions(t, log); len(ran) != 3 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/engine"
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
 // Process-level helpers: the fault tests run the real eosweep binary, built
@@ -234,3 +239,30 @@ func stored(t *testing.T, db, sweep string) ([]store.Trial, map[string]engine.Re
 	}
 	return trials, results
 }
+
+// waitSweep polls a coordinator over gRPC (cheaper than spawning `eosweep
+// status`, which matters while measuring) until cond holds.
+func waitSweep(t *testing.T, addr, id, what string, limit, every time.Duration, cond func(*pb.Sweep) bool) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cl := pb.NewCoordinatorServiceClient(conn)
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: id}, grpc.WaitForReady(true))
+		cancel()
+		if err == nil && cond(resp.GetSweep()) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s (last: %v, %v)", limit, what, resp.GetSweep().GetProgress(), err)
+		}
+		time.Sleep(every)
+	}
+}
+
+func sweepDone(s *pb.Sweep) bool { return s.GetState() == pb.SweepState_SWEEP_STATE_DONE }

@@ -99,5 +99,6 @@ func newCancelCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
+	addClientSecurityFlags(cmd) // security.go
 	return cmd
 }
