@@ -9,6 +9,8 @@ import (
 )
 
 // Progress counts a sweep's trials per state, with the recent result rate.
+// A result counts as DONE from the moment it is accepted, which is up to one
+// group commit (typically well under a millisecond) before it is durable.
 type Progress struct {
 	Total, Pending, Leased, Done, Failed, Cancelled int
 	// ResultsPerSecond is the completion rate over the last ~30 s.
