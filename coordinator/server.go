@@ -14,6 +14,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/engine"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -157,12 +158,11 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 	}
 	resp := &pb.ListTrialsResponse{}
 	for _, t := range page {
-		var r = results[t.ID]
-		if _, ok := results[t.ID]; ok {
-			resp.Trials = append(resp.Trials, TrialToProto(t, &r))
-		} else {
-			resp.Trials = append(resp.Trials, TrialToProto(t, nil))
+		var res *engine.Result
+		if r, ok := results[t.ID]; ok {
+			res = &r
 		}
+		resp.Trials = append(resp.Trials, TrialToProto(t, res))
 	}
 	if end := start + len(page); end < len(trials) {
 		resp.NextPageToken = strconv.Itoa(end)
@@ -196,7 +196,7 @@ func (s *Server) GetBoundary(_ context.Context, req *pb.GetBoundaryRequest) (*pb
 }
 
 // DoneTrials pairs the DONE trials with their results, for the analysis.
-func DoneTrials(trials []store.Trial, results map[string]engineResult) []boundary.Trial {
+func DoneTrials(trials []store.Trial, results map[string]engine.Result) []boundary.Trial {
 	var out []boundary.Trial
 	for _, t := range trials {
 		if r, ok := results[t.ID]; ok && t.State == store.Done {
@@ -207,7 +207,7 @@ func DoneTrials(trials []store.Trial, results map[string]engineResult) []boundar
 }
 
 // Analyze runs the boundary analysis of a sweep's finished trials.
-func Analyze(sp *spec.Spec, trials []store.Trial, results map[string]engineResult) ([]boundary.Group, error) {
+func Analyze(sp *spec.Spec, trials []store.Trial, results map[string]engine.Result) ([]boundary.Group, error) {
 	done := DoneTrials(trials, results)
 	if len(done) == 0 {
 		return nil, fmt.Errorf("no finished trials yet")

@@ -8,11 +8,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/eosweep/eosweep/coordinator/scheduler"
-	"github.com/eosweep/eosweep/engine"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
-
-type engineResult = engine.Result
 
 // LeaseTrial implements CoordinatorService: a long poll of at most the
 // request's wait (capped by the server) for up to max_trials trials.
