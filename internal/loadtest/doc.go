@@ -1,0 +1,8 @@
+// Package loadtest drives one real coordinator process with many simulated
+// workers over loopback gRPC and checks that no result is lost or stored
+// twice. Its only code is the test; see loadtest_test.go for the knobs:
+//
+//	EOSWEEP_LOAD_WORKERS=1000 EOSWEEP_LOAD_DURATION=60s go test -run TestLoad -v -timeout 30m ./internal/loadtest
+//
+// Without the variables it runs a short smoke version (50 workers, 3 s).
+package loadtest
