@@ -107,7 +107,7 @@ func waitServing(t *testing.T, addr string) {
 func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, low int64) []string {
 	var ids []string
 	next := 0
-	for {
+	for ctx.Err() == nil {
 		pending := int64(0)
 		resp, err := c.ListSweeps(context.Background(), &pb.ListSweepsRequest{})
 		if err != nil {
@@ -131,10 +131,10 @@ func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, lo
 		}
 		select {
 		case <-ctx.Done():
-			return ids
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+	return ids
 }
 
 // waitDone waits until every sweep has no pending or leased trial.

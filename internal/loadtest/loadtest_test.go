@@ -180,7 +180,8 @@ func TestLoad(t *testing.T) {
 	feedCtx, stopFeed := context.WithCancel(context.Background())
 	defer stopFeed()
 	sweepsCh := make(chan []string, 1)
-	go func() { sweepsCh <- feeder(feedCtx, t, client, int64(2*numWorkers*batch)) }()
+	// Keep at least two chunks pending, so workers never wait for a submission.
+	go func() { sweepsCh <- feeder(feedCtx, t, client, int64(max(2*numWorkers*batch, 2*chunk))) }()
 
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
