@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -157,6 +156,7 @@ func timedRunner(cmd *cobra.Command) worker.Runner {
 // startOps starts the metrics endpoint and, given a health server, the
 // plaintext health listener, as the command's flags ask. stop ends both.
 func startOps(cmd *cobra.Command, hs *health.Server) (stop func(), err error) {
+	log := logger()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
@@ -168,8 +168,8 @@ func startOps(cmd *cobra.Command, hs *health.Server) (stop func(), err error) {
 			return nil, err
 		}
 		wg.Go(func() {
-			if err := metrics.Serve(ctx, lis, observability.reg); err != nil {
-				slog.Error("metrics endpoint stopped", "err", err)
+			if err := metrics.Serve(ctx, lis, observability.reg, log); err != nil {
+				log.Error("metrics endpoint stopped", "err", err)
 			}
 		})
 	}
@@ -183,7 +183,7 @@ func startOps(cmd *cobra.Command, hs *health.Server) (stop func(), err error) {
 		healthpb.RegisterHealthServer(srv, hs)
 		wg.Go(func() { _ = srv.Serve(lis) })
 		wg.Go(func() { <-ctx.Done(); srv.Stop() })
-		slog.Info("serving health", "addr", lis.Addr().String())
+		log.Info("serving health", "addr", lis.Addr().String())
 	}
 	return stop, nil
 }

@@ -46,8 +46,12 @@ func Listen(addr string) (net.Listener, error) {
 }
 
 // Serve serves reg at Path on lis until ctx is done, then shuts the server
-// down gracefully. It returns nil after a shutdown caused by ctx.
-func Serve(ctx context.Context, lis net.Listener, reg *prometheus.Registry) error {
+// down gracefully. It returns nil after a shutdown caused by ctx. A nil log
+// uses slog's default logger.
+func Serve(ctx context.Context, lis net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
 	mux := http.NewServeMux()
 	mux.Handle(Path, Handler(reg))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -58,10 +62,10 @@ func Serve(ctx context.Context, lis net.Listener, reg *prometheus.Registry) erro
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil {
-			slog.Warn("metrics server shutdown", "err", err)
+			log.Warn("metrics server shutdown", "err", err)
 		}
 	}()
-	slog.Info("serving metrics", "addr", lis.Addr().String(), "path", Path)
+	log.Info("serving metrics", "addr", lis.Addr().String(), "path", Path)
 	err := srv.Serve(lis)
 	if errors.Is(err, http.ErrServerClosed) {
 		<-done

@@ -66,7 +66,7 @@ func serve(t *testing.T, reg *prometheus.Registry) (string, func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { errc <- Serve(ctx, lis, reg) }()
+	go func() { errc <- Serve(ctx, lis, reg, nil) }()
 	stop := func() {
 		cancel()
 		if err := <-errc; err != nil {
