@@ -133,6 +133,8 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	w.drop(l)
 	switch {
 	case err == nil:
+		w.cfg.Logger.Debug("trial done", "worker", w.cfg.ID, "sweep", l.GetSweepId(), "trial", l.GetTrialId(),
+			"final_bias", res.FinalBias, "diverged", res.Diverged, "wall_ms", res.WallMS)
 		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Result{Result: coordinator.ResultToProto(res)} })
 	case errors.Is(context.Cause(jctx), errLeaseLost):
 		w.cfg.Logger.Info("trial abandoned: lease lost", "sweep", l.GetSweepId(), "trial", l.GetTrialId())
@@ -208,9 +210,13 @@ func (w *Worker) report(ctx context.Context, batch []*pb.TrialReport) error {
 		return err
 	}
 	w.reported.Add(int64(len(batch)))
-	for _, o := range resp.GetOutcomes() {
+	for i, o := range resp.GetOutcomes() {
 		if o.GetStatus() == pb.ReportStatus_REPORT_STATUS_REJECTED {
-			w.cfg.Logger.Warn("report rejected", "worker", w.cfg.ID, "trial", o.GetTrialId(), "reason", o.GetMessage())
+			var sweep string
+			if i < len(batch) && batch[i].GetTrialId() == o.GetTrialId() {
+				sweep = batch[i].GetSweepId()
+			}
+			w.cfg.Logger.Warn("report rejected", "worker", w.cfg.ID, "sweep", sweep, "trial", o.GetTrialId(), "reason", o.GetMessage())
 		}
 	}
 	return nil

@@ -59,8 +59,15 @@ func (o coordinatorOptions) schedulerConfig(log *slog.Logger) scheduler.Config {
 	return scheduler.Config{LeaseTTL: o.leaseTTL, MaxAttempts: o.maxAttempts, MaxTrials: o.maxTrials, Logger: log}
 }
 
+// logLevel is the root --log-level flag: debug, info, warn or error.
+var logLevel slog.Level
+
+func init() {
+	rootCmd.PersistentFlags().TextVar(&logLevel, "log-level", slog.LevelInfo, "least severe log level shown: debug (one line per trial), info, warn, error")
+}
+
 func logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 }
 
 func runCoordinator(cmd *cobra.Command, o coordinatorOptions) error {
