@@ -19,7 +19,7 @@ func ResultToProto(r engine.Result) *pb.Result {
 	out := &pb.Result{
 		FinalBias: r.FinalBias, MinBias: r.MinBias, ThresholdLearned: r.ThresholdLearned,
 		InitialSharpness: r.InitialSharpness, FinalSharpness: r.FinalSharpness, EosRatio: r.EOSRatio,
-		FinalLoss: r.FinalLoss, TrainAcc: r.TrainAcc, TestAcc: r.TestAcc, StepsRun: int64(r.StepsRun),
+		MaxEosRatio: r.MaxEOSRatio, FinalLoss: r.FinalLoss, TrainAcc: r.TrainAcc, TestAcc: r.TestAcc, StepsRun: int64(r.StepsRun),
 		Diverged: r.Diverged, Dead: r.Dead, WallMs: r.WallMS,
 		Trajectory: make([]*pb.TrajectoryPoint, len(r.Trajectory)),
 	}
@@ -40,7 +40,7 @@ func ResultFromProto(r *pb.Result) (engine.Result, error) {
 	out := engine.Result{
 		FinalBias: r.GetFinalBias(), MinBias: r.GetMinBias(), ThresholdLearned: r.GetThresholdLearned(),
 		InitialSharpness: r.GetInitialSharpness(), FinalSharpness: r.GetFinalSharpness(), EOSRatio: r.GetEosRatio(),
-		FinalLoss: r.GetFinalLoss(), TrainAcc: r.GetTrainAcc(), TestAcc: r.GetTestAcc(), StepsRun: int(r.GetStepsRun()),
+		MaxEOSRatio: r.GetMaxEosRatio(), FinalLoss: r.GetFinalLoss(), TrainAcc: r.GetTrainAcc(), TestAcc: r.GetTestAcc(), StepsRun: int(r.GetStepsRun()),
 		Diverged: r.GetDiverged(), Dead: r.GetDead(), WallMS: r.GetWallMs(),
 		Trajectory: make([]engine.Point, len(r.GetTrajectory())),
 	}
@@ -99,7 +99,8 @@ func GroupToProto(g boundary.Group) *pb.BoundaryGroup {
 		out.Rows = append(out.Rows, &pb.EtaRow{Eta: r.Eta, Seeds: int32(r.Seeds), Learned: int32(r.Learned),
 			Fraction: r.Fraction, Diverged: int32(r.Diverged), MeanBias: r.MeanBias, StdBias: r.StdBias,
 			MeanDrop: r.MeanDrop, StdDrop: r.StdDrop, MeanSharpness: r.MeanSharpness, StdSharpness: r.StdSharpness,
-			MeanEosRatio: r.MeanEOSRatio, StdEosRatio: r.StdEOSRatio, MeanTestAcc: r.MeanTestAcc,
+			MeanEosRatio: r.MeanEOSRatio, StdEosRatio: r.StdEOSRatio,
+			MeanMaxEosRatio: r.MeanMaxEOSRatio, StdMaxEosRatio: r.StdMaxEOSRatio, MeanTestAcc: r.MeanTestAcc,
 			StdTestAcc: r.StdTestAcc, MeanInitialSharpness: r.MeanInitialSharp})
 	}
 	return out
@@ -125,6 +126,7 @@ func GroupFromProto(g *pb.BoundaryGroup) boundary.Group {
 			Fraction: r.GetFraction(), Diverged: int(r.GetDiverged()), MeanBias: r.GetMeanBias(), StdBias: r.GetStdBias(),
 			MeanDrop: r.GetMeanDrop(), StdDrop: r.GetStdDrop(), MeanSharpness: r.GetMeanSharpness(),
 			StdSharpness: r.GetStdSharpness(), MeanEOSRatio: r.GetMeanEosRatio(), StdEOSRatio: r.GetStdEosRatio(),
+			MeanMaxEOSRatio: r.GetMeanMaxEosRatio(), StdMaxEOSRatio: r.GetStdMaxEosRatio(),
 			MeanTestAcc: r.GetMeanTestAcc(), StdTestAcc: r.GetStdTestAcc(), MeanInitialSharp: r.GetMeanInitialSharpness()})
 	}
 	return out

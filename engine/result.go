@@ -17,6 +17,8 @@ const MaxTrajectory = 256
 // the values are those of the last finite iterate and Diverged is set.
 // For the single model, FinalBias and MinBias hold |x_T| − x₀ (and its minimum).
 // TrainAcc and TestAcc are 0 for models without data (single, mean).
+// EOSRatio is η·FinalSharpness/2; MaxEOSRatio is the largest η·sharpness/2 over
+// every finite sharpness measurement of the run (θ₀ and the final one included).
 type Result struct {
 	FinalBias        float64 `json:"final_bias"`
 	MinBias          float64 `json:"min_bias"`
@@ -24,6 +26,7 @@ type Result struct {
 	InitialSharpness float64 `json:"initial_sharpness"`
 	FinalSharpness   float64 `json:"final_sharpness"`
 	EOSRatio         float64 `json:"eos_ratio"`
+	MaxEOSRatio      float64 `json:"max_eos_ratio"`
 	FinalLoss        float64 `json:"final_loss"`
 	TrainAcc         float64 `json:"train_acc"`
 	TestAcc          float64 `json:"test_acc"`

@@ -101,6 +101,7 @@ type gd struct {
 	minBias  float64
 	sharp    float64 // last finite sharpness measured
 	sharp0   float64
+	maxEOS   float64 // largest η·sharp/2 over the measurements so far
 	diverged bool
 	traj     trajectory
 }
@@ -179,15 +180,19 @@ func (g *gd) update() bool {
 }
 
 // measureSharpness measures λ_max at theta, remembers it if finite (the first
-// measurement is the initial sharpness) and returns the remembered value.
+// measurement is the initial sharpness), keeps the running maximum of η·S/2
+// over the remembered values and returns the remembered value.
 func (g *gd) measureSharpness() float64 {
 	s := g.m.sharpness(g.theta)
 	if finite(s) {
 		g.sharp = s
 	}
+	eos := finiteOr(g.eta*g.sharp/2, g.maxEOS)
 	if g.step == 0 {
 		g.sharp0 = g.sharp
+		g.maxEOS = eos
 	}
+	g.maxEOS = max(g.maxEOS, eos)
 	return g.sharp
 }
 
@@ -201,6 +206,7 @@ func (g *gd) result() Result {
 		InitialSharpness: g.sharp0,
 		FinalSharpness:   g.sharp,
 		EOSRatio:         g.eta * g.sharp / 2,
+		MaxEOSRatio:      g.maxEOS,
 		FinalLoss:        finiteOr(g.loss, lossBound),
 		TrainAcc:         train,
 		TestAcc:          test,

@@ -24,8 +24,8 @@ func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	t.Helper()
 	for field, v := range map[string]float64{
 		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness,
-		"final_sharpness": r.FinalSharpness, "eos_ratio": r.EOSRatio, "final_loss": r.FinalLoss,
-		"train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
+		"final_sharpness": r.FinalSharpness, "eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio,
+		"final_loss": r.FinalLoss, "train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
 	} {
 		if !finite(v) {
 			t.Errorf("%s: %s = %g is not finite", name, field, v)
@@ -57,6 +57,14 @@ func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	}
 	if want := cfg.Eta * r.FinalSharpness / 2; r.EOSRatio != want {
 		t.Errorf("%s: eos_ratio %g, want η·S/2 = %g", name, r.EOSRatio, want)
+	}
+	if init := cfg.Eta * r.InitialSharpness / 2; r.MaxEOSRatio < r.EOSRatio || r.MaxEOSRatio < init {
+		t.Errorf("%s: max_eos_ratio %g below eos_ratio %g or η·S₀/2 = %g", name, r.MaxEOSRatio, r.EOSRatio, init)
+	}
+	for _, p := range tr {
+		if v := cfg.Eta * p.Sharpness / 2; v > r.MaxEOSRatio {
+			t.Errorf("%s: η·S/2 = %g at step %d exceeds max_eos_ratio %g", name, v, p.Step, r.MaxEOSRatio)
+		}
 	}
 	if !r.Diverged && r.StepsRun != cfg.Steps {
 		t.Errorf("%s: ran %d of %d steps without diverging", name, r.StepsRun, cfg.Steps)

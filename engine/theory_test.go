@@ -23,6 +23,27 @@ func TestSingleTheoryLine(t *testing.T) {
 		if above.FinalBias >= -1e-3 {
 			t.Errorf("x0=%g, η = 1.05·8/x0²: |x_T| − x0 = %g, want x to shrink", x0, above.FinalBias)
 		}
+		// S₀ at θ₀ is exactly 8/x0², so the largest η·S/2 of the run is the
+		// initial 1.05 (measured: 1.0500 for x0 = 1.5, 2, 3) while the final one
+		// has settled below 1.
+		if above.MaxEOSRatio < 1.045 || above.MaxEOSRatio > 1.06 || above.MaxEOSRatio <= above.EOSRatio {
+			t.Errorf("x0=%g, η = 1.05·8/x0²: max η·S/2 = %g (final %g), want in [1.045, 1.06] and above the final",
+				x0, above.MaxEOSRatio, above.EOSRatio)
+		}
+	}
+}
+
+// TestSparseEdgeOfStability: for sparse at its defaults and η = 8e-4, just
+// above 8π/d² ≈ 6.3e-4, the sharpness climbs until η·S/2 reaches ≈1 (measured
+// for seed 0: max 0.9976, while the final η·S/2 has fallen to 0.8275).
+func TestSparseEdgeOfStability(t *testing.T) {
+	t.Parallel()
+	r := runT(t, ModelSparse, map[string]float64{"eta": 8e-4, "seed": 0})
+	if math.Abs(r.MaxEOSRatio-1) > 0.03 {
+		t.Errorf("sparse η = 8e-4 seed 0: max η·S/2 = %.4f, want within 0.03 of 1", r.MaxEOSRatio)
+	}
+	if r.EOSRatio > 0.95 {
+		t.Errorf("sparse η = 8e-4 seed 0: final η·S/2 = %.4f, want below 0.95", r.EOSRatio)
 	}
 }
 

@@ -49,7 +49,8 @@ func newReportCmd() *cobra.Command {
                    (hinge fit), bracket, theory, stability (2/S0), trials
   boundary.txt     the boundary table
   phase.png        phase diagram: log eta x group axis, coloured by the bias drop
-  overview.png     every group's final bias, test accuracy and eta*sharpness/2 vs eta
+  overview.png     every group's final bias, test accuracy and max eta*sharpness/2
+                   over the run (max_eos_ratio) vs eta
   group-*.png      the same per group, per trial, with eta*, its CI and the onset
   trajectory.png   loss, bias and sharpness (with 2/eta) of one trial
 --trajectory picks that trial by parameters (e.g. eta=0.001,width=200,seed=0);

@@ -73,7 +73,7 @@ func (g *groupData) rows() []EtaRow {
 // initial sharpness, which every run has.
 func aggregate(obs []obs) EtaRow {
 	r := EtaRow{Eta: obs[0].eta, Seeds: len(obs)}
-	var bias, drop, sharp, eos, acc, s0 []float64
+	var bias, drop, sharp, eos, maxEOS, acc, s0 []float64
 	for _, o := range obs {
 		s0 = append(s0, o.res.InitialSharpness)
 		if o.diverged {
@@ -87,6 +87,7 @@ func aggregate(obs []obs) EtaRow {
 		drop = append(drop, o.drop)
 		sharp = append(sharp, o.res.FinalSharpness)
 		eos = append(eos, o.res.EOSRatio)
+		maxEOS = append(maxEOS, o.res.MaxEOSRatio)
 		acc = append(acc, o.res.TestAcc)
 	}
 	if n := r.Seeds - r.Diverged; n > 0 {
@@ -96,6 +97,7 @@ func aggregate(obs []obs) EtaRow {
 	r.MeanDrop, r.StdDrop = meanStd(drop)
 	r.MeanSharpness, r.StdSharpness = meanStd(sharp)
 	r.MeanEOSRatio, r.StdEOSRatio = meanStd(eos)
+	r.MeanMaxEOSRatio, r.StdMaxEOSRatio = meanStd(maxEOS)
 	r.MeanTestAcc, r.StdTestAcc = meanStd(acc)
 	r.MeanInitialSharp, _ = meanStd(s0)
 	return r

@@ -92,8 +92,9 @@ func TestAnalyzeDiverged(t *testing.T) {
 				b = -1
 			}
 			tr := trial(eta, float64(seed), nil, b, 1)
+			tr.Result.MaxEOSRatio = float64(seed + 1)
 			if eta == 8 || (eta == 4 && seed == 0) {
-				tr.Result.Diverged, tr.Result.FinalBias = true, -50
+				tr.Result.Diverged, tr.Result.FinalBias, tr.Result.MaxEOSRatio = true, -50, 1e3
 			}
 			trials = append(trials, tr)
 		}
@@ -106,6 +107,9 @@ func TestAnalyzeDiverged(t *testing.T) {
 	r4, r8 := g.Rows[2], g.Rows[3]
 	if r4.Seeds != 4 || r4.Diverged != 1 || r4.Learned != 3 || r4.Fraction != 1 || r4.MeanBias != -1 {
 		t.Errorf("η=4 row %+v, want 4 seeds, 1 diverged, 3/3 learned, mean bias −1", r4)
+	}
+	if r4.MeanMaxEOSRatio != 3 || r4.StdMaxEOSRatio != 1 { // seeds 1–3: 2, 3, 4; the diverged one left out
+		t.Errorf("η=4 row: max_eos_ratio mean %g sd %g, want 3 and 1", r4.MeanMaxEOSRatio, r4.StdMaxEOSRatio)
 	}
 	if r8.Diverged != 4 || r8.Learned != 0 || r8.Fraction != 0 {
 		t.Errorf("η=8 row %+v, want all diverged, none learned", r8)

@@ -49,6 +49,8 @@ type EtaRow struct {
 	StdSharpness     float64 `json:"std_sharpness"`
 	MeanEOSRatio     float64 `json:"mean_eos_ratio"`
 	StdEOSRatio      float64 `json:"std_eos_ratio"`
+	MeanMaxEOSRatio  float64 `json:"mean_max_eos_ratio"` // of max_eos_ratio, the run's largest η·S/2
+	StdMaxEOSRatio   float64 `json:"std_max_eos_ratio"`
 	MeanTestAcc      float64 `json:"mean_test_acc"`
 	StdTestAcc       float64 `json:"std_test_acc"`
 	MeanInitialSharp float64 `json:"mean_initial_sharpness"`

@@ -13,7 +13,8 @@
 //	phase.png          log η × group axis, coloured by the mean bias drop, with
 //	                   η* and its CI, the onset, the theory and stability lines
 //	overview.png       every group: final bias, test accuracy (when the model
-//	                   has data) and η·sharpness/2 against η, theory lines
+//	                   has data) and the run's max η·sharpness/2 against η,
+//	                   theory lines
 //	group-<key>.png    the same for one group, per trial, with η*, its CI and onset
 //	trajectory.png     loss, bias and sharpness (with 2/η) against the step
 package report

@@ -29,7 +29,7 @@ func synthetic() []boundary.Trial {
 				drop := 0.6 * math.Max(math.Log(eta/star), 0)
 				r := engine.Result{
 					FinalBias: plateau - drop, InitialSharpness: d * d / (4 * math.Pi),
-					EOSRatio: math.Min(1, eta*d*d/(8*math.Pi)), TestAcc: 0.55 + 0.05*drop, StepsRun: 100,
+					EOSRatio: math.Min(1, eta*d*d/(8*math.Pi)), MaxEOSRatio: math.Min(1.01, eta*d*d/(8*math.Pi)), TestAcc: 0.55 + 0.05*drop, StepsRun: 100,
 				}
 				for s := 0; s <= 100; s += 10 {
 					r.Trajectory = append(r.Trajectory, engine.Point{
@@ -120,8 +120,8 @@ func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
 	}
 	header := recs[0]
 	for _, col := range append(engine.ParamNames(engine.ModelSparse), "final_bias", "min_bias", "threshold_learned",
-		"initial_sharpness", "final_sharpness", "eos_ratio", "final_loss", "train_acc", "test_acc", "steps_run",
-		"diverged", "dead", "wall_ms", "group", "plateau", "drop", "learned") {
+		"initial_sharpness", "final_sharpness", "eos_ratio", "max_eos_ratio", "final_loss", "train_acc", "test_acc",
+		"steps_run", "diverged", "dead", "wall_ms", "group", "plateau", "drop", "learned") {
 		if !slices.Contains(header, col) {
 			t.Errorf("trials.csv lacks column %q (have %v)", col, header)
 		}

@@ -50,8 +50,9 @@ func TestRejectsInvalidReports(t *testing.T) {
 	s := newTestScheduler(t, nil, nil, Config{})
 	submit(t, s, fourTrials)
 	l := lease(t, s, 1)[0]
-	nan, long := goodResult(0), goodResult(0)
+	nan, long, infMax := goodResult(0), goodResult(0), goodResult(0)
 	nan.EOSRatio = math.NaN()
+	infMax.MaxEOSRatio = math.Inf(1)
 	long.StepsRun = 6
 	badPoint := goodResult(0)
 	badPoint.Trajectory[1].Sharpness = math.Inf(1)
@@ -66,6 +67,7 @@ func TestRejectsInvalidReports(t *testing.T) {
 		{"future attempt", Report{Sweep: l.Sweep, Trial: l.Trial, Token: s.token(l.Sweep, l.Trial, 2), Result: goodResult(0)}, "token"},
 		{"malformed token", Report{Sweep: l.Sweep, Trial: l.Trial, Token: "xyz", Result: goodResult(0)}, "token"},
 		{"nan", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: nan}, "eos_ratio"},
+		{"inf max_eos_ratio", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: infMax}, "max_eos_ratio"},
 		{"steps out of range", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: long}, "steps_run"},
 		{"trajectory inf", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: badPoint}, "trajectory[1].sharpness"},
 	}

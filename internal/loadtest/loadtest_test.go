@@ -90,7 +90,7 @@ func fakeResult(l *pb.Lease) *pb.Result {
 	seed := l.GetParams()["seed"]
 	return &pb.Result{
 		FinalBias: -seed * 1e-3, MinBias: -seed * 1e-3, InitialSharpness: 1, FinalSharpness: 1,
-		EosRatio: 0.25, FinalLoss: 0.5, StepsRun: 1, WallMs: 0.01,
+		EosRatio: 0.25, MaxEosRatio: 0.5, FinalLoss: 0.5, StepsRun: 1, WallMs: 0.01,
 	}
 }
 

@@ -561,8 +561,10 @@ type Result struct {
 	Dead             bool                   `protobuf:"varint,12,opt,name=dead,proto3" json:"dead,omitempty"`
 	WallMs           float64                `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
 	Trajectory       []*TrajectoryPoint     `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Largest η·sharpness/2 over every sharpness measurement of the run.
+	MaxEosRatio   float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -691,6 +693,13 @@ func (x *Result) GetTrajectory() []*TrajectoryPoint {
 		return x.Trajectory
 	}
 	return nil
+}
+
+func (x *Result) GetMaxEosRatio() float64 {
+	if x != nil {
+		return x.MaxEosRatio
+	}
+	return 0
 }
 
 // Trial is one grid point of a sweep.
@@ -2146,6 +2155,8 @@ type EtaRow struct {
 	MeanTestAcc          float64                `protobuf:"fixed64,14,opt,name=mean_test_acc,json=meanTestAcc,proto3" json:"mean_test_acc,omitempty"`
 	StdTestAcc           float64                `protobuf:"fixed64,15,opt,name=std_test_acc,json=stdTestAcc,proto3" json:"std_test_acc,omitempty"`
 	MeanInitialSharpness float64                `protobuf:"fixed64,16,opt,name=mean_initial_sharpness,json=meanInitialSharpness,proto3" json:"mean_initial_sharpness,omitempty"`
+	MeanMaxEosRatio      float64                `protobuf:"fixed64,17,opt,name=mean_max_eos_ratio,json=meanMaxEosRatio,proto3" json:"mean_max_eos_ratio,omitempty"`
+	StdMaxEosRatio       float64                `protobuf:"fixed64,18,opt,name=std_max_eos_ratio,json=stdMaxEosRatio,proto3" json:"std_max_eos_ratio,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
@@ -2288,6 +2299,20 @@ func (x *EtaRow) GetStdTestAcc() float64 {
 func (x *EtaRow) GetMeanInitialSharpness() float64 {
 	if x != nil {
 		return x.MeanInitialSharpness
+	}
+	return 0
+}
+
+func (x *EtaRow) GetMeanMaxEosRatio() float64 {
+	if x != nil {
+		return x.MeanMaxEosRatio
+	}
+	return 0
+}
+
+func (x *EtaRow) GetStdMaxEosRatio() float64 {
+	if x != nil {
+		return x.StdMaxEosRatio
 	}
 	return 0
 }
@@ -2513,7 +2538,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
 	"\x04bias\x18\x03 \x01(\x01R\x04bias\x12\x1c\n" +
-	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\xdc\x03\n" +
+	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x80\x04\n" +
 	"\x06Result\x12\x1d\n" +
 	"\n" +
 	"final_bias\x18\x01 \x01(\x01R\tfinalBias\x12\x19\n" +
@@ -2533,7 +2558,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\awall_ms\x18\r \x01(\x01R\x06wallMs\x12;\n" +
 	"\n" +
 	"trajectory\x18\x0e \x03(\v2\x1b.eosweep.v1.TrajectoryPointR\n" +
-	"trajectory\"\xcd\x02\n" +
+	"trajectory\x12\"\n" +
+	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\"\xcd\x02\n" +
 	"\x05Trial\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bsweep_id\x18\x02 \x01(\tR\asweepId\x125\n" +
@@ -2625,7 +2651,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"0\n" +
 	"\bInterval\x12\x10\n" +
 	"\x03low\x18\x01 \x01(\x01R\x03low\x12\x12\n" +
-	"\x04high\x18\x02 \x01(\x01R\x04high\"\x84\x04\n" +
+	"\x04high\x18\x02 \x01(\x01R\x04high\"\xdc\x04\n" +
 	"\x06EtaRow\x12\x10\n" +
 	"\x03eta\x18\x01 \x01(\x01R\x03eta\x12\x14\n" +
 	"\x05seeds\x18\x02 \x01(\x05R\x05seeds\x12\x18\n" +
@@ -2644,7 +2670,9 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\rmean_test_acc\x18\x0e \x01(\x01R\vmeanTestAcc\x12 \n" +
 	"\fstd_test_acc\x18\x0f \x01(\x01R\n" +
 	"stdTestAcc\x124\n" +
-	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\"\xa6\x04\n" +
+	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\x12+\n" +
+	"\x12mean_max_eos_ratio\x18\x11 \x01(\x01R\x0fmeanMaxEosRatio\x12)\n" +
+	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xa6\x04\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
