@@ -37,3 +37,23 @@ func TestLogTicks(t *testing.T) {
 		t.Errorf("%d ticks over [1e-4, 2.5e-2], want 20", n)
 	}
 }
+
+func TestQuantityClip(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		q    quantity
+		v    float64
+		want float64
+	}{
+		{eosQ, 0.98, 0.98},
+		{eosQ, 3, 3},
+		{eosQ, 65, 3},
+		{biasQ, 65, 65},
+		{biasQ, -4, -4},
+	}
+	for _, c := range cases {
+		if got := c.q.clip(c.v); got != c.want {
+			t.Errorf("%s: clip(%v) = %v, want %v", c.q.label, c.v, got, c.want)
+		}
+	}
+}

@@ -20,20 +20,32 @@ type quantity struct {
 	mean  func(boundary.EtaRow) (float64, float64)
 	trial func(boundary.Trial) float64
 	ref   float64 // a horizontal reference line (NaN for none)
+	// cap, when > 0, clips values (and error bars) at it, so that a few huge
+	// values do not flatten the interesting range (the edge of stability at 1).
+	cap float64
+}
+
+// clip returns v clipped at q.cap (unchanged without a cap).
+func (q quantity) clip(v float64) float64 {
+	if q.cap > 0 && v > q.cap {
+		return q.cap
+	}
+	return v
 }
 
 var (
 	biasQ = quantity{"final bias b_T",
 		func(r boundary.EtaRow) (float64, float64) { return r.MeanBias, r.StdBias },
-		func(t boundary.Trial) float64 { return t.Result.FinalBias }, math.NaN()}
+		func(t boundary.Trial) float64 { return t.Result.FinalBias }, math.NaN(), 0}
 	accQ = quantity{"test accuracy",
 		func(r boundary.EtaRow) (float64, float64) { return r.MeanTestAcc, r.StdTestAcc },
-		func(t boundary.Trial) float64 { return t.Result.TestAcc }, math.NaN()}
+		func(t boundary.Trial) float64 { return t.Result.TestAcc }, math.NaN(), 0}
 	// eosQ plots the largest η·S/2 of each run: at the edge of stability it
-	// sits at ≈1 while the final η·S/2 may have fallen below.
-	eosQ = quantity{"max η·sharpness/2 over the run",
+	// sits at ≈1 while the final η·S/2 may have fallen below. Far above η*
+	// the first steps catapult it far higher, so the panel is clipped at 3.
+	eosQ = quantity{"max η·S/2 in the run (≤ 3)",
 		func(r boundary.EtaRow) (float64, float64) { return r.MeanMaxEOSRatio, r.StdMaxEOSRatio },
-		func(t boundary.Trial) float64 { return t.Result.MaxEOSRatio }, 1}
+		func(t boundary.Trial) float64 { return t.Result.MaxEOSRatio }, 1, 3}
 )
 
 // quantities are the panels for these groups: test accuracy only when the
@@ -67,9 +79,11 @@ func meanCurve(p *plot.Plot, rows []boundary.EtaRow, q quantity, c color.Color, 
 	errs := make(plotter.YErrors, len(rows))
 	for i, r := range rows {
 		m, s := q.mean(r)
+		lo, hi := q.clip(m-s), q.clip(m+s)
+		m = q.clip(m)
 		xys[i] = plotter.XY{X: r.Eta, Y: m}
-		errs[i].Low, errs[i].High = s, s
-		ys.add(m-s, m+s)
+		errs[i].Low, errs[i].High = m-lo, hi-m
+		ys.add(lo, hi)
 	}
 	l, sc, err := plotter.NewLinePoints(xys)
 	if err != nil {
@@ -160,7 +174,7 @@ func plotGroup(path, model string, g boundary.Group, trials []boundary.Trial, ou
 		xs, ys := newSpan(), newSpan()
 		pts := make(plotter.XYs, len(mine))
 		for i, t := range mine {
-			pts[i] = plotter.XY{X: t.Params["eta"], Y: q.trial(t)}
+			pts[i] = plotter.XY{X: t.Params["eta"], Y: q.clip(q.trial(t))}
 			xs.add(pts[i].X)
 			ys.add(pts[i].Y)
 		}
