@@ -58,10 +58,18 @@ func (s *Scheduler) maybeAdvance(sw *sweepState) {
 // advance adds the next refinement round's trials, or marks the sweep DONE.
 // It is derived from stored state only, so it resumes after a restart.
 func (s *Scheduler) advance(sw *sweepState) error {
+	// Cancel and resume take submitMu too: a sweep cancelled while its next
+	// round is planned must not get a round of PENDING trials (nor be
+	// written back as RUNNING).
+	s.submitMu.Lock()
+	defer s.submitMu.Unlock()
 	s.mu.Lock()
 	rec := sw.rec
 	seq := len(sw.list)
 	s.mu.Unlock()
+	if rec.State != store.SweepRunning {
+		return nil // cancelled since maybeAdvance; resubmitting resumes it
+	}
 	var fresh []*trialState
 	if rec.Round < sw.spec.Boundary.Refine.Rounds && s.cfg.Refiner != nil {
 		var err error

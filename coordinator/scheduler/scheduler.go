@@ -90,7 +90,7 @@ type Scheduler struct {
 	st     *store.Store
 	secret []byte
 
-	submitMu sync.Mutex // serialises Submit, so two submissions of one spec cannot both create it
+	submitMu sync.Mutex // serialises Submit, Cancel and refinement steps, so two submissions of one spec cannot both create it
 	mu       sync.Mutex
 	sweeps   map[string]*sweepState
 	order    []*sweepState // by creation
