@@ -37,18 +37,18 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
-		leases, recs, wake, err := s.claim(worker, limit)
+		leases, recorded, wake, err := s.claim(worker, limit)
 		if err != nil {
 			return nil, err
 		}
 		if len(leases) > 0 {
-			if err := s.persist(nil, recs); err != nil {
-				s.unclaim(leases)
+			if err := recorded(); err != nil {
+				s.unclaim(leases, false)
 				return nil, fmt.Errorf("record leases: %w", err)
 			}
 			if ctx.Err() != nil {
 				// The caller is gone and would never learn of these leases.
-				if err := s.persist(nil, s.unclaim(leases)); err != nil {
+				if err := s.unclaim(leases, true)(); err != nil {
 					s.cfg.Logger.Warn("record unclaimed leases", "err", err)
 				}
 				return nil, nil
@@ -65,15 +65,15 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 	}
 }
 
-// claim takes up to limit trials off the queue and marks them LEASED in memory.
-func (s *Scheduler) claim(worker string, limit int) ([]Lease, []store.Trial, <-chan struct{}, error) {
+// claim takes up to limit trials off the queue, marks them LEASED in memory
+// and queues their records; recorded waits for them to be durable.
+func (s *Scheduler) claim(worker string, limit int) (leases []Lease, recorded func() error, wake <-chan struct{}, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, nil, nil, ErrClosed
 	}
 	now := s.cfg.Now()
-	var leases []Lease
 	var recs []store.Trial
 	for len(leases) < limit && len(s.queue) > 0 {
 		t := s.queue[0]
@@ -95,12 +95,13 @@ func (s *Scheduler) claim(worker string, limit int) ([]Lease, []store.Trial, <-c
 	if len(s.queue) == 0 {
 		s.queue = nil // let the backing array go
 	}
-	return leases, recs, s.wake, nil
+	return leases, s.persistAsync(nil, recs), s.wake, nil
 }
 
 // unclaim returns leases that will not reach their worker to the front of
-// the queue, and returns the trials' records.
-func (s *Scheduler) unclaim(leases []Lease) []store.Trial {
+// the queue; if record, it queues the trials' records and returns the wait
+// for them.
+func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var back []*trialState
@@ -121,7 +122,10 @@ func (s *Scheduler) unclaim(leases []Lease) []store.Trial {
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
-	return recs
+	if !record {
+		return func() error { return nil }
+	}
+	return s.persistAsync(nil, recs)
 }
 
 // Heartbeat extends the deadlines of worker's leases and returns those it no
@@ -150,13 +154,14 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 		}
 	}
 	closed := s.closed
+	recorded := s.persistAsync(nil, adopted)
 	s.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
 	if len(adopted) > 0 {
 		s.cfg.Logger.Info("leases re-adopted after restart", "worker", worker, "trials", len(adopted))
-		if err := s.persist(nil, adopted); err != nil {
+		if err := recorded(); err != nil {
 			return nil, fmt.Errorf("record re-adopted leases: %w", err)
 		}
 	}
@@ -245,8 +250,9 @@ func (s *Scheduler) expire() {
 			s.enqueue(t)
 		}
 	}
+	recorded := s.persistAsync(nil, recs)
 	s.mu.Unlock()
-	if err := s.persist(nil, recs); err != nil {
+	if err := recorded(); err != nil {
 		s.cfg.Logger.Error("record expired leases", "err", err)
 	}
 	if s.cfg.OnExpire != nil && len(recs) > 0 {

@@ -63,10 +63,6 @@ func (s *Scheduler) Report(reports []Report) ([]Outcome, error) {
 			touched[w.t.sweep] = true
 		}
 	}
-	s.mu.Unlock()
-	if len(writes) == 0 {
-		return out, nil
-	}
 	recs := make([]store.Trial, len(writes))
 	var ops []store.Op
 	for i, w := range writes {
@@ -75,7 +71,12 @@ func (s *Scheduler) Report(reports []Report) ([]Outcome, error) {
 			ops = append(ops, *w.op)
 		}
 	}
-	if err := s.persist(nil, recs, ops...); err != nil {
+	recorded := s.persistAsync(nil, recs, ops...)
+	s.mu.Unlock()
+	if len(writes) == 0 {
+		return out, nil
+	}
+	if err := recorded(); err != nil {
 		s.revert(writes)
 		return nil, fmt.Errorf("record results: %w", err)
 	}

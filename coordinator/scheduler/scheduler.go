@@ -210,20 +210,29 @@ func (sw *sweepState) notify() {
 
 // persist writes the records of trials (and of sweeps, if given) in one transaction.
 func (s *Scheduler) persist(sweeps []store.Sweep, trials []store.Trial, extra ...store.Op) error {
+	return s.persistAsync(sweeps, trials, extra...)()
+}
+
+// persistAsync queues the write of persist and returns the wait for it to be
+// durable. Records snapshotted under s.mu are queued before s.mu is released,
+// so two writes of one trial reach the store in the order they were made (a
+// late result's DONE must not be overwritten by the PENDING of the lease
+// expiry that preceded it).
+func (s *Scheduler) persistAsync(sweeps []store.Sweep, trials []store.Trial, extra ...store.Op) (wait func() error) {
 	ops := make([]store.Op, 0, len(sweeps)+len(trials)+len(extra))
 	for _, sw := range sweeps {
 		op, err := store.SweepOp(sw)
 		if err != nil {
-			return err
+			return func() error { return err }
 		}
 		ops = append(ops, op)
 	}
 	for _, t := range trials {
 		op, err := store.TrialOp(t)
 		if err != nil {
-			return err
+			return func() error { return err }
 		}
 		ops = append(ops, op)
 	}
-	return s.st.Apply(append(ops, extra...)...)
+	return s.st.ApplyAsync(append(ops, extra...)...)
 }

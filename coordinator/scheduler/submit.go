@@ -77,11 +77,13 @@ func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
 		recs[i] = t.rec
 	}
 	rec := sw.rec
-	s.mu.Unlock()
 	if prev.State == rec.State && len(recs) == 0 {
+		s.mu.Unlock()
 		return rec, nil
 	}
-	if err := s.persist([]store.Sweep{rec}, recs); err != nil {
+	recorded := s.persistAsync([]store.Sweep{rec}, recs)
+	s.mu.Unlock()
+	if err := recorded(); err != nil {
 		return store.Sweep{}, fmt.Errorf("resume sweep %s: %w", rec.ID, err)
 	}
 	s.mu.Lock()
@@ -116,8 +118,9 @@ func (s *Scheduler) Cancel(id string) (store.Sweep, error) {
 	sw.rec.State = store.SweepCancelled
 	sw.notify()
 	rec := sw.rec
+	recorded := s.persistAsync([]store.Sweep{rec}, recs)
 	s.mu.Unlock()
-	if err := s.persist([]store.Sweep{rec}, recs); err != nil {
+	if err := recorded(); err != nil {
 		return store.Sweep{}, fmt.Errorf("cancel sweep %s: %w", id, err)
 	}
 	s.cfg.Logger.Info("sweep cancelled", "sweep", id, "trials", len(recs))

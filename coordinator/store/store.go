@@ -162,24 +162,34 @@ func (s *Store) Close() error {
 
 // Apply writes ops atomically and durably, group-committed with whatever
 // other Apply calls are waiting.
-func (s *Store) Apply(ops ...Op) error {
+func (s *Store) Apply(ops ...Op) error { return s.ApplyAsync(ops...)() }
+
+// ApplyAsync queues ops for the committer and returns a function that waits
+// until they are durable (and returns what Apply would). Writes are committed
+// in the order they were queued, so a caller that queues under its own lock
+// keeps its writes to one key in that lock's order.
+func (s *Store) ApplyAsync(ops ...Op) (wait func() error) {
 	if s.readOnly {
-		return ErrReadOnly
+		return func() error { return ErrReadOnly }
 	}
 	if len(ops) == 0 {
-		return nil
+		return func() error { return nil }
 	}
 	select {
 	case <-s.closing:
-		return ErrClosed
+		return func() error { return ErrClosed }
 	default:
 	}
 	req := request{ops: ops, done: make(chan error, 1)}
 	select {
 	case s.reqs <- req:
 	case <-s.closing:
-		return ErrClosed
+		return func() error { return ErrClosed }
 	}
+	return func() error { return s.wait(req) }
+}
+
+func (s *Store) wait(req request) error {
 	select {
 	case err := <-req.done:
 		return err

@@ -1,0 +1,69 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// TestStoredStatesMatchMemory: with leases expiring while late results arrive
+// and trials are re-leased, every trial's stored record ends in the state the
+// scheduler holds (a DONE trial stored as PENDING or LEASED would run again
+// after a restart).
+func TestStoredStatesMatchMemory(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 10 * time.Millisecond, MaxAttempts: 1000})
+	sw := submit(t, s, "model: single\ngrid: {eta: {linspace: [0.1, 3, 40]}, seed: {range: [0, 10]}}\nparams: {steps: 5}\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ctx.Err() == nil; n++ {
+				ls, err := s.Lease(ctx, fmt.Sprint("w", w), 3, 5*time.Millisecond)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(ls) == 0 && progress(t, s, sw.ID).Done == 400 {
+					return
+				}
+				time.Sleep(time.Duration(8+n%5) * time.Millisecond) // around the TTL
+				var reps []Report
+				for _, l := range ls {
+					reps = append(reps, Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(-l.Params["eta"])})
+				}
+				if _, err := s.Report(reps); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(50 * time.Millisecond)
+	mem, _ := s.Trials(sw.ID)
+	stored, err := s.st.Trials(sw.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := 0
+	for i, tr := range mem {
+		if stored[i].State != tr.State {
+			bad++
+			t.Errorf("trial %s: memory %v (attempt %d), store %v (attempt %d)", tr.ID, tr.State, tr.Attempt, stored[i].State, stored[i].Attempt)
+		}
+		if tr.State != store.Done {
+			t.Errorf("trial %s not DONE: %v", tr.ID, tr.State)
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d of %d stored trial states differ from memory", bad, len(mem))
+	}
+}
