@@ -123,7 +123,8 @@ func (b *blockingRunner) Run(ctx context.Context, cfg engine.Config) (engine.Res
 		b.causes <- context.Cause(ctx)
 		return engine.Result{}, ctx.Err()
 	case <-time.After(b.d):
-		return engine.Result{FinalBias: -cfg.Eta, StepsRun: cfg.Steps}, nil
+		return engine.Result{FinalBias: -cfg.Eta, StepsRun: cfg.Steps,
+			Trajectory: []engine.Point{{Step: 0, Loss: 0.7}, {Step: cfg.Steps, Loss: 0.5, Bias: -cfg.Eta}}}, nil
 	}
 }
 

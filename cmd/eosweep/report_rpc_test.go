@@ -49,7 +49,8 @@ func TestReportResultAgainstProcess(t *testing.T) {
 		return cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "raw", Reports: []*pb.TrialReport{{SweepId: l.GetSweepId(),
 			TrialId: l.GetTrialId(), Token: token, Outcome: &pb.TrialReport_Result{Result: res}}}})
 	}
-	good := &pb.Result{FinalBias: -0.5, StepsRun: 10}
+	good := &pb.Result{FinalBias: -0.5, StepsRun: 10,
+		Trajectory: []*pb.TrajectoryPoint{{Step: 0, Loss: 0.7}, {Step: 10, Loss: 0.6, Bias: -0.5}}}
 	first := leaseOne() // never heartbeated: expires after 300 ms
 	second := leaseOne()
 	if second.GetAttempt() != 2 || second.GetTrialId() != first.GetTrialId() {
@@ -63,6 +64,7 @@ func TestReportResultAgainstProcess(t *testing.T) {
 	}{
 		{"non-finite", second.GetToken(), &pb.Result{FinalBias: math.NaN(), StepsRun: 10}, "final_bias"},
 		{"steps out of range", second.GetToken(), &pb.Result{StepsRun: 11}, "steps_run"},
+		{"empty result", second.GetToken(), &pb.Result{}, "trajectory"},
 		{"forged token", "2.0123456789abcdef01234567", good, "token"},
 		{"missing token", "", good, "token"},
 	}

@@ -43,15 +43,22 @@ func (s *Scheduler) maybeAdvance(sw *sweepState) {
 		return
 	}
 	sw.refining = true
+	id := sw.rec.ID // read under s.mu: sw.rec is replaced whole by writers
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
-		if err := s.advance(sw); err != nil {
-			s.cfg.Logger.Error("advance sweep", "sweep", sw.rec.ID, "err", err)
+		err := s.advance(sw)
+		if err != nil {
+			s.cfg.Logger.Error("advance sweep", "sweep", id, "err", err)
 		}
 		s.mu.Lock()
 		sw.refining = false
 		s.mu.Unlock()
+		if err == nil {
+			// The new round may have finished while refining was set, when
+			// maybeAdvance calls from Report were ignored: look again.
+			s.maybeAdvance(sw)
+		}
 	}()
 }
 

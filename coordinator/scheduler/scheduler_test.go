@@ -55,6 +55,8 @@ func TestRejectsInvalidReports(t *testing.T) {
 	infMax.MaxEOSRatio = math.Inf(1)
 	long.StepsRun = 6
 	badPoint := goodResult(0)
+	emptyResult := goodResult(0)
+	emptyResult.Trajectory = nil
 	badPoint.Trajectory[1].Sharpness = math.Inf(1)
 	cases := []struct {
 		name string
@@ -70,6 +72,7 @@ func TestRejectsInvalidReports(t *testing.T) {
 		{"inf max_eos_ratio", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: infMax}, "max_eos_ratio"},
 		{"steps out of range", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: long}, "steps_run"},
 		{"trajectory inf", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: badPoint}, "trajectory[1].sharpness"},
+		{"empty result", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: emptyResult}, "trajectory"},
 	}
 	for _, c := range cases {
 		out, err := s.Report([]Report{c.r})

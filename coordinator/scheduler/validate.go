@@ -10,7 +10,7 @@ import (
 // ValidateResult checks a reported result against its trial's resolved step
 // count: every float finite, accuracies in [0, 1], wall time ≥ 0, steps_run in
 // [0, steps], a trajectory of at most engine.MaxTrajectory points with steps
-// in [0, steps]. Errors wrap ErrInvalidResult and name the field.
+// in [0, steps] starting at step 0. Errors wrap ErrInvalidResult and name the field.
 func ValidateResult(r engine.Result, steps int) error {
 	fields := []struct {
 		name string
@@ -36,6 +36,11 @@ func ValidateResult(r engine.Result, steps int) error {
 	}
 	if r.StepsRun < 0 || r.StepsRun > steps {
 		return fmt.Errorf("%w: steps_run: %d is not in [0, %d]", ErrInvalidResult, r.StepsRun, steps)
+	}
+	// The engine always records θ₀: a result without it (an empty or missing
+	// message) did not come from a run and must not win the trial.
+	if len(r.Trajectory) == 0 || r.Trajectory[0].Step != 0 {
+		return fmt.Errorf("%w: trajectory: must start at step 0 (a run always records θ₀)", ErrInvalidResult)
 	}
 	if len(r.Trajectory) > engine.MaxTrajectory {
 		return fmt.Errorf("%w: trajectory: %d points, at most %d", ErrInvalidResult, len(r.Trajectory), engine.MaxTrajectory)

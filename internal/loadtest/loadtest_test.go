@@ -91,6 +91,7 @@ func fakeResult(l *pb.Lease) *pb.Result {
 	return &pb.Result{
 		FinalBias: -seed * 1e-3, MinBias: -seed * 1e-3, InitialSharpness: 1, FinalSharpness: 1,
 		EosRatio: 0.25, MaxEosRatio: 0.5, FinalLoss: 0.5, StepsRun: 1, WallMs: 0.01,
+		Trajectory: []*pb.TrajectoryPoint{{Step: 0, Loss: 0.7}, {Step: 1, Loss: 0.5, Sharpness: 1}},
 	}
 }
 
