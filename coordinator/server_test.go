@@ -3,58 +3,26 @@ package coordinator_test
 import (
 	"context"
 	"math"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/coordinator"
+	"github.com/eosweep/eosweep/coordinator/coordinatortest"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
-
-// startCoordinator serves a coordinator on a bufconn listener and returns a connection to it.
-func startCoordinator(t *testing.T, cfg coordinator.Config) (*coordinator.Coordinator, *grpc.ClientConn) {
-	t.Helper()
-	if cfg.DBPath == "" {
-		cfg.DBPath = filepath.Join(t.TempDir(), "c.db")
-	}
-	cfg.NoSync = true
-	c, err := coordinator.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis := bufconn.Listen(1 << 20)
-	go c.Serve(lis)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		if err := c.Shutdown(time.Second); err != nil {
-			t.Error(err)
-		}
-	})
-	return c, conn
-}
 
 const twoEtas = "name: t\nmodel: single\ngrid: {eta: [1, 3]}\nparams: {steps: 20}\n"
 
 func TestSubmitValidationCodes(t *testing.T) {
 	t.Parallel()
-	_, conn := startCoordinator(t, coordinator.Config{})
+	_, conn := coordinatortest.Start(t, coordinator.Config{})
 	cl := pb.NewCoordinatorServiceClient(conn)
 	ctx := context.Background()
 	_, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: "model: single\ngrid: {eta: [-1]}\n"})
@@ -91,7 +59,7 @@ func validResult() *pb.Result {
 
 func TestReportResultOverGRPC(t *testing.T) {
 	t.Parallel()
-	_, conn := startCoordinator(t, coordinator.Config{})
+	_, conn := coordinatortest.Start(t, coordinator.Config{})
 	cl := pb.NewCoordinatorServiceClient(conn)
 	ctx := context.Background()
 	sub, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: twoEtas})
@@ -167,7 +135,7 @@ func TestReportResultOverGRPC(t *testing.T) {
 
 func TestWatchSweepUntilDone(t *testing.T) {
 	t.Parallel()
-	_, conn := startCoordinator(t, coordinator.Config{Scheduler: scheduler.Config{LeaseTTL: time.Minute}})
+	_, conn := coordinatortest.Start(t, coordinator.Config{Scheduler: scheduler.Config{LeaseTTL: time.Minute}})
 	cl := pb.NewCoordinatorServiceClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -2,18 +2,13 @@ package worker_test
 
 import (
 	"context"
-	"net"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
-
 	"github.com/eosweep/eosweep/coordinator"
+	"github.com/eosweep/eosweep/coordinator/coordinatortest"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/engine"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
@@ -22,23 +17,7 @@ import (
 
 func start(t *testing.T, ttl time.Duration) (*coordinator.Coordinator, pb.CoordinatorServiceClient) {
 	t.Helper()
-	c, err := coordinator.Open(coordinator.Config{DBPath: filepath.Join(t.TempDir(), "c.db"), NoSync: true,
-		Scheduler: scheduler.Config{LeaseTTL: ttl}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis := bufconn.Listen(1 << 20)
-	go c.Serve(lis)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		c.Shutdown(time.Second)
-	})
+	c, conn := coordinatortest.Start(t, coordinator.Config{Scheduler: scheduler.Config{LeaseTTL: ttl}})
 	return c, pb.NewCoordinatorServiceClient(conn)
 }
 
