@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -162,12 +161,7 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 func TestWorkerWaitsForCoordinator(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
+	addr := freeAddr(t)
 	log := filepath.Join(dir, "trials.log")
 	w := startWorker(t, addr, log, "--parallel", "2")
 	time.Sleep(time.Second) // the worker retries against a closed port

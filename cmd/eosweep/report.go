@@ -64,7 +64,7 @@ by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 			if err != nil {
 				return err
 			}
-			groups, err := writeReportGroups(cmd, data, o)
+			groups, err := writeReport(cmd, data, o)
 			if err != nil {
 				return err
 			}
@@ -80,15 +80,9 @@ by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 	return cmd
 }
 
-// writeReport analyses the trials, writes the report and prints where it is
-// (not the boundary table: run prints its own).
-func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) error {
-	_, err := writeReportGroups(cmd, data, o)
-	return err
-}
-
-// writeReportGroups is writeReport returning the analysed groups.
-func writeReportGroups(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]boundary.Group, error) {
+// writeReport analyses the trials, writes the report, prints where it is (not
+// the boundary table: the callers print it) and returns the analysed groups.
+func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]boundary.Group, error) {
 	if o.out == "" {
 		return nil, fmt.Errorf("flag --out: required")
 	}

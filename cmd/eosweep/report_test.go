@@ -41,7 +41,7 @@ params: {steps: 300}
 	cmd := &cobra.Command{}
 	cmd.SetOut(&out)
 	o := reportOptions{out: dir, size: "400x300", trajectory: "width=8, seed=1"}
-	groups, err := writeReportGroups(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials}, o)
+	groups, err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ params: {steps: 300}
 		t.Errorf("output %q does not say where the report is", s)
 	}
 	o.trajectory = "width=3"
-	if err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials}, o); err == nil {
+	if _, err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials}, o); err == nil {
 		t.Error("a trajectory selection matching no trial was accepted")
 	}
 }
@@ -81,7 +81,7 @@ func TestReportFlags(t *testing.T) {
 			t.Errorf("parseAssignments(%q) accepted", bad)
 		}
 	}
-	if err := writeReport(&cobra.Command{}, sweepTrials{}, reportOptions{size: "900x620"}); err == nil {
+	if _, err := writeReport(&cobra.Command{}, sweepTrials{}, reportOptions{size: "900x620"}); err == nil {
 		t.Error("a report without --out was accepted")
 	}
 }

@@ -175,23 +175,24 @@ func watch(ctx context.Context, cmd *cobra.Command, cl pb.CoordinatorServiceClie
 	}
 }
 
-// finishRun prints the boundary table and writes the report.
+// finishRun prints the boundary table and, with out, writes the report. With
+// out the trials are fetched and analysed once, for both.
 func finishRun(cmd *cobra.Command, conn *grpc.ClientConn, id, out string) error {
 	src := &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}
-	groups, err := src.Boundary(cmd.Context(), id)
-	if err != nil {
-		return err
-	}
-	if err := boundary.WriteTable(cmd.OutOrStdout(), groups); err != nil {
-		return err
-	}
+	var groups []boundary.Group
 	if out == "" {
-		return nil
+		var err error
+		if groups, err = src.Boundary(cmd.Context(), id); err != nil {
+			return err
+		}
+	} else {
+		data, err := src.Finished(cmd.Context(), id)
+		if err != nil {
+			return err
+		}
+		if groups, err = writeReport(cmd, data, reportOptions{out: out, size: "900x620"}); err != nil {
+			return err
+		}
 	}
-	// Report call site: the report package (CSV, JSON, PNG) renders it.
-	data, err := src.Finished(cmd.Context(), id)
-	if err != nil {
-		return err
-	}
-	return writeReport(cmd, data, reportOptions{out: out, size: "900x620"})
+	return boundary.WriteTable(cmd.OutOrStdout(), groups)
 }
