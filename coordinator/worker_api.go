@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -70,7 +71,7 @@ func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*
 		rep := scheduler.Report{Sweep: r.GetSweepId(), Trial: r.GetTrialId(), Token: r.GetToken()}
 		switch o := r.GetOutcome().(type) {
 		case *pb.TrialReport_Result:
-			res, err := ResultFromProto(o.Result)
+			res, err := wire.ResultFromProto(o.Result)
 			if err != nil {
 				outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, err.Error()
 				continue
