@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"fmt"
+
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -33,6 +35,21 @@ func TrialToProto(t store.Trial, r *engine.Result) *pb.Trial {
 		out.Result = wire.ResultToProto(*r)
 	}
 	return out
+}
+
+// TrialFromProto converts a wire trial back to its stored record (the fields
+// the wire carries) and its result (nil when it has none).
+func TrialFromProto(t *pb.Trial) (store.Trial, *engine.Result, error) {
+	rec := store.Trial{Sweep: t.GetSweepId(), ID: t.GetId(), Params: t.GetParams(), State: store.TrialState(t.GetState()),
+		Attempt: int(t.GetAttempt()), Round: int(t.GetRound()), LastError: t.GetLastError()}
+	if t.GetResult() == nil {
+		return rec, nil, nil
+	}
+	r, err := wire.ResultFromProto(t.GetResult())
+	if err != nil {
+		return store.Trial{}, nil, fmt.Errorf("trial %s: %w", t.GetId(), err)
+	}
+	return rec, &r, nil
 }
 
 func leaseToProto(l scheduler.Lease) *pb.Lease {

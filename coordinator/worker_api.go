@@ -18,9 +18,9 @@ func (s *Server) LeaseTrial(ctx context.Context, req *pb.LeaseTrialRequest) (*pb
 	if err := required("worker_id", req.GetWorkerId()); err != nil {
 		return nil, err
 	}
-	wait := min(req.GetWait().AsDuration(), s.maxWait)
+	wait := min(req.GetWait().AsDuration(), maxLeaseWait)
 	if deadline, ok := ctx.Deadline(); ok {
-		wait = min(wait, time.Until(deadline)-50*time.Millisecond)
+		wait = min(wait, time.Until(deadline)-leaseReplyMargin)
 	}
 	leases, err := s.sched.Lease(ctx, req.GetWorkerId(), int(req.GetMaxTrials()), max(wait, 0))
 	if err != nil {
