@@ -13,10 +13,20 @@
 // Apply returns once the write is durable. A group of ops given to one Apply
 // call is written atomically.
 //
+// One Apply call's failure is its own, as with bbolt's DB.Batch: when the
+// transaction of a group fails, the committer writes each request of the
+// group again in a transaction of its own, in queue order, so only the
+// requests that cannot be written alone (an empty key, a value too large)
+// get an error and the others are written. This is safe because requests are
+// pre-encoded puts: the failed transaction wrote nothing, and writing a put
+// again writes the same bytes. Writes keep their queue order throughout.
+//
 // # Caveats
 //
 // The store does not check state transitions; the scheduler owns them. Reads
 // (Sweeps, Trials, Results) open their own read transactions and may run
 // concurrently with the committer. A read-only Store (client commands reading
-// a stopped coordinator's file) cannot Apply.
+// a stopped coordinator's file) cannot Apply. A group whose transaction fails
+// for a reason every request shares (a full disk, a failed fsync) costs one
+// more transaction per request before each gets the error.
 package store
