@@ -5,7 +5,8 @@
 // The file has a versioned schema: a "meta" bucket holds the schema version
 // (Open refuses a newer one) and the coordinator's lease secret; "sweeps" maps
 // a sweep id to its record; "trials" and "results" hold one nested bucket per
-// sweep, mapping a trial id to its record and to its serialised engine.Result.
+// sweep, mapping a trial's Seq (8 bytes, big-endian) to its record and to its
+// serialised engine.Result tagged with the trial id.
 //
 // Writes go through Apply, which hands pre-encoded puts to a single committer
 // goroutine. The committer takes everything waiting and writes it in one
