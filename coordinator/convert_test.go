@@ -1,73 +1,30 @@
 package coordinator
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
-	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/engine"
 )
 
-// fillNonZero sets every field of the struct v points to a distinct non-zero
-// value, so a round trip that drops a field (one added later included) fails.
-func fillNonZero(t *testing.T, v reflect.Value, seed *float64) {
-	t.Helper()
-	for i := range v.NumField() {
-		f := v.Field(i)
-		if !f.CanSet() {
-			continue
-		}
-		*seed += 1.25
-		switch f.Kind() {
-		case reflect.Float64:
-			f.SetFloat(*seed)
-		case reflect.Int, reflect.Int64:
-			f.SetInt(int64(*seed * 4))
-		case reflect.Bool:
-			f.SetBool(true)
-		case reflect.String:
-			if f.Type() == reflect.TypeOf(boundary.Crossing("")) {
-				f.SetString(string(boundary.CrossingBelow))
-			} else {
-				f.SetString("s" + reflect.ValueOf(*seed).String())
-			}
-		case reflect.Struct:
-			fillNonZero(t, f, seed)
-		case reflect.Pointer:
-			p := reflect.New(f.Type().Elem())
-			p.Elem().SetFloat(*seed)
-			f.Set(p)
-		case reflect.Map:
-			f.Set(reflect.ValueOf(map[string]float64{"width": *seed}))
-		case reflect.Slice:
-			s := reflect.MakeSlice(f.Type(), 2, 2)
-			for j := range 2 {
-				fillNonZero(t, s.Index(j), seed)
-			}
-			f.Set(s)
-		default:
-			t.Fatalf("field %s: kind %v not handled", v.Type().Field(i).Name, f.Kind())
+// TrialFromProto takes back what TrialToProto sends (the record's Seq, Key and
+// Deadline do not cross the wire), and refuses a result wire.ResultFromProto refuses.
+func TestTrialRoundTrip(t *testing.T) {
+	t.Parallel()
+	tr := store.Trial{Sweep: "sw", ID: "t1", Params: map[string]float64{"eta": 0.5}, State: store.Done,
+		Attempt: 2, Round: 1, LastError: "earlier"}
+	res := engine.Result{FinalBias: -0.25, StepsRun: 7, Trajectory: []engine.Point{{Step: 0, Loss: 1}}}
+	for _, r := range []*engine.Result{&res, nil} {
+		gotT, gotR, err := TrialFromProto(TrialToProto(tr, r))
+		if err != nil || !reflect.DeepEqual(gotT, tr) || !reflect.DeepEqual(gotR, r) {
+			t.Errorf("round trip with result %v: %v\n got %+v %+v\nwant %+v %+v", r != nil, err, gotT, gotR, tr, r)
 		}
 	}
-}
-
-func TestGroupRoundTrip(t *testing.T) {
-	t.Parallel()
-	var g boundary.Group
-	seed := 0.0
-	fillNonZero(t, reflect.ValueOf(&g).Elem(), &seed)
-	if got := GroupFromProto(GroupToProto(g)); !reflect.DeepEqual(got, g) {
-		t.Fatalf("round trip lost fields:\n got %+v\nwant %+v", got, g)
-	}
-}
-
-func TestResultRoundTrip(t *testing.T) {
-	t.Parallel()
-	var r engine.Result
-	seed := 0.0
-	fillNonZero(t, reflect.ValueOf(&r).Elem(), &seed)
-	got, err := ResultFromProto(ResultToProto(r))
-	if err != nil || !reflect.DeepEqual(got, r) {
-		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, got, r)
+	bad := TrialToProto(tr, &res)
+	bad.Result.StepsRun = -1
+	if _, _, err := TrialFromProto(bad); !errors.Is(err, engine.ErrInvalidResult) {
+		t.Errorf("a result with negative steps_run: error %v, want engine.ErrInvalidResult", err)
 	}
 }

@@ -3,19 +3,39 @@ package coordinator
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/boundary/boundarypb"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/engine"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+)
+
+// Limits and pacing of the service.
+const (
+	// maxLeaseWait caps a LeaseTrial long poll, whatever wait it asks for.
+	maxLeaseWait = 30 * time.Second
+	// leaseReplyMargin is kept between a long poll's end and its caller's
+	// deadline, so that the answer has time to reach the caller before the
+	// deadline ends the call: leases granted in an answer the caller never
+	// reads would sit unused until their TTL runs out.
+	leaseReplyMargin = 50 * time.Millisecond
+	// watchEvery is the least time between two WatchSweep updates.
+	watchEvery = 200 * time.Millisecond
+	// watchIdle is the most time between two WatchSweep updates: a sweep
+	// that does not change is sent again this often, so a watcher sees rate
+	// and ETA move and can tell a quiet sweep from a dead stream.
+	watchIdle = 2 * time.Second
+	// maxPage is the most trials one ListTrials page holds, and the page
+	// size when the request gives none.
+	maxPage = 1000
 )
 
 // Server implements CoordinatorService by translating requests into
@@ -24,15 +44,11 @@ type Server struct {
 	pb.UnimplementedCoordinatorServiceServer
 	sched *scheduler.Scheduler
 	st    *store.Store
-	// MaxWait caps a LeaseTrial long poll.
-	maxWait time.Duration
-	// watchEvery is the least time between two WatchSweep updates.
-	watchEvery time.Duration
 }
 
 // NewServer returns the service over a scheduler and its store.
 func NewServer(sched *scheduler.Scheduler, st *store.Store) *Server {
-	return &Server{sched: sched, st: st, maxWait: 30 * time.Second, watchEvery: 200 * time.Millisecond}
+	return &Server{sched: sched, st: st}
 }
 
 // grpcError maps scheduler and spec errors onto status codes.
@@ -92,8 +108,8 @@ func (s *Server) ListSweeps(context.Context, *pb.ListSweepsRequest) (*pb.ListSwe
 }
 
 // WatchSweep implements CoordinatorService: an update at most every
-// watchEvery while the sweep changes, at least every 2 s, until it is DONE or
-// CANCELLED.
+// watchEvery while the sweep changes, at least every watchIdle, until it is
+// DONE or CANCELLED.
 func (s *Server) WatchSweep(req *pb.WatchSweepRequest, stream pb.CoordinatorService_WatchSweepServer) error {
 	ctx := stream.Context()
 	for {
@@ -110,13 +126,13 @@ func (s *Server) WatchSweep(req *pb.WatchSweepRequest, stream pb.CoordinatorServ
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(s.watchEvery):
+		case <-time.After(watchEvery):
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-info.Changed:
-		case <-time.After(2 * time.Second):
+		case <-time.After(watchIdle):
 		}
 	}
 }
@@ -132,8 +148,6 @@ func (s *Server) CancelSweep(_ context.Context, req *pb.CancelSweepRequest) (*pb
 	}
 	return &pb.CancelSweepResponse{Sweep: SweepToProto(info)}, nil
 }
-
-const maxPage = 1000
 
 // ListTrials implements CoordinatorService.
 func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.ListTrialsResponse, error) {
@@ -176,45 +190,17 @@ func (s *Server) GetBoundary(_ context.Context, req *pb.GetBoundaryRequest) (*pb
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	trials, err := s.sched.Trials(req.GetSweepId())
+	done, err := finished.Trials(s.st, info.Sweep.ID)
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	results, err := s.st.Results(req.GetSweepId())
-	if err != nil {
-		return nil, grpcError(err)
-	}
-	groups, err := Analyze(info.Spec, trials, results)
+	a, err := finished.Analyze(info.Spec, done)
 	if err != nil {
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
 	resp := &pb.GetBoundaryResponse{}
-	for _, g := range groups {
-		resp.Groups = append(resp.Groups, GroupToProto(g))
+	for _, g := range a.Groups {
+		resp.Groups = append(resp.Groups, boundarypb.GroupToProto(g))
 	}
 	return resp, nil
-}
-
-// DoneTrials pairs the DONE trials with their results, for the analysis.
-func DoneTrials(trials []store.Trial, results map[string]engine.Result) []boundary.Trial {
-	var out []boundary.Trial
-	for _, t := range trials {
-		if r, ok := results[t.ID]; ok && t.State == store.Done {
-			out = append(out, boundary.Trial{Params: t.Params, Result: r})
-		}
-	}
-	return out
-}
-
-// Analyze runs the boundary analysis of a sweep's finished trials.
-func Analyze(sp *spec.Spec, trials []store.Trial, results map[string]engine.Result) ([]boundary.Group, error) {
-	done := DoneTrials(trials, results)
-	if len(done) == 0 {
-		return nil, fmt.Errorf("no finished trials yet")
-	}
-	groups, err := boundary.Analyze(done, scheduler.AnalysisOptions(sp))
-	if err != nil {
-		return nil, fmt.Errorf("analyse: %w", err)
-	}
-	return groups, nil
 }

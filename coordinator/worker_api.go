@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -17,9 +18,9 @@ func (s *Server) LeaseTrial(ctx context.Context, req *pb.LeaseTrialRequest) (*pb
 	if err := required("worker_id", req.GetWorkerId()); err != nil {
 		return nil, err
 	}
-	wait := min(req.GetWait().AsDuration(), s.maxWait)
+	wait := min(req.GetWait().AsDuration(), maxLeaseWait)
 	if deadline, ok := ctx.Deadline(); ok {
-		wait = min(wait, time.Until(deadline)-50*time.Millisecond)
+		wait = min(wait, time.Until(deadline)-leaseReplyMargin)
 	}
 	leases, err := s.sched.Lease(ctx, req.GetWorkerId(), int(req.GetMaxTrials()), max(wait, 0))
 	if err != nil {
@@ -70,7 +71,7 @@ func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*
 		rep := scheduler.Report{Sweep: r.GetSweepId(), Trial: r.GetTrialId(), Token: r.GetToken()}
 		switch o := r.GetOutcome().(type) {
 		case *pb.TrialReport_Result:
-			res, err := ResultFromProto(o.Result)
+			res, err := wire.ResultFromProto(o.Result)
 			if err != nil {
 				outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, err.Error()
 				continue

@@ -1,5 +1,12 @@
 package engine
 
+import "errors"
+
+// ErrInvalidResult is wrapped by every error that refuses a Result as not one
+// the engine could have produced (a field out of range, a trajectory too long),
+// wherever it is checked: on the wire (package wire) and by the scheduler.
+var ErrInvalidResult = errors.New("invalid result")
+
 // Point is one sample of a trial's trajectory. Sharpness is 0 where it was not
 // measured at that step (it is measured every SharpnessEvery steps and at the end).
 type Point struct {

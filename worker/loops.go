@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -135,7 +135,7 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	case err == nil:
 		w.cfg.Logger.Debug("trial done", "worker", w.cfg.ID, "sweep", l.GetSweepId(), "trial", l.GetTrialId(),
 			"final_bias", res.FinalBias, "diverged", res.Diverged, "wall_ms", res.WallMS)
-		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Result{Result: coordinator.ResultToProto(res)} })
+		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Result{Result: wire.ResultToProto(res)} })
 	case errors.Is(context.Cause(jctx), errLeaseLost):
 		w.cfg.Logger.Info("trial abandoned: lease lost", "sweep", l.GetSweepId(), "trial", l.GetTrialId())
 	case runCtx.Err() != nil:

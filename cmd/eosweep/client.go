@@ -8,10 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/boundary/boundarypb"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
@@ -149,7 +150,7 @@ func (r *remote) Boundary(ctx context.Context, prefix string) ([]boundary.Group,
 	}
 	groups := make([]boundary.Group, len(resp.GetGroups()))
 	for i, g := range resp.GetGroups() {
-		groups[i] = coordinator.GroupFromProto(g)
+		groups[i] = boundarypb.GroupFromProto(g)
 	}
 	return groups, nil
 }
@@ -163,7 +164,8 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 	if err != nil {
 		return sweepTrials{}, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
 	}
-	out := sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp)}
+	var trials []store.Trial
+	results := map[string]engine.Result{}
 	token := ""
 	for {
 		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token})
@@ -171,17 +173,17 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 			return sweepTrials{}, fmt.Errorf("list trials: %w", err)
 		}
 		for _, t := range resp.GetTrials() {
-			if t.GetState() != pb.TrialState_TRIAL_STATE_DONE || t.GetResult() == nil {
-				continue
-			}
-			res, err := coordinator.ResultFromProto(t.GetResult())
+			rec, res, err := coordinator.TrialFromProto(t)
 			if err != nil {
-				return sweepTrials{}, fmt.Errorf("trial %s: %w", t.GetId(), err)
+				return sweepTrials{}, err
 			}
-			out.Trials = append(out.Trials, boundary.Trial{Params: t.GetParams(), Result: res})
+			trials = append(trials, rec)
+			if res != nil {
+				results[rec.ID] = *res
+			}
 		}
 		if token = resp.GetNextPageToken(); token == "" {
-			return out, nil
+			return sweepTrials{Analysis: sp.Analysis(), Trials: finished.Join(trials, results)}, nil
 		}
 	}
 }
@@ -216,24 +218,11 @@ func (l *local) sweep(rec store.Sweep) (*pb.Sweep, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: stored spec: %w", rec.ID, err)
 	}
-	p := &pb.Progress{Total: int64(len(trials))}
+	var p scheduler.Progress
 	for _, t := range trials {
-		switch t.State {
-		case store.Pending:
-			p.Pending++
-		case store.Leased:
-			p.Leased++
-		case store.Done:
-			p.Done++
-		case store.Failed:
-			p.Failed++
-		case store.Cancelled:
-			p.Cancelled++
-		}
+		p.Count(t.State)
 	}
-	return &pb.Sweep{Id: rec.ID, Name: rec.Name, Model: rec.Model, State: pb.SweepState(rec.State),
-		Round: int32(rec.Round), MaxRounds: int32(sp.Boundary.Refine.Rounds), Progress: p,
-		SpecYaml: rec.SpecYAML, Created: timestamppb.New(rec.Created)}, nil
+	return coordinator.SweepToProto(scheduler.SweepInfo{Sweep: rec, Spec: sp, Progress: p}), nil
 }
 
 func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
@@ -253,35 +242,34 @@ func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
 	return nil, fmt.Errorf("sweep %q: %w", id, scheduler.ErrUnknownSweep)
 }
 
-func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, []store.Trial, map[string]engine.Result, error) {
+// load reads a sweep's spec and finished trials (finished.Trials, as the
+// coordinator's GetBoundary does).
+func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, []boundary.Trial, error) {
 	sw, err := l.Sweep(ctx, prefix)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	trials, err := l.st.Trials(sw.GetId())
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	results, err := l.st.Results(sw.GetId())
-	return sp, trials, results, err
+	done, err := finished.Trials(l.st, sw.GetId())
+	return sp, done, err
 }
 
 func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
-	sp, trials, results, err := l.load(ctx, prefix)
+	sp, done, err := l.load(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
-	return coordinator.Analyze(sp, trials, results)
+	a, err := finished.Analyze(sp, done)
+	return a.Groups, err
 }
 
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
-	sp, trials, results, err := l.load(ctx, prefix)
+	sp, done, err := l.load(ctx, prefix)
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	return sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: coordinator.DoneTrials(trials, results)}, nil
+	return sweepTrials{Analysis: sp.Analysis(), Trials: done}, nil
 }

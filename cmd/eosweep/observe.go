@@ -85,16 +85,11 @@ func trialCounts() map[string]int {
 	if s == nil {
 		return nil
 	}
-	out := map[string]int{"pending": 0, "leased": 0, "done": 0, "failed": 0, "cancelled": 0}
+	var total scheduler.Progress
 	for _, sw := range s.Sweeps() {
-		p := sw.Progress
-		out["pending"] += p.Pending
-		out["leased"] += p.Leased
-		out["done"] += p.Done
-		out["failed"] += p.Failed
-		out["cancelled"] += p.Cancelled
+		total.Add(sw.Progress)
 	}
-	return out
+	return total.ByState()
 }
 
 // metricsServerOptions times every RPC and counts stored and duplicate

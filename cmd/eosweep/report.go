@@ -14,10 +14,10 @@ import (
 
 func init() { rootCmd.AddCommand(newReportCmd()) }
 
-// sweepTrials is what a report needs from a sweep: its model, the analysis
-// options from its spec, and its finished trials (state DONE) with results.
+// sweepTrials is what a report needs from a sweep: the analysis options from
+// its spec (spec.Spec.Analysis, the model included) and its finished trials
+// (state DONE) with results.
 type sweepTrials struct {
-	Model    string
 	Analysis boundary.Options
 	Trials   []boundary.Trial
 }
@@ -86,7 +86,7 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if o.out == "" {
 		return nil, fmt.Errorf("flag --out: required")
 	}
-	opt := report.Options{Analysis: data.Analysis, Axis: o.axis}
+	opt := report.Options{Axis: o.axis}
 	var err error
 	if opt.Width, opt.Height, err = parseSize(o.size); err != nil {
 		return nil, err
@@ -97,16 +97,16 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if len(data.Trials) == 0 {
 		return nil, fmt.Errorf("report: the sweep has no finished trials yet")
 	}
-	groups, err := boundary.Analyze(data.Trials, data.Analysis)
+	a, err := boundary.Analyze(data.Trials, data.Analysis)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	if err := report.Write(o.out, data.Model, data.Trials, groups, opt); err != nil {
+	if err := report.Write(o.out, a, opt); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
 		report.TrialsCSV, report.BoundaryJSON, report.PhasePNG)
-	return groups, nil
+	return a.Groups, nil
 }
 
 // parseSize parses "WxH" in pixels.

@@ -7,7 +7,23 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// Analyze groups the trials by opt.GroupBy and locates each group's boundary:
+// Analysis is the analysis of one set of finished trials: each trial's order
+// parameter and each group's boundary. Analyze computes it once; refinement,
+// GetBoundary and the report all read the same value.
+type Analysis struct {
+	// Options are the options the trials were analysed with.
+	Options Options
+	// Trials are the trials analysed, in the order given to Analyze.
+	Trials []Trial
+	// OrderParameters holds the order parameter of every trial, by index
+	// into Trials.
+	OrderParameters []OrderParameter
+	// Groups are the boundaries of the groups, sorted by their axis values.
+	Groups []Group
+}
+
+// Analyze groups the trials by opt.GroupBy, computes every trial's order
+// parameter (plateau, drop, learned) and locates each group's boundary:
 // the bracket where the learned fraction crosses ½, the logistic fit of
 // learned ~ log η with its 95% profile-likelihood interval, and the hinge
 // onset of the bias drop with its interval, beside the theory and stability
@@ -16,16 +32,20 @@ import (
 // Diverged trials are counted in Trials and in each row's Seeds and Diverged,
 // never as learned, and are left out of every fit and of the per-η means.
 // An all-diverged row has Fraction 0 and is skipped by the bracket.
-func Analyze(trials []Trial, opt Options) ([]Group, error) {
+func Analyze(trials []Trial, opt Options) (Analysis, error) {
 	groups, err := classify(trials, opt)
 	if err != nil {
-		return nil, err
+		return Analysis{}, err
 	}
-	out := make([]Group, 0, len(groups))
+	a := Analysis{Options: opt, Trials: trials, OrderParameters: make([]OrderParameter, len(trials)),
+		Groups: make([]Group, 0, len(groups))}
 	for _, g := range groups {
-		out = append(out, g.analyze())
+		for _, o := range g.obs {
+			a.OrderParameters[o.idx] = OrderParameter{Group: g.name, Plateau: o.plateau, Drop: o.drop, Learned: o.learned}
+		}
+		a.Groups = append(a.Groups, g.analyze())
 	}
-	return out, nil
+	return a, nil
 }
 
 func (g *groupData) analyze() Group {

@@ -31,10 +31,11 @@ func TestAnalyzeSparseSynthetic(t *testing.T) {
 	t.Parallel()
 	widths := []float64{100, 200}
 	trials := sparseSweep(widths, logGrid(1e-4, 2e-2, 12))
-	groups, err := Analyze(trials, Options{Model: engine.ModelSparse, GroupBy: []string{"width"}, BiasEps: 0.01})
+	a, err := Analyze(trials, Options{Model: engine.ModelSparse, GroupBy: []string{"width"}, BiasEps: 0.01})
 	if err != nil {
 		t.Fatal(err)
 	}
+	groups := a.Groups
 	if len(groups) != 2 {
 		t.Fatalf("%d groups, want 2", len(groups))
 	}
@@ -99,11 +100,11 @@ func TestAnalyzeDiverged(t *testing.T) {
 			trials = append(trials, tr)
 		}
 	}
-	groups, err := Analyze(trials, Options{Model: engine.ModelSingle, BiasEps: 0.01})
+	a, err := Analyze(trials, Options{Model: engine.ModelSingle, BiasEps: 0.01})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := groups[0]
+	g := a.Groups[0]
 	r4, r8 := g.Rows[2], g.Rows[3]
 	if r4.Seeds != 4 || r4.Diverged != 1 || r4.Learned != 3 || r4.Fraction != 1 || r4.MeanBias != -1 {
 		t.Errorf("η=4 row %+v, want 4 seeds, 1 diverged, 3/3 learned, mean bias −1", r4)
@@ -149,7 +150,7 @@ func TestFindBracket(t *testing.T) {
 
 // The plateau is taken at the pinned reference η when given, else at the
 // group's smallest η; the drop is measured from it.
-func TestClassifyReferenceEta(t *testing.T) {
+func TestOrderParameterReferenceEta(t *testing.T) {
 	t.Parallel()
 	trials := []Trial{
 		trial(1, 0, nil, 0.05, 1), // below the reference: drifts upward
@@ -164,11 +165,11 @@ func TestClassifyReferenceEta(t *testing.T) {
 		{0, 0.05, []bool{false, true, true}},
 		{2.1, 0, []bool{false, false, true}}, // nearest grid η is 2
 	} {
-		out, err := Classify(trials, Options{Model: engine.ModelSingle, BiasEps: 0.01, ReferenceEta: c.ref})
+		a, err := Analyze(trials, Options{Model: engine.ModelSingle, BiasEps: 0.01, ReferenceEta: c.ref})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, o := range out {
+		for i, o := range a.OrderParameters {
 			if o.Plateau != c.plateau || o.Learned != c.learned[i] || o.Drop != c.plateau-trials[i].Result.FinalBias {
 				t.Errorf("ref %g trial %d: %+v, want plateau %g learned %v", c.ref, i, o, c.plateau, c.learned[i])
 			}
@@ -195,7 +196,7 @@ func TestAnalyzeErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want %v", c.name, err, c.want)
 		}
 	}
-	if g, err := Analyze(nil, Options{Model: engine.ModelMean}); err != nil || len(g) != 0 {
-		t.Errorf("no trials: %v, %v; want no groups, no error", g, err)
+	if a, err := Analyze(nil, Options{Model: engine.ModelMean}); err != nil || len(a.Groups) != 0 {
+		t.Errorf("no trials: %v, %v; want no groups, no error", a.Groups, err)
 	}
 }

@@ -3,6 +3,11 @@
 // descent starts to learn a threshold neuron, three ways (bracket of the learned
 // fraction, logistic fit, hinge onset), beside the theory and stability lines.
 // It also plans adaptive refinement. It is pure computation over stored trials.
+//
+// Analyze computes an Analysis once: every trial's OrderParameter (its drop
+// below its seed's plateau, and whether that counts as learned) and every
+// Group's boundary. Refinement (Refine), the coordinator's GetBoundary and the
+// report all read that one value. Record is the JSON form of a Group.
 package boundary
 
 import "github.com/eosweep/eosweep/engine"
@@ -30,8 +35,8 @@ type Options struct {
 
 // Interval is a closed interval [Low, High].
 type Interval struct {
-	Low  float64 `json:"low"`
-	High float64 `json:"high"`
+	Low  float64
+	High float64
 }
 
 // EtaRow aggregates the seeds of one group at one step size.
@@ -66,31 +71,32 @@ const (
 	CrossingAbove  Crossing = "above"  // never learned: η* is above the grid
 )
 
-// Group is the boundary of one group of trials.
+// Group is the boundary of one group of trials. Its JSON form is Record
+// (WriteJSON, boundary.json): Group itself carries no JSON names.
 type Group struct {
 	// Key holds the group's axis values by parameter name (GroupBy axes only).
-	Key map[string]float64 `json:"group"`
+	Key map[string]float64
 	// Rows are the per-η aggregates in increasing η.
-	Rows []EtaRow `json:"rows"`
+	Rows []EtaRow
 	// Crossing tells whether Bracket is meaningful.
-	Crossing Crossing `json:"crossing"`
+	Crossing Crossing
 	// Bracket is the pair of adjacent grid η between which the fraction crosses ½.
-	Bracket Interval `json:"bracket"`
+	Bracket Interval
 	// EtaStar and CI come from the maximum-likelihood logistic fit learned ~ log η.
-	EtaStar float64  `json:"eta_star"`
-	CI      Interval `json:"ci"`
+	EtaStar float64
+	CI      Interval
 	// Fit says how EtaStar and CI were obtained (FitMLE, FitSeparated, FitNone).
-	Fit string `json:"fit"`
+	Fit string
 	// Onset and OnsetCI come from the hinge fit of the bias drop against η.
-	Onset   float64  `json:"onset"`
-	OnsetCI Interval `json:"onset_ci"`
+	Onset   float64
+	OnsetCI Interval
 	// OnsetForm names the hinge form chosen for the onset fit (see HingeForms),
 	// or "none" when the drop does not grow with η.
-	OnsetForm string `json:"onset_form"`
+	OnsetForm string
 	// Theory is the model's theory line (nil when it has none).
-	Theory *float64 `json:"theory"`
+	Theory *float64
 	// Stability is 2/S₀ with S₀ the median initial sharpness over the group's seeds.
-	Stability float64 `json:"stability"`
+	Stability float64
 	// Trials counts the trials analysed in the group (diverged included).
-	Trials int `json:"trials"`
+	Trials int
 }

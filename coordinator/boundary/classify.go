@@ -14,8 +14,10 @@ import (
 // ErrNoModel is returned when Options.Model is empty.
 var ErrNoModel = errors.New("no model given")
 
-// Outcome is the order parameter of one trial (DESIGN §5).
-type Outcome struct {
+// OrderParameter is the order parameter of one trial: how far its final bias
+// fell below its seed's gradient-flow plateau, and whether that counts as
+// having learned the threshold.
+type OrderParameter struct {
 	// Group is the canonical name of the trial's group (see GroupName).
 	Group string
 	// Plateau is the final bias of the trial's seed at the reference η
@@ -61,21 +63,6 @@ func GroupName(axes []string, key map[string]float64) string {
 		parts[i] = a + "=" + strconv.FormatFloat(key[a], 'g', -1, 64)
 	}
 	return strings.Join(parts, " ")
-}
-
-// Classify returns the order parameter of every trial, in the order given.
-func Classify(trials []Trial, opt Options) ([]Outcome, error) {
-	groups, err := classify(trials, opt)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Outcome, len(trials))
-	for _, g := range groups {
-		for _, o := range g.obs {
-			out[o.idx] = Outcome{Group: g.name, Plateau: o.plateau, Drop: o.drop, Learned: o.learned}
-		}
-	}
-	return out, nil
 }
 
 // classify groups the trials and computes each trial's plateau, drop and

@@ -7,8 +7,9 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// HingeForms are the shapes tried for the onset fit, drop = 0 below the
-// breakpoint θ and, above it, with h = (t − θ)₊:
+// HingeForms returns the names of the shapes tried for the onset fit, in the
+// order they are tried: drop = 0 below the breakpoint θ and, above it, with
+// h = (t − θ)₊:
 //
 //	"log-linear"     c·h,          t = log η
 //	"linear"         c·h,          t = η
@@ -28,7 +29,13 @@ import (
 // {θ : RSS_w(θ) ≤ RSS_w,min·(1 + F₁,ₙ₋ₖ(0.95)/(n−k))}, the usual F-test
 // inversion for a change point; it reflects the fit's noise, not the error of
 // the hinge shape. None of this depends on bias_eps.
-var HingeForms = []string{"log-linear", "linear", "log-quadratic"}
+func HingeForms() []string {
+	out := make([]string, len(hingeForms))
+	for i, f := range hingeForms {
+		out[i] = f.name
+	}
+	return out
+}
 
 // OnsetNone is Group.OnsetForm when the drop does not grow with η in the data.
 const OnsetNone = "none"
@@ -39,6 +46,8 @@ type hingeForm struct {
 	degree int
 }
 
+// hingeForms are the forms HingeForms names: whether t = log η, and the
+// degree of the polynomial in h.
 var hingeForms = []hingeForm{{"log-linear", true, 1}, {"linear", false, 1}, {"log-quadratic", true, 2}}
 
 // hingeGrid is the number of breakpoints scanned before polishing.

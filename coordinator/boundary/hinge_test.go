@@ -3,6 +3,7 @@ package boundary
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -137,5 +138,14 @@ func TestOnsetWithCollapse(t *testing.T) {
 	t.Logf("one constant-variance fit over every trial: onset %.4g (%s)", naive.onset, naive.form)
 	if math.Abs(naive.onset/star-1) < 0.2 {
 		t.Errorf("the naive fit %g is close to %g: the collapse no longer tests the method", naive.onset, star)
+	}
+}
+
+// HingeForms names the forms fitOnset tries, from the one list, in order.
+func TestHingeForms(t *testing.T) {
+	t.Parallel()
+	want := []string{"log-linear", "linear", "log-quadratic"}
+	if got := HingeForms(); !slices.Equal(got, want) {
+		t.Errorf("HingeForms() = %v, want %v", got, want)
 	}
 }

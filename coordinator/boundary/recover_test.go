@@ -23,8 +23,8 @@ func refinedSweep(t *testing.T, example string) (*spec.Spec, []boundary.Group, [
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: %d grid trials, %d refinement rounds, %d trials in all", res.Spec.Name, res.Grid, res.Rounds, len(res.Trials))
-	return res.Spec, res.Groups, res.Trials
+	t.Logf("%s: %d grid trials, %d refinement rounds, %d trials in all", res.Spec.Name, res.Grid, res.Rounds, len(res.Analysis.Trials))
+	return res.Spec, res.Analysis.Groups, res.Analysis.Trials
 }
 
 // uniformCount is the number of trials of a uniform log grid over the spec's

@@ -41,10 +41,11 @@ func TestRefineConverges(t *testing.T) {
 	rounds := 0
 	var groups []Group
 	for ; ; rounds++ {
-		var err error
-		if groups, err = Analyze(trials, opt); err != nil {
+		a, err := Analyze(trials, opt)
+		if err != nil {
 			t.Fatal(err)
 		}
+		groups = a.Groups
 		next := Refine(groups, trials, tol)
 		if len(next) == 0 {
 			break
@@ -90,10 +91,11 @@ func TestRefinePlan(t *testing.T) {
 		mk(2, 1, 0),
 		trial(1, 0, map[string]float64{"width": 8}, 0, 1), trial(4, 0, map[string]float64{"width": 8}, 0, 1), // never learns
 	}
-	groups, err := Analyze(trials, Options{Model: engine.ModelMean, GroupBy: []string{"width"}})
+	a, err := Analyze(trials, Options{Model: engine.ModelMean, GroupBy: []string{"width"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	groups := a.Groups
 	got := Refine(groups, trials, 0.01)
 	// Width 4: η=2 has only seed 1, unlearned, so the bracket is [2, 4] and both
 	// seeds get its log-midpoint √8. Width 8 never learns: no bracket, no points.
@@ -122,10 +124,11 @@ func TestRefineSkipsExistingPoints(t *testing.T) {
 		trial(1, 0, nil, 0, 1), trial(4, 0, nil, -1, 1),
 		trial(1, 1, nil, 0, 1), trial(4, 1, nil, -1, 1),
 	}
-	groups, err := Analyze(trials, Options{Model: engine.ModelSingle})
+	a, err := Analyze(trials, Options{Model: engine.ModelSingle})
 	if err != nil {
 		t.Fatal(err)
 	}
+	groups := a.Groups
 	first := Refine(groups, trials, 0.01)
 	if len(first) != 2 || first[0]["eta"] != 2 || first[0]["seed"] != 0 || first[1]["seed"] != 1 {
 		t.Fatalf("Refine = %v, want η=2 for seeds 0 and 1", first)

@@ -110,10 +110,11 @@ func finishPanel(p *plot.Plot, q quantity, xs, ys span) {
 
 // plotOverview draws every group's means against η, one colour per group,
 // with each group's theory line in its colour: the paper's Figure 1 layout.
-func plotOverview(path, model string, groups []boundary.Group, opt Options) error {
+func plotOverview(path string, a boundary.Analysis, opt Options) error {
+	groups, model := a.Groups, a.Options.Model
 	qs := quantities(groups)
-	labels := rowLabels(groups, phaseAxis(groups, opt), opt.Analysis.GroupBy)
-	axis := phaseAxis(groups, opt)
+	axis := phaseAxis(a.Options.GroupBy, opt)
+	labels := rowLabels(groups, axis, a.Options.GroupBy)
 	plots := make([]*plot.Plot, len(qs))
 	for qi, q := range qs {
 		p := newPlot("", "step size η", q.label, true)
@@ -156,12 +157,12 @@ func plotOverview(path, model string, groups []boundary.Group, opt Options) erro
 // plotGroup draws one group's trials (grey points) and means against η, with
 // the theory line (red dashed), η* (black) with its CI (grey band), the
 // onset (black dotted) and the stability line 2/S₀ (blue dotted).
-func plotGroup(path, model string, g boundary.Group, trials []boundary.Trial, outcomes []boundary.Outcome, opt Options) error {
-	name := boundary.GroupName(opt.Analysis.GroupBy, g.Key)
+func plotGroup(path string, a boundary.Analysis, g boundary.Group, opt Options) error {
+	model, name := a.Options.Model, boundary.GroupName(a.Options.GroupBy, g.Key)
 	var mine []boundary.Trial
-	for i, o := range outcomes {
-		if o.Group == name && !trials[i].Result.Diverged {
-			mine = append(mine, trials[i])
+	for i, o := range a.OrderParameters {
+		if o.Group == name && !a.Trials[i].Result.Diverged {
+			mine = append(mine, a.Trials[i])
 		}
 	}
 	qs := quantities([]boundary.Group{g})

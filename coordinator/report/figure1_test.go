@@ -26,9 +26,9 @@ func runExample(t *testing.T, example, envOut string) *sweeptest.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d grid trials + %d refinement rounds = %d trials in %v", res.Grid, res.Rounds, len(res.Trials), time.Since(start).Round(time.Second))
+	t.Logf("%d grid trials + %d refinement rounds = %d trials in %v", res.Grid, res.Rounds, len(res.Analysis.Trials), time.Since(start).Round(time.Second))
 	var table bytes.Buffer
-	if err := boundary.WriteTable(&table, res.Groups); err != nil {
+	if err := boundary.WriteTable(&table, res.Analysis.Groups); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", table.String())
@@ -36,7 +36,7 @@ func runExample(t *testing.T, example, envOut string) *sweeptest.Result {
 	if out == "" {
 		out = t.TempDir()
 	}
-	if err := report.Write(out, res.Spec.Model, res.Trials, res.Groups, report.Options{Analysis: res.Options}); err != nil {
+	if err := report.Write(out, res.Analysis, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	return res
@@ -51,7 +51,7 @@ func TestFigure1(t *testing.T) {
 		t.Skip("opt-in (a minute): set EOSWEEP_FIGURE1=1")
 	}
 	res := runExample(t, "figure1.yaml", "EOSWEEP_FIGURE1_OUT")
-	for _, g := range res.Groups {
+	for _, g := range res.Analysis.Groups {
 		d := g.Key["width"]
 		theory := 8 * math.Pi / (d * d)
 		if math.Abs(g.Onset/theory-1) > 0.05 {
@@ -70,7 +70,7 @@ func TestExampleReport(t *testing.T) {
 		t.Skip("opt-in: set EOSWEEP_EXAMPLE=NAME.yaml (and EOSWEEP_EXAMPLE_OUT=DIR)")
 	}
 	res := runExample(t, name, "EOSWEEP_EXAMPLE_OUT")
-	for _, g := range res.Groups {
+	for _, g := range res.Analysis.Groups {
 		t.Logf("%v: η* = %.4g [%.4g, %.4g] (%s), onset %.4g (%s), 2/S₀ = %.4g, η*·S₀/2 = %.3f",
 			g.Key, g.EtaStar, g.CI.Low, g.CI.High, g.Fit, g.Onset, g.OnsetForm, g.Stability, g.EtaStar/g.Stability)
 	}

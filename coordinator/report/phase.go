@@ -17,12 +17,12 @@ import (
 	"github.com/eosweep/eosweep/coordinator/boundary"
 )
 
-// phaseAxis returns the group axis that labels the rows of the phase diagram.
-func phaseAxis(groups []boundary.Group, opt Options) string {
+// phaseAxis returns the group axis (of axes, the analysis' GroupBy) that
+// labels the rows of the phase diagram.
+func phaseAxis(axes []string, opt Options) string {
 	if opt.Axis != "" {
 		return opt.Axis
 	}
-	axes := opt.Analysis.GroupBy
 	for _, a := range axes {
 		if a == "width" {
 			return a
@@ -100,9 +100,10 @@ func colorAt(cm palette.ColorMap, v float64) color.Color {
 // coloured by the mean drop (grey crosses where every seed diverged), with
 // η* and its CI, the onset and its CI, the theory and stability lines, and a
 // colour bar.
-func plotPhase(path string, groups []boundary.Group, opt Options) error {
-	axis := phaseAxis(groups, opt)
-	labels := rowLabels(groups, axis, opt.Analysis.GroupBy)
+func plotPhase(path string, a boundary.Analysis, opt Options) error {
+	groups := a.Groups
+	axis := phaseAxis(a.Options.GroupBy, opt)
+	labels := rowLabels(groups, axis, a.Options.GroupBy)
 	scale := newDropScale(groups)
 	cm := scale.colorMap()
 	ylabel := axis

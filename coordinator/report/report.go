@@ -2,7 +2,12 @@
 // as CSV, the boundary per group as JSON and as a text table, and PNG plots
 // drawn with gonum/plot (the phase diagram, per-group curves against η, an
 // overview of every group in the style of the paper's Figure 1, and the
-// trajectory of one trial).
+// trajectory of one trial). Here a report is always those files; what a
+// worker sends about a trial is a different thing (package scheduler).
+//
+// Write takes the boundary.Analysis that boundary.Analyze computed and only
+// draws it: every order parameter and boundary in the files is the one the
+// caller (and the table it prints) already has.
 //
 // # Files
 //
@@ -32,12 +37,9 @@ import (
 	"github.com/eosweep/eosweep/coordinator/boundary"
 )
 
-// Options configure a report.
+// Options configure how a report is drawn (what it shows is the analysis
+// given to Write).
 type Options struct {
-	// Analysis are the options the groups were analysed with; trials.csv
-	// reports each trial's plateau, drop and learned flag under them. Its
-	// Model defaults to Write's model.
-	Analysis boundary.Options
 	// Axis is the group axis on the phase diagram's vertical axis: "" picks
 	// "width" when it is a group axis, else the first group axis. Groups are
 	// rows of the diagram, labelled by this axis (or by the whole group key
@@ -83,11 +85,13 @@ func GroupPNG(key map[string]float64) string {
 	return strings.Join(parts, "-") + ".png"
 }
 
-// Write writes the report of one sweep into dir (created if needed). groups
-// must come from boundary.Analyze over trials.
-func Write(dir string, model string, trials []boundary.Trial, groups []boundary.Group, opt Options) error {
-	if opt.Analysis.Model == "" {
-		opt.Analysis.Model = model
+// Write writes the report of one sweep's analysis (from boundary.Analyze)
+// into dir (created if needed). It draws what the analysis holds and computes
+// no order parameter or boundary of its own.
+func Write(dir string, a boundary.Analysis, opt Options) error {
+	if len(a.OrderParameters) != len(a.Trials) {
+		return fmt.Errorf("report: %d order parameters for %d trials (give the value boundary.Analyze returns)",
+			len(a.OrderParameters), len(a.Trials))
 	}
 	if opt.Width <= 0 || opt.Height <= 0 {
 		opt.Width, opt.Height = 900, 620
@@ -95,32 +99,28 @@ func Write(dir string, model string, trials []boundary.Trial, groups []boundary.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report dir: %w", err)
 	}
-	outcomes, err := boundary.Classify(trials, opt.Analysis)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := writeTrialsCSV(filepath.Join(dir, TrialsCSV), trials, outcomes, opt.Analysis); err != nil {
+	if err := writeTrialsCSV(filepath.Join(dir, TrialsCSV), a); err != nil {
 		return err
 	}
-	if err := writeBoundary(dir, groups); err != nil {
+	if err := writeBoundary(dir, a.Groups); err != nil {
 		return err
 	}
-	if len(trials) == 0 {
+	if len(a.Trials) == 0 {
 		return nil
 	}
-	if err := plotPhase(filepath.Join(dir, PhasePNG), groups, opt); err != nil {
+	if err := plotPhase(filepath.Join(dir, PhasePNG), a, opt); err != nil {
 		return fmt.Errorf("phase diagram: %w", err)
 	}
-	if err := plotOverview(filepath.Join(dir, OverviewPNG), model, groups, opt); err != nil {
+	if err := plotOverview(filepath.Join(dir, OverviewPNG), a, opt); err != nil {
 		return fmt.Errorf("overview: %w", err)
 	}
-	for _, g := range groups {
-		if err := plotGroup(filepath.Join(dir, GroupPNG(g.Key)), model, g, trials, outcomes, opt); err != nil {
+	for _, g := range a.Groups {
+		if err := plotGroup(filepath.Join(dir, GroupPNG(g.Key)), a, g, opt); err != nil {
 			return fmt.Errorf("group %v: %w", g.Key, err)
 		}
 	}
-	if t := pickTrajectory(trials, outcomes, groups, opt); t >= 0 {
-		if err := plotTrajectory(filepath.Join(dir, TrajectoryPNG), model, trials[t], opt); err != nil {
+	if t := pickTrajectory(a, opt); t >= 0 {
+		if err := plotTrajectory(filepath.Join(dir, TrajectoryPNG), a.Options.Model, a.Trials[t], opt); err != nil {
 			return fmt.Errorf("trajectory: %w", err)
 		}
 	} else {
@@ -153,9 +153,9 @@ func writeBoundary(dir string, groups []boundary.Group) error {
 
 // pickTrajectory returns the index of the trial to plot, or −1 when sel
 // matches none.
-func pickTrajectory(trials []boundary.Trial, outcomes []boundary.Outcome, groups []boundary.Group, opt Options) int {
-	sel := opt.Trajectory
-	order := trialOrder(trials, outcomes)
+func pickTrajectory(a boundary.Analysis, opt Options) int {
+	sel, trials := opt.Trajectory, a.Trials
+	order := trialOrder(a)
 	if len(sel) > 0 {
 		want, byEta := sel["eta"]
 		best, bestD := -1, math.Inf(1)
@@ -172,14 +172,14 @@ func pickTrajectory(trials []boundary.Trial, outcomes []boundary.Outcome, groups
 		}
 		return best
 	}
-	for _, g := range groups {
+	for _, g := range a.Groups {
 		if g.Fit == boundary.FitNone || !(g.EtaStar > 0) {
 			continue
 		}
-		name, target := boundary.GroupName(opt.Analysis.GroupBy, g.Key), 1.5*g.EtaStar
+		name, target := boundary.GroupName(a.Options.GroupBy, g.Key), 1.5*g.EtaStar
 		best, bestD := -1, math.Inf(1)
 		for _, i := range order { // order is by η then seed: the first hit has the smallest seed
-			if outcomes[i].Group != name || trials[i].Result.Diverged {
+			if a.OrderParameters[i].Group != name || trials[i].Result.Diverged {
 				continue
 			}
 			if d := math.Abs(math.Log(trials[i].Params["eta"] / target)); d < bestD-1e-12 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
@@ -47,19 +48,21 @@ func synthetic() []boundary.Trial {
 	return trials
 }
 
+// syntheticOptions are the analysis options of synthetic's sweep.
+var syntheticOptions = boundary.Options{Model: engine.ModelSparse, GroupBy: []string{"width"}, BiasEps: 0.01}
+
 func writeSynthetic(t *testing.T, opt Options) (string, []boundary.Trial, []boundary.Group) {
 	t.Helper()
 	trials := synthetic()
-	opt.Analysis = boundary.Options{Model: engine.ModelSparse, GroupBy: []string{"width"}, BiasEps: 0.01}
-	groups, err := boundary.Analyze(trials, opt.Analysis)
+	a, err := boundary.Analyze(trials, syntheticOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "report")
-	if err := Write(dir, engine.ModelSparse, trials, groups, opt); err != nil {
+	if err := Write(dir, a, opt); err != nil {
 		t.Fatal(err)
 	}
-	return dir, trials, groups
+	return dir, trials, a.Groups
 }
 
 // The PNGs decode, have the requested size and are not blank: many distinct
@@ -172,29 +175,26 @@ func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
 func TestTrajectorySelection(t *testing.T) {
 	t.Parallel()
 	trials := synthetic()
-	opt := Options{Analysis: boundary.Options{Model: engine.ModelSparse, GroupBy: []string{"width"}, BiasEps: 0.01}}
-	groups, err := boundary.Analyze(trials, opt.Analysis)
+	var opt Options
+	a, err := boundary.Analyze(trials, syntheticOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcomes, err := boundary.Classify(trials, opt.Analysis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	auto := trials[pickTrajectory(trials, outcomes, groups, opt)].Params
+	groups := a.Groups
+	auto := trials[pickTrajectory(a, opt)].Params
 	if auto["width"] != 100 || auto["seed"] != 0 || math.Abs(math.Log(auto["eta"]/(1.5*groups[0].EtaStar))) > math.Log(200)/9 {
 		t.Errorf("automatic trajectory %v, want width 100, seed 0, η near 1.5·η* = %g", auto, 1.5*groups[0].EtaStar)
 	}
 	opt.Trajectory = map[string]float64{"width": 200, "seed": 2}
-	if got := trials[pickTrajectory(trials, outcomes, groups, opt)].Params; got["width"] != 200 || got["seed"] != 2 || got["eta"] != 1e-4 {
+	if got := trials[pickTrajectory(a, opt)].Params; got["width"] != 200 || got["seed"] != 2 || got["eta"] != 1e-4 {
 		t.Errorf("selected trajectory %v, want the first of width 200 seed 2", got)
 	}
 	opt.Trajectory = map[string]float64{"width": 200, "seed": 1, "eta": 3.3e-4} // grid η 3.25e-4, rounded
-	if got := trials[pickTrajectory(trials, outcomes, groups, opt)].Params; got["seed"] != 1 || math.Abs(got["eta"]/3.3e-4-1) > 0.02 {
+	if got := trials[pickTrajectory(a, opt)].Params; got["seed"] != 1 || math.Abs(got["eta"]/3.3e-4-1) > 0.02 {
 		t.Errorf("selected trajectory %v, want seed 1 at the η nearest 3.3e-4", got)
 	}
 	opt.Trajectory = map[string]float64{"width": 300}
-	if i := pickTrajectory(trials, outcomes, groups, opt); i != -1 {
+	if i := pickTrajectory(a, opt); i != -1 {
 		t.Errorf("a selection matching nothing picked %d", i)
 	}
 }
@@ -212,5 +212,32 @@ func TestGroupPNG(t *testing.T) {
 		if got := GroupPNG(c.key); got != c.want {
 			t.Errorf("GroupPNG(%v) = %q, want %q", c.key, got, c.want)
 		}
+	}
+}
+
+// Write draws the analysis it is given: trials.csv shows the order
+// parameters passed in (here one altered by hand), not ones it computed again,
+// and an analysis whose order parameters do not match its trials is refused.
+func TestWriteTakesTheAnalysis(t *testing.T) {
+	t.Parallel()
+	a, err := boundary.Analyze(synthetic(), syntheticOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.OrderParameters[0].Plateau, a.OrderParameters[0].Drop = 42, 43
+	dir := t.TempDir()
+	if err := Write(dir, a, Options{Width: 200, Height: 150}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, TrialsCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), ",42,43,") {
+		t.Errorf("trials.csv does not show the order parameter given (plateau 42, drop 43):\n%.400s", data)
+	}
+	a.OrderParameters = a.OrderParameters[1:]
+	if err := Write(t.TempDir(), a, Options{}); err == nil || !strings.Contains(err.Error(), "order parameters") {
+		t.Errorf("an analysis with %d order parameters for %d trials: error %v", len(a.OrderParameters), len(a.Trials), err)
 	}
 }

@@ -43,16 +43,18 @@ var resultFields = func() []struct {
 	return out
 }()
 
-// trialOrder returns the trial indices sorted by group, η and seed.
-func trialOrder(trials []boundary.Trial, outcomes []boundary.Outcome) []int {
+// trialOrder returns the indices of the analysis' trials sorted by group, η
+// and seed.
+func trialOrder(a boundary.Analysis) []int {
+	trials, orders := a.Trials, a.OrderParameters
 	order := make([]int, len(trials))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool {
 		i, j := order[a], order[b]
-		if outcomes[i].Group != outcomes[j].Group {
-			return outcomes[i].Group < outcomes[j].Group
+		if orders[i].Group != orders[j].Group {
+			return orders[i].Group < orders[j].Group
 		}
 		pi, pj := trials[i].Params, trials[j].Params
 		if pi["eta"] != pj["eta"] {
@@ -66,16 +68,17 @@ func trialOrder(trials []boundary.Trial, outcomes []boundary.Outcome) []int {
 // writeTrialsCSV writes one row per trial: every resolved parameter of the
 // model (sorted by name), every scalar result field, then the analysis
 // columns group, plateau, drop and learned.
-func writeTrialsCSV(path string, trials []boundary.Trial, outcomes []boundary.Outcome, opt boundary.Options) error {
-	params := engine.ParamNames(opt.Model)
+func writeTrialsCSV(path string, a boundary.Analysis) error {
+	trials, model := a.Trials, a.Options.Model
+	params := engine.ParamNames(model)
 	header := append([]string{}, params...)
 	for _, f := range resultFields {
 		header = append(header, f.name)
 	}
 	header = append(header, "group", "plateau", "drop", "learned")
 	rows := [][]string{header}
-	for _, i := range trialOrder(trials, outcomes) {
-		cfg, err := engine.Resolve(opt.Model, trials[i].Params)
+	for _, i := range trialOrder(a) {
+		cfg, err := engine.Resolve(model, trials[i].Params)
 		if err != nil {
 			return fmt.Errorf("trials.csv: trial %d: %w", i, err)
 		}
@@ -96,7 +99,7 @@ func writeTrialsCSV(path string, trials []boundary.Trial, outcomes []boundary.Ou
 				row = append(row, strconv.FormatBool(v.Bool()))
 			}
 		}
-		o := outcomes[i]
+		o := a.OrderParameters[i]
 		row = append(row, o.Group, num(o.Plateau), num(o.Drop), strconv.FormatBool(o.Learned))
 		rows = append(rows, row)
 	}

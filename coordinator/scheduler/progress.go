@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eosweep/eosweep/coordinator/spec"
@@ -18,6 +19,53 @@ type Progress struct {
 	// ETA is the time to finish the current round's pending and leased
 	// trials at that rate (0 when unknown or nothing is left).
 	ETA time.Duration
+}
+
+// trialStates are the states Progress counts, in lifecycle order.
+var trialStates = []store.TrialState{store.Pending, store.Leased, store.Done, store.Failed, store.Cancelled}
+
+// count returns the counter of state st, nil for a state Progress does not count.
+func (p *Progress) count(st store.TrialState) *int {
+	switch st {
+	case store.Pending:
+		return &p.Pending
+	case store.Leased:
+		return &p.Leased
+	case store.Done:
+		return &p.Done
+	case store.Failed:
+		return &p.Failed
+	case store.Cancelled:
+		return &p.Cancelled
+	}
+	return nil
+}
+
+// Count adds one trial in state st (to Total and to st's counter): how a
+// reader of the store (the CLI's --db) counts a sweep's trials.
+func (p *Progress) Count(st store.TrialState) {
+	p.Total++
+	if c := p.count(st); c != nil {
+		*c++
+	}
+}
+
+// Add adds q's trial counts to p (a total over sweeps); rate and ETA are left alone.
+func (p *Progress) Add(q Progress) {
+	p.Total += q.Total
+	for _, st := range trialStates {
+		*p.count(st) += *q.count(st)
+	}
+}
+
+// ByState returns the counts by lower-case state name ("pending", "leased",
+// "done", "failed", "cancelled"), every state present: the trial-state gauge.
+func (p Progress) ByState() map[string]int {
+	out := make(map[string]int, len(trialStates))
+	for _, st := range trialStates {
+		out[strings.ToLower(st.String())] = *p.count(st)
+	}
+	return out
 }
 
 // SweepInfo is a sweep with its parsed spec and progress.
@@ -62,18 +110,15 @@ func (s *Scheduler) info(sw *sweepState) SweepInfo {
 	return SweepInfo{Sweep: sw.rec, Spec: sw.spec, Progress: p, Changed: sw.changed}
 }
 
-// TrialInfo is a trial's stored record.
-type TrialInfo = store.Trial
-
 // Trials returns a sweep's trials in insertion order.
-func (s *Scheduler) Trials(id string) ([]TrialInfo, error) {
+func (s *Scheduler) Trials(id string) ([]store.Trial, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sw, ok := s.sweeps[id]
 	if !ok {
 		return nil, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
 	}
-	out := make([]TrialInfo, len(sw.list))
+	out := make([]store.Trial, len(sw.list))
 	for i, t := range sw.list {
 		out[i] = t.rec
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
 )
@@ -21,16 +22,11 @@ type BoundaryRefiner struct{}
 
 // Plan implements Refiner.
 func (BoundaryRefiner) Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]float64, error) {
-	groups, err := boundary.Analyze(done, AnalysisOptions(sp))
+	a, err := boundary.Analyze(done, sp.Analysis())
 	if err != nil {
 		return nil, fmt.Errorf("analyse: %w", err)
 	}
-	return boundary.Refine(groups, done, sp.Boundary.Refine.Tolerance), nil
-}
-
-// AnalysisOptions are the boundary analysis options of a spec.
-func AnalysisOptions(sp *spec.Spec) boundary.Options {
-	return boundary.Options{Model: sp.Model, GroupBy: sp.GroupBy(), BiasEps: sp.BiasEps(), ReferenceEta: sp.Boundary.ReferenceEta}
+	return boundary.Refine(a.Groups, done, sp.Boundary.Refine.Tolerance), nil
 }
 
 // maybeAdvance starts the next step of a running sweep whose current round is
@@ -118,13 +114,12 @@ func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, error) 
 		return nil, err
 	}
 	s.mu.Lock()
-	var done []boundary.Trial
-	for _, t := range sw.list {
-		if r, ok := results[t.rec.ID]; ok && t.rec.State == store.Done {
-			done = append(done, boundary.Trial{Params: t.rec.Params, Result: r})
-		}
+	recs := make([]store.Trial, len(sw.list))
+	for i, t := range sw.list {
+		recs[i] = t.rec
 	}
 	s.mu.Unlock()
+	done := finished.Join(recs, results)
 	if len(done) == 0 {
 		return nil, nil
 	}

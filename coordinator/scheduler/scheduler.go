@@ -36,6 +36,7 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/engine"
 )
 
 // Sentinel errors.
@@ -44,8 +45,9 @@ var (
 	ErrUnknownSweep = errors.New("unknown sweep")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("scheduler closed")
-	// ErrInvalidResult is wrapped by every result validation error.
-	ErrInvalidResult = errors.New("invalid result")
+	// ErrInvalidResult is wrapped by every result validation error. It is
+	// engine.ErrInvalidResult, which the wire conversion wraps too.
+	ErrInvalidResult = engine.ErrInvalidResult
 )
 
 // Config configures a Scheduler.

@@ -8,7 +8,8 @@
 // spec with a message naming the field. Trials expands the grid; every trial's
 // ID is a hash of its resolved engine configuration, and the sweep's ID is a
 // hash of the canonical spec, so submitting the same spec twice names the same
-// sweep and the same trials.
+// sweep and the same trials. Analysis gives the options of the sweep's
+// boundary analysis.
 package spec
 
 import (
@@ -25,6 +26,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/engine"
 )
 
@@ -264,6 +266,14 @@ func (s *Spec) BiasEps() float64 {
 	}
 	v, _ := engine.Default(s.Model, "bias_eps")
 	return v
+}
+
+// Analysis returns the options the spec's boundary analysis runs with: its
+// model, GroupBy, BiasEps and boundary.reference_eta. The coordinator's
+// refinement and GetBoundary, the CLI's reports and in-process sweeps all
+// take them from here.
+func (s *Spec) Analysis() boundary.Options {
+	return boundary.Options{Model: s.Model, GroupBy: s.GroupBy(), BiasEps: s.BiasEps(), ReferenceEta: s.Boundary.ReferenceEta}
 }
 
 type canonical struct {

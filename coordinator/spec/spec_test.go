@@ -3,8 +3,11 @@ package spec
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
 )
 
 const figure1 = `
@@ -173,4 +176,29 @@ func mustParse(t *testing.T, y string) *Spec {
 		t.Fatalf("parse %q: %v", y, err)
 	}
 	return s
+}
+
+func TestAnalysisOptions(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, yaml string
+		want       boundary.Options
+	}{
+		{"from the spec", "model: sparse\ngrid:\n  eta: [1e-4, 2e-4]\n  width: [100, 200]\n  seed: [0, 1]\n" +
+			"boundary: {bias_eps: 0.02, reference_eta: 1e-4}\n",
+			boundary.Options{Model: "sparse", GroupBy: []string{"width"}, BiasEps: 0.02, ReferenceEta: 1e-4}},
+		{"bias_eps from params", "model: mean\ngrid:\n  eta: [1, 2]\nparams: {bias_eps: 0.03}\n",
+			boundary.Options{Model: "mean", BiasEps: 0.03}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Parse([]byte(c.yaml), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Analysis(); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("Analysis() = %+v, want %+v", got, c.want)
+			}
+		})
+	}
 }

@@ -5,7 +5,8 @@
 // The file has a versioned schema: a "meta" bucket holds the schema version
 // (Open refuses a newer one) and the coordinator's lease secret; "sweeps" maps
 // a sweep id to its record; "trials" and "results" hold one nested bucket per
-// sweep, mapping a trial id to its record and to its serialised engine.Result.
+// sweep, mapping a trial's Seq (8 bytes, big-endian) to its record and to its
+// serialised engine.Result tagged with the trial id.
 //
 // Writes go through Apply, which hands pre-encoded puts to a single committer
 // goroutine. The committer takes everything waiting and writes it in one
@@ -13,10 +14,20 @@
 // Apply returns once the write is durable. A group of ops given to one Apply
 // call is written atomically.
 //
+// One Apply call's failure is its own, as with bbolt's DB.Batch: when the
+// transaction of a group fails, the committer writes each request of the
+// group again in a transaction of its own, in queue order, so only the
+// requests that cannot be written alone (an empty key, a value too large)
+// get an error and the others are written. This is safe because requests are
+// pre-encoded puts: the failed transaction wrote nothing, and writing a put
+// again writes the same bytes. Writes keep their queue order throughout.
+//
 // # Caveats
 //
 // The store does not check state transitions; the scheduler owns them. Reads
 // (Sweeps, Trials, Results) open their own read transactions and may run
 // concurrently with the committer. A read-only Store (client commands reading
-// a stopped coordinator's file) cannot Apply.
+// a stopped coordinator's file) cannot Apply. A group whose transaction fails
+// for a reason every request shares (a full disk, a failed fsync) costs one
+// more transaction per request before each gets the error.
 package store

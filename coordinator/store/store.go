@@ -229,7 +229,7 @@ func (s *Store) commitLoop() {
 				break gather
 			}
 		}
-		s.commit(group, n)
+		s.commit(group)
 	}
 }
 
@@ -237,14 +237,38 @@ func (s *Store) drainOnClose() {
 	for {
 		select {
 		case r := <-s.reqs:
-			s.commit([]request{r}, len(r.ops))
+			s.commit([]request{r})
 		default:
 			return
 		}
 	}
 }
 
-func (s *Store) commit(group []request, n int) {
+// commit writes a group of requests in one transaction. When that fails and
+// the group holds more than one request, each request is written again in a
+// transaction of its own, in queue order, and gets its own outcome: only the
+// requests that fail alone get an error, as with bbolt's DB.Batch. The ops are
+// pre-encoded puts and the failed transaction was rolled back, so the retries
+// write exactly what the group would have.
+func (s *Store) commit(group []request) {
+	err := s.write(group)
+	if err == nil || len(group) == 1 {
+		for _, r := range group {
+			r.done <- err
+		}
+		return
+	}
+	for i := range group {
+		group[i].done <- s.write(group[i : i+1])
+	}
+}
+
+// write puts every op of group in one transaction.
+func (s *Store) write(group []request) error {
+	n := 0
+	for _, r := range group {
+		n += len(r.ops)
+	}
 	start := time.Now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, r := range group {
@@ -256,13 +280,11 @@ func (s *Store) commit(group []request, n int) {
 		}
 		return nil
 	})
+	s.commits.record(n, time.Since(start), err == nil)
 	if err != nil {
-		err = fmt.Errorf("commit %d ops: %w", n, err)
+		return fmt.Errorf("commit %d ops: %w", n, err)
 	}
-	s.commits.record(n, time.Since(start))
-	for _, r := range group {
-		r.done <- err
-	}
+	return nil
 }
 
 func put(tx *bolt.Tx, op Op) error {
@@ -281,9 +303,9 @@ func put(tx *bolt.Tx, op Op) error {
 
 // CommitStats counts the committer's transactions.
 type CommitStats struct {
-	Commits int64         // transactions written
+	Commits int64         // transactions written (a failed one is not counted)
 	Ops     int64         // puts written
-	Busy    time.Duration // time spent in transactions
+	Busy    time.Duration // time spent in transactions, failed ones included
 }
 
 type stats struct {
@@ -291,10 +313,12 @@ type stats struct {
 	CommitStats
 }
 
-func (st *stats) record(ops int, d time.Duration) {
+func (st *stats) record(ops int, d time.Duration, written bool) {
 	st.mu.Lock()
-	st.Commits++
-	st.Ops += int64(ops)
+	if written {
+		st.Commits++
+		st.Ops += int64(ops)
+	}
 	st.Busy += d
 	st.mu.Unlock()
 }

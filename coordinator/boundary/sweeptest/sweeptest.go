@@ -17,12 +17,12 @@ import (
 
 // Result is a finished in-process sweep.
 type Result struct {
-	Spec    *spec.Spec
-	Options boundary.Options // the analysis options taken from the spec
-	Groups  []boundary.Group // the analysis after the last round
-	Trials  []boundary.Trial // every trial run, grid first
-	Grid    int              // trials of the initial grid
-	Rounds  int              // refinement rounds that added trials
+	Spec *spec.Spec
+	// Analysis is the analysis after the last round, under Spec.Analysis():
+	// its Trials are every trial run, grid first.
+	Analysis boundary.Analysis
+	Grid     int // trials of the initial grid
+	Rounds   int // refinement rounds that added trials
 }
 
 // RunTrials runs every parameter set of model through the engine, on
@@ -77,19 +77,15 @@ func Run(ctx context.Context, yaml []byte) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Spec: sp, Grid: len(grid), Options: boundary.Options{
-		Model: sp.Model, GroupBy: sp.GroupBy(), BiasEps: sp.BiasEps(), ReferenceEta: sp.Boundary.ReferenceEta,
-	}}
+	res := &Result{Spec: sp, Grid: len(grid)}
 	for {
-		groups, err := boundary.Analyze(trials, res.Options)
-		if err != nil {
+		if res.Analysis, err = boundary.Analyze(trials, sp.Analysis()); err != nil {
 			return nil, err
 		}
-		res.Groups, res.Trials = groups, trials
 		if res.Rounds == sp.Boundary.Refine.Rounds {
 			return res, nil
 		}
-		next := boundary.Refine(groups, trials, sp.Boundary.Refine.Tolerance)
+		next := boundary.Refine(res.Analysis.Groups, trials, sp.Boundary.Refine.Tolerance)
 		if len(next) == 0 {
 			return res, nil
 		}

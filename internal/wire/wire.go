@@ -1,0 +1,62 @@
+// Package wire converts between engine results and their protobuf form. It
+// is the one conversion the worker, the coordinator and the CLI share, and a
+// leaf: it imports only the engine and the generated protobuf package, so a
+// worker links neither the store, the scheduler nor the boundary analysis.
+//
+// # Basics
+//
+// ResultToProto and ResultFromProto are inverses for every Result the engine
+// produces (a round-trip test fills every field). ResultFromProto refuses what
+// the protobuf types allow but a Result cannot hold: integers beyond int32 and
+// trajectories longer than engine.MaxTrajectory. Its errors wrap
+// engine.ErrInvalidResult and name the field. Whether a result is plausible
+// for its trial (finite values, steps within the run) is the scheduler's check.
+package wire
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/eosweep/eosweep/engine"
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+)
+
+// ResultToProto converts an engine result to its wire form.
+func ResultToProto(r engine.Result) *pb.Result {
+	out := &pb.Result{
+		FinalBias: r.FinalBias, MinBias: r.MinBias, ThresholdLearned: r.ThresholdLearned,
+		InitialSharpness: r.InitialSharpness, FinalSharpness: r.FinalSharpness, EosRatio: r.EOSRatio,
+		MaxEosRatio: r.MaxEOSRatio, FinalLoss: r.FinalLoss, TrainAcc: r.TrainAcc, TestAcc: r.TestAcc, StepsRun: int64(r.StepsRun),
+		Diverged: r.Diverged, Dead: r.Dead, WallMs: r.WallMS,
+		Trajectory: make([]*pb.TrajectoryPoint, len(r.Trajectory)),
+	}
+	for i, p := range r.Trajectory {
+		out.Trajectory[i] = &pb.TrajectoryPoint{Step: int64(p.Step), Loss: p.Loss, Bias: p.Bias, Sharpness: p.Sharpness}
+	}
+	return out
+}
+
+// ResultFromProto converts a wire result, refusing integers out of range and
+// trajectories longer than engine.MaxTrajectory (before allocating them).
+func ResultFromProto(r *pb.Result) (engine.Result, error) {
+	if r.GetStepsRun() < 0 || r.GetStepsRun() > math.MaxInt32 {
+		return engine.Result{}, fmt.Errorf("%w: steps_run: %d is out of range", engine.ErrInvalidResult, r.GetStepsRun())
+	}
+	if len(r.GetTrajectory()) > engine.MaxTrajectory {
+		return engine.Result{}, fmt.Errorf("%w: trajectory: %d points, at most %d", engine.ErrInvalidResult, len(r.GetTrajectory()), engine.MaxTrajectory)
+	}
+	out := engine.Result{
+		FinalBias: r.GetFinalBias(), MinBias: r.GetMinBias(), ThresholdLearned: r.GetThresholdLearned(),
+		InitialSharpness: r.GetInitialSharpness(), FinalSharpness: r.GetFinalSharpness(), EOSRatio: r.GetEosRatio(),
+		MaxEOSRatio: r.GetMaxEosRatio(), FinalLoss: r.GetFinalLoss(), TrainAcc: r.GetTrainAcc(), TestAcc: r.GetTestAcc(), StepsRun: int(r.GetStepsRun()),
+		Diverged: r.GetDiverged(), Dead: r.GetDead(), WallMS: r.GetWallMs(),
+		Trajectory: make([]engine.Point, len(r.GetTrajectory())),
+	}
+	for i, p := range r.GetTrajectory() {
+		if p.GetStep() < 0 || p.GetStep() > math.MaxInt32 {
+			return engine.Result{}, fmt.Errorf("%w: trajectory[%d].step: %d is out of range", engine.ErrInvalidResult, i, p.GetStep())
+		}
+		out.Trajectory[i] = engine.Point{Step: int(p.GetStep()), Loss: p.GetLoss(), Bias: p.GetBias(), Sharpness: p.GetSharpness()}
+	}
+	return out, nil
+}
