@@ -10,8 +10,10 @@
 // struct (ServerConfig, ClientConfig) that the CLI fills from flags, and
 // returns the complete option list. Zero keepalive, backoff and retry fields
 // take the package defaults, so the zero config is a working plaintext one.
-// Interceptors of other concerns (metrics) are the caller's to add. The token comes from LoadToken: a file
-// (first choice) or the EOSWEEP_TOKEN environment variable. With a token
+// Interceptors of other concerns (metrics) are the caller's to add.
+//
+// The token comes from LoadToken: a file (first choice) or the EOSWEEP_TOKEN
+// environment variable. With a token
 // configured, every RPC without "authorization: Bearer <token>" fails with
 // codes.Unauthenticated and the handler never runs.
 //
