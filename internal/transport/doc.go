@@ -13,9 +13,9 @@
 // Interceptors of other concerns (metrics) are the caller's to add.
 //
 // The token comes from LoadToken: a file (first choice) or the EOSWEEP_TOKEN
-// environment variable. With a token
-// configured, every RPC without "authorization: Bearer <token>" fails with
-// codes.Unauthenticated and the handler never runs.
+// environment variable. With a token configured, every RPC without
+// "authorization: Bearer <token>" fails with codes.Unauthenticated and the
+// handler never runs.
 //
 // # Caveats
 //
