@@ -9,13 +9,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-func init() { rootCmd.AddCommand(newHealthCmd()) }
-
 func newHealthCmd() *cobra.Command {
 	var (
 		addr    string
 		service string
 		timeout time.Duration
+		sec     clientFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "health --coordinator ADDR",
@@ -27,7 +26,7 @@ docker-compose runs "eosweep health" itself. Health checks need no token; give
 --tls-ca for a TLS coordinator.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, err := dial(cmd, addr)
+			conn, err := sec.dial(addr)
 			if err != nil {
 				return err
 			}
@@ -49,6 +48,6 @@ docker-compose runs "eosweep health" itself. Health checks need no token; give
 	f.StringVar(&addr, "coordinator", "127.0.0.1:7870", "coordinator (or its --health-listen) address HOST:PORT")
 	f.StringVar(&service, "service", "", `service to ask about ("" = the server as a whole, or eosweep.v1.CoordinatorService)`)
 	f.DurationVar(&timeout, "timeout", 3*time.Second, "give up after this long")
-	addClientSecurityFlags(cmd)
+	sec.bind(f)
 	return cmd
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 
@@ -11,9 +10,9 @@ import (
 )
 
 // Flags of the transport security (TLS and the shared bearer token). The
-// coordinator gets the server set, every command that dials a coordinator the
+// coordinator binds the server set, every command that dials a coordinator the
 // client set; commands without them (run, trial) talk in-process and use none.
-// Without any of them set, everything is plaintext and unauthenticated, as before.
+// Without any of them set, everything is plaintext and unauthenticated.
 const (
 	flagTLSCert       = "tls-cert"
 	flagTLSKey        = "tls-key"
@@ -24,81 +23,86 @@ const (
 	flagInsecureToken = "insecure-token"
 )
 
-// addServerSecurityFlags registers the coordinator's TLS and token flags.
-func addServerSecurityFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.String(flagTLSCert, "", "PEM certificate to serve TLS with (with --tls-key)")
-	f.String(flagTLSKey, "", "PEM private key of --tls-cert")
-	f.String(flagTLSClientCA, "", "require client certificates signed by this PEM CA (mutual TLS)")
-	f.String(flagTokenFile, "", "require this file's bearer token on every RPC (default: $"+transport.TokenEnv+"; health checks stay open)")
+// serverFlags are the coordinator's transport flags, bound into a
+// transport.ServerConfig; the token is read from its file when the command runs.
+type serverFlags struct {
+	cfg       transport.ServerConfig
+	tokenFile string
 }
 
-// addClientSecurityFlags registers a client's TLS and token flags.
-func addClientSecurityFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.String(flagTLSCA, "", "dial with TLS, trusting this PEM CA for the coordinator's certificate")
-	f.String(flagTLSServerName, "", "name expected in the coordinator's certificate (default: the dialled host)")
-	f.String(flagTLSCert, "", "PEM client certificate for mutual TLS (with --tls-key)")
-	f.String(flagTLSKey, "", "PEM private key of --tls-cert")
-	f.String(flagTokenFile, "", "send this file's bearer token with every RPC (default: $"+transport.TokenEnv+")")
-	f.Bool(flagInsecureToken, false, "allow sending the token without TLS (loopback or a private network only)")
+func (s *serverFlags) bind(f *pflag.FlagSet) {
+	f.StringVar(&s.cfg.CertFile, flagTLSCert, "", "PEM certificate to serve TLS with (with --tls-key)")
+	f.StringVar(&s.cfg.KeyFile, flagTLSKey, "", "PEM private key of --tls-cert")
+	f.StringVar(&s.cfg.ClientCAFile, flagTLSClientCA, "", "require client certificates signed by this PEM CA (mutual TLS)")
+	f.StringVar(&s.tokenFile, flagTokenFile, "", "require this file's bearer token on every RPC (default: $"+transport.TokenEnv+"; health checks stay open)")
 }
 
-// flagString returns a string flag's value, or "" when cmd lacks the flag.
-func flagString(fs *pflag.FlagSet, name string) string {
-	v, _ := fs.GetString(name)
-	return v
-}
-
-// securityServerOptions returns the coordinator's TLS and token options, or
-// none for a command without the server flags. Appended after the plaintext
-// default, its credentials replace it.
-func securityServerOptions(cmd *cobra.Command) ([]grpc.ServerOption, error) {
-	f := cmd.Flags()
-	if f.Lookup(flagTLSClientCA) == nil {
-		return nil, nil
+// config returns the bound config with its token loaded.
+func (s *serverFlags) config() (transport.ServerConfig, error) {
+	tok, err := transport.LoadToken(s.tokenFile)
+	if err != nil {
+		return transport.ServerConfig{}, err
 	}
-	tok, err := transport.LoadToken(flagString(f, flagTokenFile))
+	cfg := s.cfg
+	cfg.Token = tok
+	return cfg, nil
+}
+
+// options returns the coordinator's gRPC server options: the metrics
+// interceptors in first (so refused calls are timed too), then transport's.
+func (s *serverFlags) options(metrics []grpc.ServerOption) ([]grpc.ServerOption, error) {
+	cfg, err := s.config()
 	if err != nil {
 		return nil, err
-	}
-	cfg := transport.ServerConfig{
-		CertFile:     flagString(f, flagTLSCert),
-		KeyFile:      flagString(f, flagTLSKey),
-		ClientCAFile: flagString(f, flagTLSClientCA),
-		Token:        tok,
 	}
 	opts, err := transport.ServerOptions(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
 	}
-	return opts, nil
+	return append(metrics, opts...), nil
 }
 
-// securityDialOptions returns a client's TLS (or plaintext) credentials and
-// token options, or none for a command without the client flags. Appended
-// after the plaintext default, its credentials replace it.
-func securityDialOptions(cmd *cobra.Command) ([]grpc.DialOption, error) {
-	f := cmd.Flags()
-	if f.Lookup(flagTLSCA) == nil {
-		return nil, nil
+// clientFlags are a client's transport flags, bound into a
+// transport.ClientConfig; the token is read from its file when the command runs.
+type clientFlags struct {
+	cfg       transport.ClientConfig
+	tokenFile string
+}
+
+func (c *clientFlags) bind(f *pflag.FlagSet) {
+	f.StringVar(&c.cfg.CAFile, flagTLSCA, "", "dial with TLS, trusting this PEM CA for the coordinator's certificate")
+	f.StringVar(&c.cfg.ServerName, flagTLSServerName, "", "name expected in the coordinator's certificate (default: the dialled host)")
+	f.StringVar(&c.cfg.CertFile, flagTLSCert, "", "PEM client certificate for mutual TLS (with --tls-key)")
+	f.StringVar(&c.cfg.KeyFile, flagTLSKey, "", "PEM private key of --tls-cert")
+	f.StringVar(&c.tokenFile, flagTokenFile, "", "send this file's bearer token with every RPC (default: $"+transport.TokenEnv+")")
+	f.BoolVar(&c.cfg.AllowInsecureToken, flagInsecureToken, false, "allow sending the token without TLS (loopback or a private network only)")
+}
+
+// config returns the bound config with its token loaded.
+func (c *clientFlags) config() (transport.ClientConfig, error) {
+	tok, err := transport.LoadToken(c.tokenFile)
+	if err != nil {
+		return transport.ClientConfig{}, err
 	}
-	tok, err := transport.LoadToken(flagString(f, flagTokenFile))
+	cfg := c.cfg
+	cfg.Token = tok
+	return cfg, nil
+}
+
+// dial connects to the coordinator at addr with transport's dial options and
+// then extra (metrics interceptors).
+func (c *clientFlags) dial(addr string, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	cfg, err := c.config()
 	if err != nil {
 		return nil, err
-	}
-	insecureTok, _ := f.GetBool(flagInsecureToken)
-	cfg := transport.ClientConfig{
-		CAFile:             flagString(f, flagTLSCA),
-		ServerName:         flagString(f, flagTLSServerName),
-		CertFile:           flagString(f, flagTLSCert),
-		KeyFile:            flagString(f, flagTLSKey),
-		Token:              tok,
-		AllowInsecureToken: insecureTok,
 	}
 	opts, err := transport.DialOptions(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
 	}
-	return opts, nil
+	conn, err := grpc.NewClient(addr, append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return conn, nil
 }

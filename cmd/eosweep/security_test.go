@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +19,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/spf13/pflag"
 
+	"github.com/eosweep/eosweep/internal/transport"
 	"github.com/eosweep/eosweep/internal/transport/transporttest"
 )
 
@@ -168,5 +173,77 @@ func checkClusterMetrics(t *testing.T, coord, worker map[string]*dto.MetricFamil
 		if v := metricValue(c.fams, c.name, c.labels); !c.want(v) {
 			t.Errorf("%s%v = %v", c.name, fmt.Sprint(c.labels), v)
 		}
+	}
+}
+
+// The transport flags bind into transport's configs, the token read from
+// its file or, without one, from EOSWEEP_TOKEN (so not parallel).
+func TestTransportFlags(t *testing.T) {
+	dir := t.TempDir()
+	tokFile, emptyFile := filepath.Join(dir, "token"), filepath.Join(dir, "empty")
+	if err := os.WriteFile(tokFile, []byte(" from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(emptyFile, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	servers := []struct {
+		name    string
+		args    []string
+		env     string
+		want    transport.ServerConfig
+		wantErr error
+	}{
+		{"none", nil, "", transport.ServerConfig{}, nil},
+		{"mutual TLS", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"}, "",
+			transport.ServerConfig{CertFile: "c.pem", KeyFile: "k.pem", ClientCAFile: "ca.pem"}, nil},
+		{"token file", []string{"--token-file", tokFile}, "from-env", transport.ServerConfig{Token: "from-file"}, nil},
+		{"token from env", nil, "from-env", transport.ServerConfig{Token: "from-env"}, nil},
+		{"empty token file", []string{"--token-file", emptyFile}, "", transport.ServerConfig{}, transport.ErrEmptyToken},
+	}
+	for _, tt := range servers {
+		t.Run("server/"+tt.name, func(t *testing.T) {
+			t.Setenv(transport.TokenEnv, tt.env)
+			var s serverFlags
+			flags := pflag.NewFlagSet("coordinator", pflag.ContinueOnError)
+			s.bind(flags)
+			if err := flags.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.config()
+			if !errors.Is(err, tt.wantErr) || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("config() = %+v, %v; want %+v, %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+	clients := []struct {
+		name    string
+		args    []string
+		env     string
+		want    transport.ClientConfig
+		wantErr error
+	}{
+		{"none", nil, "", transport.ClientConfig{}, nil},
+		{"TLS", []string{"--tls-ca", "ca.pem", "--tls-server-name", "coord", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "",
+			transport.ClientConfig{CAFile: "ca.pem", ServerName: "coord", CertFile: "c.pem", KeyFile: "k.pem"}, nil},
+		{"insecure token", []string{"--token-file", tokFile, "--insecure-token"}, "",
+			transport.ClientConfig{Token: "from-file", AllowInsecureToken: true}, nil},
+		{"token from env", []string{"--tls-ca", "ca.pem"}, "from-env", transport.ClientConfig{CAFile: "ca.pem", Token: "from-env"}, nil},
+		{"missing token file", []string{"--token-file", filepath.Join(dir, "gone")}, "", transport.ClientConfig{}, fs.ErrNotExist},
+	}
+	for _, tt := range clients {
+		t.Run("client/"+tt.name, func(t *testing.T) {
+			t.Setenv(transport.TokenEnv, tt.env)
+			var c clientFlags
+			flags := pflag.NewFlagSet("worker", pflag.ContinueOnError)
+			c.bind(flags)
+			if err := flags.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.config()
+			if !errors.Is(err, tt.wantErr) || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("config() = %+v, %v; want %+v, %v", got, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }

@@ -11,11 +11,6 @@ import (
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
-func init() {
-	rootCmd.AddCommand(newSubmitCmd())
-	rootCmd.AddCommand(newCancelCmd())
-}
-
 // submitOutput is what `eosweep submit --json` prints.
 type submitOutput struct {
 	Sweep   string `json:"sweep"`
@@ -24,7 +19,11 @@ type submitOutput struct {
 }
 
 func newSubmitCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		addr   string
+		sec    clientFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "submit SPEC --coordinator ADDR [--json]",
 		Short: "Submit a sweep spec to a coordinator and print the sweep id",
@@ -33,7 +32,6 @@ with a message naming the field) and creates its trials. Submitting the same
 spec again resumes that sweep (same id) instead of duplicating it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, _ := cmd.Flags().GetString("coordinator")
 			if addr == "" {
 				return errors.New("flag --coordinator: required")
 			}
@@ -41,7 +39,7 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 			if err != nil {
 				return fmt.Errorf("read spec: %w", err)
 			}
-			conn, err := dial(cmd, addr)
+			conn, err := sec.dial(addr)
 			if err != nil {
 				return err
 			}
@@ -64,23 +62,26 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 			return nil
 		},
 	}
-	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
-	addClientSecurityFlags(cmd) // security.go
+	cmd.Flags().StringVar(&addr, "coordinator", "", "coordinator address HOST:PORT")
+	sec.bind(cmd.Flags()) // security.go
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"sweep", "trials", "created"} as JSON`)
 	return cmd
 }
 
 func newCancelCmd() *cobra.Command {
+	var (
+		addr string
+		sec  clientFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "cancel SWEEP --coordinator ADDR",
 		Short: "Cancel a sweep (submitting its spec again resumes it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, _ := cmd.Flags().GetString("coordinator")
 			if addr == "" {
 				return errors.New("flag --coordinator: required")
 			}
-			conn, err := dial(cmd, addr)
+			conn, err := sec.dial(addr)
 			if err != nil {
 				return err
 			}
@@ -98,7 +99,7 @@ func newCancelCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
-	addClientSecurityFlags(cmd) // security.go
+	cmd.Flags().StringVar(&addr, "coordinator", "", "coordinator address HOST:PORT")
+	sec.bind(cmd.Flags()) // security.go
 	return cmd
 }

@@ -13,12 +13,11 @@ import (
 	"github.com/eosweep/eosweep/worker"
 )
 
-func init() { rootCmd.AddCommand(newWorkerCmd()) }
-
 // trialLogEnv names a file to which the worker appends "SWEEP TRIAL" for
 // every engine execution: the fault tests count executions with it.
 const trialLogEnv = "EOSWEEP_TRIAL_LOG"
 
+// workerOptions are the flags of `eosweep worker`.
 type workerOptions struct {
 	coordinator string
 	id          string
@@ -26,9 +25,11 @@ type workerOptions struct {
 	prefetch    int
 	leaseWait   time.Duration
 	grace       time.Duration
+	transport   clientFlags
+	ops         opsFlags
 }
 
-func newWorkerCmd() *cobra.Command {
+func newWorkerCmd(d *deps) *cobra.Command {
 	var o workerOptions
 	cmd := &cobra.Command{
 		Use:   "worker --coordinator ADDR [--parallel N]",
@@ -39,7 +40,7 @@ reconnects with exponential backoff when the coordinator is away. On SIGTERM
 it stops leasing, lets running trials finish within --grace (then hands their
 leases back) and exits.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, d, &o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.coordinator, "coordinator", "127.0.0.1:7870", "coordinator address HOST:PORT")
@@ -48,13 +49,15 @@ leases back) and exits.`,
 	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
 	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
-	addClientSecurityFlags(cmd) // security.go
-	addMetricsFlag(cmd)         // observe.go
+	o.transport.bind(f)  // security.go
+	o.ops.bindMetrics(f) // observe.go
 	return cmd
 }
 
-func runWorker(cmd *cobra.Command, o workerOptions) error {
-	conn, err := dial(cmd, o.coordinator)
+func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
+	log := d.logger()
+	obs := o.ops.observer() // nil when metrics are off
+	conn, err := o.transport.dial(o.coordinator, obs.dialOptions()...)
 	if err != nil {
 		return err
 	}
@@ -64,14 +67,14 @@ func runWorker(cmd *cobra.Command, o workerOptions) error {
 		return err
 	}
 	defer closeLog()
-	stopOps, err := startOps(cmd, nil) // metrics endpoint (observe.go)
+	stopOps, err := startOps(log, o.ops, obs, nil) // metrics endpoint (observe.go)
 	if err != nil {
 		return err
 	}
 	defer stopOps()
 	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
-		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: logger(),
-		Runner: timedRunner(cmd)})
+		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
+		Runner: obs.runner()})
 	return w.Run(cmd.Context())
 }
 
