@@ -32,24 +32,22 @@ type source interface {
 // sourceFlags are the flags naming a client command's source: --coordinator
 // with the client transport flags, or --db.
 type sourceFlags struct {
-	coordinator string
-	db          string
-	transport   clientFlags
+	coord dialFlags
+	db    string
 }
 
 func (s *sourceFlags) bind(f *pflag.FlagSet) {
-	f.StringVar(&s.coordinator, "coordinator", "", "coordinator address HOST:PORT")
+	s.coord.bind(f, "", "coordinator address HOST:PORT") // security.go
 	f.StringVar(&s.db, "db", "", "read this store file directly (a stopped coordinator's or an embedded run's)")
-	s.transport.bind(f) // security.go
 }
 
 // open opens the source the flags name.
 func (s *sourceFlags) open() (source, error) {
 	switch {
-	case s.coordinator != "" && s.db != "":
+	case s.coord.addr != "" && s.db != "":
 		return nil, errors.New("flags --coordinator and --db: give one, not both")
-	case s.coordinator != "":
-		conn, err := s.transport.dial(s.coordinator)
+	case s.coord.addr != "":
+		conn, err := s.coord.dial()
 		if err != nil {
 			return nil, err
 		}

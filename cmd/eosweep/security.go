@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -37,15 +38,13 @@ func (s *serverFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&s.tokenFile, flagTokenFile, "", "require this file's bearer token on every RPC (default: $"+transport.TokenEnv+"; health checks stay open)")
 }
 
-// config returns the bound config with its token loaded.
+// config returns the bound config with its token loaded (valid only
+// without an error).
 func (s *serverFlags) config() (transport.ServerConfig, error) {
-	tok, err := transport.LoadToken(s.tokenFile)
-	if err != nil {
-		return transport.ServerConfig{}, err
-	}
 	cfg := s.cfg
-	cfg.Token = tok
-	return cfg, nil
+	var err error
+	cfg.Token, err = transport.LoadToken(s.tokenFile)
+	return cfg, err
 }
 
 // options returns the coordinator's gRPC server options: the metrics
@@ -78,15 +77,13 @@ func (c *clientFlags) bind(f *pflag.FlagSet) {
 	f.BoolVar(&c.cfg.AllowInsecureToken, flagInsecureToken, false, "allow sending the token without TLS (loopback or a private network only)")
 }
 
-// config returns the bound config with its token loaded.
+// config returns the bound config with its token loaded (valid only
+// without an error).
 func (c *clientFlags) config() (transport.ClientConfig, error) {
-	tok, err := transport.LoadToken(c.tokenFile)
-	if err != nil {
-		return transport.ClientConfig{}, err
-	}
 	cfg := c.cfg
-	cfg.Token = tok
-	return cfg, nil
+	var err error
+	cfg.Token, err = transport.LoadToken(c.tokenFile)
+	return cfg, err
 }
 
 // dial connects to the coordinator at addr with transport's dial options and
@@ -105,4 +102,34 @@ func (c *clientFlags) dial(addr string, extra ...grpc.DialOption) (*grpc.ClientC
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	return conn, nil
+}
+
+// dialFlags are --coordinator and the client transport flags of a command
+// that dials a coordinator.
+type dialFlags struct {
+	addr      string
+	transport clientFlags
+}
+
+// bind registers --coordinator with its default and usage, and the
+// transport flags.
+func (d *dialFlags) bind(f *pflag.FlagSet, def, usage string) {
+	f.StringVar(&d.addr, "coordinator", def, usage)
+	d.transport.bind(f)
+}
+
+// required refuses an empty --coordinator (for commands without a default).
+func (d *dialFlags) required() error {
+	if d.addr == "" {
+		return errors.New("flag --coordinator: required")
+	}
+	return nil
+}
+
+// dial connects to --coordinator, with extra options after transport's.
+func (d *dialFlags) dial(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	if err := d.required(); err != nil {
+		return nil, err
+	}
+	return d.transport.dial(d.addr, extra...)
 }

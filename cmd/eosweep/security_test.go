@@ -187,63 +187,57 @@ func TestTransportFlags(t *testing.T) {
 	if err := os.WriteFile(emptyFile, []byte("\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	servers := []struct {
+	server := func(t *testing.T, args []string) (any, error) {
+		var s serverFlags
+		return parsed(t, s.bind, args, s.config)
+	}
+	client := func(t *testing.T, args []string) (any, error) {
+		var c clientFlags
+		return parsed(t, c.bind, args, c.config)
+	}
+	tests := []struct {
 		name    string
+		bind    func(t *testing.T, args []string) (any, error)
 		args    []string
 		env     string
-		want    transport.ServerConfig
+		want    any
 		wantErr error
 	}{
-		{"none", nil, "", transport.ServerConfig{}, nil},
-		{"mutual TLS", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"}, "",
+		{"server/none", server, nil, "", transport.ServerConfig{}, nil},
+		{"server/mutual TLS", server, []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"}, "",
 			transport.ServerConfig{CertFile: "c.pem", KeyFile: "k.pem", ClientCAFile: "ca.pem"}, nil},
-		{"token file", []string{"--token-file", tokFile}, "from-env", transport.ServerConfig{Token: "from-file"}, nil},
-		{"token from env", nil, "from-env", transport.ServerConfig{Token: "from-env"}, nil},
-		{"empty token file", []string{"--token-file", emptyFile}, "", transport.ServerConfig{}, transport.ErrEmptyToken},
-	}
-	for _, tt := range servers {
-		t.Run("server/"+tt.name, func(t *testing.T) {
-			t.Setenv(transport.TokenEnv, tt.env)
-			var s serverFlags
-			flags := pflag.NewFlagSet("coordinator", pflag.ContinueOnError)
-			s.bind(flags)
-			if err := flags.Parse(tt.args); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.config()
-			if !errors.Is(err, tt.wantErr) || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("config() = %+v, %v; want %+v, %v", got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-	clients := []struct {
-		name    string
-		args    []string
-		env     string
-		want    transport.ClientConfig
-		wantErr error
-	}{
-		{"none", nil, "", transport.ClientConfig{}, nil},
-		{"TLS", []string{"--tls-ca", "ca.pem", "--tls-server-name", "coord", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "",
+		{"server/token file", server, []string{"--token-file", tokFile}, "from-env", transport.ServerConfig{Token: "from-file"}, nil},
+		{"server/token from env", server, nil, "from-env", transport.ServerConfig{Token: "from-env"}, nil},
+		{"server/empty token file", server, []string{"--token-file", emptyFile}, "", nil, transport.ErrEmptyToken},
+		{"client/none", client, nil, "", transport.ClientConfig{}, nil},
+		{"client/TLS", client, []string{"--tls-ca", "ca.pem", "--tls-server-name", "coord", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "",
 			transport.ClientConfig{CAFile: "ca.pem", ServerName: "coord", CertFile: "c.pem", KeyFile: "k.pem"}, nil},
-		{"insecure token", []string{"--token-file", tokFile, "--insecure-token"}, "",
+		{"client/insecure token", client, []string{"--token-file", tokFile, "--insecure-token"}, "",
 			transport.ClientConfig{Token: "from-file", AllowInsecureToken: true}, nil},
-		{"token from env", []string{"--tls-ca", "ca.pem"}, "from-env", transport.ClientConfig{CAFile: "ca.pem", Token: "from-env"}, nil},
-		{"missing token file", []string{"--token-file", filepath.Join(dir, "gone")}, "", transport.ClientConfig{}, fs.ErrNotExist},
+		{"client/token from env", client, []string{"--tls-ca", "ca.pem"}, "from-env", transport.ClientConfig{CAFile: "ca.pem", Token: "from-env"}, nil},
+		{"client/missing token file", client, []string{"--token-file", filepath.Join(dir, "gone")}, "", nil, fs.ErrNotExist},
 	}
-	for _, tt := range clients {
-		t.Run("client/"+tt.name, func(t *testing.T) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(transport.TokenEnv, tt.env)
-			var c clientFlags
-			flags := pflag.NewFlagSet("worker", pflag.ContinueOnError)
-			c.bind(flags)
-			if err := flags.Parse(tt.args); err != nil {
-				t.Fatal(err)
+			got, err := tt.bind(t, tt.args)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("config() error = %v, want %v", err, tt.wantErr)
 			}
-			got, err := c.config()
-			if !errors.Is(err, tt.wantErr) || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("config() = %+v, %v; want %+v, %v", got, err, tt.want, tt.wantErr)
+			if err == nil && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("config() = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
+}
+
+// parsed binds flags on a fresh flag set, parses args and returns config().
+func parsed[C any](t *testing.T, bind func(*pflag.FlagSet), args []string, config func() (C, error)) (any, error) {
+	t.Helper()
+	flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	bind(flags)
+	if err := flags.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return config()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 
@@ -21,8 +20,7 @@ type submitOutput struct {
 func newSubmitCmd() *cobra.Command {
 	var (
 		asJSON bool
-		addr   string
-		sec    clientFlags
+		coord  dialFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "submit SPEC --coordinator ADDR [--json]",
@@ -32,14 +30,14 @@ with a message naming the field) and creates its trials. Submitting the same
 spec again resumes that sweep (same id) instead of duplicating it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if addr == "" {
-				return errors.New("flag --coordinator: required")
+			if err := coord.required(); err != nil {
+				return err
 			}
 			text, err := os.ReadFile(args[0])
 			if err != nil {
 				return fmt.Errorf("read spec: %w", err)
 			}
-			conn, err := sec.dial(addr)
+			conn, err := coord.dial()
 			if err != nil {
 				return err
 			}
@@ -62,26 +60,19 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&addr, "coordinator", "", "coordinator address HOST:PORT")
-	sec.bind(cmd.Flags()) // security.go
+	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"sweep", "trials", "created"} as JSON`)
 	return cmd
 }
 
 func newCancelCmd() *cobra.Command {
-	var (
-		addr string
-		sec  clientFlags
-	)
+	var coord dialFlags
 	cmd := &cobra.Command{
 		Use:   "cancel SWEEP --coordinator ADDR",
 		Short: "Cancel a sweep (submitting its spec again resumes it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if addr == "" {
-				return errors.New("flag --coordinator: required")
-			}
-			conn, err := sec.dial(addr)
+			conn, err := coord.dial()
 			if err != nil {
 				return err
 			}
@@ -99,7 +90,6 @@ func newCancelCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&addr, "coordinator", "", "coordinator address HOST:PORT")
-	sec.bind(cmd.Flags()) // security.go
+	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
 	return cmd
 }

@@ -19,14 +19,13 @@ const trialLogEnv = "EOSWEEP_TRIAL_LOG"
 
 // workerOptions are the flags of `eosweep worker`.
 type workerOptions struct {
-	coordinator string
-	id          string
-	parallel    int
-	prefetch    int
-	leaseWait   time.Duration
-	grace       time.Duration
-	transport   clientFlags
-	ops         opsFlags
+	coord     dialFlags
+	id        string
+	parallel  int
+	prefetch  int
+	leaseWait time.Duration
+	grace     time.Duration
+	ops       opsFlags
 }
 
 func newWorkerCmd(d *deps) *cobra.Command {
@@ -43,13 +42,12 @@ leases back) and exits.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, d, &o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.coordinator, "coordinator", "127.0.0.1:7870", "coordinator address HOST:PORT")
+	o.coord.bind(f, "127.0.0.1:7870", "coordinator address HOST:PORT") // security.go
 	f.StringVar(&o.id, "id", "", "worker name in leases and logs (default HOST-PID)")
 	f.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "trials to run at once")
 	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
 	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
-	o.transport.bind(f)  // security.go
 	o.ops.bindMetrics(f) // observe.go
 	return cmd
 }
@@ -57,7 +55,7 @@ leases back) and exits.`,
 func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 	log := d.logger()
 	obs := o.ops.observer() // nil when metrics are off
-	conn, err := o.transport.dial(o.coordinator, obs.dialOptions()...)
+	conn, err := o.coord.dial(obs.dialOptions()...)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"time"
@@ -101,12 +102,8 @@ func ServerOptions(cfg ServerConfig) ([]grpc.ServerOption, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds := insecure.NewCredentials()
-	if tc != nil {
-		creds = credentials.NewTLS(tc)
-	}
 	params, policy := cfg.keepalive()
-	opts := []grpc.ServerOption{grpc.Creds(creds), grpc.KeepaliveParams(params), grpc.KeepaliveEnforcementPolicy(policy)}
+	opts := []grpc.ServerOption{grpc.Creds(transportCredentials(tc)), grpc.KeepaliveParams(params), grpc.KeepaliveEnforcementPolicy(policy)}
 	if cfg.Token != "" {
 		if tc == nil {
 			slog.Warn("bearer token configured without TLS: it crosses the network in plaintext")
@@ -127,10 +124,6 @@ func DialOptions(cfg ClientConfig) ([]grpc.DialOption, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds := insecure.NewCredentials()
-	if tc != nil {
-		creds = credentials.NewTLS(tc)
-	}
 	if cfg.Token != "" && tc == nil && !cfg.AllowInsecureToken {
 		return nil, ErrInsecureToken
 	}
@@ -139,7 +132,7 @@ func DialOptions(cfg ClientConfig) ([]grpc.DialOption, error) {
 		return nil, err
 	}
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(creds),
+		grpc.WithTransportCredentials(transportCredentials(tc)),
 		grpc.WithKeepaliveParams(cfg.keepalive()),
 		grpc.WithConnectParams(cfg.connectParams()),
 		grpc.WithDefaultServiceConfig(serviceConfig),
@@ -148,4 +141,12 @@ func DialOptions(cfg ClientConfig) ([]grpc.DialOption, error) {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: cfg.Token, insecure: tc == nil}))
 	}
 	return opts, nil
+}
+
+// transportCredentials returns TLS credentials with tc, or plaintext ones for nil.
+func transportCredentials(tc *tls.Config) credentials.TransportCredentials {
+	if tc == nil {
+		return insecure.NewCredentials()
+	}
+	return credentials.NewTLS(tc)
 }
