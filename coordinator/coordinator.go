@@ -55,8 +55,8 @@ type Coordinator struct {
 }
 
 // inProcessBuffer is the size of each direction of the in-memory pipe behind
-// InProcessConn.
-const inProcessBuffer = 1 << 20
+// InProcessConn (what `eosweep run` always used).
+const inProcessBuffer = 4 << 20
 
 // ErrShutDown is returned by InProcessConn once Shutdown has begun.
 var ErrShutDown = errors.New("coordinator is shut down")
