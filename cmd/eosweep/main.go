@@ -39,8 +39,15 @@ func (d *deps) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: d.logLevel}))
 }
 
-// newRootCmd builds the eosweep command tree on d.
+// newRootCmd builds the eosweep command tree on d (nil writers: the
+// process's stdout and stderr).
 func newRootCmd(d *deps) *cobra.Command {
+	if d.stdout == nil {
+		d.stdout = os.Stdout
+	}
+	if d.stderr == nil {
+		d.stderr = os.Stderr
+	}
 	root := &cobra.Command{
 		Use:           "eosweep",
 		Short:         "Sweeps of gradient descent at the edge of stability",
