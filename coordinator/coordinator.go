@@ -10,14 +10,19 @@
 package coordinator
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/store"
@@ -47,7 +52,18 @@ type Coordinator struct {
 	GRPC      *grpc.Server
 	Health    *health.Server
 	log       *slog.Logger
+
+	mu     sync.Mutex       // guards inProc and closed
+	inProc *grpc.ClientConn // InProcessConn's connection, once made
+	closed bool             // Shutdown has begun
 }
+
+// inProcessBuffer is the size of each direction of the in-memory pipe behind
+// InProcessConn (what `eosweep run` always used).
+const inProcessBuffer = 4 << 20
+
+// ErrShutDown is returned by InProcessConn once Shutdown has begun.
+var ErrShutDown = errors.New("coordinator is shut down")
 
 // Open opens the store, reloads the scheduler from it and builds the gRPC
 // server (not yet serving).
@@ -88,11 +104,47 @@ func (c *Coordinator) Serve(lis net.Listener) error {
 	return nil
 }
 
+// InProcessConn returns a client connection to this coordinator over an
+// in-memory listener, without sockets: the first call starts serving the
+// listener, later calls return the same connection. The connection belongs
+// to the coordinator: Shutdown closes it, callers do not.
+//
+// It dials plaintext and sends no token, so it suits a coordinator whose
+// ServerOptions ask for neither (an embedded run, tests).
+func (c *Coordinator) InProcessConn() (*grpc.ClientConn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrShutDown
+	}
+	if c.inProc != nil {
+		return c.inProc, nil
+	}
+	lis := bufconn.Listen(inProcessBuffer)
+	conn, err := grpc.NewClient("passthrough:///in-process",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("in-process connection: %w", err)
+	}
+	go func() { _ = c.GRPC.Serve(lis) }() // returns when Shutdown stops the server
+	c.inProc = conn
+	return conn, nil
+}
+
 // Shutdown marks the service not serving, stops the scheduler (long polls
-// return), drains RPCs for up to grace (then stops hard), and closes the store.
+// return), closes the in-process connection, drains RPCs for up to grace
+// (then stops hard), and closes the store.
 func (c *Coordinator) Shutdown(grace time.Duration) error {
+	c.mu.Lock()
+	c.closed = true
+	inProc := c.inProc
+	c.mu.Unlock()
 	c.Health.Shutdown()
 	c.Scheduler.Close()
+	if inProc != nil {
+		_ = inProc.Close()
+	}
 	done := make(chan struct{})
 	go func() {
 		c.GRPC.GracefulStop()

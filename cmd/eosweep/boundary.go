@@ -8,10 +8,11 @@ import (
 	"github.com/eosweep/eosweep/coordinator/boundary"
 )
 
-func init() { rootCmd.AddCommand(newBoundaryCmd()) }
-
 func newBoundaryCmd() *cobra.Command {
-	var format string
+	var (
+		format string
+		from   sourceFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "boundary SWEEP (--coordinator ADDR | --db PATH) [--format table|csv|json]",
 		Short: "Print a sweep's boundary: η* per group, with theory and stability lines",
@@ -25,7 +26,7 @@ func newBoundaryCmd() *cobra.Command {
 			if write == nil {
 				return fmt.Errorf("flag --format %q: want table, csv or json", format)
 			}
-			src, err := openSource(cmd)
+			src, err := from.open()
 			if err != nil {
 				return err
 			}
@@ -37,7 +38,7 @@ func newBoundaryCmd() *cobra.Command {
 			return write(cmd, groups)
 		},
 	}
-	addSourceFlags(cmd)
+	from.bind(cmd.Flags())
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
 	return cmd
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 
 	"github.com/eosweep/eosweep/coordinator"
@@ -20,8 +20,6 @@ import (
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
-func init() { loadSweepTrials = sourceSweepTrials }
-
 // source is where client commands read sweeps from: a coordinator over gRPC
 // (--coordinator) or a store file read directly (--db).
 type source interface {
@@ -32,28 +30,31 @@ type source interface {
 	Close() error
 }
 
-// addSourceFlags registers --coordinator and --db on a client command.
-func addSourceFlags(cmd *cobra.Command) {
-	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
-	cmd.Flags().String("db", "", "read this store file directly (a stopped coordinator's or an embedded run's)")
-	addClientSecurityFlags(cmd) // security.go
+// sourceFlags are the flags naming a client command's source: --coordinator
+// with the client transport flags, or --db.
+type sourceFlags struct {
+	coord dialFlags
+	db    string
 }
 
-// openSource opens the source named by the command's flags.
-func openSource(cmd *cobra.Command) (source, error) {
-	addr, _ := cmd.Flags().GetString("coordinator")
-	db, _ := cmd.Flags().GetString("db")
+func (s *sourceFlags) bind(f *pflag.FlagSet) {
+	s.coord.bind(f, "", "coordinator address HOST:PORT") // security.go
+	f.StringVar(&s.db, "db", "", "read this store file directly (a stopped coordinator's or an embedded run's)")
+}
+
+// open opens the source the flags name.
+func (s *sourceFlags) open() (source, error) {
 	switch {
-	case addr != "" && db != "":
+	case s.coord.addr != "" && s.db != "":
 		return nil, errors.New("flags --coordinator and --db: give one, not both")
-	case addr != "":
-		conn, err := dial(cmd, addr)
+	case s.coord.addr != "":
+		conn, err := s.coord.dial()
 		if err != nil {
 			return nil, err
 		}
 		return &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}, nil
-	case db != "":
-		st, err := store.Open(db, store.Options{ReadOnly: true})
+	case s.db != "":
+		st, err := store.Open(s.db, store.Options{ReadOnly: true})
 		if err != nil {
 			return nil, fmt.Errorf("%w (if a coordinator runs on it, use --coordinator)", err)
 		}
@@ -62,16 +63,14 @@ func openSource(cmd *cobra.Command) (source, error) {
 	return nil, errors.New("flag --coordinator or --db: required")
 }
 
-func dial(cmd *cobra.Command, addr string) (*grpc.ClientConn, error) {
-	opts, err := dialOptions(cmd)
+// finished reads a sweep's finished trials from the source the flags name.
+func (s *sourceFlags) finished(ctx context.Context, id string) (sweepTrials, error) {
+	src, err := s.open()
 	if err != nil {
-		return nil, err
+		return sweepTrials{}, err
 	}
-	conn, err := grpc.NewClient(addr, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
-	}
-	return conn, nil
+	defer src.Close()
+	return src.Finished(ctx, id)
 }
 
 // resolveID finds the sweep whose id is, or starts with, prefix.
@@ -92,15 +91,6 @@ func resolveID(sweeps []*pb.Sweep, prefix string) (string, error) {
 		return match[0], nil
 	}
 	return "", fmt.Errorf("sweep %q: ambiguous prefix (%s)", prefix, strings.Join(match, ", "))
-}
-
-func sourceSweepTrials(cmd *cobra.Command, id string) (sweepTrials, error) {
-	src, err := openSource(cmd)
-	if err != nil {
-		return sweepTrials{}, err
-	}
-	defer src.Close()
-	return src.Finished(cmd.Context(), id)
 }
 
 // remote reads from a coordinator.

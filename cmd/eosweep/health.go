@@ -9,13 +9,11 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-func init() { rootCmd.AddCommand(newHealthCmd()) }
-
 func newHealthCmd() *cobra.Command {
 	var (
-		addr    string
 		service string
 		timeout time.Duration
+		coord   dialFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "health --coordinator ADDR",
@@ -27,7 +25,7 @@ docker-compose runs "eosweep health" itself. Health checks need no token; give
 --tls-ca for a TLS coordinator.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, err := dial(cmd, addr)
+			conn, err := coord.dial()
 			if err != nil {
 				return err
 			}
@@ -36,19 +34,18 @@ docker-compose runs "eosweep health" itself. Health checks need no token; give
 			defer cancel()
 			resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
 			if err != nil {
-				return fmt.Errorf("health %s: %w", addr, err)
+				return fmt.Errorf("health %s: %w", coord.addr, err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), resp.GetStatus())
 			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-				return fmt.Errorf("health %s: %s", addr, resp.GetStatus())
+				return fmt.Errorf("health %s: %s", coord.addr, resp.GetStatus())
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&addr, "coordinator", "127.0.0.1:7870", "coordinator (or its --health-listen) address HOST:PORT")
+	coord.bind(f, "127.0.0.1:7870", "coordinator (or its --health-listen) address HOST:PORT") // security.go
 	f.StringVar(&service, "service", "", `service to ask about ("" = the server as a whole, or eosweep.v1.CoordinatorService)`)
 	f.DurationVar(&timeout, "timeout", 3*time.Second, "give up after this long")
-	addClientSecurityFlags(cmd)
 	return cmd
 }

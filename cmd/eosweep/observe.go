@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -27,19 +28,33 @@ const (
 	flagHealthListen  = "health-listen"
 )
 
-// addMetricsFlag registers --metrics-listen (coordinator, worker).
-func addMetricsFlag(cmd *cobra.Command) {
-	cmd.Flags().String(flagMetricsListen, "", "serve Prometheus metrics at http://ADDR/metrics, e.g. :7872 (empty: off)")
+// opsFlags are the operational endpoints of a long-running command:
+// Prometheus metrics (coordinator, worker) and the plaintext health listener
+// (coordinator).
+type opsFlags struct {
+	metricsListen string
+	healthListen  string
 }
 
-// addHealthListenFlag registers --health-listen (coordinator).
-func addHealthListenFlag(cmd *cobra.Command) {
-	cmd.Flags().String(flagHealthListen, "", "also serve the gRPC health service on ADDR, plaintext and without token (Kubernetes probes), e.g. :7871")
+func (o *opsFlags) bindMetrics(f *pflag.FlagSet) {
+	f.StringVar(&o.metricsListen, flagMetricsListen, "", "serve Prometheus metrics at http://ADDR/metrics, e.g. :7872 (empty: off)")
 }
 
-// observability is the process's metric sets, created on first use.
-var observability struct {
-	once      sync.Once
+func (o *opsFlags) bindHealth(f *pflag.FlagSet) {
+	f.StringVar(&o.healthListen, flagHealthListen, "", "also serve the gRPC health service on ADDR, plaintext and without token (Kubernetes probes), e.g. :7871")
+}
+
+// observer returns the command's metric sets, or nil when metrics are off.
+func (o *opsFlags) observer() *observer {
+	if o.metricsListen == "" {
+		return nil
+	}
+	return newObserver()
+}
+
+// observer holds one command's metric sets. Every method of a nil observer
+// (metrics off) adds nothing.
+type observer struct {
 	reg       *prometheus.Registry
 	serverRPC *metrics.RPC
 	clientRPC *metrics.RPC
@@ -48,40 +63,33 @@ var observability struct {
 	sched     atomic.Pointer[scheduler.Scheduler] // source of the trial-state gauge
 }
 
-func initObservability() {
-	o := &observability
-	o.once.Do(func() {
-		o.reg = metrics.NewRegistry()
-		o.serverRPC = metrics.NewServerRPC(o.reg)
-		o.clientRPC = metrics.NewClientRPC(o.reg)
-		o.coord = metrics.NewCoordinator(o.reg, trialCounts)
-		o.worker = metrics.NewWorker(o.reg)
-	})
+func newObserver() *observer {
+	o := &observer{reg: metrics.NewRegistry()}
+	o.serverRPC = metrics.NewServerRPC(o.reg)
+	o.clientRPC = metrics.NewClientRPC(o.reg)
+	o.coord = metrics.NewCoordinator(o.reg, o.trialCounts)
+	o.worker = metrics.NewWorker(o.reg)
+	return o
 }
 
-// metricsOn reports whether cmd serves metrics.
-func metricsOn(cmd *cobra.Command) bool {
-	on := flagString(cmd.Flags(), flagMetricsListen) != ""
-	if on {
-		initObservability()
-	}
-	return on
-}
-
-// coordinatorMetrics returns the coordinator's metric set, nil when off.
-func coordinatorMetrics(cmd *cobra.Command) *metrics.Coordinator {
-	if !metricsOn(cmd) {
+// coordinator returns the coordinator's metric set (nil-safe itself).
+func (o *observer) coordinator() *metrics.Coordinator {
+	if o == nil {
 		return nil
 	}
-	return observability.coord
+	return o.coord
 }
 
-// observeScheduler makes s the source of the trial-state gauge.
-func observeScheduler(s *scheduler.Scheduler) { observability.sched.Store(s) }
+// observe makes s the source of the trial-state gauge.
+func (o *observer) observe(s *scheduler.Scheduler) {
+	if o != nil {
+		o.sched.Store(s)
+	}
+}
 
 // trialCounts sums the trials of every sweep per state.
-func trialCounts() map[string]int {
-	s := observability.sched.Load()
+func (o *observer) trialCounts() map[string]int {
+	s := o.sched.Load()
 	if s == nil {
 		return nil
 	}
@@ -92,47 +100,47 @@ func trialCounts() map[string]int {
 	return total.ByState()
 }
 
-// metricsServerOptions times every RPC and counts stored and duplicate
-// results from ReportResult's answers. It goes first, so refused RPCs count too.
-func metricsServerOptions(cmd *cobra.Command) []grpc.ServerOption {
-	if !metricsOn(cmd) {
+// serverOptions times every RPC and counts stored and duplicate results
+// from ReportResult's answers. They go first, so refused RPCs count too.
+func (o *observer) serverOptions() []grpc.ServerOption {
+	if o == nil {
 		return nil
 	}
 	count := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		resp, err := h(ctx, req)
 		if r, ok := resp.(*pb.ReportResultResponse); ok && err == nil {
 			var stored, dup int
-			for _, o := range r.GetOutcomes() {
-				switch o.GetStatus() {
+			for _, oc := range r.GetOutcomes() {
+				switch oc.GetStatus() {
 				case pb.ReportStatus_REPORT_STATUS_ACCEPTED:
 					stored++
 				case pb.ReportStatus_REPORT_STATUS_DUPLICATE:
 					dup++
 				}
 			}
-			observability.coord.Result(metrics.OutcomeStored, stored)
-			observability.coord.Result(metrics.OutcomeDuplicate, dup)
+			o.coord.Result(metrics.OutcomeStored, stored)
+			o.coord.Result(metrics.OutcomeDuplicate, dup)
 		}
 		return resp, err
 	}
-	return append(observability.serverRPC.ServerOptions(), grpc.ChainUnaryInterceptor(count))
+	return append(o.serverRPC.ServerOptions(), grpc.ChainUnaryInterceptor(count))
 }
 
-// metricsDialOptions times every unary call of a client.
-func metricsDialOptions(cmd *cobra.Command) []grpc.DialOption {
-	if !metricsOn(cmd) {
+// dialOptions times every unary call of a client.
+func (o *observer) dialOptions() []grpc.DialOption {
+	if o == nil {
 		return nil
 	}
-	return observability.clientRPC.DialOptions()
+	return o.clientRPC.DialOptions()
 }
 
-// timedRunner wraps the engine to count trials and engine time; nil when
-// metrics are off (the worker then calls the engine directly).
-func timedRunner(cmd *cobra.Command) worker.Runner {
-	if !metricsOn(cmd) {
+// runner wraps the engine to count trials and engine time; nil when metrics
+// are off (the worker then calls the engine directly).
+func (o *observer) runner() worker.Runner {
+	if o == nil {
 		return nil
 	}
-	wm := observability.worker
+	wm := o.worker
 	return worker.RunnerFunc(func(ctx context.Context, cfg engine.Config) (engine.Result, error) {
 		start := time.Now()
 		r, err := engine.Run(ctx, cfg)
@@ -148,27 +156,25 @@ func timedRunner(cmd *cobra.Command) worker.Runner {
 	})
 }
 
-// startOps starts the metrics endpoint and, given a health server, the
-// plaintext health listener, as the command's flags ask. stop ends both.
-func startOps(cmd *cobra.Command, hs *health.Server) (stop func(), err error) {
-	log := logger()
+// startOps starts the metrics endpoint (given an observer) and, given a
+// health server, the plaintext health listener, as the flags ask. stop ends both.
+func startOps(log *slog.Logger, f opsFlags, obs *observer, hs *health.Server) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	stop = func() { cancel(); wg.Wait() }
-	if addr := flagString(cmd.Flags(), flagMetricsListen); addr != "" {
-		initObservability()
-		lis, err := metrics.Listen(addr)
+	if obs != nil {
+		lis, err := metrics.Listen(f.metricsListen)
 		if err != nil {
 			stop()
 			return nil, err
 		}
 		wg.Go(func() {
-			if err := metrics.Serve(ctx, lis, observability.reg, log); err != nil {
+			if err := metrics.Serve(ctx, lis, obs.reg, log); err != nil {
 				log.Error("metrics endpoint stopped", "err", err)
 			}
 		})
 	}
-	if addr := flagString(cmd.Flags(), flagHealthListen); addr != "" && hs != nil {
+	if addr := f.healthListen; addr != "" && hs != nil {
 		lis, err := net.Listen("tcp", addr)
 		if err != nil {
 			stop()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"github.com/eosweep/eosweep/coordinator/report"
 )
 
-func init() { rootCmd.AddCommand(newReportCmd()) }
-
 // sweepTrials is what a report needs from a sweep: the analysis options from
 // its spec (spec.Spec.Analysis, the model included) and its finished trials
 // (state DONE) with results.
@@ -22,20 +19,13 @@ type sweepTrials struct {
 	Trials   []boundary.Trial
 }
 
-// errNoSweepSource is returned while no sweep source is wired.
-var errNoSweepSource = errors.New("no sweep source: the coordinator client (--coordinator/--db) is not wired into report")
-
-// loadSweepTrials fetches a sweep's finished trials from the coordinator
-// (--coordinator ADDR) or from a store file (--db PATH), using the source
-// flags registered on cmd. client.go sets it; tests call writeReport directly.
-var loadSweepTrials func(cmd *cobra.Command, sweep string) (sweepTrials, error)
-
 // reportOptions are the flags of `eosweep report`.
 type reportOptions struct {
 	out        string
 	axis       string
 	trajectory string
 	size       string
+	source     sourceFlags
 }
 
 func newReportCmd() *cobra.Command {
@@ -57,10 +47,7 @@ func newReportCmd() *cobra.Command {
 by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if loadSweepTrials == nil {
-				return errNoSweepSource
-			}
-			data, err := loadSweepTrials(cmd, args[0])
+			data, err := o.source.finished(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -76,7 +63,7 @@ by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 	f.StringVar(&o.axis, "axis", "", "group axis on the phase diagram's vertical axis (default width, else the first)")
 	f.StringVar(&o.trajectory, "trajectory", "", "trial whose trajectory to plot, as name=value,... (default: automatic)")
 	f.StringVar(&o.size, "size", "900x620", "size of every PNG in pixels, WxH")
-	addSourceFlags(cmd) // --coordinator ADDR or --db PATH (client.go)
+	o.source.bind(f) // --coordinator ADDR or --db PATH (client.go)
 	return cmd
 }
 
@@ -118,25 +105,4 @@ func parseSize(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("flag --size %q: want WxH in pixels, each 100..10000", s)
 	}
 	return w, h, nil
-}
-
-// parseAssignments parses "name=value,name=value" into a map (empty for "").
-func parseAssignments(s string) (map[string]float64, error) {
-	out := map[string]float64{}
-	if strings.TrimSpace(s) == "" {
-		return out, nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		name, value, ok := strings.Cut(part, "=")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" {
-			return nil, fmt.Errorf("%q: want name=value", part)
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			return nil, fmt.Errorf("parameter %q: value %q is not a number", name, value)
-		}
-		out[name] = v
-	}
-	return out, nil
 }

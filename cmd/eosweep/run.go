@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/boundary"
@@ -20,13 +18,13 @@ import (
 	"github.com/eosweep/eosweep/worker"
 )
 
-func init() { rootCmd.AddCommand(newRunCmd()) }
-
+// runOptions are the flags of `eosweep run`.
 type runOptions struct {
-	coordinatorOptions
-	workers int
-	out     string
-	quiet   bool
+	db        string
+	workers   int
+	out       string
+	quiet     bool
+	scheduler schedulerFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -47,7 +45,7 @@ it resumes from the file: completed trials are never run again.`,
 	f.IntVar(&o.workers, "workers", runtime.NumCPU(), "trials to run at once")
 	f.StringVar(&o.out, "out", "", "write the report (trials.csv, boundary.json, PNGs) into this directory")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress bar")
-	addSchedulerFlags(cmd, &o.coordinatorOptions)
+	o.scheduler.bind(f)
 	return cmd
 }
 
@@ -56,15 +54,18 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
-	if _, err := spec.Parse(text, o.maxTrials); err != nil {
+	if _, err := spec.Parse(text, o.scheduler.maxTrials); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	c, conn, err := startEmbedded(cmd, o)
+	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: o.scheduler.config(nil)})
 	if err != nil {
 		return err
 	}
 	defer func() { _ = c.Shutdown(5 * time.Second) }()
-	defer conn.Close()
+	conn, err := c.InProcessConn() // closed by Shutdown
+	if err != nil {
+		return err
+	}
 	cl := pb.NewCoordinatorServiceClient(conn)
 	ctx := cmd.Context()
 	sub, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: string(text)})
@@ -103,33 +104,6 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 	p := final.GetProgress()
 	fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s done: %d trials (%d failed), %d run now\n", sw.GetId(), p.GetTotal(), p.GetFailed(), w.Executions())
 	return finishRun(cmd, conn, sw.GetId(), o.out)
-}
-
-// startEmbedded opens the coordinator on the store file and connects to it
-// through an in-process listener.
-func startEmbedded(cmd *cobra.Command, o runOptions) (*coordinator.Coordinator, *grpc.ClientConn, error) {
-	sopts, err := serverOptions(cmd)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: o.schedulerConfig(nil), ServerOptions: sopts})
-	if err != nil {
-		return nil, nil, err
-	}
-	lis := bufconn.Listen(4 << 20)
-	go func() { _ = c.Serve(lis) }()
-	dopts, err := dialOptions(cmd)
-	if err != nil {
-		_ = c.Shutdown(0)
-		return nil, nil, err
-	}
-	dopts = append(dopts, grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
-	conn, err := grpc.NewClient("passthrough:///embedded", dopts...)
-	if err != nil {
-		_ = c.Shutdown(0)
-		return nil, nil, fmt.Errorf("connect to the embedded coordinator: %w", err)
-	}
-	return c, conn, nil
 }
 
 // watch follows the sweep's progress with a progress bar until it leaves RUNNING.

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -49,4 +51,36 @@ func TestRunResumesAndClientsReadTheFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "trials.csv")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Two embedded runs in one process, each on its own command tree, do not
+// share state: each creates, then resumes, its own sweep, and status reads
+// each file. Nothing here starts a process.
+func TestRunInProcess(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for _, name := range []string{"a", "b"} {
+		spec := filepath.Join(dir, name+".yaml")
+		text := "name: inproc-" + name + "\nmodel: single\ngrid: {eta: [0.5, 1, 1.5, 2.5]}\nparams: {steps: 40}\n"
+		if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		db := filepath.Join(dir, name+".db")
+		wg.Go(func() {
+			for i, want := range []string{"created", "resumed (4 of 4 trials already done)"} {
+				out, errOut, err := execute(ctx, "run", spec, "--db", db, "--quiet", "--workers", "1")
+				if err != nil || !strings.Contains(out, "theory") || !strings.Contains(errOut, "(inproc-"+name+") "+want) {
+					t.Errorf("run %d of %s: %v\nstdout:\n%s\nstderr:\n%s", i+1, name, err, out, errOut)
+				}
+			}
+			out, _, err := execute(ctx, "status", "--db", db, "--json")
+			var st statusOutput
+			if err != nil || json.Unmarshal([]byte(out), &st) != nil || st.Name != "inproc-"+name || st.Done != 4 {
+				t.Errorf("status of %s: %v %q", name, err, out)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 
@@ -11,9 +11,9 @@ import (
 )
 
 // Flags of the transport security (TLS and the shared bearer token). The
-// coordinator gets the server set, every command that dials a coordinator the
+// coordinator binds the server set, every command that dials a coordinator the
 // client set; commands without them (run, trial) talk in-process and use none.
-// Without any of them set, everything is plaintext and unauthenticated, as before.
+// Without any of them set, everything is plaintext and unauthenticated.
 const (
 	flagTLSCert       = "tls-cert"
 	flagTLSKey        = "tls-key"
@@ -24,81 +24,112 @@ const (
 	flagInsecureToken = "insecure-token"
 )
 
-// addServerSecurityFlags registers the coordinator's TLS and token flags.
-func addServerSecurityFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.String(flagTLSCert, "", "PEM certificate to serve TLS with (with --tls-key)")
-	f.String(flagTLSKey, "", "PEM private key of --tls-cert")
-	f.String(flagTLSClientCA, "", "require client certificates signed by this PEM CA (mutual TLS)")
-	f.String(flagTokenFile, "", "require this file's bearer token on every RPC (default: $"+transport.TokenEnv+"; health checks stay open)")
+// serverFlags are the coordinator's transport flags, bound into a
+// transport.ServerConfig; the token is read from its file when the command runs.
+type serverFlags struct {
+	cfg       transport.ServerConfig
+	tokenFile string
 }
 
-// addClientSecurityFlags registers a client's TLS and token flags.
-func addClientSecurityFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.String(flagTLSCA, "", "dial with TLS, trusting this PEM CA for the coordinator's certificate")
-	f.String(flagTLSServerName, "", "name expected in the coordinator's certificate (default: the dialled host)")
-	f.String(flagTLSCert, "", "PEM client certificate for mutual TLS (with --tls-key)")
-	f.String(flagTLSKey, "", "PEM private key of --tls-cert")
-	f.String(flagTokenFile, "", "send this file's bearer token with every RPC (default: $"+transport.TokenEnv+")")
-	f.Bool(flagInsecureToken, false, "allow sending the token without TLS (loopback or a private network only)")
+func (s *serverFlags) bind(f *pflag.FlagSet) {
+	f.StringVar(&s.cfg.CertFile, flagTLSCert, "", "PEM certificate to serve TLS with (with --tls-key)")
+	f.StringVar(&s.cfg.KeyFile, flagTLSKey, "", "PEM private key of --tls-cert")
+	f.StringVar(&s.cfg.ClientCAFile, flagTLSClientCA, "", "require client certificates signed by this PEM CA (mutual TLS)")
+	f.StringVar(&s.tokenFile, flagTokenFile, "", "require this file's bearer token on every RPC (default: $"+transport.TokenEnv+"; health checks stay open)")
 }
 
-// flagString returns a string flag's value, or "" when cmd lacks the flag.
-func flagString(fs *pflag.FlagSet, name string) string {
-	v, _ := fs.GetString(name)
-	return v
+// config returns the bound config with its token loaded (valid only
+// without an error).
+func (s *serverFlags) config() (transport.ServerConfig, error) {
+	cfg := s.cfg
+	var err error
+	cfg.Token, err = transport.LoadToken(s.tokenFile)
+	return cfg, err
 }
 
-// securityServerOptions returns the coordinator's TLS and token options, or
-// none for a command without the server flags. Appended after the plaintext
-// default, its credentials replace it.
-func securityServerOptions(cmd *cobra.Command) ([]grpc.ServerOption, error) {
-	f := cmd.Flags()
-	if f.Lookup(flagTLSClientCA) == nil {
-		return nil, nil
-	}
-	tok, err := transport.LoadToken(flagString(f, flagTokenFile))
+// options returns the coordinator's gRPC server options: the metrics
+// interceptors in first (so refused calls are timed too), then transport's.
+func (s *serverFlags) options(metrics []grpc.ServerOption) ([]grpc.ServerOption, error) {
+	cfg, err := s.config()
 	if err != nil {
 		return nil, err
-	}
-	cfg := transport.ServerConfig{
-		CertFile:     flagString(f, flagTLSCert),
-		KeyFile:      flagString(f, flagTLSKey),
-		ClientCAFile: flagString(f, flagTLSClientCA),
-		Token:        tok,
 	}
 	opts, err := transport.ServerOptions(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
 	}
-	return opts, nil
+	return append(metrics, opts...), nil
 }
 
-// securityDialOptions returns a client's TLS (or plaintext) credentials and
-// token options, or none for a command without the client flags. Appended
-// after the plaintext default, its credentials replace it.
-func securityDialOptions(cmd *cobra.Command) ([]grpc.DialOption, error) {
-	f := cmd.Flags()
-	if f.Lookup(flagTLSCA) == nil {
-		return nil, nil
-	}
-	tok, err := transport.LoadToken(flagString(f, flagTokenFile))
+// clientFlags are a client's transport flags, bound into a
+// transport.ClientConfig; the token is read from its file when the command runs.
+type clientFlags struct {
+	cfg       transport.ClientConfig
+	tokenFile string
+}
+
+func (c *clientFlags) bind(f *pflag.FlagSet) {
+	f.StringVar(&c.cfg.CAFile, flagTLSCA, "", "dial with TLS, trusting this PEM CA for the coordinator's certificate")
+	f.StringVar(&c.cfg.ServerName, flagTLSServerName, "", "name expected in the coordinator's certificate (default: the dialled host)")
+	f.StringVar(&c.cfg.CertFile, flagTLSCert, "", "PEM client certificate for mutual TLS (with --tls-key)")
+	f.StringVar(&c.cfg.KeyFile, flagTLSKey, "", "PEM private key of --tls-cert")
+	f.StringVar(&c.tokenFile, flagTokenFile, "", "send this file's bearer token with every RPC (default: $"+transport.TokenEnv+")")
+	f.BoolVar(&c.cfg.AllowInsecureToken, flagInsecureToken, false, "allow sending the token without TLS (loopback or a private network only)")
+}
+
+// config returns the bound config with its token loaded (valid only
+// without an error).
+func (c *clientFlags) config() (transport.ClientConfig, error) {
+	cfg := c.cfg
+	var err error
+	cfg.Token, err = transport.LoadToken(c.tokenFile)
+	return cfg, err
+}
+
+// dial connects to the coordinator at addr with transport's dial options and
+// then extra (metrics interceptors).
+func (c *clientFlags) dial(addr string, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	cfg, err := c.config()
 	if err != nil {
 		return nil, err
-	}
-	insecureTok, _ := f.GetBool(flagInsecureToken)
-	cfg := transport.ClientConfig{
-		CAFile:             flagString(f, flagTLSCA),
-		ServerName:         flagString(f, flagTLSServerName),
-		CertFile:           flagString(f, flagTLSCert),
-		KeyFile:            flagString(f, flagTLSKey),
-		Token:              tok,
-		AllowInsecureToken: insecureTok,
 	}
 	opts, err := transport.DialOptions(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
 	}
-	return opts, nil
+	conn, err := grpc.NewClient(addr, append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// dialFlags are --coordinator and the client transport flags of a command
+// that dials a coordinator.
+type dialFlags struct {
+	addr      string
+	transport clientFlags
+}
+
+// bind registers --coordinator with its default and usage, and the
+// transport flags.
+func (d *dialFlags) bind(f *pflag.FlagSet, def, usage string) {
+	f.StringVar(&d.addr, "coordinator", def, usage)
+	d.transport.bind(f)
+}
+
+// required refuses an empty --coordinator (for commands without a default).
+func (d *dialFlags) required() error {
+	if d.addr == "" {
+		return errors.New("flag --coordinator: required")
+	}
+	return nil
+}
+
+// dial connects to --coordinator, with extra options after transport's.
+func (d *dialFlags) dial(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	if err := d.required(); err != nil {
+		return nil, err
+	}
+	return d.transport.dial(d.addr, extra...)
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +19,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/spf13/pflag"
 
+	"github.com/eosweep/eosweep/internal/transport"
 	"github.com/eosweep/eosweep/internal/transport/transporttest"
 )
 
@@ -169,4 +174,70 @@ func checkClusterMetrics(t *testing.T, coord, worker map[string]*dto.MetricFamil
 			t.Errorf("%s%v = %v", c.name, fmt.Sprint(c.labels), v)
 		}
 	}
+}
+
+// The transport flags bind into transport's configs, the token read from
+// its file or, without one, from EOSWEEP_TOKEN (so not parallel).
+func TestTransportFlags(t *testing.T) {
+	dir := t.TempDir()
+	tokFile, emptyFile := filepath.Join(dir, "token"), filepath.Join(dir, "empty")
+	if err := os.WriteFile(tokFile, []byte(" from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(emptyFile, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	server := func(t *testing.T, args []string) (any, error) {
+		var s serverFlags
+		return parsed(t, s.bind, args, s.config)
+	}
+	client := func(t *testing.T, args []string) (any, error) {
+		var c clientFlags
+		return parsed(t, c.bind, args, c.config)
+	}
+	tests := []struct {
+		name    string
+		bind    func(t *testing.T, args []string) (any, error)
+		args    []string
+		env     string
+		want    any
+		wantErr error
+	}{
+		{"server/none", server, nil, "", transport.ServerConfig{}, nil},
+		{"server/mutual TLS", server, []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem"}, "",
+			transport.ServerConfig{CertFile: "c.pem", KeyFile: "k.pem", ClientCAFile: "ca.pem"}, nil},
+		{"server/token file", server, []string{"--token-file", tokFile}, "from-env", transport.ServerConfig{Token: "from-file"}, nil},
+		{"server/token from env", server, nil, "from-env", transport.ServerConfig{Token: "from-env"}, nil},
+		{"server/empty token file", server, []string{"--token-file", emptyFile}, "", nil, transport.ErrEmptyToken},
+		{"client/none", client, nil, "", transport.ClientConfig{}, nil},
+		{"client/TLS", client, []string{"--tls-ca", "ca.pem", "--tls-server-name", "coord", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, "",
+			transport.ClientConfig{CAFile: "ca.pem", ServerName: "coord", CertFile: "c.pem", KeyFile: "k.pem"}, nil},
+		{"client/insecure token", client, []string{"--token-file", tokFile, "--insecure-token"}, "",
+			transport.ClientConfig{Token: "from-file", AllowInsecureToken: true}, nil},
+		{"client/token from env", client, []string{"--tls-ca", "ca.pem"}, "from-env", transport.ClientConfig{CAFile: "ca.pem", Token: "from-env"}, nil},
+		{"client/missing token file", client, []string{"--token-file", filepath.Join(dir, "gone")}, "", nil, fs.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(transport.TokenEnv, tt.env)
+			got, err := tt.bind(t, tt.args)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("config() error = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("config() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// parsed binds flags on a fresh flag set, parses args and returns config().
+func parsed[C any](t *testing.T, bind func(*pflag.FlagSet), args []string, config func() (C, error)) (any, error) {
+	t.Helper()
+	flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	bind(flags)
+	if err := flags.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return config()
 }

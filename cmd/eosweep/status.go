@@ -12,8 +12,6 @@ import (
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
-func init() { rootCmd.AddCommand(newStatusCmd()) }
-
 // statusOutput is one sweep in `eosweep status --json`.
 type statusOutput struct {
 	Sweep            string  `json:"sweep"`
@@ -53,7 +51,10 @@ func stateName(s pb.SweepState) string {
 }
 
 func newStatusCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		from   sourceFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "status [SWEEP] (--coordinator ADDR | --db PATH) [--json]",
 		Short: "Show sweeps: trials per state, throughput, ETA",
@@ -63,7 +64,7 @@ object per sweep (one line each) with at least sweep, total, pending, leased,
 done and failed. With --db the file is read directly (no rate or ETA).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := openSource(cmd)
+			src, err := from.open()
 			if err != nil {
 				return err
 			}
@@ -90,7 +91,7 @@ done and failed. With --db the file is read directly (no rate or ETA).`,
 			return writeStatusTable(cmd.OutOrStdout(), sweeps)
 		},
 	}
-	addSourceFlags(cmd)
+	from.bind(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, one object per sweep")
 	return cmd
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 
@@ -10,11 +9,6 @@ import (
 
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
-
-func init() {
-	rootCmd.AddCommand(newSubmitCmd())
-	rootCmd.AddCommand(newCancelCmd())
-}
 
 // submitOutput is what `eosweep submit --json` prints.
 type submitOutput struct {
@@ -24,7 +18,10 @@ type submitOutput struct {
 }
 
 func newSubmitCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		coord  dialFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "submit SPEC --coordinator ADDR [--json]",
 		Short: "Submit a sweep spec to a coordinator and print the sweep id",
@@ -33,15 +30,14 @@ with a message naming the field) and creates its trials. Submitting the same
 spec again resumes that sweep (same id) instead of duplicating it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, _ := cmd.Flags().GetString("coordinator")
-			if addr == "" {
-				return errors.New("flag --coordinator: required")
+			if err := coord.required(); err != nil {
+				return err
 			}
 			text, err := os.ReadFile(args[0])
 			if err != nil {
 				return fmt.Errorf("read spec: %w", err)
 			}
-			conn, err := dial(cmd, addr)
+			conn, err := coord.dial()
 			if err != nil {
 				return err
 			}
@@ -64,23 +60,19 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 			return nil
 		},
 	}
-	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
-	addClientSecurityFlags(cmd) // security.go
+	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"sweep", "trials", "created"} as JSON`)
 	return cmd
 }
 
 func newCancelCmd() *cobra.Command {
+	var coord dialFlags
 	cmd := &cobra.Command{
 		Use:   "cancel SWEEP --coordinator ADDR",
 		Short: "Cancel a sweep (submitting its spec again resumes it)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, _ := cmd.Flags().GetString("coordinator")
-			if addr == "" {
-				return errors.New("flag --coordinator: required")
-			}
-			conn, err := dial(cmd, addr)
+			conn, err := coord.dial()
 			if err != nil {
 				return err
 			}
@@ -98,7 +90,6 @@ func newCancelCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().String("coordinator", "", "coordinator address HOST:PORT")
-	addClientSecurityFlags(cmd) // security.go
+	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,8 +15,6 @@ import (
 
 	"github.com/eosweep/eosweep/engine"
 )
-
-func init() { rootCmd.AddCommand(newTrialCmd()) }
 
 // trialOptions are the flags of `eosweep trial`.
 type trialOptions struct {
@@ -89,14 +88,12 @@ func (o *trialOptions) params(cmd *cobra.Command) (map[string]float64, error) {
 		p["seed"] = float64(o.seed)
 	}
 	for _, s := range o.sets {
-		name, value, ok := strings.Cut(s, "=")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" {
-			return nil, fmt.Errorf("--set %q: want name=value", s)
+		name, v, err := parseAssignment(s)
+		if errors.Is(err, errNotAssignment) {
+			err = fmt.Errorf("--set %w", err)
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 		if err != nil {
-			return nil, fmt.Errorf("parameter %q: value %q is not a number", name, value)
+			return nil, err
 		}
 		if _, dup := p[name]; dup {
 			return nil, fmt.Errorf("parameter %q: given twice", name)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math"
@@ -14,17 +13,11 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// execTrial runs `eosweep trial args...` in-process on a fresh command.
+// execTrial runs `eosweep trial args...` in-process on a fresh command tree.
 func execTrial(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newTrialCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	cmd.SilenceUsage = true
-	err := cmd.ExecuteContext(context.Background())
-	return out.String(), err
+	out, errOut, err := execute(context.Background(), append([]string{"trial"}, args...)...)
+	return out + errOut, err
 }
 
 func TestTrialJSON(t *testing.T) {

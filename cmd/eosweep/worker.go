@@ -13,22 +13,22 @@ import (
 	"github.com/eosweep/eosweep/worker"
 )
 
-func init() { rootCmd.AddCommand(newWorkerCmd()) }
-
 // trialLogEnv names a file to which the worker appends "SWEEP TRIAL" for
 // every engine execution: the fault tests count executions with it.
 const trialLogEnv = "EOSWEEP_TRIAL_LOG"
 
+// workerOptions are the flags of `eosweep worker`.
 type workerOptions struct {
-	coordinator string
-	id          string
-	parallel    int
-	prefetch    int
-	leaseWait   time.Duration
-	grace       time.Duration
+	coord     dialFlags
+	id        string
+	parallel  int
+	prefetch  int
+	leaseWait time.Duration
+	grace     time.Duration
+	ops       opsFlags
 }
 
-func newWorkerCmd() *cobra.Command {
+func newWorkerCmd(d *deps) *cobra.Command {
 	var o workerOptions
 	cmd := &cobra.Command{
 		Use:   "worker --coordinator ADDR [--parallel N]",
@@ -39,22 +39,23 @@ reconnects with exponential backoff when the coordinator is away. On SIGTERM
 it stops leasing, lets running trials finish within --grace (then hands their
 leases back) and exits.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, d, &o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.coordinator, "coordinator", "127.0.0.1:7870", "coordinator address HOST:PORT")
+	o.coord.bind(f, "127.0.0.1:7870", "coordinator address HOST:PORT") // security.go
 	f.StringVar(&o.id, "id", "", "worker name in leases and logs (default HOST-PID)")
 	f.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "trials to run at once")
 	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
 	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
-	addClientSecurityFlags(cmd) // security.go
-	addMetricsFlag(cmd)         // observe.go
+	o.ops.bindMetrics(f) // observe.go
 	return cmd
 }
 
-func runWorker(cmd *cobra.Command, o workerOptions) error {
-	conn, err := dial(cmd, o.coordinator)
+func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
+	log := d.logger()
+	obs := o.ops.observer() // nil when metrics are off
+	conn, err := o.coord.dial(obs.dialOptions()...)
 	if err != nil {
 		return err
 	}
@@ -64,14 +65,14 @@ func runWorker(cmd *cobra.Command, o workerOptions) error {
 		return err
 	}
 	defer closeLog()
-	stopOps, err := startOps(cmd, nil) // metrics endpoint (observe.go)
+	stopOps, err := startOps(log, o.ops, obs, nil) // metrics endpoint (observe.go)
 	if err != nil {
 		return err
 	}
 	defer stopOps()
 	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
-		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: logger(),
-		Runner: timedRunner(cmd)})
+		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
+		Runner: obs.runner()})
 	return w.Run(cmd.Context())
 }
 

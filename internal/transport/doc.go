@@ -1,15 +1,21 @@
-// Package transport secures eosweep's gRPC connections: optional TLS (with an
-// optional client CA for mutual TLS) and a shared bearer token checked on every
-// RPC.
+// Package transport is the one place where eosweep's gRPC servers and clients
+// get their connection options: optional TLS (with an optional client CA for
+// mutual TLS), a shared bearer token checked on every RPC, keepalive and its
+// enforcement, the reconnect backoff and gRPC's retry of the idempotent reads.
 //
 // # Basics
 //
 // The coordinator builds its server options with ServerOptions, workers and
-// clients build their dial options with DialOptions; both take a plain config
-// struct that the CLI fills from flags. The token comes from LoadToken: a file
-// (first choice) or the EOSWEEP_TOKEN environment variable. With a token
-// configured, every RPC without "authorization: Bearer <token>" fails with
-// codes.Unauthenticated and the handler never runs.
+// clients build their dial options with DialOptions; each takes a plain config
+// struct (ServerConfig, ClientConfig) that the CLI fills from flags, and
+// returns the complete option list. Zero keepalive, backoff and retry fields
+// take the package defaults, so the zero config is a working plaintext one.
+// Interceptors of other concerns (metrics) are the caller's to add.
+//
+// The token comes from LoadToken: a file (first choice) or the EOSWEEP_TOKEN
+// environment variable. With a token configured, every RPC without
+// "authorization: Bearer <token>" fails with codes.Unauthenticated and the
+// handler never runs.
 //
 // # Caveats
 //

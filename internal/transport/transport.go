@@ -2,13 +2,12 @@ package transport
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
+	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -25,38 +24,86 @@ var (
 	ErrNoCerts = errors.New("no PEM certificate found")
 )
 
-// ServerConfig secures a gRPC server. The zero value serves plaintext without
-// authentication.
+// ServerConfig configures an eosweep gRPC server. The zero value serves
+// plaintext without authentication, with the default keepalive.
 type ServerConfig struct {
-	CertFile     string // PEM certificate chain; with KeyFile, turns TLS on
-	KeyFile      string // PEM private key of CertFile
-	ClientCAFile string // PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS)
-	Token        Secret // when set, every RPC but health checks must carry it as a bearer token
+	// CertFile is the PEM certificate chain to serve TLS with; given with
+	// KeyFile, it turns TLS on.
+	CertFile string
+	// KeyFile is the PEM private key of CertFile.
+	KeyFile string
+	// ClientCAFile is a PEM CA bundle; when set, clients must present a
+	// certificate it signed (mutual TLS).
+	ClientCAFile string
+	// Token, when set, must come as a bearer token with every RPC; health
+	// checks are exempt.
+	Token Secret
+
+	// KeepaliveTime is how long a client connection may be idle before the
+	// server pings it. Zero means DefaultKeepaliveTime.
+	KeepaliveTime time.Duration
+	// KeepaliveTimeout is how long the server waits for a ping's answer
+	// before it drops the connection. Zero means DefaultKeepaliveTimeout.
+	KeepaliveTimeout time.Duration
+	// MinPingInterval is how often a client may ping at most, also without
+	// an RPC in flight (idle workers ping too); a client pinging more often
+	// is disconnected. Zero means DefaultMinPingInterval.
+	MinPingInterval time.Duration
 }
 
-// ClientConfig secures a gRPC client. The zero value dials plaintext without a token.
+// ClientConfig configures an eosweep gRPC client. The zero value dials
+// plaintext without a token, with the default keepalive, reconnect backoff
+// and retry policy.
 type ClientConfig struct {
-	TLS                bool   // use TLS; implied by CAFile or CertFile
-	CAFile             string // PEM CA bundle that signed the server's certificate; empty = system roots
-	CertFile           string // PEM client certificate for mutual TLS
-	KeyFile            string // PEM private key of CertFile
-	ServerName         string // name expected in the server's certificate; empty = the dialled host
-	Token              Secret // bearer token sent with every RPC
-	AllowInsecureToken bool   // send the token even over plaintext (loopback tests, private networks)
+	// TLS dials with TLS; it is implied by CAFile or CertFile.
+	TLS bool
+	// CAFile is the PEM CA bundle that signed the server's certificate;
+	// empty means the system roots.
+	CAFile string
+	// CertFile is the PEM client certificate for mutual TLS.
+	CertFile string
+	// KeyFile is the PEM private key of CertFile.
+	KeyFile string
+	// ServerName is the name expected in the server's certificate; empty
+	// means the dialled host.
+	ServerName string
+	// Token is the bearer token sent with every RPC.
+	Token Secret
+	// AllowInsecureToken sends the token even over plaintext (loopback
+	// tests, private networks).
+	AllowInsecureToken bool
+
+	// KeepaliveTime is how long the connection may be idle before the client
+	// pings the server; keep it at or above the server's MinPingInterval.
+	// Zero means DefaultKeepaliveTime.
+	KeepaliveTime time.Duration
+	// KeepaliveTimeout is how long the client waits for a ping's answer
+	// before it closes the connection and reconnects. Zero means
+	// DefaultKeepaliveTimeout.
+	KeepaliveTimeout time.Duration
+	// Backoff paces reconnection attempts: exponential, with jitter. Each
+	// zero field takes its value from DefaultBackoff.
+	Backoff backoff.Config
+	// MinConnectTimeout is the least time one connection attempt is given.
+	// Zero means DefaultMinConnectTimeout.
+	MinConnectTimeout time.Duration
+	// Retry retries idempotent calls that fail with UNAVAILABLE. Each zero
+	// field takes its value from DefaultRetry.
+	Retry RetryPolicy
 }
 
-// ServerOptions returns the gRPC server options that enforce cfg: transport
-// credentials for TLS and, with a token, unary and stream interceptors that
-// refuse any RPC (health checks excepted) without it.
+// ServerOptions returns every option of an eosweep gRPC server: transport
+// credentials (TLS or plaintext), keepalive and its enforcement policy and,
+// with a token, unary and stream interceptors that refuse any RPC (health
+// checks excepted) without it. Interceptors the caller puts before these
+// options (metrics) run first, so refused calls reach them too.
 func ServerOptions(cfg ServerConfig) ([]grpc.ServerOption, error) {
-	var opts []grpc.ServerOption
 	tc, err := serverTLS(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if tc != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
-	}
+	params, policy := cfg.keepalive()
+	opts := []grpc.ServerOption{grpc.Creds(transportCredentials(tc)), grpc.KeepaliveParams(params), grpc.KeepaliveEnforcementPolicy(policy)}
 	if cfg.Token != "" {
 		if tc == nil {
 			slog.Warn("bearer token configured without TLS: it crosses the network in plaintext")
@@ -69,90 +116,37 @@ func ServerOptions(cfg ServerConfig) ([]grpc.ServerOption, error) {
 	return opts, nil
 }
 
-// DialOptions returns the gRPC dial options that implement cfg: TLS or
-// plaintext transport credentials and, with a token, per-RPC credentials.
+// DialOptions returns every option of an eosweep gRPC client: TLS or
+// plaintext transport credentials, keepalive, the reconnect backoff, the
+// retry service config and, with a token, per-RPC credentials.
 func DialOptions(cfg ClientConfig) ([]grpc.DialOption, error) {
 	tc, err := clientTLS(cfg)
 	if err != nil {
 		return nil, err
 	}
-	var opts []grpc.DialOption
-	if tc != nil {
-		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
-	} else {
-		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if cfg.Token != "" && tc == nil && !cfg.AllowInsecureToken {
+		return nil, ErrInsecureToken
+	}
+	serviceConfig, err := cfg.Retry.serviceConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(transportCredentials(tc)),
+		grpc.WithKeepaliveParams(cfg.keepalive()),
+		grpc.WithConnectParams(cfg.connectParams()),
+		grpc.WithDefaultServiceConfig(serviceConfig),
 	}
 	if cfg.Token != "" {
-		if tc == nil && !cfg.AllowInsecureToken {
-			return nil, ErrInsecureToken
-		}
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: cfg.Token, insecure: tc == nil}))
 	}
 	return opts, nil
 }
 
-// serverTLS returns the server's TLS config, or nil for plaintext.
-func serverTLS(cfg ServerConfig) (*tls.Config, error) {
-	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
-		return nil, fmt.Errorf("server TLS: %w", ErrHalfKeyPair)
+// transportCredentials returns TLS credentials with tc, or plaintext ones for nil.
+func transportCredentials(tc *tls.Config) credentials.TransportCredentials {
+	if tc == nil {
+		return insecure.NewCredentials()
 	}
-	if cfg.CertFile == "" {
-		if cfg.ClientCAFile != "" {
-			return nil, ErrClientCAWithoutTLS
-		}
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("server TLS key pair: %w", err)
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if cfg.ClientCAFile != "" {
-		pool, err := loadPool(cfg.ClientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("client CA: %w", err)
-		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return tc, nil
-}
-
-// clientTLS returns the client's TLS config, or nil for plaintext.
-func clientTLS(cfg ClientConfig) (*tls.Config, error) {
-	if (cfg.CertFile == "") != (cfg.KeyFile == "") {
-		return nil, fmt.Errorf("client TLS: %w", ErrHalfKeyPair)
-	}
-	if !cfg.TLS && cfg.CAFile == "" && cfg.CertFile == "" {
-		return nil, nil
-	}
-	tc := &tls.Config{ServerName: cfg.ServerName, MinVersion: tls.VersionTLS12}
-	if cfg.CAFile != "" {
-		pool, err := loadPool(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("server CA: %w", err)
-		}
-		tc.RootCAs = pool
-	}
-	if cfg.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("client TLS key pair: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
-}
-
-// loadPool reads a PEM bundle into a certificate pool.
-func loadPool(file string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("read CA bundle: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("%s: %w", file, ErrNoCerts)
-	}
-	return pool, nil
+	return credentials.NewTLS(tc)
 }
