@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +17,9 @@ import (
 // after a restart).
 func TestStoredStatesMatchMemory(t *testing.T) {
 	t.Parallel()
-	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 10 * time.Millisecond, MaxAttempts: 1000})
+	var expired atomic.Int64
+	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 10 * time.Millisecond, MaxAttempts: 1000,
+		OnExpire: func(n int) { expired.Add(int64(n)) }})
 	sw := submit(t, s, "model: single\ngrid: {eta: {linspace: [0.1, 3, 40]}, seed: {range: [0, 10]}}\nparams: {steps: 5}\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -35,11 +38,11 @@ func TestStoredStatesMatchMemory(t *testing.T) {
 					return
 				}
 				time.Sleep(time.Duration(8+n%5) * time.Millisecond) // around the TTL
-				var reps []Report
+				var ds []Delivery
 				for _, l := range ls {
-					reps = append(reps, Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(-l.Params["eta"])})
+					ds = append(ds, Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(-l.Params["eta"])})
 				}
-				if _, err := s.Report(reps); err != nil {
+				if _, err := s.Deliver(ds); err != nil {
 					t.Error(err)
 					return
 				}
@@ -47,7 +50,12 @@ func TestStoredStatesMatchMemory(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(50 * time.Millisecond)
+	// Close waits for the expiry pass in flight, whose records may not be
+	// stored yet; every Lease and Deliver call has returned, so its writes are.
+	s.Close()
+	if expired.Load() == 0 {
+		t.Fatal("no lease expired: the test did not race late results against expiry")
+	}
 	mem, _ := s.Trials(sw.ID)
 	stored, err := s.st.Trials(sw.ID)
 	if err != nil {
