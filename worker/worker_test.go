@@ -25,7 +25,9 @@ type coord struct {
 	pb.CoordinatorServiceClient
 }
 
-func start(t *testing.T, ttl time.Duration) coord { return startWith(t, scheduler.Config{LeaseTTL: ttl}) }
+func start(t *testing.T, ttl time.Duration) coord {
+	return startWith(t, scheduler.Config{LeaseTTL: ttl})
+}
 
 func startWith(t *testing.T, cfg scheduler.Config) coord {
 	t.Helper()
