@@ -1,10 +1,7 @@
 package scheduler
 
 import (
-	"context"
-	"fmt"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -141,38 +138,14 @@ func TestConcurrentWorkersExactlyOnce(t *testing.T) {
 	var expired atomic.Int64
 	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 30 * time.Millisecond, OnExpire: func(n int) { expired.Add(int64(n)) }})
 	sw := submit(t, s, "model: single\ngrid: {eta: {linspace: [0.1, 3, 40]}, seed: {range: [0, 5]}}\nparams: {steps: 5}\n")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; ctx.Err() == nil; n++ {
-				ls, err := s.Lease(ctx, fmt.Sprint("w", w), 7, 20*time.Millisecond)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(ls) == 0 && progress(t, s, sw.ID).Done == 200 {
-					return
-				}
-				if n%5 == w%5 {
-					time.Sleep(40 * time.Millisecond) // too slow: the lease expires
-				}
-				var ds []Delivery
-				for _, l := range ls {
-					d := Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(-l.Params["eta"])}
-					ds = append(ds, d, d) // every delivery twice
-				}
-				if _, err := s.Deliver(ds); err != nil {
-					t.Error(err)
-					return
-				}
+	crowd{workers: 8, batch: 7, wait: 20 * time.Millisecond, copies: 2, // every result twice
+		pause: func(w, n int) time.Duration {
+			if n%5 == w%5 {
+				return 40 * time.Millisecond // too slow: the lease expires
 			}
-		}()
-	}
-	wg.Wait()
+			return 0
+		},
+	}.run(t, s, sw.ID, 200)
 	if expired.Load() == 0 {
 		t.Fatal("no lease expired: the test did not race late results against expiry")
 	}
