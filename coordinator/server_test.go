@@ -15,6 +15,8 @@ import (
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/coordinatortest"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/engine/enginetest"
+	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -54,7 +56,9 @@ func TestSubmitValidationCodes(t *testing.T) {
 }
 
 func validResult() *pb.Result {
-	return &pb.Result{FinalBias: -0.1, StepsRun: 20, Trajectory: []*pb.TrajectoryPoint{{Step: 0, Loss: 1}, {Step: 20, Loss: 0.5}}}
+	r := enginetest.Result(20)
+	r.FinalBias = -0.1
+	return wire.ResultToProto(r)
 }
 
 func TestReportResultOverGRPC(t *testing.T) {

@@ -64,11 +64,11 @@ func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*
 		return nil, status.Error(codes.InvalidArgument, "reports: empty")
 	}
 	outcomes := make([]*pb.ReportOutcome, len(req.GetReports()))
-	var reports []scheduler.Report
+	var deliveries []scheduler.Delivery
 	var index []int
 	for i, r := range req.GetReports() {
 		outcomes[i] = &pb.ReportOutcome{TrialId: r.GetTrialId()}
-		rep := scheduler.Report{Sweep: r.GetSweepId(), Trial: r.GetTrialId(), Token: r.GetToken()}
+		d := scheduler.Delivery{Sweep: r.GetSweepId(), Trial: r.GetTrialId(), Token: r.GetToken()}
 		switch o := r.GetOutcome().(type) {
 		case *pb.TrialReport_Result:
 			res, err := wire.ResultFromProto(o.Result)
@@ -76,32 +76,34 @@ func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*
 				outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, err.Error()
 				continue
 			}
-			rep.Result = res
+			d.Result = res
 		case *pb.TrialReport_Released:
-			rep.Release = o.Released
-			if !rep.Release {
+			d.Release = o.Released
+			if !d.Release {
 				outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, "released: false (omit it)"
 				continue
 			}
 		case *pb.TrialReport_Error:
-			rep.Err = o.Error
-			if rep.Err == "" {
-				rep.Err = "unspecified worker error"
+			d.Failure = o.Error
+			if d.Failure == "" {
+				d.Failure = "unspecified worker error"
 			}
 		default:
 			outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, "outcome: neither result nor error"
 			continue
 		}
-		reports = append(reports, rep)
+		deliveries = append(deliveries, d)
 		index = append(index, i)
 	}
-	outs, err := s.sched.Report(reports)
+	receipts, err := s.sched.Deliver(deliveries)
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	for j, o := range outs {
-		outcomes[index[j]].Status = pb.ReportStatus(o.Status)
-		outcomes[index[j]].Message = o.Message
+	for j, r := range receipts {
+		outcomes[index[j]].Status = pb.ReportStatus(r.Verdict)
+		if r.Err != nil {
+			outcomes[index[j]].Message = r.Err.Error()
+		}
 	}
 	for _, o := range outcomes {
 		if o.Status != pb.ReportStatus_REPORT_STATUS_REJECTED {

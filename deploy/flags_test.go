@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/eosweep/eosweep/internal/proctest"
 )
 
 // commandLine is one eosweep invocation found in a deployment file.
@@ -20,16 +22,7 @@ type commandLine struct {
 	args  []string // subcommand first
 }
 
-// buildBinary builds the root module's eosweep into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "eosweep")
-	out, err := exec.Command("go", "build", "-C", "..", "-o", bin, "./cmd/eosweep").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build eosweep: %v\n%s", err, out)
-	}
-	return bin
-}
+func TestMain(m *testing.M) { os.Exit(proctest.Run(m)) }
 
 func readYAMLDocs(t *testing.T, file string) []map[string]any {
 	t.Helper()
@@ -116,10 +109,7 @@ func slurmCommands(t *testing.T) []commandLine {
 }
 
 func TestDeployedFlagsExist(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the eosweep binary")
-	}
-	bin := buildBinary(t)
+	bin := proctest.BuildOnce(t) // skipped with -short
 	var lines []commandLine
 	lines = append(lines, k8sCommands(t)...)
 	lines = append(lines, composeCommands(t)...)

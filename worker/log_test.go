@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/worker"
 )
 
@@ -35,15 +35,15 @@ func (s *syncBuffer) String() string {
 // structured line carrying the worker, sweep and trial ids.
 func TestDebugLogNamesSweepAndTrial(t *testing.T) {
 	t.Parallel()
-	_, cl := start(t, 5*time.Second)
-	id := submit(t, cl, "model: single\ngrid: {eta: [0.5, 1, 1.5]}\nparams: {steps: 20}\n")
+	c := start(t, 5*time.Second)
+	id := submit(t, c, "model: single\ngrid: {eta: [0.5, 1, 1.5]}\nparams: {steps: 20}\n")
 	var buf syncBuffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	w := worker.New(cl, worker.Config{ID: "wlog", Parallel: 1, Prefetch: 1, LeaseWait: 100 * time.Millisecond, Logger: log})
+	w := worker.New(c, worker.Config{ID: "wlog", Parallel: 1, Prefetch: 1, LeaseWait: 100 * time.Millisecond, Logger: log})
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
-	waitState(t, cl, id, func(p *pb.Progress) bool { return p.GetDone() == 3 })
+	waitState(t, c, id, "3 trials done", func(p scheduler.Progress) bool { return p.Done == 3 })
 	cancel()
 	<-done
 	var lines []string

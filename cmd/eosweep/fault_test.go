@@ -1,13 +1,20 @@
 package main
 
 import (
+	"context"
+	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/internal/testwait"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -28,7 +35,7 @@ func TestClusterMatchesEmbedded(t *testing.T) {
 	if sub.Trials != 24 || !sub.Created {
 		t.Fatalf("submit: %+v", sub)
 	}
-	waitFor(t, "the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
+	testwait.Poll(t, "the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 	remote := eosweep(t, "boundary", sub.Sweep, "--coordinator", addr, "--format", "json")
 	reportDir := filepath.Join(dir, "report")
 	if out := eosweep(t, "report", sub.Sweep, "--coordinator", addr, "--out", reportDir, "--size", "300x200"); !strings.Contains(out, "report of 24 trials") {
@@ -74,14 +81,14 @@ func TestWorkerKilledMidTrial(t *testing.T) {
 	logA, logB := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
 	a := startWorker(t, addr, logA, "--parallel", "1")
 	sub := submitSpec(t, addr, spec)
-	waitFor(t, "worker A to start a trial", 30*time.Second, func() bool { return len(executions(t, logA)) > 0 })
+	testwait.Poll(t, "worker A to start a trial", 30*time.Second, func() bool { return len(executions(t, logA)) > 0 })
 	a.kill() // SIGKILL mid-trial
 	var victim string
 	for id := range executions(t, logA) {
 		victim = id
 	}
 	b := startWorker(t, addr, logB, "--parallel", "2")
-	waitSweep(t, addr, sub.Sweep, "the sweep", 2*time.Minute, 50*time.Millisecond, sweepDone)
+	waitSweep(t, addr, sub.Sweep, "the sweep", 2*time.Minute, sweepDone)
 	b.stop(t)
 	coord.stop(t)
 
@@ -113,10 +120,10 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	db := filepath.Join(dir, "c.db")
 	coord, addr := startCoordinator(t, db, "127.0.0.1:0", "--lease-ttl", "2s")
 	log := filepath.Join(dir, "trials.log")
-	startWorker(t, addr, log, "--parallel", "1")
-	startWorker(t, addr, log, "--parallel", "1")
+	startWorker(t, addr, log, "--parallel", "1", "--id", "w1")
+	startWorker(t, addr, log, "--parallel", "1", "--id", "w2")
 	sub := submitSpec(t, addr, spec)
-	waitSweep(t, addr, sub.Sweep, "a third of the sweep", time.Minute, 10*time.Millisecond, func(s *pb.Sweep) bool { return s.GetProgress().GetDone() >= 16 })
+	waitSweep(t, addr, sub.Sweep, "a third of the sweep", time.Minute, func(s *pb.Sweep) bool { return s.GetProgress().GetDone() >= 16 })
 	coord.kill() // SIGKILL mid-sweep
 
 	trials, _ := stored(t, db, sub.Sweep)
@@ -131,9 +138,11 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	if len(doneBefore) < 8 || len(doneBefore) == 48 {
 		t.Fatalf("%d trials done at the kill", len(doneBefore))
 	}
-	time.Sleep(500 * time.Millisecond) // the workers notice and back off
+	// The workers notice: each comes back to the address and is turned away,
+	// so both are retrying with backoff when the coordinator returns.
+	turnAway(t, addr, "w1", "w2")
 	coord, _ = startCoordinator(t, db, addr, "--lease-ttl", "2s")
-	waitSweep(t, addr, sub.Sweep, "the sweep after the restart", 2*time.Minute, 50*time.Millisecond, sweepDone)
+	waitSweep(t, addr, sub.Sweep, "the sweep after the restart", 2*time.Minute, sweepDone)
 	coord.stop(t)
 
 	trials, results := stored(t, db, sub.Sweep)
@@ -161,16 +170,96 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 func TestWorkerWaitsForCoordinator(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	// Until the coordinator starts, its address drops every connection: the
+	// worker must dial, fail, and dial again (reconnect with backoff).
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	dialed := make(chan struct{}, 64)
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+			dialed <- struct{}{}
+		}
+	}()
 	log := filepath.Join(dir, "trials.log")
 	w := startWorker(t, addr, log, "--parallel", "2")
-	time.Sleep(time.Second) // the worker retries against a closed port
+	for i := range 2 {
+		select {
+		case <-dialed:
+		case <-time.After(30 * time.Second):
+			lis.Close()
+			t.Fatalf("the worker dialed the coordinator's address %d times in 30 s, want 2", i)
+		}
+	}
+	lis.Close()
 	coord, _ := startCoordinator(t, filepath.Join(dir, "c.db"), addr)
 	sub := submitSpec(t, addr, writeSpec(t, dir, "model: single\ngrid: {eta: [1, 2, 3]}\nparams: {steps: 100}\n"))
-	waitSweep(t, addr, sub.Sweep, "the sweep", 30*time.Second, 50*time.Millisecond, sweepDone)
+	waitSweep(t, addr, sub.Sweep, "the sweep", 30*time.Second, sweepDone)
 	w.stop(t)
 	coord.stop(t)
 	if ran := executions(t, log); len(ran) != 3 {
 		t.Fatalf("ran %v", ran)
 	}
+}
+
+// turnAway serves, on the address of a killed coordinator, a stand-in that
+// answers every worker call with UNAVAILABLE, until each of the workers named
+// has called; then it stops and frees the address.
+func turnAway(t *testing.T, addr string, workers ...string) {
+	t.Helper()
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stand := &standIn{seen: make(chan string, 64)}
+	srv := grpc.NewServer()
+	pb.RegisterCoordinatorServiceServer(srv, stand)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+	want := map[string]bool{}
+	for _, w := range workers {
+		want[w] = true
+	}
+	timeout := time.After(30 * time.Second)
+	for len(want) > 0 {
+		select {
+		case id := <-stand.seen:
+			delete(want, id)
+		case <-timeout:
+			t.Fatalf("workers %v did not call the coordinator's address within 30 s", want)
+		}
+	}
+}
+
+// standIn is a coordinator that turns every worker away.
+type standIn struct {
+	pb.UnimplementedCoordinatorServiceServer
+	seen chan string
+}
+
+func (s *standIn) away(worker string) error {
+	select {
+	case s.seen <- worker:
+	default:
+	}
+	return status.Error(codes.Unavailable, "coordinator restarting")
+}
+
+func (s *standIn) LeaseTrial(_ context.Context, r *pb.LeaseTrialRequest) (*pb.LeaseTrialResponse, error) {
+	return nil, s.away(r.GetWorkerId())
+}
+
+func (s *standIn) Heartbeat(_ context.Context, r *pb.HeartbeatRequest) (*pb.HeartbeatResponse, error) {
+	return nil, s.away(r.GetWorkerId())
+}
+
+func (s *standIn) ReportResult(_ context.Context, r *pb.ReportResultRequest) (*pb.ReportResultResponse, error) {
+	return nil, s.away(r.GetWorkerId())
 }

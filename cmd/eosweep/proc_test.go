@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,49 +19,16 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/proctest"
+	"github.com/eosweep/eosweep/internal/testwait"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
 // Process-level helpers: the fault tests run the real eosweep binary, built
-// once per test binary, as coordinator and worker processes on loopback.
+// once per test binary (proctest.BuildOnce), as coordinator and worker
+// processes on loopback.
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// eosweepBinary builds ./cmd/eosweep once (only when a process test needs it).
-func eosweepBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("process-level test: skipped with -short")
-	}
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "eosweep-bin")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "eosweep")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func TestMain(m *testing.M) { os.Exit(proctest.Run(m)) }
 
 // proc is a running eosweep process.
 type proc struct {
@@ -73,7 +39,7 @@ type proc struct {
 
 func start(t *testing.T, env []string, args ...string) (*proc, *bufio.Reader) {
 	t.Helper()
-	cmd := exec.Command(eosweepBinary(t), args...)
+	cmd := exec.Command(proctest.BuildOnce(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = &syncWriter{w: p.stderr}
@@ -152,7 +118,7 @@ func startWorker(t *testing.T, addr, trialLog string, extra ...string) *proc {
 // eosweep runs a command to completion and returns its stdout.
 func eosweep(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(eosweepBinary(t), args...)
+	cmd := exec.Command(proctest.BuildOnce(t), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -178,17 +144,6 @@ func sweepStatus(t *testing.T, addr, id string) statusOutput {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func writeSpec(t *testing.T, dir, text string) string {
@@ -242,7 +197,7 @@ func stored(t *testing.T, db, sweep string) ([]store.Trial, map[string]engine.Re
 
 // waitSweep polls a coordinator over gRPC (cheaper than spawning `eosweep
 // status`, which matters while measuring) until cond holds.
-func waitSweep(t *testing.T, addr, id, what string, limit, every time.Duration, cond func(*pb.Sweep) bool) {
+func waitSweep(t *testing.T, addr, id, what string, limit time.Duration, cond func(*pb.Sweep) bool) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -250,19 +205,20 @@ func waitSweep(t *testing.T, addr, id, what string, limit, every time.Duration, 
 	}
 	defer conn.Close()
 	cl := pb.NewCoordinatorServiceClient(conn)
-	deadline := time.Now().Add(limit)
-	for {
+	var last *pb.Sweep
+	defer func() {
+		if t.Failed() {
+			t.Logf("last progress of %s: %v (%v)", id, last.GetProgress(), err)
+		}
+	}()
+	testwait.Poll(t, what, limit, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: id}, grpc.WaitForReady(true))
-		cancel()
-		if err == nil && cond(resp.GetSweep()) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s (last: %v, %v)", limit, what, resp.GetSweep().GetProgress(), err)
-		}
-		time.Sleep(every)
-	}
+		defer cancel()
+		var resp *pb.GetSweepResponse
+		resp, err = cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: id}, grpc.WaitForReady(true))
+		last = resp.GetSweep()
+		return err == nil && cond(last)
+	})
 }
 
 func sweepDone(s *pb.Sweep) bool { return s.GetState() == pb.SweepState_SWEEP_STATE_DONE }

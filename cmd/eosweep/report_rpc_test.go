@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/eosweep/eosweep/engine/enginetest"
+	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -49,8 +51,9 @@ func TestReportResultAgainstProcess(t *testing.T) {
 		return cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "raw", Reports: []*pb.TrialReport{{SweepId: l.GetSweepId(),
 			TrialId: l.GetTrialId(), Token: token, Outcome: &pb.TrialReport_Result{Result: res}}}})
 	}
-	good := &pb.Result{FinalBias: -0.5, StepsRun: 10,
-		Trajectory: []*pb.TrajectoryPoint{{Step: 0, Loss: 0.7}, {Step: 10, Loss: 0.6, Bias: -0.5}}}
+	res := enginetest.Result(10)
+	res.FinalBias = -0.5
+	good := wire.ResultToProto(res)
 	first := leaseOne() // never heartbeated: expires after 300 ms
 	second := leaseOne()
 	if second.GetAttempt() != 2 || second.GetTrialId() != first.GetTrialId() {

@@ -9,13 +9,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/eosweep/eosweep/internal/proctest"
 )
 
 // TestRunResumesAndClientsReadTheFile: an embedded run, run again, executes
 // nothing more; status, boundary and report read its file with --db.
 func TestRunResumesAndClientsReadTheFile(t *testing.T) {
 	t.Parallel()
-	bin := eosweepBinary(t)
+	bin := proctest.BuildOnce(t)
 	dir := t.TempDir()
 	spec := writeSpec(t, dir, "name: resume\nmodel: single\ngrid:\n  eta: {logspace: [0.5, 8, 9]}\n  seed: [0, 1]\nparams: {steps: 500}\nboundary: {refine: {rounds: 2, tolerance: 0.01}}\n")
 	db, log := filepath.Join(dir, "run.db"), filepath.Join(dir, "trials.log")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/spf13/pflag"
 
+	"github.com/eosweep/eosweep/internal/proctest"
+	"github.com/eosweep/eosweep/internal/testwait"
 	"github.com/eosweep/eosweep/internal/transport"
 	"github.com/eosweep/eosweep/internal/transport/transporttest"
 )
@@ -28,22 +29,12 @@ import (
 // eosweepResult runs a command to completion and returns stdout, stderr and the error.
 func eosweepResult(t *testing.T, env []string, args ...string) (string, string, error) {
 	t.Helper()
-	cmd := exec.Command(eosweepBinary(t), args...)
+	cmd := exec.Command(proctest.BuildOnce(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	return stdout.String(), stderr.String(), err
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
 }
 
 // scrapeMetrics fetches and parses a /metrics endpoint.
@@ -95,7 +86,7 @@ func TestSecureClusterProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	healthAddr, coordMetrics, workerMetrics := freeAddr(t), freeAddr(t), freeAddr(t)
+	healthAddr, coordMetrics, workerMetrics := proctest.FreeAddr(t), proctest.FreeAddr(t), proctest.FreeAddr(t)
 	coord, addr := startCoordinator(t, filepath.Join(dir, "c.db"), "127.0.0.1:0",
 		"--tls-cert", pki.ServerCert, "--tls-key", pki.ServerKey, "--token-file", tokFile,
 		"--health-listen", healthAddr, "--metrics-listen", coordMetrics)
@@ -133,7 +124,7 @@ func TestSecureClusterProcesses(t *testing.T) {
 	}
 
 	w, _ := start(t, nil, append([]string{"worker", "--lease-wait", "500ms", "--token-file", tokFile, "--metrics-listen", workerMetrics}, tlsArgs...)...)
-	waitFor(t, "4 trials done", 60*time.Second, func() bool {
+	testwait.Poll(t, "4 trials done", 60*time.Second, func() bool {
 		out, _, err := eosweepResult(t, nil, append([]string{"status", sub.Sweep, "--json", "--token-file", tokFile}, tlsArgs...)...)
 		var st statusOutput
 		return err == nil && json.Unmarshal([]byte(out), &st) == nil && st.Done == 4

@@ -2,7 +2,6 @@ package scheduler
 
 import (
 	"testing"
-	"time"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/spec"
@@ -27,31 +26,33 @@ func (r blockingRefiner) Plan(*spec.Spec, []boundary.Trial) ([]map[string]float6
 func TestCancelDuringRefinementPlanning(t *testing.T) {
 	t.Parallel()
 	const yaml = "model: single\ngrid: {eta: [1, 2]}\nparams: {steps: 5}\nboundary: {refine: {rounds: 1, tolerance: 0.01}}\n"
-	path := tempDB(t)
-	st := openStore(t, path)
+	st := openStore(t, tempDB(t))
+	t.Cleanup(func() { st.Close() })
 	ref := blockingRefiner{entered: make(chan struct{}, 1), release: make(chan struct{})}
-	s, err := New(st, Config{Refiner: ref})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newTestScheduler(t, st, nil, Config{Refiner: ref})
+	waiting := make(chan struct{})
+	s.hooks.cancelWaiting = func() { close(waiting) }
 	sw := submit(t, s, yaml)
 	for _, l := range lease(t, s, 2) {
-		reportOne(t, s, l, goodResult(0))
+		deliverOne(t, s, l, goodResult(0))
 	}
 	<-ref.entered // round 1 is being planned
 	cancelled := make(chan error, 1)
 	go func() { _, err := s.Cancel(sw.ID); cancelled <- err }()
-	time.Sleep(20 * time.Millisecond) // let Cancel reach the scheduler
-	close(ref.release)
-	if err := <-cancelled; err != nil {
+	// Planning goes on only once Cancel waits for it, or has returned
+	// without waiting (then the planned round must not revive the sweep).
+	var err error
+	select {
+	case <-waiting:
+		close(ref.release)
+		err = <-cancelled
+	case err = <-cancelled:
+		close(ref.release)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "planning to finish", func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return !s.sweeps[sw.ID].refining
-	})
-	info, _ := s.Sweep(sw.ID)
+	info := waitSweep(t, s, sw.ID, "planning to end", func(info SweepInfo) bool { return info.Sweep.Round == 1 })
 	if info.Sweep.State != store.SweepCancelled || info.Progress.Pending+info.Progress.Leased != 0 {
 		t.Errorf("after cancel during planning: state %v, progress %+v; want CANCELLED with nothing pending", info.Sweep.State, info.Progress)
 	}
@@ -61,13 +62,11 @@ func TestCancelDuringRefinementPlanning(t *testing.T) {
 	if ls := lease(t, s, 4); len(ls) != 0 {
 		t.Fatalf("leased %d trials of a cancelled sweep", len(ls))
 	}
-	defer st.Close()
-	defer s.Close()
 	submit(t, s, yaml) // resume
 	ls := lease(t, s, 4)
 	if len(ls) != 1 || ls[0].Params["eta"] != 1.5 {
 		t.Fatalf("lease after resume %+v, want the planned η = 1.5", ls)
 	}
-	reportOne(t, s, ls[0], goodResult(0))
-	eventually(t, "DONE", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.State == store.SweepDone })
+	deliverOne(t, s, ls[0], goodResult(0))
+	waitSweep(t, s, sw.ID, "DONE", func(info SweepInfo) bool { return info.Sweep.State == store.SweepDone })
 }

@@ -3,38 +3,23 @@ package scheduler
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/coordinator/store/storetest"
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/engine/enginetest"
+	"github.com/eosweep/eosweep/internal/fakeclock"
+	"github.com/eosweep/eosweep/internal/testwait"
 )
 
 const fourTrials = "name: four\nmodel: single\ngrid: {eta: [0.5, 1, 1.5, 2]}\nparams: {steps: 5}\n"
 
-// clock is a manual clock for lease deadlines.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Unix(1_000_000, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestScheduler(t *testing.T, st *store.Store, clk *clock, cfg Config) *Scheduler {
+// newTestScheduler starts a scheduler on st (default: a fresh store). With a
+// clock, the clock drives both deadlines and the expiry loop: nothing
+// expires until the test calls expireAfter (or clk.Tick).
+func newTestScheduler(t *testing.T, st *store.Store, clk *fakeclock.Clock, cfg Config) *Scheduler {
 	t.Helper()
 	if st == nil {
 		st = storetest.MustOpen(t)
@@ -43,7 +28,7 @@ func newTestScheduler(t *testing.T, st *store.Store, clk *clock, cfg Config) *Sc
 		cfg.LeaseTTL = time.Minute
 	}
 	if clk != nil {
-		cfg.Now = clk.Now
+		cfg.Now, cfg.Ticks = clk.Now, clk.Ticks()
 	}
 	s, err := New(st, cfg)
 	if err != nil {
@@ -82,15 +67,22 @@ func lease(t *testing.T, s *Scheduler, n int) []Lease {
 	return ls
 }
 
-// goodResult is a valid result for a trial of fourTrials.
-func goodResult(bias float64) engine.Result {
-	return engine.Result{FinalBias: bias, MinBias: bias, StepsRun: 5, WallMS: 1,
-		Trajectory: []engine.Point{{Step: 0, Loss: 0.7}, {Step: 5, Loss: 0.6, Bias: bias, Sharpness: 1}}}
+// expireAfter moves clk by d and runs one expiry pass to completion.
+func expireAfter(s *Scheduler, clk *fakeclock.Clock, d time.Duration) {
+	clk.Advance(d)
+	s.expire()
 }
 
-func reportOne(t *testing.T, s *Scheduler, l Lease, r engine.Result) Outcome {
+// goodResult is a valid result for a trial of fourTrials, ending at bias.
+func goodResult(bias float64) engine.Result {
+	r := enginetest.Result(5)
+	r.FinalBias, r.MinBias, r.Trajectory[1].Bias = bias, bias, bias
+	return r
+}
+
+func deliverOne(t *testing.T, s *Scheduler, l Lease, r engine.Result) Receipt {
 	t.Helper()
-	out, err := s.Report([]Report{{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: r}})
+	out, err := s.Deliver([]Delivery{{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: r}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,14 +98,17 @@ func progress(t *testing.T, s *Scheduler, id string) Progress {
 	return info.Progress
 }
 
-// eventually polls cond for up to 5 s.
-func eventually(t *testing.T, what string, cond func() bool) {
+// waitSweep waits for cond to hold of a sweep, checking it at every change
+// the scheduler announces (SweepInfo.Changed), for up to 10 s.
+func waitSweep(t *testing.T, s *Scheduler, id, what string, cond func(SweepInfo) bool) SweepInfo {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	var info SweepInfo
+	testwait.Until(t, what, 10*time.Second, func() (bool, <-chan struct{}) {
+		var err error
+		if info, err = s.Sweep(id); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return cond(info), info.Changed
+	})
+	return info
 }

@@ -29,11 +29,16 @@ type LeaseRef struct {
 	Sweep, Trial, Token string
 }
 
-// Lease hands out up to limit pending trials to worker, waiting up to wait for
-// one to be queued. It returns no leases (and no error) when the wait passes
-// or ctx ends. The leases are durable before Lease returns.
+// MaxLeaseBatch bounds the trials of one Lease call (and so of one store
+// transaction and one LeaseTrial response).
+const MaxLeaseBatch = 4096
+
+// Lease hands out up to limit pending trials to worker (limit is clamped to
+// [1, MaxLeaseBatch]), waiting up to wait for one to be queued. It returns no
+// leases (and no error) when the wait passes or ctx ends. The leases are
+// durable before Lease returns.
 func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait time.Duration) ([]Lease, error) {
-	limit = min(max(limit, 1), 4096)
+	limit = min(max(limit, 1), MaxLeaseBatch)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -54,6 +59,9 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 				return nil, nil
 			}
 			return leases, nil
+		}
+		if h := s.hooks.leaseWaiting; h != nil {
+			h()
 		}
 		select {
 		case <-wake:
@@ -204,22 +212,27 @@ func (s *Scheduler) tokenAttempt(t *trialState, token string) int {
 	return attempt
 }
 
-// expiryLoop returns expired leases and finished restart holds to the queue.
+// expiryLoop returns expired leases and finished restart holds to the queue,
+// once per tick of Config.Ticks or of its own ticker.
 func (s *Scheduler) expiryLoop() {
 	defer close(s.loopDone)
-	tick := min(max(s.cfg.LeaseTTL/10, 5*time.Millisecond), time.Second)
-	ticker := time.NewTicker(tick)
-	defer ticker.Stop()
+	ticks := s.cfg.Ticks
+	if ticks == nil {
+		ticker := time.NewTicker(min(max(s.cfg.LeaseTTL/10, 5*time.Millisecond), time.Second))
+		defer ticker.Stop()
+		ticks = ticker.C
+	}
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-ticker.C:
+		case <-ticks:
 			s.expire()
 		}
 	}
 }
 
+// expire is one expiry pass as of Config.Now.
 func (s *Scheduler) expire() {
 	s.mu.Lock()
 	now := s.cfg.Now()

@@ -64,6 +64,9 @@ func newSweepState(rec store.Sweep, sp *spec.Spec) *sweepState {
 }
 
 func newTrialState(sw *sweepState, rec store.Trial) (*trialState, error) {
+	if !rec.State.Valid() {
+		return nil, fmt.Errorf("trial %s: stored state %d is not a trial state", rec.ID, uint8(rec.State))
+	}
 	cfg, err := engine.Resolve(sw.rec.Model, rec.Params)
 	if err != nil {
 		return nil, fmt.Errorf("trial %s: %w", rec.ID, err)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/eosweep/eosweep/internal/fakeclock"
 )
 
 func TestRateMeter(t *testing.T) {
@@ -32,13 +34,13 @@ func TestRateMeter(t *testing.T) {
 
 func TestProgressETA(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
+	clk := fakeclock.New()
 	s := newTestScheduler(t, nil, clk, Config{})
 	sw := submit(t, s, fourTrials)
 	ls := lease(t, s, 4)
-	reportOne(t, s, ls[0], goodResult(0))
+	deliverOne(t, s, ls[0], goodResult(0))
 	clk.Advance(time.Second)
-	reportOne(t, s, ls[1], goodResult(0))
+	deliverOne(t, s, ls[1], goodResult(0))
 	clk.Advance(time.Second)
 	p := progress(t, s, sw.ID)
 	// 1 result in the 2 s since the first: 0.5/s; 2 left → 4 s.

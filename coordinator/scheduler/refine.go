@@ -52,7 +52,7 @@ func (s *Scheduler) maybeAdvance(sw *sweepState) {
 		s.mu.Unlock()
 		if err == nil {
 			// The new round may have finished while refining was set, when
-			// maybeAdvance calls from Report were ignored: look again.
+			// maybeAdvance calls from Deliver were ignored: look again.
 			s.maybeAdvance(sw)
 		}
 	}()

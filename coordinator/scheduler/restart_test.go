@@ -1,16 +1,15 @@
 package scheduler
 
 import (
-	"context"
-	"fmt"
 	"sort"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/internal/fakeclock"
 )
 
 // TestRestartReleasesAndReadopts: after a restart, LEASED trials are stored
@@ -19,16 +18,16 @@ import (
 func TestRestartReleasesAndReadopts(t *testing.T) {
 	t.Parallel()
 	path := tempDB(t)
-	clk := newClock()
+	clk := fakeclock.New()
 	st := openStore(t, path)
-	s, err := New(st, Config{LeaseTTL: 10 * time.Second, Now: clk.Now})
+	s, err := New(st, Config{LeaseTTL: 10 * time.Second, Now: clk.Now, Ticks: clk.Ticks()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sw := submit(t, s, fourTrials)
 	ls := lease(t, s, 3)
-	if o := reportOne(t, s, ls[0], goodResult(-1)); o.Status != Accepted {
-		t.Fatal(o)
+	if r := deliverOne(t, s, ls[0], goodResult(-1)); r.Verdict != Accepted {
+		t.Fatal(r)
 	}
 	s.Close()
 	st.Close()
@@ -59,21 +58,20 @@ func TestRestartReleasesAndReadopts(t *testing.T) {
 		t.Fatalf("after re-adoption %+v", p)
 	}
 	// ls[2]'s worker never returns: queued after the hold, next attempt.
-	clk.Advance(6 * time.Second)
+	expireAfter(s, clk, 6*time.Second)
 	if lost, _ := s.Heartbeat("w", []LeaseRef{{ls[1].Sweep, ls[1].Trial, ls[1].Token}, {fresh[0].Sweep, fresh[0].Trial, fresh[0].Token}}); len(lost) != 0 {
 		t.Fatalf("heartbeat lost %v", lost)
 	}
-	clk.Advance(5 * time.Second)
-	var again []Lease
-	eventually(t, "hold release", func() bool { again = lease(t, s, 4); return len(again) > 0 })
+	expireAfter(s, clk, 5*time.Second) // the hold has passed; the heartbeated leases have 5 s left
+	again := lease(t, s, 4)
 	if len(again) != 1 || again[0].Trial != ls[2].Trial || again[0].Attempt != 2 {
 		t.Fatalf("after hold: %+v", again)
 	}
-	if o := reportOne(t, s, ls[0], goodResult(-1)); o.Status != Duplicate {
-		t.Fatalf("result of a DONE trial after restart: %+v", o)
+	if r := deliverOne(t, s, ls[0], goodResult(-1)); r.Verdict != Duplicate {
+		t.Fatalf("result of a DONE trial after restart: %+v", r)
 	}
-	if o := reportOne(t, s, ls[1], goodResult(-1)); o.Status != Accepted {
-		t.Fatalf("re-adopted lease's result: %+v", o)
+	if r := deliverOne(t, s, ls[1], goodResult(-1)); r.Verdict != Accepted {
+		t.Fatalf("re-adopted lease's result: %+v", r)
 	}
 }
 
@@ -103,9 +101,9 @@ func TestRefinementRoundsSurviveRestart(t *testing.T) {
 	}
 	sw := submit(t, s, yaml)
 	for _, l := range lease(t, s, 2) {
-		reportOne(t, s, l, goodResult(0))
+		deliverOne(t, s, l, goodResult(0))
 	}
-	eventually(t, "round 1", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.Round == 1 })
+	waitSweep(t, s, sw.ID, "round 1", func(info SweepInfo) bool { return info.Sweep.Round == 1 })
 	if p := progress(t, s, sw.ID); p.Total != 3 || p.Pending != 1 {
 		t.Fatalf("round 1 progress %+v (the existing η must not be added twice)", p)
 	}
@@ -119,14 +117,14 @@ func TestRefinementRoundsSurviveRestart(t *testing.T) {
 	if len(ls) != 1 || ls[0].Params["eta"] != 1.5 {
 		t.Fatalf("round 1 lease after restart %+v", ls)
 	}
-	reportOne(t, s, ls[0], goodResult(0))
-	eventually(t, "round 2", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.Round == 2 })
+	deliverOne(t, s, ls[0], goodResult(0))
+	waitSweep(t, s, sw.ID, "round 2", func(info SweepInfo) bool { return info.Sweep.Round == 2 })
 	ls = lease(t, s, 4)
 	if len(ls) != 1 || ls[0].Params["eta"] != 1.75 {
 		t.Fatalf("round 2 lease %+v", ls)
 	}
-	reportOne(t, s, ls[0], goodResult(0))
-	eventually(t, "DONE", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.State == store.SweepDone })
+	deliverOne(t, s, ls[0], goodResult(0))
+	waitSweep(t, s, sw.ID, "DONE", func(info SweepInfo) bool { return info.Sweep.State == store.SweepDone })
 	if got := len(ref.calls); got != 2 {
 		t.Fatalf("refiner called %d times, want 2 (rounds: 2)", got)
 	}
@@ -137,40 +135,20 @@ func TestRefinementRoundsSurviveRestart(t *testing.T) {
 // exactly one stored result.
 func TestConcurrentWorkersExactlyOnce(t *testing.T) {
 	t.Parallel()
-	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 30 * time.Millisecond})
+	var expired atomic.Int64
+	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 30 * time.Millisecond, OnExpire: func(n int) { expired.Add(int64(n)) }})
 	sw := submit(t, s, "model: single\ngrid: {eta: {linspace: [0.1, 3, 40]}, seed: {range: [0, 5]}}\nparams: {steps: 5}\n")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; ctx.Err() == nil; n++ {
-				ls, err := s.Lease(ctx, fmt.Sprint("w", w), 7, 20*time.Millisecond)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(ls) == 0 && progress(t, s, sw.ID).Done == 200 {
-					return
-				}
-				if n%5 == w%5 {
-					time.Sleep(40 * time.Millisecond) // too slow: the lease expires
-				}
-				var reps []Report
-				for _, l := range ls {
-					r := Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(-l.Params["eta"])}
-					reps = append(reps, r, r) // every report twice
-				}
-				if _, err := s.Report(reps); err != nil {
-					t.Error(err)
-					return
-				}
+	crowd{workers: 8, batch: 7, wait: 20 * time.Millisecond, copies: 2, // every result twice
+		pause: func(w, n int) time.Duration {
+			if n%5 == w%5 {
+				return 40 * time.Millisecond // too slow: the lease expires
 			}
-		}()
+			return 0
+		},
+	}.run(t, s, sw.ID, 200)
+	if expired.Load() == 0 {
+		t.Fatal("no lease expired: the test did not race late results against expiry")
 	}
-	wg.Wait()
 	p := progress(t, s, sw.ID)
 	res, _ := s.st.Results(sw.ID)
 	trials, _ := s.Trials(sw.ID)

@@ -64,6 +64,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Ticks, if set, drives the lease-expiry loop: one expiry pass (as of
+	// Now) per value received, and no ticker of its own. A fake clock's tick
+	// channel goes here, so that the clock drives expiry as well as
+	// deadlines. Default: a ticker every LeaseTTL/10, within [5 ms, 1 s].
+	Ticks <-chan time.Time
 	// OnExpire, if set, is told how many leases just expired (metrics).
 	OnExpire func(n int)
 }
@@ -105,6 +110,15 @@ type Scheduler struct {
 	stop     chan struct{}
 	loopDone chan struct{}
 	bg       sync.WaitGroup // refinement goroutines
+
+	hooks hooks
+}
+
+// hooks are called where tests synchronise with the scheduler's goroutines;
+// they are nil outside tests (set them before the calls they watch start).
+type hooks struct {
+	leaseWaiting  func() // Lease found no work and is about to wait for some
+	cancelWaiting func() // Cancel is about to wait for a refinement step in flight
 }
 
 type sweepState struct {
@@ -112,7 +126,7 @@ type sweepState struct {
 	spec    *spec.Spec
 	trials  map[string]*trialState
 	list    []*trialState // by Seq
-	counts  [6]int        // by store.TrialState
+	counts  [store.NumTrialStates]int
 	rate    rateMeter
 	changed chan struct{} // closed on every change
 	// refining is set while a refinement step runs for this sweep.

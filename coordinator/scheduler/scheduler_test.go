@@ -10,6 +10,7 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/internal/fakeclock"
 )
 
 func TestLeaseReportDuplicate(t *testing.T) {
@@ -30,11 +31,11 @@ func TestLeaseReportDuplicate(t *testing.T) {
 	if p := progress(t, s, sw.ID); p.Total != 4 || p.Leased != 3 || p.Pending != 1 {
 		t.Fatalf("progress %+v", p)
 	}
-	if o := reportOne(t, s, ls[0], goodResult(-1)); o.Status != Accepted {
-		t.Fatalf("first report: %+v", o)
+	if r := deliverOne(t, s, ls[0], goodResult(-1)); r.Verdict != Accepted || r.Err != nil {
+		t.Fatalf("first delivery: %+v", r)
 	}
-	if o := reportOne(t, s, ls[0], goodResult(-2)); o.Status != Duplicate {
-		t.Fatalf("second report: %+v", o)
+	if r := deliverOne(t, s, ls[0], goodResult(-2)); r.Verdict != Duplicate || !errors.Is(r.Err, ErrAlreadyDone) {
+		t.Fatalf("second delivery: %+v", r)
 	}
 	res, err := s.st.Results(sw.ID)
 	if err != nil || len(res) != 1 || res[ls[0].Trial].FinalBias != -1 {
@@ -45,11 +46,17 @@ func TestLeaseReportDuplicate(t *testing.T) {
 	}
 }
 
-func TestRejectsInvalidReports(t *testing.T) {
+func TestRejectsInvalidDeliveries(t *testing.T) {
 	t.Parallel()
 	s := newTestScheduler(t, nil, nil, Config{})
 	submit(t, s, fourTrials)
-	l := lease(t, s, 1)[0]
+	ls := lease(t, s, 2)
+	l, gone := ls[0], ls[1]
+	// gone's worker reports a failure: its token stays the trial's, but the
+	// lease is no longer held.
+	if out, err := s.Deliver([]Delivery{{Sweep: gone.Sweep, Trial: gone.Trial, Token: gone.Token, Failure: "boom"}}); err != nil || out[0].Verdict != FailureRecorded {
+		t.Fatalf("failure: %+v, %v", out, err)
+	}
 	nan, long, infMax := goodResult(0), goodResult(0), goodResult(0)
 	nan.EOSRatio = math.NaN()
 	infMax.MaxEOSRatio = math.Inf(1)
@@ -59,92 +66,102 @@ func TestRejectsInvalidReports(t *testing.T) {
 	emptyResult.Trajectory = nil
 	badPoint.Trajectory[1].Sharpness = math.Inf(1)
 	cases := []struct {
-		name string
-		r    Report
-		want string
+		name  string
+		d     Delivery
+		kind  error  // the sentinel Receipt.Err wraps
+		field string // the field the message names
 	}{
-		{"unknown trial", Report{Sweep: l.Sweep, Trial: "ffff", Token: l.Token, Result: goodResult(0)}, "trial_id"},
-		{"unknown sweep", Report{Sweep: "nope", Trial: l.Trial, Token: l.Token, Result: goodResult(0)}, "trial_id"},
-		{"forged token", Report{Sweep: l.Sweep, Trial: l.Trial, Token: "1.00112233445566778899aabb", Result: goodResult(0)}, "token"},
-		{"future attempt", Report{Sweep: l.Sweep, Trial: l.Trial, Token: s.token(l.Sweep, l.Trial, 2), Result: goodResult(0)}, "token"},
-		{"malformed token", Report{Sweep: l.Sweep, Trial: l.Trial, Token: "xyz", Result: goodResult(0)}, "token"},
-		{"nan", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: nan}, "eos_ratio"},
-		{"inf max_eos_ratio", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: infMax}, "max_eos_ratio"},
-		{"steps out of range", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: long}, "steps_run"},
-		{"trajectory inf", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: badPoint}, "trajectory[1].sharpness"},
-		{"empty result", Report{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: emptyResult}, "trajectory"},
+		{"unknown trial", Delivery{Sweep: l.Sweep, Trial: "ffff", Token: l.Token, Result: goodResult(0)}, ErrUnknownTrial, "trial_id"},
+		{"unknown sweep", Delivery{Sweep: "nope", Trial: l.Trial, Token: l.Token, Result: goodResult(0)}, ErrUnknownTrial, "trial_id"},
+		{"forged token", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: "1.00112233445566778899aabb", Result: goodResult(0)}, ErrTokenMismatch, "token"},
+		{"future attempt", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: s.token(l.Sweep, l.Trial, 2), Result: goodResult(0)}, ErrTokenMismatch, "token"},
+		{"malformed token", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: "xyz", Result: goodResult(0)}, ErrTokenMismatch, "token"},
+		{"release of a lost lease", Delivery{Sweep: gone.Sweep, Trial: gone.Trial, Token: gone.Token, Release: true}, ErrNotOutstanding, "token"},
+		{"failure on a lost lease", Delivery{Sweep: gone.Sweep, Trial: gone.Trial, Token: gone.Token, Failure: "boom"}, ErrNotOutstanding, "token"},
+		{"nan", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: nan}, ErrInvalidResult, "eos_ratio"},
+		{"inf max_eos_ratio", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: infMax}, ErrInvalidResult, "max_eos_ratio"},
+		{"steps out of range", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: long}, ErrInvalidResult, "steps_run"},
+		{"trajectory inf", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: badPoint}, ErrInvalidResult, "trajectory[1].sharpness"},
+		{"empty result", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: emptyResult}, ErrInvalidResult, "trajectory"},
 	}
 	for _, c := range cases {
-		out, err := s.Report([]Report{c.r})
+		out, err := s.Deliver([]Delivery{c.d})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out[0].Status != Rejected || !strings.Contains(out[0].Message, c.want) {
-			t.Errorf("%s: outcome %+v, want rejected naming %q", c.name, out[0], c.want)
+		if r := out[0]; r.Verdict != Rejected || !errors.Is(r.Err, c.kind) || !strings.Contains(r.Err.Error(), c.field) {
+			t.Errorf("%s: receipt %+v, want rejected for %v naming %q", c.name, r, c.kind, c.field)
 		}
 	}
-	// A batch mixes outcomes: the valid report is stored despite the bad one.
-	out, err := s.Report([]Report{cases[5].r, {Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(0)}})
-	if err != nil || out[0].Status != Rejected || out[1].Status != Accepted {
+	// A batch mixes verdicts: the valid delivery is stored despite the bad one.
+	out, err := s.Deliver([]Delivery{cases[7].d, {Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: goodResult(0)}})
+	if err != nil || out[0].Verdict != Rejected || out[1].Verdict != Accepted {
 		t.Fatalf("mixed batch: %+v, %v", out, err)
 	}
 }
 
 func TestExpiryRetryAndStaleResult(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
+	clk := fakeclock.New()
 	s := newTestScheduler(t, nil, clk, Config{LeaseTTL: 10 * time.Second})
 	sw := submit(t, s, "model: single\ngrid: {eta: [1]}\nparams: {steps: 5}\n")
 	first := lease(t, s, 1)[0]
 	// A heartbeat keeps the lease past its original deadline.
-	clk.Advance(8 * time.Second)
+	expireAfter(s, clk, 8*time.Second)
 	if lost, err := s.Heartbeat("w", []LeaseRef{{first.Sweep, first.Trial, first.Token}}); err != nil || len(lost) != 0 {
 		t.Fatalf("heartbeat lost %v, %v", lost, err)
 	}
-	clk.Advance(8 * time.Second)
-	time.Sleep(50 * time.Millisecond) // several expiry ticks
+	expireAfter(s, clk, 8*time.Second) // 16 s after the lease, 8 s after the heartbeat
 	if p := progress(t, s, sw.ID); p.Leased != 1 {
 		t.Fatalf("heartbeat did not extend the lease: %+v", p)
 	}
-	clk.Advance(3 * time.Second)
-	eventually(t, "lease expiry", func() bool { return progress(t, s, sw.ID).Pending == 1 })
+	expireAfter(s, clk, 3*time.Second) // 11 s after the heartbeat
+	if p := progress(t, s, sw.ID); p.Leased != 0 || p.Pending != 1 {
+		t.Fatalf("lease not expired 11 s after its last heartbeat: %+v", p)
+	}
 	if lost, _ := s.Heartbeat("w", []LeaseRef{{first.Sweep, first.Trial, first.Token}}); len(lost) != 1 {
 		t.Fatalf("heartbeat on an expired lease: lost %v", lost)
+	}
+	out, err := s.Deliver([]Delivery{{Sweep: first.Sweep, Trial: first.Trial, Token: first.Token, Release: true}})
+	if err != nil || out[0].Verdict != Rejected || !errors.Is(out[0].Err, ErrNotOutstanding) {
+		t.Fatalf("release of an expired lease: %+v, %v", out, err)
 	}
 	second := lease(t, s, 1)[0]
 	if second.Attempt != 2 || second.Token == first.Token {
 		t.Fatalf("second lease %+v", second)
 	}
 	// The first worker finishes late: its result is valid and wins.
-	if o := reportOne(t, s, first, goodResult(-1)); o.Status != Accepted {
-		t.Fatalf("late result: %+v", o)
+	if r := deliverOne(t, s, first, goodResult(-1)); r.Verdict != Accepted {
+		t.Fatalf("late result: %+v", r)
 	}
-	if o := reportOne(t, s, second, goodResult(-1)); o.Status != Duplicate {
-		t.Fatalf("second result: %+v", o)
+	if r := deliverOne(t, s, second, goodResult(-1)); r.Verdict != Duplicate {
+		t.Fatalf("second result: %+v", r)
 	}
 }
 
 func TestFailedAfterMaxAttempts(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
+	clk := fakeclock.New()
 	s := newTestScheduler(t, nil, clk, Config{LeaseTTL: time.Second, MaxAttempts: 2})
 	sw := submit(t, s, "model: single\ngrid: {eta: [1]}\nparams: {steps: 5}\n")
 	l := lease(t, s, 1)[0]
-	out, err := s.Report([]Report{{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Err: "engine exploded"}})
-	if err != nil || out[0].Status != FailureRecorded {
-		t.Fatalf("error report: %+v, %v", out, err)
+	out, err := s.Deliver([]Delivery{{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Failure: "engine exploded"}})
+	if err != nil || out[0].Verdict != FailureRecorded {
+		t.Fatalf("error delivery: %+v, %v", out, err)
 	}
 	l = lease(t, s, 1)[0]
 	if l.Attempt != 2 {
 		t.Fatalf("attempt %d", l.Attempt)
 	}
-	clk.Advance(2 * time.Second)
-	eventually(t, "FAILED", func() bool { return progress(t, s, sw.ID).Failed == 1 })
+	expireAfter(s, clk, 2*time.Second)
+	if p := progress(t, s, sw.ID); p.Failed != 1 {
+		t.Fatalf("after the last attempt expired: %+v, want FAILED", p)
+	}
 	trials, _ := s.Trials(sw.ID)
 	if !strings.Contains(trials[0].LastError, "expired") {
 		t.Fatalf("last error %q", trials[0].LastError)
 	}
-	eventually(t, "sweep DONE", func() bool { info, _ := s.Sweep(sw.ID); return info.Sweep.State == store.SweepDone })
+	waitSweep(t, s, sw.ID, "sweep DONE", func(info SweepInfo) bool { return info.Sweep.State == store.SweepDone })
 	// Resubmitting retries the failed trial.
 	if _, created, err := s.Submit([]byte("model: single\ngrid: {eta: [1]}\nparams: {steps: 5}\n")); err != nil || created {
 		t.Fatalf("resubmit: created %v, %v", created, err)
@@ -199,12 +216,19 @@ func TestSubmitRejectsBadSpec(t *testing.T) {
 func TestLongPollWakesOnSubmit(t *testing.T) {
 	t.Parallel()
 	s := newTestScheduler(t, nil, nil, Config{})
+	waiting := make(chan struct{}, 1)
+	s.hooks.leaseWaiting = func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	}
 	got := make(chan []Lease)
 	go func() {
 		ls, _ := s.Lease(context.Background(), "w", 2, 10*time.Second)
 		got <- ls
 	}()
-	time.Sleep(20 * time.Millisecond)
+	<-waiting // the long poll found nothing and waits
 	start := time.Now()
 	submit(t, s, fourTrials)
 	select {

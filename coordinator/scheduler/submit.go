@@ -100,7 +100,13 @@ func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
 // Cancel stops a sweep: its pending and leased trials become CANCELLED (their
 // workers lose the leases at the next heartbeat). Resubmitting resumes it.
 func (s *Scheduler) Cancel(id string) (store.Sweep, error) {
-	s.submitMu.Lock() // not in the middle of a refinement step (see advance)
+	// Not in the middle of a refinement step (see advance).
+	if !s.submitMu.TryLock() {
+		if h := s.hooks.cancelWaiting; h != nil {
+			h()
+		}
+		s.submitMu.Lock()
+	}
 	defer s.submitMu.Unlock()
 	s.mu.Lock()
 	sw, ok := s.sweeps[id]

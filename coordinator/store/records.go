@@ -19,11 +19,18 @@ const (
 	Done      TrialState = 3
 	Failed    TrialState = 4
 	Cancelled TrialState = 5
+
+	// NumTrialStates sizes arrays indexed by TrialState (index 0, the zero
+	// value, is no state).
+	NumTrialStates = int(Cancelled) + 1
 )
 
 var trialStateNames = map[TrialState]string{
 	Pending: "PENDING", Leased: "LEASED", Done: "DONE", Failed: "FAILED", Cancelled: "CANCELLED",
 }
+
+// Valid reports whether s is one of the trial states.
+func (s TrialState) Valid() bool { return s >= Pending && s <= Cancelled }
 
 func (s TrialState) String() string {
 	if n, ok := trialStateNames[s]; ok {

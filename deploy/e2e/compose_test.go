@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eosweep/eosweep/internal/testwait"
 )
 
 // spec is the sweep of the campaign: 144 sparse trials of 0.2–4 s each
@@ -136,13 +138,7 @@ func (c *cluster) waitState(status func() sweepStatus, state string, limit time.
 
 func (c *cluster) waitFor(what string, limit time.Duration, cond func() bool) {
 	c.t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	testwait.Poll(c.t, what, limit, cond)
 }
 
 // partition cuts container off the project network until the coordinator

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eosweep/eosweep/internal/proctest"
 )
 
 // cluster is one docker-compose project built from deploy/docker-compose.yml.
@@ -43,17 +44,6 @@ func runErr(env []string, name string, args ...string) (string, error) {
 	return buf.String(), err
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lis.Close()
-	return lis.Addr().(*net.TCPAddr).Port
-}
-
 // buildImage runs deploy/build.sh with a unique tag and also writes the host
 // binary to dir. It returns the tag and the binary's path.
 func buildImage(t *testing.T, dir string) (string, string) {
@@ -69,7 +59,7 @@ func buildImage(t *testing.T, dir string) (string, string) {
 // down (volumes included) when the test ends.
 func up(t *testing.T, image string, leaseTimeout time.Duration) *cluster {
 	t.Helper()
-	gp, mp := freePort(t), freePort(t)
+	gp, mp := proctest.FreePort(t), proctest.FreePort(t)
 	c := &cluster{
 		t:       t,
 		project: fmt.Sprintf("eosweep-e2e-%d", os.Getpid()),

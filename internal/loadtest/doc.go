@@ -4,5 +4,6 @@
 //
 //	EOSWEEP_LOAD_WORKERS=1000 EOSWEEP_LOAD_DURATION=60s go test -run TestLoad -v -timeout 30m ./internal/loadtest
 //
-// Without the variables it runs a short smoke version (50 workers, 3 s).
+// Without the variables it runs a short smoke version (50 workers, 3 s);
+// with -short it is skipped (it builds and runs the eosweep binary).
 package loadtest

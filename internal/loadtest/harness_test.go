@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/eosweep/eosweep/internal/proctest"
+	"github.com/eosweep/eosweep/internal/testwait"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -24,12 +26,13 @@ import (
 // fresh store and returns its address once it reports SERVING.
 func startCoordinator(t *testing.T) string {
 	t.Helper()
+	bin := proctest.BuildOnce(t)
 	dir := t.TempDir()
 	logf, err := os.Create(filepath.Join(dir, "coordinator.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "coordinator", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "load.db"),
+	cmd := exec.Command(bin, "coordinator", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "load.db"),
 		"--max-trials", strconv.Itoa(max(chunk, 1000)))
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
@@ -86,19 +89,12 @@ func waitServing(t *testing.T, addr string) {
 	t.Helper()
 	conn := dial(t, addr)
 	defer conn.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testwait.Poll(t, "the coordinator at "+addr+" to serve", 30*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
-		cancel()
-		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("coordinator at %s not serving after 30s: %v", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+	})
 }
 
 // feeder keeps enough pending trials for every worker by submitting sweeps of
@@ -140,8 +136,7 @@ func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, lo
 // waitDone waits until every sweep has no pending or leased trial.
 func waitDone(t *testing.T, c pb.CoordinatorServiceClient, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	testwait.Poll(t, "every trial to finish", timeout, func() bool {
 		resp, err := c.ListSweeps(context.Background(), &pb.ListSweepsRequest{})
 		if err != nil {
 			t.Fatalf("ListSweeps: %v", err)
@@ -150,14 +145,8 @@ func waitDone(t *testing.T, c pb.CoordinatorServiceClient, timeout time.Duration
 		for _, s := range resp.GetSweeps() {
 			open += s.GetProgress().GetPending() + s.GetProgress().GetLeased()
 		}
-		if open == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d trials still open after %v", open, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return open == 0
+	})
 }
 
 // verify reads every trial back and checks it is DONE exactly once with the

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -17,6 +15,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/eosweep/eosweep/engine/enginetest"
+	"github.com/eosweep/eosweep/internal/proctest"
+	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -28,25 +29,7 @@ var (
 	chunk      = envInt("EOSWEEP_LOAD_CHUNK", 5_000) // trials per submitted sweep
 )
 
-var binary string // the eosweep binary built by TestMain
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "eosweep-load")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "eosweep")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/eosweep")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build eosweep:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(proctest.Run(m)) }
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -84,15 +67,14 @@ type tally struct {
 	twice      atomic.Int64 // trials the coordinator accepted more than once
 }
 
-// fakeResult is the trivial, valid result a simulated worker reports: its
-// final bias encodes the seed so the stored value can be checked afterwards.
+// fakeResult is the trivial, valid result a simulated worker reports for a
+// trial of one step: its final bias encodes the seed so the stored value can
+// be checked afterwards.
 func fakeResult(l *pb.Lease) *pb.Result {
-	seed := l.GetParams()["seed"]
-	return &pb.Result{
-		FinalBias: -seed * 1e-3, MinBias: -seed * 1e-3, InitialSharpness: 1, FinalSharpness: 1,
-		EosRatio: 0.25, MaxEosRatio: 0.5, FinalLoss: 0.5, StepsRun: 1, WallMs: 0.01,
-		Trajectory: []*pb.TrajectoryPoint{{Step: 0, Loss: 0.7}, {Step: 1, Loss: 0.5, Sharpness: 1}},
-	}
+	r := enginetest.Result(1)
+	r.FinalBias = -l.GetParams()["seed"] * 1e-3
+	r.MinBias = r.FinalBias
+	return wire.ResultToProto(r)
 }
 
 // simWorker leases and reports until ctx is done. It returns its latencies.
@@ -172,7 +154,7 @@ func connectAll(t *testing.T, addr string) []*grpc.ClientConn {
 }
 
 func TestLoad(t *testing.T) {
-	addr := startCoordinator(t)
+	addr := startCoordinator(t) // skipped with -short: it builds and runs the binary
 	admin := dial(t, addr)
 	defer admin.Close()
 	client := pb.NewCoordinatorServiceClient(admin)
