@@ -26,7 +26,7 @@ func checkResult(t *testing.T, name string, cfg Config, r Result) {
 		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness,
 		"final_sharpness": r.FinalSharpness, "eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio,
 		"max_eos_ratio_after_init": r.MaxEOSRatioAfterInit,
-		"final_loss": r.FinalLoss, "train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
+		"final_loss":               r.FinalLoss, "train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
 	} {
 		if !finite(v) {
 			t.Errorf("%s: %s = %g is not finite", name, field, v)
