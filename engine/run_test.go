@@ -23,10 +23,9 @@ func runT(t *testing.T, model string, p map[string]float64) Result {
 func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	t.Helper()
 	for field, v := range map[string]float64{
-		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness,
-		"final_sharpness": r.FinalSharpness, "eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio,
-		"max_eos_ratio_after_init": r.MaxEOSRatioAfterInit,
-		"final_loss":               r.FinalLoss, "train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
+		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness, "final_sharpness": r.FinalSharpness,
+		"eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio, "max_eos_ratio_after_init": r.MaxEOSRatioAfterInit,
+		"final_loss": r.FinalLoss, "train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
 	} {
 		if !finite(v) {
 			t.Errorf("%s: %s = %g is not finite", name, field, v)
