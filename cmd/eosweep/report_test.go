@@ -48,10 +48,34 @@ params: {steps: 300}
 	if len(groups) != 2 {
 		t.Errorf("%d groups, want 2 (widths 4, 8)", len(groups))
 	}
-	for _, name := range []string{report.TrialsCSV, report.BoundaryJSON, report.BoundaryTable, report.PhasePNG,
-		report.OverviewPNG, report.TrajectoryPNG, "group-width-4.png", "group-width-8.png"} {
+	files := []string{report.TrialsCSV, report.BoundaryJSON, report.BoundaryTable}
+	for _, fig := range []string{report.PhaseName, report.OverviewName, report.TrajectoryName, "group-width-4", "group-width-8"} {
+		for _, ext := range []string{".png", ".svg", ".pdf"} {
+			files = append(files, fig+ext)
+		}
+	}
+	for _, name := range files {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.Paper1PNG)); err == nil {
+		t.Error("paper1 written for a mean sweep without --figure paper1")
+	}
+	only := t.TempDir()
+	if _, err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials},
+		reportOptions{out: only, figures: []string{"paper1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(only, report.Paper1PNG)); err != nil {
+		t.Errorf("--figure paper1: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(only, report.PhasePNG)); err == nil {
+		t.Error("--figure paper1 also wrote the phase diagram")
+	}
+	for _, bad := range []reportOptions{{out: only, size: "900x620"}, {out: only, figures: []string{"phse"}}} {
+		if _, err := writeReport(cmd, sweepTrials{Model: sp.Model, Analysis: scheduler.AnalysisOptions(sp), Trials: res.Trials}, bad); err == nil {
+			t.Errorf("options %+v accepted", bad)
 		}
 	}
 	if s := out.String(); !strings.Contains(s, "report of 24 trials written to "+dir) {

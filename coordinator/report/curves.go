@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -87,7 +88,7 @@ func finishPanel(f *Figure, p *plot.Plot, q quantity, xs, ys span, st style) {
 }
 
 func clippedEntry(f *Figure, q quantity, st style) {
-	f.addLegend(fmt.Sprintf("mean above %g, drawn at %g", q.cap, q.cap),
+	f.addLegend(fmt.Sprintf("above %g, drawn at %g", q.cap, q.cap),
 		&glyphThumb{draw.GlyphStyle{Color: referenceColor, Radius: 1.4 * st.marker, Shape: draw.TriangleGlyph{}}})
 }
 
@@ -161,9 +162,11 @@ func GroupFigure(d *Data, gi int, size Size) (*Figure, error) {
 		pn := &panel{p: p, shareX: rows > 1 && qi < len(qs)-1}
 		ys := newSpan()
 		var pts plotter.XYs
+		var over []bool // clipped at the cap
 		for _, t := range mine {
 			if v := q.value(t); !math.IsNaN(v) && !math.IsInf(v, 0) {
 				pts = append(pts, plotter.XY{X: t.Params["eta"], Y: q.clip(v)})
+				over = append(over, q.clip(v) != v)
 				ys.add(q.clip(v))
 			}
 		}
@@ -173,6 +176,16 @@ func GroupFigure(d *Data, gi int, size Size) (*Figure, error) {
 				return nil, err
 			}
 			sc.GlyphStyle = draw.GlyphStyle{Color: trialColor, Radius: 1.2 * st.marker, Shape: draw.CrossGlyph{}}
+			sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+				g := sc.GlyphStyle
+				if over[i] {
+					g.Shape, g.Radius = draw.TriangleGlyph{}, 1.4*st.marker
+				}
+				return g
+			}
+			if slices.Contains(over, true) {
+				clippedEntry(f, q, st)
+			}
 			p.Add(sc)
 			f.addLegend("trial (one seed)", sc)
 			pn.marks = append(pn.marks, pts)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -173,18 +174,37 @@ type colorBar struct {
 	label string
 }
 
-// width is the horizontal space the bar takes, its ticks and label included.
-func (b *colorBar) width(st style) vg.Length {
+// width is the horizontal space the bar takes, its ticks and label included,
+// for a bar of height h.
+func (b *colorBar) width(st style, h vg.Length) vg.Length {
 	ts := st.textStyle(st.tick)
 	var w vg.Length
 	for _, t := range b.ticks {
 		w = max(w, ts.Width(t.Label))
 	}
-	return 0.8*st.label + st.label + 0.4*st.label + w + 0.5*st.label + st.textStyle(st.label).Height(b.label)
+	return 0.8*st.label + st.label + 0.4*st.label + w + 0.5*st.label + st.textStyle(st.label).Height(b.labelFor(st, h))
 }
 
-// draw draws the bar from x over the vertical extent of d.
-func (b *colorBar) draw(c draw.Canvas, st style, x vg.Length, d vg.Rectangle) vg.Rectangle {
+// labelFor is the label, broken into two lines at a space when it is longer
+// than the bar's height h.
+func (b *colorBar) labelFor(st style, h vg.Length) string {
+	if st.textStyle(st.label).Width(b.label) <= h {
+		return b.label
+	}
+	words := strings.Fields(b.label)
+	best, bestW := b.label, st.textStyle(st.label).Width(b.label)
+	for i := 1; i < len(words); i++ {
+		l := strings.Join(words[:i], " ") + "\n" + strings.Join(words[i:], " ")
+		if w := st.textStyle(st.label).Width(l); w < bestW {
+			best, bestW = l, w
+		}
+	}
+	return best
+}
+
+// draw draws the bar from x over the vertical extent of d, its label laid
+// out for a height of labelH (as width was).
+func (b *colorBar) draw(c draw.Canvas, st style, x vg.Length, d vg.Rectangle, labelH vg.Length) vg.Rectangle {
 	x0, x1 := x+0.8*st.label, x+0.8*st.label+st.label
 	const n = 128
 	lo, hi := b.cm.Min(), b.cm.Max()
@@ -219,8 +239,9 @@ func (b *colorBar) draw(c draw.Canvas, st style, x vg.Length, d vg.Rectangle) vg
 	lt.Rotation = math.Pi / 2
 	lt.XAlign, lt.YAlign = draw.XCenter, draw.YTop
 	lx := x1 + 0.4*st.label + labelW + 0.5*st.label
-	c.FillText(lt, vg.Point{X: lx, Y: (d.Min.Y + d.Max.Y) / 2}, b.label)
-	return vg.Rectangle{Min: vg.Point{X: x0, Y: d.Min.Y}, Max: vg.Point{X: lx + lt.Height(b.label), Y: d.Max.Y}}
+	label := b.labelFor(st, labelH)
+	c.FillText(lt, vg.Point{X: lx, Y: (d.Min.Y + d.Max.Y) / 2}, label)
+	return vg.Rectangle{Min: vg.Point{X: x0, Y: d.Min.Y}, Max: vg.Point{X: lx + lt.Height(label), Y: d.Max.Y}}
 }
 
 // drawn records where a figure put things, for the tests.
@@ -384,9 +405,9 @@ func (f *Figure) draw(c draw.Canvas) drawn {
 		top -= f.legendHeight()
 	}
 	bottom := c.Min.Y + st.pad + f.xlabelHeight()
-	barW := vg.Length(0)
+	barW, barH := vg.Length(0), 0.8*(top-c.Min.Y-st.pad-f.xlabelHeight()) // the data area is a little less than the panel
 	if f.bar != nil {
-		barW = f.bar.width(st)
+		barW = f.bar.width(st, barH)
 	}
 	grid := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
 		Min: vg.Point{X: left, Y: bottom}, Max: vg.Point{X: right - barW, Y: top}}}
@@ -420,7 +441,7 @@ func (f *Figure) draw(c draw.Canvas) drawn {
 		out.xlabel = vg.Rectangle{Min: pt.Add(r.Min), Max: pt.Add(r.Max)}
 	}
 	if f.bar != nil && len(out.panels) > 0 {
-		out.bar = f.bar.draw(c, st, right-barW, out.panels[0].data.Rectangle)
+		out.bar = f.bar.draw(c, st, right-barW, out.panels[0].data.Rectangle, barH)
 	}
 	return out
 }
@@ -470,17 +491,23 @@ func isLog(a plot.Axis) bool {
 	return ok
 }
 
-// canvasFor returns a canvas of the figure's size for a format and how to
-// write it.
-func (f *Figure) canvasFor(format Format, dpi int) (vg.CanvasWriterTo, error) {
-	if dpi <= 0 {
+// MaxDPI bounds the resolution of a PNG (a 7 in figure at 1200 dpi is
+// 8400 pixels wide).
+const MaxDPI = 1200
+
+// canvasFor returns a canvas of the figure's size for a format.
+func (f *Figure) canvasFor(format Format, dpi int, embedFonts bool) (vg.CanvasWriterTo, error) {
+	switch {
+	case dpi == 0:
 		dpi = DefaultDPI
+	case dpi < 0 || dpi > MaxDPI:
+		return nil, fmt.Errorf("dpi %d: want 1 … %d (0 for %d)", dpi, MaxDPI, DefaultDPI)
 	}
 	switch format {
 	case PNG:
 		return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(background))}, nil
 	case SVG:
-		return vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(true)), nil
+		return vgsvg.NewWith(vgsvg.UseWH(f.Width, f.Height), vgsvg.EmbedFonts(embedFonts)), nil
 	case PDF:
 		c := vgpdf.New(f.Width, f.Height)
 		c.EmbedFonts(true)
@@ -490,11 +517,24 @@ func (f *Figure) canvasFor(format Format, dpi int) (vg.CanvasWriterTo, error) {
 }
 
 // Render draws the figure in one format into w; dpi is the resolution of a
-// PNG (0: DefaultDPI). SVG and PDF embed their fonts.
+// PNG (0: DefaultDPI). SVG and PDF embed their fonts, so they look the same
+// everywhere.
 func (f *Figure) Render(w io.Writer, format Format, dpi int) error {
-	cv, err := f.canvasFor(format, dpi)
+	return f.render(w, format, dpi, true)
+}
+
+// RenderSVG draws the figure as SVG into w, with or without its fonts
+// embedded: without, the SVG is about a tenth of the size (for a web page)
+// and names the font (Liberation Serif, metric-compatible with Times New
+// Roman) for the viewer to supply.
+func (f *Figure) RenderSVG(w io.Writer, embedFonts bool) error {
+	return f.render(w, SVG, 0, embedFonts)
+}
+
+func (f *Figure) render(w io.Writer, format Format, dpi int, embedFonts bool) error {
+	cv, err := f.canvasFor(format, dpi, embedFonts)
 	if err != nil {
-		return err
+		return fmt.Errorf("figure %s: %w", f.Name, err)
 	}
 	f.draw(draw.New(cv))
 	if _, err := cv.WriteTo(w); err != nil {

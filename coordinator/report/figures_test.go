@@ -456,15 +456,15 @@ func TestPaper1Layout(t *testing.T) {
 			}
 			in := pn.insets[0]
 			checkLinear(t, fmt.Sprintf("%s panel %d inset", size, i), in.p, 0, Paper1InsetMax)
-			for _, plt := range [][]float64{theoryLines(pn), theoryLines(&in.panel)} {
+			for _, q := range []*panel{pn, &in.panel} {
 				for _, g := range d.Groups {
 					want := 8 * math.Pi / (g.Key["width"] * g.Key["width"])
 					found := false
-					for _, x := range plt {
+					for _, x := range q.theory {
 						found = found || math.Abs(x/want-1) < 1e-12
 					}
-					if want < in.p.X.Max && !found {
-						t.Errorf("%s panel %d: no dashed line at 8π/d² = %g (have %v)", size, i, want, plt)
+					if want < q.p.X.Max && !found {
+						t.Errorf("%s panel %d: no dashed line at 8π/d² = %g in [0, %g] (have %v)", size, i, want, q.p.X.Max, q.theory)
 					}
 				}
 			}
@@ -478,9 +478,6 @@ func TestPaper1Layout(t *testing.T) {
 		}
 	}
 }
-
-// theoryLines returns the x of the dashed full-height lines of a panel.
-func theoryLines(pn *panel) []float64 { return pn.theory }
 
 func checkLinear(t *testing.T, name string, p *plot.Plot, lo, hi float64) {
 	t.Helper()
@@ -566,7 +563,53 @@ func TestRenderInMemory(t *testing.T) {
 	if err := checkSVG(buf.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Render(&buf, "gif", 0); err == nil {
-		t.Error("format gif accepted")
+	embedded := buf.Len()
+	buf.Reset()
+	if err := f.RenderSVG(&buf, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSVG(buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len()*4 > embedded {
+		t.Errorf("SVG without fonts %d bytes, with %d", buf.Len(), embedded)
+	}
+	t.Logf("SVG %d bytes with fonts, %d without", embedded, buf.Len())
+	for _, bad := range []struct {
+		format Format
+		dpi    int
+	}{{"gif", 0}, {PNG, -1}, {PNG, MaxDPI + 1}} {
+		if err := f.Render(&buf, bad.format, bad.dpi); err == nil {
+			t.Errorf("format %q at %d dpi accepted", bad.format, bad.dpi)
+		}
+	}
+}
+
+// Every mark drawn has a legend entry: the theory and stability lines, the
+// estimates with their intervals, the CI band, the edge-of-stability line.
+func TestLegendEntries(t *testing.T) {
+	t.Parallel()
+	d := syntheticData(t)
+	want := map[string][]string{
+		"phase":           {"theory $8π/d^2$", "stability $2/S_0$", "$η^*$ (logistic fit), 95% CI", "onset (hinge fit), 95% CI"},
+		"overview":        {"$d$ = 100", "$d$ = 200", "theory $8π/d^2$ (in the group's colour)", "edge of stability, $η·S/2$ = 1"},
+		"group-width-200": {"trial (one seed)", "mean over seeds ± 1 sd", "95% CI of $η^*$", "$η^*$ = ", "onset = ", "stability $2/S_0$ = ", "theory $8π/d^2$ = 6.28×10^{−4}", "edge of stability"},
+		"trajectory":      {"stability limit $2/η$ = "},
+		"paper1":          {"$d$ = 100", "$d$ = 200", "theory $8π/d^2$ (in the group's colour)"},
+	}
+	for _, f := range allFigures(t, d, DoubleColumn) {
+		entries := strings.Join(f.Legend(), "\n")
+		for _, w := range want[f.Name] {
+			if !strings.Contains(entries, w) {
+				t.Errorf("%s: no legend entry %q in\n%s", f.Name, w, entries)
+			}
+		}
+		if len(f.legend) > 0 {
+			for _, e := range f.legend {
+				if len(e.thumbs) == 0 {
+					t.Errorf("%s: entry %q has no thumbnail", f.Name, e.label)
+				}
+			}
+		}
 	}
 }

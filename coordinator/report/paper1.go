@@ -12,9 +12,11 @@ import (
 	"github.com/eosweep/eosweep/engine"
 )
 
-// The η ranges of the paper's Figure 1: the panels' linear axis and the
-// insets' zoom. Trials beyond Paper1EtaMax are left out of the figure (the
-// curves run to the axis' edge).
+// The η ranges of the paper's Figure 1 (sparse, d = 200): the panels'
+// linear axis and the insets' zoom. Trials beyond Paper1EtaMax are left out
+// of the figure (the curves run on to the axis' edge). For the other models
+// the axis runs to the sweep's largest η and the inset to an eighth of it,
+// the paper's proportion.
 const (
 	Paper1EtaMax   = 0.012
 	Paper1InsetMax = 0.0015
@@ -26,7 +28,8 @@ const Paper1Name = "paper1"
 // Paper1Figure is the paper's Figure 1 as the paper lays it out: two
 // panels, the final bias and the final test accuracy (%) against η on a
 // linear axis 0 … Paper1EtaMax, each with an inset zoomed to
-// 0 … Paper1InsetMax, and the theory line (8π/d² for sparse) dashed in both.
+// 0 … Paper1InsetMax (for sparse; see Paper1EtaMax for the other models),
+// and the theory line (8π/d² for sparse) dashed in both.
 // Every group is a curve of per-η means over seeds (± 1 sd). The insets sit
 // in the corner of their panel that needs the least extra room, and the
 // panel's y range grows until no point, error bar or curve runs under them.
@@ -39,15 +42,16 @@ func Paper1Figure(d *Data, size Size) (*Figure, error) {
 	rows, cols := grid(size, len(qs))
 	f := newFigure(Paper1Name, st, rows, cols)
 	f.xlabel = "step size $η$"
-	f.note = fmt.Sprintf("%s: per-$η$ mean over seeds ± 1 sd; insets: $η$ ≤ %s", d.Model, decimal(Paper1InsetMax, 6))
+	xmax, zoomMax := paper1Range(d)
+	f.note = fmt.Sprintf("%s: per-$η$ mean over seeds ± 1 sd; insets: $η$ ≤ %s", d.Model, decimal(zoomMax, 6))
 	for qi, q := range qs {
-		main, err := paper1Plot(f, d, q, st, Paper1EtaMax, st.tick, true)
+		main, err := paper1Plot(f, d, q, st, xmax, false)
 		if err != nil {
 			return nil, err
 		}
 		main.p.Y.Label.Text = q.label
 		main.shareX = rows > 1 && qi < len(qs)-1
-		zoom, err := paper1Plot(f, d, q, st, Paper1InsetMax, st.tick-1, false)
+		zoom, err := paper1Plot(f, d, q, st, zoomMax, true)
 		if err != nil {
 			return nil, err
 		}
@@ -58,6 +62,21 @@ func Paper1Figure(d *Data, size Size) (*Figure, error) {
 	return f.finish(), nil
 }
 
+// paper1Range is the η axis' end and the insets' end.
+func paper1Range(d *Data) (float64, float64) {
+	if d.Model == engine.ModelSparse {
+		return Paper1EtaMax, Paper1InsetMax
+	}
+	hi := 0.0
+	for _, t := range d.Trials {
+		hi = math.Max(hi, t.Params["eta"])
+	}
+	if !(hi > 0) {
+		hi = 1
+	}
+	return hi, hi / 8
+}
+
 // paper1Panel is a panel of Figure 1 with the points an inset must avoid.
 type paper1Panel struct {
 	*panel
@@ -66,11 +85,17 @@ type paper1Panel struct {
 
 // paper1Plot draws q for every group over η ∈ [0, xmax]: the means with
 // error bars at the η inside, the curve on to the axis' edge, and the theory
-// line of every group. legend adds the entries.
-func paper1Plot(f *Figure, d *Data, q quantity, st style, xmax float64, tick vg.Length, legend bool) (*paper1Panel, error) {
+// line of every group. The main panel adds the legend entries; an inset
+// (small) has smaller text and marks, and its axes on its frame.
+func paper1Plot(f *Figure, d *Data, q quantity, st style, xmax float64, small bool) (*paper1Panel, error) {
 	p := st.newPlot("", false)
-	p.X.Tick.Label.Font.Size = tick
-	p.Y.Tick.Label.Font.Size = tick
+	legend := !small
+	if small {
+		p.X.Tick.Label.Font.Size = st.tick - 1
+		p.Y.Tick.Label.Font.Size = st.tick - 1
+		p.X.Padding, p.Y.Padding = 0, 0
+		st.marker *= 0.7
+	}
 	p.X.Min, p.X.Max = 0, xmax
 	pn := &paper1Panel{panel: &panel{p: p}}
 	ys := newSpan()
@@ -161,7 +186,8 @@ type fullHeight struct {
 func (v *fullHeight) Plot(c draw.Canvas, p *plot.Plot) {
 	tx, _ := p.Transforms(&c)
 	x := tx(v.x)
-	c.StrokeLine2(v.ls, x, c.Min.Y, x, c.Max.Y)
+	h := v.ls.Width / 2 // the line's caps stay inside the data area
+	c.StrokeLine2(v.ls, x, c.Min.Y+h, x, c.Max.Y-h)
 }
 
 // insetTicks keeps the labels of every other tick of the linear ticks (0,

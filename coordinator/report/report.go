@@ -152,6 +152,9 @@ func Write(dir string, model string, trials []boundary.Trial, groups []boundary.
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
+	if opt.DPI < 0 || opt.DPI > MaxDPI {
+		return fmt.Errorf("report: dpi %d: want 1 … %d (0 for %d)", opt.DPI, MaxDPI, DefaultDPI)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report dir: %w", err)
 	}
