@@ -35,7 +35,8 @@ func meanCurve(p *plot.Plot, ms []etaMean, q quantity, c color.Color, st style, 
 	errs := make(plotter.YErrors, len(ms))
 	var clipped plotter.XYs
 	for i, m := range ms {
-		lo, hi := q.clip(m.mean-m.sd), q.clip(m.mean+m.sd)
+		lo, hi := m.bar()
+		lo, hi = q.clip(lo), q.clip(hi)
 		y := q.clip(m.mean)
 		if y != m.mean {
 			clipped = append(clipped, plotter.XY{X: m.eta, Y: y})
@@ -133,7 +134,7 @@ func OverviewFigure(d *Data, size Size) (*Figure, error) {
 		}
 		f.panels = append(f.panels, pn)
 	}
-	f.note = fmt.Sprintf("%s: per-$η$ mean over seeds ± 1 sd", d.Model)
+	f.note = fmt.Sprintf("%s: per-$η$ mean over seeds ± 1 sd (within the seeds' range)", d.Model)
 	return f.finish(), nil
 }
 
@@ -195,7 +196,7 @@ func GroupFigure(d *Data, gi int, size Size) (*Figure, error) {
 			return nil, err
 		}
 		if thumbs != nil {
-			f.addLegend("mean over seeds ± 1 sd", thumbs...)
+			f.addLegend("mean over seeds ± 1 sd (within their range)", thumbs...)
 			pn.marks = append(pn.marks, mpts)
 		}
 		if clipped {

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -247,10 +248,17 @@ func quantities(model string) []quantity {
 }
 
 // etaMean is a quantity's mean and sample standard deviation over the seeds
-// of one η.
+// of one η, and the seeds' range.
 type etaMean struct {
 	eta, mean, sd float64
+	lo, hi        float64 // smallest and largest value
 	n             int
+}
+
+// bar is the error bar: mean ± sd, cut to the seeds' range (a spread seed
+// does not draw the bar past values no seed has, e.g. a negative η·S/2).
+func (m etaMean) bar() (lo, hi float64) {
+	return math.Max(m.mean-m.sd, m.lo), math.Min(m.mean+m.sd, m.hi)
 }
 
 // means returns q's per-η mean over trials (sorted by η), skipping values
@@ -264,7 +272,7 @@ func means(trials []boundary.Trial, q quantity) []etaMean {
 	}
 	out := make([]etaMean, 0, len(byEta))
 	for eta, vs := range byEta {
-		m := etaMean{eta: eta, mean: vs[0], n: len(vs)}
+		m := etaMean{eta: eta, mean: vs[0], n: len(vs), lo: slices.Min(vs), hi: slices.Max(vs)}
 		if len(vs) > 1 {
 			m.mean, m.sd = stat.MeanStdDev(vs, nil)
 		}

@@ -613,3 +613,27 @@ func TestLegendEntries(t *testing.T) {
 		}
 	}
 }
+
+// Error bars are mean ± sd cut to the seeds' range: a spread quantity that
+// cannot be negative (η·S/2) never gets a bar below its smallest value.
+func TestMeansBar(t *testing.T) {
+	t.Parallel()
+	mk := func(eta float64, vs ...float64) []boundary.Trial {
+		var out []boundary.Trial
+		for _, v := range vs {
+			out = append(out, boundary.Trial{Params: map[string]float64{"eta": eta}, Result: engine.Result{MaxEOSRatioAfterInit: v}})
+		}
+		return out
+	}
+	trials := append(mk(2, 0.01, 0.02, 6.6), mk(1, 0.9, 1.0, 1.1)...)
+	ms := means(trials, eosQ)
+	if len(ms) != 2 || ms[0].eta != 1 || ms[1].eta != 2 || ms[1].n != 3 {
+		t.Fatalf("means %+v", ms)
+	}
+	if lo, hi := ms[0].bar(); math.Abs(lo-0.9) > 1e-12 || math.Abs(hi-1.1) > 1e-12 {
+		t.Errorf("η = 1: bar [%g, %g], want mean ± sd = [0.9, 1.1]", lo, hi)
+	}
+	if lo, hi := ms[1].bar(); lo != 0.01 || hi >= 6.6 || hi <= ms[1].mean {
+		t.Errorf("η = 2: bar [%g, %g] around mean %g (sd %g), want it cut at the smallest value 0.01", lo, hi, ms[1].mean, ms[1].sd)
+	}
+}

@@ -43,7 +43,7 @@ func Paper1Figure(d *Data, size Size) (*Figure, error) {
 	f := newFigure(Paper1Name, st, rows, cols)
 	f.xlabel = "step size $η$"
 	xmax, zoomMax := paper1Range(d)
-	f.note = fmt.Sprintf("%s: per-$η$ mean over seeds ± 1 sd; insets: $η$ ≤ %s", d.Model, decimal(zoomMax, 6))
+	f.note = fmt.Sprintf("%s: per-$η$ mean over seeds ± 1 sd (within the seeds' range); insets: $η$ ≤ %s", d.Model, decimal(zoomMax, 6))
 	for qi, q := range qs {
 		main, err := paper1Plot(f, d, q, st, xmax, false)
 		if err != nil {
@@ -123,10 +123,11 @@ func paper1Plot(f *Figure, d *Data, q quantity, st style, xmax float64, small bo
 		xys := make(plotter.XYs, len(in))
 		errs := make(plotter.YErrors, len(in))
 		for i, m := range in {
+			lo, hi := m.bar()
 			xys[i] = plotter.XY{X: m.eta, Y: m.mean}
-			errs[i].Low, errs[i].High = m.sd, m.sd
-			ys.add(m.mean-m.sd, m.mean+m.sd)
-			pn.avoid = append(pn.avoid, plotter.XY{X: m.eta, Y: m.mean - m.sd}, plotter.XY{X: m.eta, Y: m.mean + m.sd})
+			errs[i].Low, errs[i].High = m.mean-lo, hi-m.mean
+			ys.add(lo, hi)
+			pn.avoid = append(pn.avoid, plotter.XY{X: m.eta, Y: lo}, plotter.XY{X: m.eta, Y: hi})
 		}
 		pn.avoid = append(pn.avoid, curve...)
 		pn.avoid = append(pn.avoid, densify(curve, 64)...)

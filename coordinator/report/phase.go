@@ -197,8 +197,9 @@ func addRowMarks(f *Figure, p *plot.Plot, d *Data, xr span, st style) []plotter.
 	halo := func(ls draw.LineStyle) draw.LineStyle {
 		return draw.LineStyle{Color: background, Width: ls.Width + 1.6*st.thin}
 	}
-	theory := draw.LineStyle{Color: theoryColor, Width: 1.4 * st.line, Dashes: dashed}
-	stab := draw.LineStyle{Color: stabilityColor, Width: 1.4 * st.line, Dashes: dotted}
+	// theory wider than 2/S₀, so that both show where they coincide (mean)
+	theory := draw.LineStyle{Color: theoryColor, Width: 2 * st.line, Dashes: dashed}
+	stab := draw.LineStyle{Color: stabilityColor, Width: st.line, Dashes: dotted}
 	var star, onset plotter.XYs
 	var starErr, onsetErr plotter.XErrors
 	var haveTheory, haveStab bool
@@ -233,10 +234,10 @@ func addRowMarks(f *Figure, p *plot.Plot, d *Data, xr span, st style) []plotter.
 		}
 	}
 	if haveTheory {
-		f.addLegend("theory "+theorySymbol(d.Model), vline(0, 0, 1, theoryColor, 1.4*st.line, dashed))
+		f.addLegend("theory "+theorySymbol(d.Model), vline(0, 0, 1, theoryColor, 2*st.line, dashed))
 	}
 	if haveStab {
-		f.addLegend("stability $2/S_0$", vline(0, 0, 1, stabilityColor, 1.4*st.line, dotted))
+		f.addLegend("stability $2/S_0$", vline(0, 0, 1, stabilityColor, st.line, dotted))
 	}
 	var marks []plotter.XYs
 	for _, e := range []struct {
