@@ -68,7 +68,7 @@ func TestFigureFormatsDecode(t *testing.T) {
 	for _, size := range []Size{SingleColumn, DoubleColumn} {
 		t.Run(string(size), func(t *testing.T) {
 			t.Parallel()
-			const dpi = 120
+			const dpi = 60
 			dir, _, _ := writeSynthetic(t, Options{Size: size, DPI: dpi})
 			figs := allFigures(t, syntheticData(t), size)
 			for _, f := range figs {
@@ -635,5 +635,35 @@ func TestMeansBar(t *testing.T) {
 	}
 	if lo, hi := ms[1].bar(); lo != 0.01 || hi >= 6.6 || hi <= ms[1].mean {
 		t.Errorf("η = 2: bar [%g, %g] around mean %g (sd %g), want it cut at the smallest value 0.01", lo, hi, ms[1].mean, ms[1].sd)
+	}
+}
+
+// η* and the onset are marked on their own group's row, inside its cells'
+// band (not offset into the gap towards another group's row).
+func TestPhaseMarksOnOwnRow(t *testing.T) {
+	t.Parallel()
+	d := syntheticData(t)
+	f, err := PhaseFigure(d, DoubleColumn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for gi, g := range d.Groups {
+		for _, x := range []float64{g.EtaStar, g.Onset} {
+			found := false
+			for _, xys := range f.panels[0].marks[1:] {
+				for _, xy := range xys {
+					if xy.X != x {
+						continue
+					}
+					found = true
+					if math.Abs(xy.Y-float64(gi)) > rowHalf {
+						t.Errorf("group %d: mark at η = %g drawn at y = %g, outside its row [%g, %g]", gi, x, xy.Y, float64(gi)-rowHalf, float64(gi)+rowHalf)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("group %d: no mark at η = %g", gi, x)
+			}
+		}
 	}
 }
