@@ -26,7 +26,7 @@
 // Every figure is written as .png (Options.DPI, default 300), .svg and .pdf
 // (fonts embedded), at the printed width of Options.Size: 7 in for the text
 // width of a two-column paper (DoubleColumn, the default) or 3.4 in for one
-// column (SingleColumn), with 8–9 pt text at that size. Legends sit above the
+// column (SingleColumn), with 7–9 pt text at that size. Legends sit above the
 // panels, never over the data; panels stacked in one column share one x
 // label.
 //
