@@ -25,23 +25,28 @@ const MaxTrajectory = 256
 // For the single model, FinalBias and MinBias hold |x_T| − x₀ (and its minimum).
 // TrainAcc and TestAcc are 0 for models without data (single, mean).
 // EOSRatio is η·FinalSharpness/2; MaxEOSRatio is the largest η·sharpness/2 over
-// every finite sharpness measurement of the run (θ₀ and the final one included).
+// every finite sharpness measurement of the run (θ₀ and the final one included);
+// MaxEOSRatioAfterInit is the same maximum without θ₀ (the measurements at
+// steps ≥ 1: every SharpnessEvery steps and the last), so that an unstable
+// start (η·S₀/2 > 1, which GD leaves in its first steps) does not stand in for
+// what GD reaches. It is 0 in results stored before the field existed.
 type Result struct {
-	FinalBias        float64 `json:"final_bias"`
-	MinBias          float64 `json:"min_bias"`
-	ThresholdLearned bool    `json:"threshold_learned"`
-	InitialSharpness float64 `json:"initial_sharpness"`
-	FinalSharpness   float64 `json:"final_sharpness"`
-	EOSRatio         float64 `json:"eos_ratio"`
-	MaxEOSRatio      float64 `json:"max_eos_ratio"`
-	FinalLoss        float64 `json:"final_loss"`
-	TrainAcc         float64 `json:"train_acc"`
-	TestAcc          float64 `json:"test_acc"`
-	StepsRun         int     `json:"steps_run"`
-	Diverged         bool    `json:"diverged"`
-	Dead             bool    `json:"dead"`
-	WallMS           float64 `json:"wall_ms"`
-	Trajectory       []Point `json:"trajectory"`
+	FinalBias            float64 `json:"final_bias"`
+	MinBias              float64 `json:"min_bias"`
+	ThresholdLearned     bool    `json:"threshold_learned"`
+	InitialSharpness     float64 `json:"initial_sharpness"`
+	FinalSharpness       float64 `json:"final_sharpness"`
+	EOSRatio             float64 `json:"eos_ratio"`
+	MaxEOSRatio          float64 `json:"max_eos_ratio"`
+	MaxEOSRatioAfterInit float64 `json:"max_eos_ratio_after_init"`
+	FinalLoss            float64 `json:"final_loss"`
+	TrainAcc             float64 `json:"train_acc"`
+	TestAcc              float64 `json:"test_acc"`
+	StepsRun             int     `json:"steps_run"`
+	Diverged             bool    `json:"diverged"`
+	Dead                 bool    `json:"dead"`
+	WallMS               float64 `json:"wall_ms"`
+	Trajectory           []Point `json:"trajectory"`
 }
 
 // Array is a dense float64 array in row-major order, for --dump.

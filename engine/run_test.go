@@ -23,8 +23,8 @@ func runT(t *testing.T, model string, p map[string]float64) Result {
 func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	t.Helper()
 	for field, v := range map[string]float64{
-		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness,
-		"final_sharpness": r.FinalSharpness, "eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio,
+		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness, "final_sharpness": r.FinalSharpness,
+		"eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio, "max_eos_ratio_after_init": r.MaxEOSRatioAfterInit,
 		"final_loss": r.FinalLoss, "train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
 	} {
 		if !finite(v) {
@@ -65,6 +65,12 @@ func checkResult(t *testing.T, name string, cfg Config, r Result) {
 		if v := cfg.Eta * p.Sharpness / 2; v > r.MaxEOSRatio {
 			t.Errorf("%s: η·S/2 = %g at step %d exceeds max_eos_ratio %g", name, v, p.Step, r.MaxEOSRatio)
 		}
+		if v := cfg.Eta * p.Sharpness / 2; p.Step > 0 && v > r.MaxEOSRatioAfterInit {
+			t.Errorf("%s: η·S/2 = %g at step %d exceeds max_eos_ratio_after_init %g", name, v, p.Step, r.MaxEOSRatioAfterInit)
+		}
+	}
+	if r.MaxEOSRatioAfterInit > r.MaxEOSRatio || (r.StepsRun > 0 && !r.Diverged && r.MaxEOSRatioAfterInit < r.EOSRatio) {
+		t.Errorf("%s: max_eos_ratio_after_init %g not in [eos_ratio %g, max_eos_ratio %g]", name, r.MaxEOSRatioAfterInit, r.EOSRatio, r.MaxEOSRatio)
 	}
 	if !r.Diverged && r.StepsRun != cfg.Steps {
 		t.Errorf("%s: ran %d of %d steps without diverging", name, r.StepsRun, cfg.Steps)

@@ -38,7 +38,7 @@ func TestClusterMatchesEmbedded(t *testing.T) {
 	testwait.Poll(t, "the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 	remote := eosweep(t, "boundary", sub.Sweep, "--coordinator", addr, "--format", "json")
 	reportDir := filepath.Join(dir, "report")
-	if out := eosweep(t, "report", sub.Sweep, "--coordinator", addr, "--out", reportDir, "--size", "300x200"); !strings.Contains(out, "report of 24 trials") {
+	if out := eosweep(t, "report", sub.Sweep, "--coordinator", addr, "--out", reportDir, "--size", "single"); !strings.Contains(out, "report of 24 trials") {
 		t.Fatalf("report over gRPC: %s", out)
 	}
 	w1.stop(t)

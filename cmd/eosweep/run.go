@@ -164,7 +164,7 @@ func finishRun(cmd *cobra.Command, conn *grpc.ClientConn, id, out string) error 
 		if err != nil {
 			return err
 		}
-		if groups, err = writeReport(cmd, data, reportOptions{out: out, size: "900x620"}); err != nil {
+		if groups, err = writeReport(cmd, data, reportOptions{out: out}); err != nil {
 			return err
 		}
 	}

@@ -49,7 +49,7 @@ func TestRunResumesAndClientsReadTheFile(t *testing.T) {
 		t.Fatalf("boundary: %v", groups)
 	}
 	out := filepath.Join(dir, "report")
-	eosweep(t, "report", st.Sweep, "--db", db, "--out", out, "--size", "300x200")
+	eosweep(t, "report", st.Sweep, "--db", db, "--out", out, "--size", "single")
 	if _, err := os.Stat(filepath.Join(out, "trials.csv")); err != nil {
 		t.Fatal(err)
 	}

@@ -146,8 +146,8 @@ func printSummary(w io.Writer, cfg engine.Config, r engine.Result, dumpPath stri
 	fmt.Fprintf(tw, "model\t%s\n", cfg.Model)
 	fmt.Fprintf(tw, "params\t%s\n", strings.Join(kv, " "))
 	fmt.Fprintf(tw, "final bias\t%.6g\t(min %.6g; threshold learned: %s at bias_eps %g)\n", r.FinalBias, r.MinBias, yesNo(r.ThresholdLearned), cfg.BiasEps)
-	fmt.Fprintf(tw, "sharpness\t%.6g → %.6g\t(2/S₀ = %.4g; η·S/2 at the end = %.3f, max over the run = %.3f)\n",
-		r.InitialSharpness, r.FinalSharpness, 2/r.InitialSharpness, r.EOSRatio, r.MaxEOSRatio)
+	fmt.Fprintf(tw, "sharpness\t%.6g → %.6g\t(2/S₀ = %.4g; η·S/2 at the end = %.3f, max over the run = %.3f, after θ₀ = %.3f)\n",
+		r.InitialSharpness, r.FinalSharpness, 2/r.InitialSharpness, r.EOSRatio, r.MaxEOSRatio, r.MaxEOSRatioAfterInit)
 	if eta, ok := cfg.Theory(); ok {
 		fmt.Fprintf(tw, "theory η*\t%.4g\t(η/η* = %.3f)\n", eta, cfg.Eta/eta)
 	}

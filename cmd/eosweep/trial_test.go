@@ -32,7 +32,7 @@ func TestTrialJSON(t *testing.T) {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
 	for _, field := range []string{"final_bias", "min_bias", "threshold_learned", "initial_sharpness", "final_sharpness",
-		"eos_ratio", "max_eos_ratio", "final_loss", "train_acc", "test_acc", "steps_run", "diverged", "dead", "wall_ms", "trajectory"} {
+		"eos_ratio", "max_eos_ratio", "max_eos_ratio_after_init", "final_loss", "train_acc", "test_acc", "steps_run", "diverged", "dead", "wall_ms", "trajectory"} {
 		if _, ok := got[field]; !ok {
 			t.Errorf("JSON lacks %q", field)
 		}

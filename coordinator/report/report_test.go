@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"image"
@@ -65,50 +66,32 @@ func writeSynthetic(t *testing.T, opt Options) (string, []boundary.Trial, []boun
 	return dir, trials, a.Groups
 }
 
-// The PNGs decode, have the requested size and are not blank: many distinct
-// colours (axes, text, curves, the colour map).
-func TestWritePNGs(t *testing.T) {
+// The PNGs are not blank: many distinct colours (axes, text, curves, the
+// colour map).
+func TestPNGsNotBlank(t *testing.T) {
 	t.Parallel()
-	dir, _, _ := writeSynthetic(t, Options{Width: 640, Height: 480})
-	files := []string{PhasePNG, OverviewPNG, TrajectoryPNG, "group-width-100.png", "group-width-200.png"}
-	for _, name := range files {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
+	for _, f := range allFigures(t, syntheticData(t), DoubleColumn) {
+		var buf bytes.Buffer
+		if err := f.Render(&buf, PNG, 72); err != nil {
 			t.Fatal(err)
 		}
-		img, err := png.Decode(f)
-		f.Close()
+		img, err := png.Decode(&buf)
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if b := img.Bounds(); b.Dx() != 640 || b.Dy() != 480 {
-			t.Errorf("%s: %dx%d, want 640x480", name, b.Dx(), b.Dy())
+			t.Fatalf("%s: %v", f.Name, err)
 		}
 		want := 8
-		if name == PhasePNG {
+		if f.Name == PhaseName {
 			want = 40 // the colour bar alone has dozens of shades
 		}
 		if n := distinctColors(img); n < want {
-			t.Errorf("%s: %d distinct colours, want ≥ %d (blank plot?)", name, n, want)
+			t.Errorf("%s: %d distinct colours, want ≥ %d (blank plot?)", f.Name, n, want)
 		}
 	}
-}
-
-func distinctColors(img image.Image) int {
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 2 {
-		for x := b.Min.X; x < b.Max.X; x += 2 {
-			r, g, bl, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bl, a}] = true
-		}
-	}
-	return len(seen)
 }
 
 func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
 	t.Parallel()
-	dir, trials, groups := writeSynthetic(t, Options{Width: 300, Height: 200})
+	dir, trials, groups := writeSynthetic(t, Options{DPI: 30, Figures: []string{TrajectoryName}})
 	f, err := os.Open(filepath.Join(dir, TrialsCSV))
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +106,7 @@ func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
 	}
 	header := recs[0]
 	for _, col := range append(engine.ParamNames(engine.ModelSparse), "final_bias", "min_bias", "threshold_learned",
-		"initial_sharpness", "final_sharpness", "eos_ratio", "max_eos_ratio", "final_loss", "train_acc", "test_acc",
+		"initial_sharpness", "final_sharpness", "eos_ratio", "max_eos_ratio", "max_eos_ratio_after_init", "final_loss", "train_acc", "test_acc",
 		"steps_run", "diverged", "dead", "wall_ms", "group", "plateau", "drop", "learned") {
 		if !slices.Contains(header, col) {
 			t.Errorf("trials.csv lacks column %q (have %v)", col, header)
@@ -175,44 +158,63 @@ func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
 func TestTrajectorySelection(t *testing.T) {
 	t.Parallel()
 	trials := synthetic()
-	var opt Options
 	a, err := boundary.Analyze(trials, syntheticOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	groups := a.Groups
-	auto := trials[pickTrajectory(a, opt)].Params
+	var opt Options
+	d, err := NewData(a, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auto := trials[pickTrajectory(d, opt)].Params
 	if auto["width"] != 100 || auto["seed"] != 0 || math.Abs(math.Log(auto["eta"]/(1.5*groups[0].EtaStar))) > math.Log(200)/9 {
 		t.Errorf("automatic trajectory %v, want width 100, seed 0, η near 1.5·η* = %g", auto, 1.5*groups[0].EtaStar)
 	}
 	opt.Trajectory = map[string]float64{"width": 200, "seed": 2}
-	if got := trials[pickTrajectory(a, opt)].Params; got["width"] != 200 || got["seed"] != 2 || got["eta"] != 1e-4 {
+	if got := trials[pickTrajectory(d, opt)].Params; got["width"] != 200 || got["seed"] != 2 || got["eta"] != 1e-4 {
 		t.Errorf("selected trajectory %v, want the first of width 200 seed 2", got)
 	}
 	opt.Trajectory = map[string]float64{"width": 200, "seed": 1, "eta": 3.3e-4} // grid η 3.25e-4, rounded
-	if got := trials[pickTrajectory(a, opt)].Params; got["seed"] != 1 || math.Abs(got["eta"]/3.3e-4-1) > 0.02 {
+	if got := trials[pickTrajectory(d, opt)].Params; got["seed"] != 1 || math.Abs(got["eta"]/3.3e-4-1) > 0.02 {
 		t.Errorf("selected trajectory %v, want seed 1 at the η nearest 3.3e-4", got)
 	}
 	opt.Trajectory = map[string]float64{"width": 300}
-	if i := pickTrajectory(a, opt); i != -1 {
+	if i := pickTrajectory(d, opt); i != -1 {
 		t.Errorf("a selection matching nothing picked %d", i)
 	}
 }
 
-func TestGroupPNG(t *testing.T) {
+func TestGroupFile(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		key  map[string]float64
 		want string
 	}{
-		{nil, "group-all.png"},
-		{map[string]float64{"width": 200}, "group-width-200.png"},
-		{map[string]float64{"x0": 2, "init_scale": 0.01}, "group-init_scale-0.01-x0-2.png"},
+		{nil, "group-all"},
+		{map[string]float64{"width": 200}, "group-width-200"},
+		{map[string]float64{"x0": 2, "init_scale": 0.01}, "group-init_scale-0.01-x0-2"},
 	} {
-		if got := GroupPNG(c.key); got != c.want {
-			t.Errorf("GroupPNG(%v) = %q, want %q", c.key, got, c.want)
+		if got := GroupFile(c.key); got != c.want {
+			t.Errorf("GroupFile(%v) = %q, want %q", c.key, got, c.want)
+		}
+		if got := GroupPNG(c.key); got != c.want+".png" {
+			t.Errorf("GroupPNG(%v) = %q, want %q", c.key, got, c.want+".png")
 		}
 	}
+}
+
+func distinctColors(img image.Image) int {
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+		}
+	}
+	return len(seen)
 }
 
 // Write draws the analysis it is given: trials.csv shows the order
@@ -226,7 +228,7 @@ func TestWriteTakesTheAnalysis(t *testing.T) {
 	}
 	a.OrderParameters[0].Plateau, a.OrderParameters[0].Drop = 42, 43
 	dir := t.TempDir()
-	if err := Write(dir, a, Options{Width: 200, Height: 150}); err != nil {
+	if err := Write(dir, a, Options{DPI: 30, Figures: []string{TrajectoryName}}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, TrialsCSV))

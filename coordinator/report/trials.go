@@ -43,10 +43,9 @@ var resultFields = func() []struct {
 	return out
 }()
 
-// trialOrder returns the indices of the analysis' trials sorted by group, η
-// and seed.
-func trialOrder(a boundary.Analysis) []int {
-	trials, orders := a.Trials, a.OrderParameters
+// trialOrder returns the indices of trials (with their order parameters)
+// sorted by group, η and seed.
+func trialOrder(trials []boundary.Trial, orders []boundary.OrderParameter) []int {
 	order := make([]int, len(trials))
 	for i := range order {
 		order[i] = i
@@ -77,7 +76,7 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 	}
 	header = append(header, "group", "plateau", "drop", "learned")
 	rows := [][]string{header}
-	for _, i := range trialOrder(a) {
+	for _, i := range trialOrder(a.Trials, a.OrderParameters) {
 		cfg, err := engine.Resolve(model, trials[i].Params)
 		if err != nil {
 			return fmt.Errorf("trials.csv: trial %d: %w", i, err)

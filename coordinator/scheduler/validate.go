@@ -19,7 +19,7 @@ func ValidateResult(r engine.Result, steps int) error {
 		{"final_bias", r.FinalBias}, {"min_bias", r.MinBias}, {"initial_sharpness", r.InitialSharpness},
 		{"final_sharpness", r.FinalSharpness}, {"eos_ratio", r.EOSRatio}, {"final_loss", r.FinalLoss},
 		{"train_acc", r.TrainAcc}, {"test_acc", r.TestAcc}, {"wall_ms", r.WallMS},
-		{"max_eos_ratio", r.MaxEOSRatio},
+		{"max_eos_ratio", r.MaxEOSRatio}, {"max_eos_ratio_after_init", r.MaxEOSRatioAfterInit},
 	}
 	for _, f := range fields {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {

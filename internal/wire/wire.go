@@ -26,7 +26,7 @@ func ResultToProto(r engine.Result) *pb.Result {
 	out := &pb.Result{
 		FinalBias: r.FinalBias, MinBias: r.MinBias, ThresholdLearned: r.ThresholdLearned,
 		InitialSharpness: r.InitialSharpness, FinalSharpness: r.FinalSharpness, EosRatio: r.EOSRatio,
-		MaxEosRatio: r.MaxEOSRatio, FinalLoss: r.FinalLoss, TrainAcc: r.TrainAcc, TestAcc: r.TestAcc, StepsRun: int64(r.StepsRun),
+		MaxEosRatio: r.MaxEOSRatio, MaxEosRatioAfterInit: r.MaxEOSRatioAfterInit, FinalLoss: r.FinalLoss, TrainAcc: r.TrainAcc, TestAcc: r.TestAcc, StepsRun: int64(r.StepsRun),
 		Diverged: r.Diverged, Dead: r.Dead, WallMs: r.WallMS,
 		Trajectory: make([]*pb.TrajectoryPoint, len(r.Trajectory)),
 	}
@@ -48,7 +48,7 @@ func ResultFromProto(r *pb.Result) (engine.Result, error) {
 	out := engine.Result{
 		FinalBias: r.GetFinalBias(), MinBias: r.GetMinBias(), ThresholdLearned: r.GetThresholdLearned(),
 		InitialSharpness: r.GetInitialSharpness(), FinalSharpness: r.GetFinalSharpness(), EOSRatio: r.GetEosRatio(),
-		MaxEOSRatio: r.GetMaxEosRatio(), FinalLoss: r.GetFinalLoss(), TrainAcc: r.GetTrainAcc(), TestAcc: r.GetTestAcc(), StepsRun: int(r.GetStepsRun()),
+		MaxEOSRatio: r.GetMaxEosRatio(), MaxEOSRatioAfterInit: r.GetMaxEosRatioAfterInit(), FinalLoss: r.GetFinalLoss(), TrainAcc: r.GetTrainAcc(), TestAcc: r.GetTestAcc(), StepsRun: int(r.GetStepsRun()),
 		Diverged: r.GetDiverged(), Dead: r.GetDead(), WallMS: r.GetWallMs(),
 		Trajectory: make([]engine.Point, len(r.GetTrajectory())),
 	}

@@ -562,9 +562,12 @@ type Result struct {
 	WallMs           float64                `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
 	Trajectory       []*TrajectoryPoint     `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
 	// Largest η·sharpness/2 over every sharpness measurement of the run.
-	MaxEosRatio   float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxEosRatio float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	// Largest η·sharpness/2 over the measurements after θ₀ (steps ≥ 1); 0 in
+	// results stored before this field existed.
+	MaxEosRatioAfterInit float64 `protobuf:"fixed64,16,opt,name=max_eos_ratio_after_init,json=maxEosRatioAfterInit,proto3" json:"max_eos_ratio_after_init,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -698,6 +701,13 @@ func (x *Result) GetTrajectory() []*TrajectoryPoint {
 func (x *Result) GetMaxEosRatio() float64 {
 	if x != nil {
 		return x.MaxEosRatio
+	}
+	return 0
+}
+
+func (x *Result) GetMaxEosRatioAfterInit() float64 {
+	if x != nil {
+		return x.MaxEosRatioAfterInit
 	}
 	return 0
 }
@@ -2538,7 +2548,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
 	"\x04bias\x18\x03 \x01(\x01R\x04bias\x12\x1c\n" +
-	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x80\x04\n" +
+	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\xb8\x04\n" +
 	"\x06Result\x12\x1d\n" +
 	"\n" +
 	"final_bias\x18\x01 \x01(\x01R\tfinalBias\x12\x19\n" +
@@ -2559,7 +2569,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"trajectory\x18\x0e \x03(\v2\x1b.eosweep.v1.TrajectoryPointR\n" +
 	"trajectory\x12\"\n" +
-	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\"\xcd\x02\n" +
+	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\x126\n" +
+	"\x18max_eos_ratio_after_init\x18\x10 \x01(\x01R\x14maxEosRatioAfterInit\"\xcd\x02\n" +
 	"\x05Trial\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bsweep_id\x18\x02 \x01(\tR\asweepId\x125\n" +
