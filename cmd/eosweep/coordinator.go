@@ -38,6 +38,7 @@ type coordinatorOptions struct {
 	scheduler schedulerFlags
 	transport serverFlags
 	ops       opsFlags
+	dashboard dashboardFlags
 }
 
 func newCoordinatorCmd(d *deps) *cobra.Command {
@@ -61,11 +62,16 @@ never run again. SIGTERM/SIGINT stops it gracefully.`,
 	o.transport.bind(f)  // security.go
 	o.ops.bindMetrics(f) // observe.go
 	o.ops.bindHealth(f)
+	o.dashboard.bind(f, "", "serve the read-only web dashboard on this address (a bare port binds 127.0.0.1; default off)")
 	return cmd
 }
 
 func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions) error {
 	obs := o.ops.observer() // nil when metrics are off
+	tcfg, err := o.transport.config()
+	if err != nil {
+		return err
+	}
 	opts, err := o.transport.options(obs.serverOptions())
 	if err != nil {
 		return err
@@ -83,6 +89,12 @@ func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions)
 		return err
 	}
 	defer stopOps()
+	stopDashboard, err := o.dashboard.start(cmd.OutOrStdout(), log, c, tcfg) // dashboard.go
+	if err != nil {
+		_ = c.Shutdown(0)
+		return err
+	}
+	defer stopDashboard()
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		_ = c.Shutdown(0)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/internal/transport"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
 )
@@ -25,6 +27,7 @@ type runOptions struct {
 	out       string
 	quiet     bool
 	scheduler schedulerFlags
+	dashboard dashboardFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -46,6 +49,7 @@ it resumes from the file: completed trials are never run again.`,
 	f.StringVar(&o.out, "out", "", "write the report (trials.csv, boundary.json, PNGs) into this directory")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress bar")
 	o.scheduler.bind(f)
+	o.dashboard.bind(f, "127.0.0.1:0", "serve the read-only web dashboard on this address (port 0: a free one; empty: none)")
 	return cmd
 }
 
@@ -62,6 +66,11 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 		return err
 	}
 	defer func() { _ = c.Shutdown(5 * time.Second) }()
+	stopDashboard, err := o.dashboard.start(cmd.ErrOrStderr(), slog.New(slog.DiscardHandler), c, transport.ServerConfig{}) // dashboard.go
+	if err != nil {
+		return err
+	}
+	defer stopDashboard()
 	conn, err := c.InProcessConn() // closed by Shutdown
 	if err != nil {
 		return err

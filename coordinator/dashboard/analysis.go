@@ -1,0 +1,409 @@
+package dashboard
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/finished"
+	"github.com/eosweep/eosweep/coordinator/report"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/engine"
+)
+
+// analyst keeps, per sweep, the boundary analysis of its finished trials
+// and the figures drawn from it, and recomputes them only when the sweep has
+// changed and the last computation is old enough: at most once per every,
+// and never more often than slowdown times the last computation took (so
+// that a sweep of 100,000 trials costs a bounded share of a core however
+// many pages watch it). Results are read incrementally: each refresh reads
+// only the results of trials that finished since the last one.
+type analyst struct {
+	src      Source
+	now      func() time.Time
+	every    time.Duration
+	maxKept  int // sweeps kept; the least recently used is dropped
+	slowdown int
+
+	mu     sync.Mutex
+	sweeps map[string]*sweepCache
+}
+
+// slowdown bounds the share of a core spent on analysis: after a
+// computation of d, the next waits at least slowdown·d.
+const slowdown = 4
+
+func newAnalyst(src Source, now func() time.Time, every time.Duration, maxKept int) *analyst {
+	return &analyst{src: src, now: now, every: every, maxKept: maxKept, slowdown: slowdown, sweeps: map[string]*sweepCache{}}
+}
+
+// sweepCache is one sweep's state in the analyst.
+type sweepCache struct {
+	mu      sync.Mutex // guards snap, busy, wait, used
+	snap    *snapshot
+	busy    bool          // a computation runs
+	wait    chan struct{} // closed when it ends
+	used    time.Time
+	results map[string]engine.Result      // lean results by trial id; only the computing goroutine touches it
+	groupOf map[string]string             // group name by trial id (params never change); likewise
+	keys    map[string]map[string]float64 // group key by group name; likewise
+}
+
+// snapshot is a sweep's analysis as of one refresh. It is never modified
+// once published, but for the figures its analysed part renders on demand.
+type snapshot struct {
+	*analysed
+	// at is when the refresh ended, took how long it took.
+	at   time.Time
+	took time.Duration
+	// changed is the sweep's change notification as of the refresh's read.
+	changed <-chan struct{}
+	// doneSeen is how many DONE trials the scheduler counted at that read.
+	doneSeen int
+	// missing counts the trials without a result by group name.
+	missing map[string]incomplete
+	// missingKeys are the keys of groups that have missing trials but no
+	// finished one (absent from the analysis), sorted by name.
+	missingKeys []groupKey
+}
+
+// analysed is the analysis of one set of finished trials; consecutive
+// snapshots share it while no trial finishes.
+type analysed struct {
+	// version counts the analyses of the sweep (1 is the first).
+	version int
+	// done is how many finished trials were analysed.
+	done     int
+	analysis boundary.Analysis // no Groups when done is 0
+	data     *report.Data      // nil when done is 0
+	err      error             // why the analysis failed (shown on the page)
+
+	figMu sync.Mutex
+	figs  map[string]figure
+}
+
+type figure struct {
+	svg []byte
+	err error
+}
+
+// groupKey names a group that appears only among the missing trials.
+type groupKey struct {
+	name string
+	key  map[string]float64
+}
+
+// incomplete counts a group's trials without a result, by state.
+type incomplete struct {
+	Pending, Leased, Failed, Cancelled int
+}
+
+// Total is every trial counted.
+func (m incomplete) Total() int { return m.Pending + m.Leased + m.Failed + m.Cancelled }
+
+func (m *incomplete) count(st store.TrialState) {
+	switch st {
+	case store.Pending:
+		m.Pending++
+	case store.Leased:
+		m.Leased++
+	case store.Failed:
+		m.Failed++
+	case store.Cancelled:
+		m.Cancelled++
+	}
+}
+
+// get returns the sweep's current snapshot, refreshing it first when it is
+// due (see analyst). While one refresh runs, others get the previous
+// snapshot at once; only a sweep's first refresh is waited for.
+func (a *analyst) get(info scheduler.SweepInfo) (*snapshot, error) {
+	c := a.entry(info.Sweep.ID)
+	for {
+		c.mu.Lock()
+		c.used = a.now()
+		s := c.snap
+		if s != nil && (c.busy || !a.due(s, info)) {
+			c.mu.Unlock()
+			return s, nil
+		}
+		if c.busy {
+			wait := c.wait
+			c.mu.Unlock()
+			<-wait
+			continue
+		}
+		c.busy, c.wait = true, make(chan struct{})
+		c.mu.Unlock()
+
+		ns, err := a.refresh(c, info, s)
+
+		c.mu.Lock()
+		c.busy = false
+		close(c.wait)
+		if err == nil {
+			c.snap = ns
+		}
+		c.mu.Unlock()
+		if err != nil {
+			if s != nil {
+				return s, nil // keep showing the last good one
+			}
+			return nil, err
+		}
+		return ns, nil
+	}
+}
+
+// peek returns the sweep's snapshot as it is, refreshing it only when
+// there is none yet: figures are drawn from the analysis their page showed
+// (the page's event stream does the refreshing).
+func (a *analyst) peek(info scheduler.SweepInfo) (*snapshot, error) {
+	c := a.entry(info.Sweep.ID)
+	c.mu.Lock()
+	s := c.snap
+	c.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	return a.get(info)
+}
+
+// due reports whether s should be refreshed now: the sweep changed since
+// (or results counted then were not durable yet), and the throttle allows.
+func (a *analyst) due(s *snapshot, info scheduler.SweepInfo) bool {
+	changed := info.Progress.Done > s.done || info.Progress.Done != s.doneSeen
+	if !changed {
+		select {
+		case <-s.changed:
+			changed = true
+		default:
+		}
+	}
+	if !changed {
+		return false
+	}
+	wait := max(a.every, time.Duration(a.slowdown)*s.took)
+	return a.now().Sub(s.at) >= wait
+}
+
+// entry returns the sweep's cache, making room for it when needed.
+func (a *analyst) entry(id string) *sweepCache {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.sweeps[id]; ok {
+		return c
+	}
+	for len(a.sweeps) >= a.maxKept {
+		oldest, at := "", time.Time{}
+		for k, c := range a.sweeps {
+			c.mu.Lock()
+			used := c.used
+			c.mu.Unlock()
+			if oldest == "" || used.Before(at) {
+				oldest, at = k, used
+			}
+		}
+		delete(a.sweeps, oldest)
+	}
+	c := &sweepCache{results: map[string]engine.Result{}, groupOf: map[string]string{}, keys: map[string]map[string]float64{}}
+	a.sweeps[id] = c
+	return c
+}
+
+// refresh reads the sweep's trials and the results that are new since prev,
+// counts the missing trials per group, and analyses the finished trials
+// again when there are new ones.
+func (a *analyst) refresh(c *sweepCache, info scheduler.SweepInfo, prev *snapshot) (*snapshot, error) {
+	start := a.now()
+	id := info.Sweep.ID
+	trials, err := a.src.Trials(id)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []store.Trial
+	for _, t := range trials {
+		if _, ok := c.results[t.ID]; !ok && t.State == store.Done {
+			fresh = append(fresh, t)
+		}
+	}
+	if len(fresh) > 0 {
+		rs, err := a.src.Results(fresh)
+		if err != nil {
+			return nil, fmt.Errorf("sweep %s: %w", id, err)
+		}
+		for k, r := range rs {
+			c.results[k] = lean(r)
+		}
+	}
+	done := finished.Join(trials, c.results)
+	opt := info.Spec.Analysis()
+	s := &snapshot{changed: info.Changed, doneSeen: info.Progress.Done}
+	s.missing, s.missingKeys = c.countMissing(trials, opt)
+	switch {
+	case prev != nil && prev.done == len(done) && prev.err == nil:
+		s.analysed = prev.analysed
+	default:
+		s.analysed = analyse(info, done)
+		if prev != nil {
+			s.version = prev.version + 1
+		} else {
+			s.version = 1
+		}
+	}
+	if s.analysis.Groups != nil {
+		s.missingKeys = absent(s.missingKeys, s.analysis)
+	}
+	s.at = a.now()
+	s.took = s.at.Sub(start)
+	return s, nil
+}
+
+// lean is a result as the analysis and figures need it: without its
+// trajectory, unless the result predates max_eos_ratio_after_init, which
+// the figures then take from the trajectory.
+func lean(r engine.Result) engine.Result {
+	if r.MaxEOSRatioAfterInit > 0 {
+		r.Trajectory = nil
+	}
+	return r
+}
+
+// analyse runs the boundary analysis of the finished trials.
+func analyse(info scheduler.SweepInfo, done []boundary.Trial) *analysed {
+	out := &analysed{done: len(done), figs: map[string]figure{}}
+	a, err := finished.Analyze(info.Spec, done)
+	switch {
+	case errors.Is(err, finished.ErrNone):
+		return out
+	case err != nil:
+		out.err = err
+		return out
+	}
+	d, err := report.NewData(a, report.Options{})
+	if err != nil {
+		out.err = err
+		return out
+	}
+	out.analysis, out.data = a, d
+	return out
+}
+
+// countMissing counts the trials without a result per group, and returns
+// the keys of those groups, sorted by name.
+func (c *sweepCache) countMissing(trials []store.Trial, opt boundary.Options) (map[string]incomplete, []groupKey) {
+	out := map[string]incomplete{}
+	for _, t := range trials {
+		if t.State == store.Done {
+			continue
+		}
+		name, ok := c.groupOf[t.ID]
+		if !ok {
+			key, err := groupKeyOf(opt, t.Params)
+			if err != nil {
+				continue // the analysis reports bad parameters where they matter
+			}
+			name = boundary.GroupName(opt.GroupBy, key)
+			c.groupOf[t.ID] = name
+			c.keys[name] = key
+		}
+		m := out[name]
+		m.count(t.State)
+		out[name] = m
+	}
+	gk := make([]groupKey, 0, len(out))
+	for name := range out {
+		gk = append(gk, groupKey{name: name, key: c.keys[name]})
+	}
+	sort.Slice(gk, func(i, j int) bool { return gk[i].name < gk[j].name })
+	return out, gk
+}
+
+// groupKeyOf is a trial's group key, as the analysis computes it: the
+// resolved values of the group axes.
+func groupKeyOf(opt boundary.Options, params map[string]float64) (map[string]float64, error) {
+	cfg, err := engine.Resolve(opt.Model, params)
+	if err != nil {
+		return nil, err
+	}
+	p := cfg.Params()
+	key := make(map[string]float64, len(opt.GroupBy))
+	for _, ax := range opt.GroupBy {
+		key[ax] = p[ax]
+	}
+	return key, nil
+}
+
+// absent keeps the keys of groups the analysis does not hold.
+func absent(keys []groupKey, a boundary.Analysis) []groupKey {
+	have := map[string]bool{}
+	for _, g := range a.Groups {
+		have[boundary.GroupName(a.Options.GroupBy, g.Key)] = true
+	}
+	var out []groupKey
+	for _, k := range keys {
+		if !have[k.name] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Figure names the dashboard draws.
+const (
+	figPhase    = "phase"
+	figOverview = "overview"
+	figGroup    = "group-" // + the group's index
+)
+
+// figure returns one figure of the analysis as SVG (without embedded
+// fonts), drawing it the first time it is asked for.
+func (an *analysed) figure(name string) ([]byte, error) {
+	an.figMu.Lock()
+	defer an.figMu.Unlock()
+	if f, ok := an.figs[name]; ok {
+		return f.svg, f.err
+	}
+	svg, err := an.draw(name)
+	an.figs[name] = figure{svg: svg, err: err}
+	return svg, err
+}
+
+func (an *analysed) draw(name string) ([]byte, error) {
+	if an.data == nil {
+		return nil, errNoFigure
+	}
+	var f *report.Figure
+	var err error
+	switch {
+	case name == figPhase:
+		f, err = report.PhaseFigure(an.data, report.DoubleColumn)
+	case name == figOverview:
+		f, err = report.OverviewFigure(an.data, report.DoubleColumn)
+	default:
+		var gi int
+		if _, serr := fmt.Sscanf(name, figGroup+"%d", &gi); serr != nil || fmt.Sprintf("%s%d", figGroup, gi) != name {
+			return nil, errNoFigure
+		}
+		if gi < 0 || gi >= len(an.data.Groups) {
+			return nil, errNoFigure
+		}
+		f, err = report.GroupFigure(an.data, gi, report.DoubleColumn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("figure %s: %w", name, err)
+	}
+	var buf bytes.Buffer
+	if err := f.RenderSVG(&buf, false); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// errNoFigure is returned for a figure the analysis does not have.
+var errNoFigure = errors.New("no such figure")
