@@ -34,6 +34,11 @@ type analyst struct {
 	sweeps map[string]*sweepCache
 }
 
+// readChunk is how many results one read takes from the store: a
+// result's trajectory (up to 256 points) is held only until its chunk is
+// kept without it.
+const readChunk = 1024
+
 // slowdown bounds the share of a core spent on analysis: after a
 // computation of d, the next waits at least slowdown·d.
 const slowdown = 4
@@ -232,14 +237,16 @@ func (a *analyst) refresh(c *sweepCache, info scheduler.SweepInfo, prev *snapsho
 			fresh = append(fresh, t)
 		}
 	}
-	if len(fresh) > 0 {
-		rs, err := a.src.Results(fresh)
+	for len(fresh) > 0 { // in chunks: a chunk's trajectories are dropped before the next is read
+		n := min(len(fresh), readChunk)
+		rs, err := a.src.Results(fresh[:n])
 		if err != nil {
 			return nil, fmt.Errorf("sweep %s: %w", id, err)
 		}
 		for k, r := range rs {
 			c.results[k] = lean(r)
 		}
+		fresh = fresh[n:]
 	}
 	done := finished.Join(trials, c.results)
 	opt := info.Spec.Analysis()

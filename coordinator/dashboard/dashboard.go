@@ -34,6 +34,7 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -99,8 +100,10 @@ func (c *Config) defaults() {
 // sweepsKept is how many sweeps' analyses the dashboard keeps in memory.
 const sweepsKept = 16
 
-// idleEvery is how many ticks an event stream of a running sweep may stay
-// silent: rates, ETAs and "seen … ago" move even when nothing else does.
+// idleEvery is how many passes an event stream of a running sweep stays
+// silent at most (rates, ETAs and "seen … ago" move even when nothing else
+// does); any stream sends a keep-alive comment after 4·idleEvery silent
+// passes (proxies drop idle connections).
 const idleEvery = 10
 
 // Dashboard is the dashboard's HTTP handler.
@@ -115,6 +118,16 @@ type Dashboard struct {
 	streams chan struct{} // a slot per open event stream
 	stop    chan struct{} // closed by Close: streams end
 	once    sync.Once
+
+	hooks hooks
+}
+
+// hooks are called where tests synchronise with the dashboard's goroutines;
+// they are nil outside tests (set them before the calls they watch start).
+type hooks struct {
+	// streamWaiting: an event stream has finished a pass and is about to
+	// wait for the next tick (ctx is the stream's request context).
+	streamWaiting func(ctx context.Context)
 }
 
 //go:embed templates/*.html
@@ -182,13 +195,19 @@ func (d *Dashboard) routes() {
 	m.HandleFunc("POST /login", d.login)
 	m.HandleFunc("POST /logout", d.logout)
 	m.Handle("GET /static/", d.static)
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/static/favicon.svg"
+		d.static.ServeHTTP(w, r2)
+	})
 	d.mux = m
 }
 
-// open are the paths served without the token: the login form and the
-// static files it needs (nothing in them depends on the coordinator).
+// open are the paths served without the token: the login form, logging
+// out and the static files they need (nothing in them depends on the
+// coordinator).
 func open(path string) bool {
-	return path == "/login" || strings.HasPrefix(path, "/static/")
+	return path == "/login" || path == "/logout" || path == "/favicon.ico" || strings.HasPrefix(path, "/static/")
 }
 
 // ServeHTTP implements http.Handler: security headers on every response,
@@ -198,7 +217,7 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // "no-referrer" would make a form's Origin "null"
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	if !open(r.URL.Path) && !d.auth.allowed(r) {
@@ -286,21 +305,22 @@ func (d *Dashboard) events(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 			return
 		}
+		silent++
 		switch {
 		case s != last || (running && silent >= idleEvery):
 			if writeEvent(w, "update", digest(s)) != nil {
 				return
 			}
 			last, silent = s, 0
-		case silent > 0 && silent%(4*idleEvery) == 0:
+		case silent%(4*idleEvery) == 0:
 			if writeComment(w, "keep-alive") != nil {
 				return
 			}
-			silent++
-		default:
-			silent++
 		}
 		fl.Flush()
+		if h := d.hooks.streamWaiting; h != nil {
+			h(r.Context())
+		}
 		select {
 		case <-r.Context().Done():
 			return

@@ -147,6 +147,25 @@ func (h *harness) get(path string, header ...string) (*http.Response, string) {
 	return h.do(http.MethodGet, path, header...)
 }
 
+// status sends a GET and returns the response's status code without reading
+// its body (an event stream never ends).
+func (h *harness) status(path string, header ...string) int {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, h.srv.URL+path, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func do(t *testing.T, srv *httptest.Server, method, path string, body io.Reader, header ...string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, srv.URL+path, body)
@@ -316,4 +335,36 @@ func (f *fakeSource) reads() (trials, results int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.trialsCalls, f.resultsAsked
+}
+
+// specTrials expands a spec into pending trial records of sweep id.
+func specTrials(t testing.TB, id, yaml string) []store.Trial {
+	t.Helper()
+	sp, err := spec.Parse([]byte(yaml), 200_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := sp.Trials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]store.Trial, len(ts))
+	for i, tr := range ts {
+		out[i] = store.Trial{Sweep: id, ID: tr.ID, Seq: i, Params: tr.Params, State: store.Pending}
+	}
+	return out
+}
+
+// runTrial runs a trial record through the engine.
+func runTrial(t testing.TB, model string, tr store.Trial) engine.Result {
+	t.Helper()
+	cfg, err := engine.Resolve(model, tr.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := engine.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

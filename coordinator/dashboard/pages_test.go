@@ -180,7 +180,7 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, p := range []string{"/sweeps", "/sweeps/" + id, "/static/style.css", "/nothing"} {
 		resp, _ := h.get(p)
 		want := map[string]string{"Content-Security-Policy": pageCSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-			"Referrer-Policy": "no-referrer"}
+			"Referrer-Policy": "same-origin"}
 		for k, v := range want {
 			if got := resp.Header.Get(k); got != v {
 				t.Errorf("GET %s: %s = %q, want %q", p, k, got, v)
@@ -198,7 +198,8 @@ func TestSecurityHeaders(t *testing.T) {
 func TestStatic(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, Config{})
-	for path, ct := range map[string]string{"/static/style.css": "text/css", "/static/app.js": "text/javascript", "/static/favicon.svg": "image/svg+xml"} {
+	for path, ct := range map[string]string{"/static/style.css": "text/css", "/static/app.js": "text/javascript", "/static/favicon.svg": "image/svg+xml",
+		"/favicon.ico": "image/svg+xml"} {
 		resp, body := h.get(path)
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), ct) || len(body) == 0 {
 			t.Errorf("GET %s: %s %q (%d bytes)", path, resp.Status, resp.Header.Get("Content-Type"), len(body))
