@@ -53,6 +53,7 @@ type sweepCache struct {
 	snap    *snapshot
 	busy    bool          // a computation runs
 	wait    chan struct{} // closed when it ends
+	err     error         // of the last computation
 	used    time.Time
 	results map[string]engine.Result      // lean results by trial id; only the computing goroutine touches it
 	groupOf map[string]string             // group name by trial id (params never change); likewise
@@ -90,6 +91,7 @@ type analysed struct {
 
 	figMu sync.Mutex
 	figs  map[string]figure
+	drew  time.Duration // time spent drawing figures (counts as the analysis' cost)
 }
 
 type figure struct {
@@ -125,44 +127,99 @@ func (m *incomplete) count(st store.TrialState) {
 }
 
 // get returns the sweep's current snapshot, refreshing it first when it is
-// due (see analyst). While one refresh runs, others get the previous
-// snapshot at once; only a sweep's first refresh is waited for.
+// due (see analyst): the event streams call it, so that a watched sweep is
+// kept current. While one refresh runs, others get the previous snapshot at
+// once; only a sweep's first refresh is waited for.
 func (a *analyst) get(info scheduler.SweepInfo) (*snapshot, error) {
 	c := a.entry(info.Sweep.ID)
 	for {
-		c.mu.Lock()
-		c.used = a.now()
-		s := c.snap
-		if s != nil && (c.busy || !a.due(s, info)) {
-			c.mu.Unlock()
+		s, start, done := a.claim(c, info)
+		switch {
+		case start:
+			return a.run(c, info, s)
+		case s != nil:
 			return s, nil
 		}
-		if c.busy {
-			wait := c.wait
-			c.mu.Unlock()
-			<-wait
-			continue
+		<-done // the first refresh, by another caller
+		if s, err := c.result(); s != nil || err != nil {
+			return s, err
 		}
-		c.busy, c.wait = true, make(chan struct{})
-		c.mu.Unlock()
-
-		ns, err := a.refresh(c, info, s)
-
-		c.mu.Lock()
-		c.busy = false
-		close(c.wait)
-		if err == nil {
-			c.snap = ns
-		}
-		c.mu.Unlock()
-		if err != nil {
-			if s != nil {
-				return s, nil // keep showing the last good one
-			}
-			return nil, err
-		}
-		return ns, nil
 	}
+}
+
+// current returns the sweep's latest snapshot at once, starting a refresh in
+// the background when one is due: what pages call, so that no page view
+// waits for an analysis but a sweep's first. That one is waited for up to
+// wait (wait < 0: as long as it takes); when it takes longer, current
+// returns nil and the refresh goes on (the page's stream shows its result).
+func (a *analyst) current(info scheduler.SweepInfo, wait time.Duration) (*snapshot, error) {
+	c := a.entry(info.Sweep.ID)
+	s, start, done := a.claim(c, info)
+	switch {
+	case start && (s != nil || wait >= 0):
+		go func() { _, _ = a.run(c, info, s) }()
+	case start:
+		return a.run(c, info, s)
+	}
+	if s != nil {
+		return s, nil
+	}
+	if wait < 0 {
+		<-done
+		return c.result()
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+		return c.result()
+	case <-t.C:
+		return nil, nil
+	}
+}
+
+// claim returns c's snapshot and whether the caller is to refresh it (it is
+// due and no refresh runs; the caller then must call run); done is closed
+// when the refresh running or claimed ends.
+func (a *analyst) claim(c *sweepCache, info scheduler.SweepInfo) (s *snapshot, start bool, done <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.used = a.now()
+	s = c.snap
+	if !c.busy && (s == nil || a.due(s, info)) {
+		c.busy, c.wait, c.err = true, make(chan struct{}), nil
+		return s, true, c.wait
+	}
+	return s, false, c.wait
+}
+
+// run refreshes a claimed cache and publishes the result. After an error
+// the previous snapshot stays (and is returned, when there is one).
+func (a *analyst) run(c *sweepCache, info scheduler.SweepInfo, prev *snapshot) (*snapshot, error) {
+	ns, err := a.refresh(c, info, prev)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = false
+	close(c.wait)
+	if err != nil {
+		c.err = err
+		if prev != nil {
+			return prev, nil // keep showing the last good one
+		}
+		return nil, err
+	}
+	c.snap = ns
+	return ns, nil
+}
+
+// result is the cache's snapshot, or the error of its first refresh.
+func (c *sweepCache) result() (*snapshot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap == nil {
+		return nil, c.err
+	}
+	return c.snap, nil
 }
 
 // peek returns the sweep's snapshot as it is, refreshing it only when
@@ -193,7 +250,7 @@ func (a *analyst) due(s *snapshot, info scheduler.SweepInfo) bool {
 	if !changed {
 		return false
 	}
-	wait := max(a.every, time.Duration(a.slowdown)*s.took)
+	wait := max(a.every, time.Duration(a.slowdown)*(s.took+s.drawing()))
 	return a.now().Sub(s.at) >= wait
 }
 
@@ -370,15 +427,24 @@ const (
 
 // figure returns one figure of the analysis as SVG (without embedded
 // fonts), drawing it the first time it is asked for.
-func (an *analysed) figure(name string) ([]byte, error) {
+func (an *analysed) figure(name string, now func() time.Time) ([]byte, error) {
 	an.figMu.Lock()
 	defer an.figMu.Unlock()
 	if f, ok := an.figs[name]; ok {
 		return f.svg, f.err
 	}
+	start := now()
 	svg, err := an.draw(name)
+	an.drew += now().Sub(start)
 	an.figs[name] = figure{svg: svg, err: err}
 	return svg, err
+}
+
+// drawing is the time spent drawing the analysis' figures so far.
+func (an *analysed) drawing() time.Duration {
+	an.figMu.Lock()
+	defer an.figMu.Unlock()
+	return an.drew
 }
 
 func (an *analysed) draw(name string) ([]byte, error) {

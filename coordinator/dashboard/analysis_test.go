@@ -220,3 +220,42 @@ func TestAnalysisBounded(t *testing.T) {
 		t.Errorf("kept %d sweeps (s0 kept: %v), want 2 without s0", len(a.sweeps), ok)
 	}
 }
+
+// A page never waits for a refresh but a sweep's first, and that one only
+// up to its bound; the refresh goes on and its result is kept.
+func TestAnalysisCurrent(t *testing.T) {
+	t.Parallel()
+	src, a, clk, trials := analystSetup(t)
+	finishTrials(t, src, trials, 0, 2)
+	info, _ := src.Sweep("s1")
+	hold := make(chan struct{})
+	src.onTrials = func() { <-hold }
+	if s, err := a.current(info, time.Nanosecond); s != nil || err != nil {
+		t.Fatalf("first analysis held: %v, %v; want nil at once", s, err)
+	}
+	close(hold) // the refresh started above goes on
+	first, err := a.get(info)
+	if err != nil || first == nil || first.done != 2 {
+		t.Fatalf("after the first refresh: %+v, %v", first, err)
+	}
+
+	finishTrials(t, src, trials, 2, 4)
+	clk.Advance(time.Second)
+	info, _ = src.Sweep("s1")
+	hold = make(chan struct{})
+	src.mu.Lock()
+	src.onTrials = func() { <-hold }
+	src.mu.Unlock()
+	if s, err := a.current(info, -1); s != first || err != nil {
+		t.Fatalf("a due refresh made the page wait or lose its snapshot: %v, %v", s, err)
+	}
+	close(hold)
+	c := a.entry("s1")
+	c.mu.Lock()
+	done := c.wait
+	c.mu.Unlock()
+	<-done
+	if s, _ := c.result(); s.done != 4 || s.version != 2 {
+		t.Errorf("the background refresh: %d done, version %d; want 4, 2", s.done, s.version)
+	}
+}

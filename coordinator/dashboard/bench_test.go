@@ -82,24 +82,27 @@ func buildBig(b *testing.B, dir, spec string, points int) string {
 	return path
 }
 
-// openBig opens the store at path with a scheduler and a dashboard over it.
-func openBig(b *testing.B, path string) (*Dashboard, string) {
+// openBig opens the store at path with a scheduler and a dashboard over
+// it; closeBig closes them.
+func openBig(b *testing.B, path string) (d *Dashboard, id string, closeBig func()) {
 	st, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = st.Close() })
 	sched, err := scheduler.New(st, scheduler.Config{MaxTrials: 100_000})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(sched.Close)
-	d, err := New(Config{Source: FromCoordinator(sched, st)})
-	if err != nil {
+	if d, err = New(Config{Source: FromCoordinator(sched, st), FirstWait: -1}); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(d.Close)
-	return d, sched.Sweeps()[0].Sweep.ID
+	return d, sched.Sweeps()[0].Sweep.ID, func() {
+		d.Close()
+		sched.Close()
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func getPage(b *testing.B, d *Dashboard, path string) int {
@@ -120,13 +123,17 @@ func BenchmarkSweep100k(b *testing.B) {
 	b.Run("first-analysis", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
-			d, id := openBig(b, path)
+			d, id, closeBig := openBig(b, path)
 			b.StartTimer()
 			getPage(b, d, "/sweeps/"+id+"?part=live")
+			b.StopTimer()
+			closeBig()
+			b.StartTimer()
 		}
 	})
 	b.Run("page", func(b *testing.B) {
-		d, id := openBig(b, path)
+		d, id, closeBig := openBig(b, path)
+		defer closeBig()
 		getPage(b, d, "/sweeps/"+id)
 		var n int
 		for b.Loop() {
@@ -139,16 +146,20 @@ func BenchmarkSweep100k(b *testing.B) {
 			var n int
 			for b.Loop() {
 				b.StopTimer()
-				d, id := openBig(b, path)
+				d, id, closeBig := openBig(b, path)
 				getPage(b, d, "/sweeps/"+id)
 				b.StartTimer()
 				n = getPage(b, d, "/sweeps/"+id+"/figures/"+fig+".svg")
+				b.StopTimer()
+				closeBig()
+				b.StartTimer()
 			}
 			b.ReportMetric(float64(n), "bytes/svg")
 		})
 	}
 	b.Run("sweeps-list", func(b *testing.B) {
-		d, _ := openBig(b, path)
+		d, _, closeBig := openBig(b, path)
+		defer closeBig()
 		for b.Loop() {
 			getPage(b, d, "/sweeps?part=live")
 		}
@@ -162,8 +173,11 @@ func BenchmarkFirstAnalysis256(b *testing.B) {
 	path := buildBig(b, b.TempDir(), strings.Replace(bigSpec, "seed: {range: [0, 100]}", "seed: {range: [0, 10]}", 1), 256)
 	for b.Loop() {
 		b.StopTimer()
-		d, id := openBig(b, path)
+		d, id, closeBig := openBig(b, path)
 		b.StartTimer()
 		getPage(b, d, "/sweeps/"+id+"?part=live")
+		b.StopTimer()
+		closeBig()
+		b.StartTimer()
 	}
 }

@@ -65,6 +65,10 @@ type Config struct {
 	// AnalyseEvery is the least time between two analyses of one sweep
 	// (default 1 s).
 	AnalyseEvery time.Duration
+	// FirstWait is how long a sweep's page waits for the sweep's first
+	// analysis (default 2 s; < 0: as long as it takes); past it the page
+	// says the analysis runs, and its stream brings it when done.
+	FirstWait time.Duration
 	// MaxStreams bounds the event streams open at once (default 64); more
 	// are refused with 503 and the page falls back to its last state.
 	MaxStreams int
@@ -85,6 +89,9 @@ func (c *Config) defaults() {
 	}
 	if c.AnalyseEvery <= 0 {
 		c.AnalyseEvery = time.Second
+	}
+	if c.FirstWait == 0 {
+		c.FirstWait = 2 * time.Second
 	}
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = 64

@@ -51,6 +51,9 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	t.Cleanup(h.sched.Close)
 	cfg.Source = FromCoordinator(h.sched, h.st)
 	cfg.Now, cfg.Ticks = h.clk.Now, h.ticks.Ticks()
+	if cfg.FirstWait == 0 {
+		cfg.FirstWait = -1 // pages wait for the analysis: what they show is determined
+	}
 	if h.d, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -283,8 +286,11 @@ func (f *fakeSource) Sweep(id string) (scheduler.SweepInfo, error) {
 }
 
 func (f *fakeSource) Trials(id string) ([]store.Trial, error) {
-	if f.onTrials != nil {
-		f.onTrials()
+	f.mu.Lock()
+	hook := f.onTrials
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -215,6 +215,8 @@ type sweepBody struct {
 }
 
 type analysisView struct {
+	// Pending is set while the sweep's first analysis runs.
+	Pending  bool
 	Version  int
 	Done     int
 	Err      string
@@ -270,12 +272,16 @@ func (d *Dashboard) sweepPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := sweepBody{Sweep: d.sweepRow(info), TrialsURL: "/sweeps/" + url.PathEscape(id) + "/trials"}
-	snap, err := d.an.get(info)
+	snap, err := d.an.current(info, d.cfg.FirstWait)
 	if err != nil {
 		d.errorPage(w, r, err)
 		return
 	}
-	body.Analysis = d.analysisView(info, snap, gsel)
+	if snap != nil {
+		body.Analysis = d.analysisView(info, snap, gsel)
+	} else {
+		body.Analysis = analysisView{Pending: true, Done: info.Progress.Done}
+	}
 	for _, l := range []struct {
 		list  *trialList
 		state store.TrialState
@@ -286,6 +292,9 @@ func (d *Dashboard) sweepPage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			d.errorPage(w, r, err)
 			return
+		}
+		if l.count == 0 && from == 0 {
+			continue // nothing to list: no read
 		}
 		*l.list, err = d.trialList(r, info, l.state, from, listPage, l.param)
 		if err != nil {
@@ -510,7 +519,7 @@ func (d *Dashboard) sweepFigure(w http.ResponseWriter, r *http.Request) {
 		httpError(w, err)
 		return
 	}
-	svg, err := s.figure(name)
+	svg, err := s.figure(name, d.cfg.Now)
 	if err != nil {
 		httpError(w, err)
 		return

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eosweep/eosweep/coordinator/store"
 )
@@ -204,5 +206,34 @@ func TestStatic(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), ct) || len(body) == 0 {
 			t.Errorf("GET %s: %s %q (%d bytes)", path, resp.Status, resp.Header.Get("Content-Type"), len(body))
 		}
+	}
+}
+
+// A sweep whose first analysis takes longer than FirstWait is shown at
+// once, saying the analysis runs.
+func TestPageDoesNotWaitForAnalysis(t *testing.T) {
+	t.Parallel()
+	src := newFakeSource()
+	trials := specTrials(t, "s1", testSpec)
+	src.addSweep(t, "s1", testSpec, trials)
+	r := runTrial(t, "single", trials[0])
+	src.set("s1", 0, store.Done, &r)
+	hold := make(chan struct{})
+	src.onTrials = func() { <-hold }
+	d, err := New(Config{Source: src, FirstWait: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sweeps/s1", nil))
+	close(hold)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	mustContain(t, "the page", rec.Body.String(), "Analysing 1 finished trials", `data-count="done">1<`)
+	info, _ := src.Sweep("s1")
+	if s, err := d.an.get(info); err != nil || s.done != 1 {
+		t.Errorf("the analysis after the page: %+v, %v", s, err)
 	}
 }
