@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,7 +18,9 @@ import (
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/coordinatortest"
 	"github.com/eosweep/eosweep/coordinator/dashboard"
+	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/testwait"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
 )
@@ -61,6 +64,22 @@ func (g gate) release(t *testing.T, n int) {
 			t.Fatal("no trial waited at the gate for 60 s")
 		}
 	}
+}
+
+// feed lets every trial run until stop is called.
+func (g gate) feed() (stop func()) {
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case g <- struct{}{}:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
 }
 
 // consoleLog collects the browser's error messages: console.error calls,
@@ -135,11 +154,6 @@ func TestBrowser(t *testing.T) {
 	base := strings.TrimSuffix(srv.URL(), "/")
 
 	cl := pb.NewCoordinatorServiceClient(conn)
-	sub, err := cl.SubmitSweep(context.Background(), &pb.SubmitSweepRequest{SpecYaml: specText})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, total := sub.GetSweep().GetId(), int(sub.GetSweep().GetProgress().GetTotal())
 	g := make(gate)
 	wctx, stopWorker := context.WithCancel(context.Background())
 	w := worker.New(cl, worker.Config{ID: "browser-worker", Parallel: 2, LeaseWait: 100 * time.Millisecond,
@@ -147,6 +161,27 @@ func TestBrowser(t *testing.T) {
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = w.Run(wctx) }()
 	t.Cleanup(func() { stopWorker(); <-workerDone })
+	submit := func(text string) (string, int) {
+		t.Helper()
+		sub, err := cl.SubmitSweep(context.Background(), &pb.SubmitSweepRequest{SpecYaml: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub.GetSweep().GetId(), int(sub.GetSweep().GetProgress().GetTotal())
+	}
+	if shots != "" { // a finished sweep above the running one on the sweeps page
+		first, _ := submit(browserSpec)
+		stop := g.feed()
+		testwait.Until(t, "the first sweep done", 5*time.Minute, func() (bool, <-chan struct{}) {
+			info, err := c.Scheduler.Sweep(first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return info.Sweep.State == store.SweepDone, info.Changed
+		})
+		stop()
+	}
+	id, total := submit(specText)
 
 	// Without the token the dashboard shows nothing.
 	for path, want := range map[string]int{"/sweeps/" + id + "?part=live": 401, "/sweeps/" + id + "/figures/phase.svg": 401,
@@ -231,8 +266,10 @@ func TestBrowser(t *testing.T) {
 	before, beforeDone := eval(phaseSrc), eval(done)
 	if shots != "" {
 		shoot(t, ctx, filepath.Join(shots, "dashboard-sweep-running.png"))
-		run("open the sweeps page", chromedp.Navigate(base+"/sweeps"), chromedp.WaitVisible(chromedp.CSS(`tr[data-sweep="`+id+`"]`)))
+		run("open the sweeps page", chromedp.EmulateViewport(1280, 330), chromedp.Navigate(base+"/sweeps"),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-sweep="`+id+`"]`)))
 		shoot(t, ctx, filepath.Join(shots, "dashboard-sweeps.png"))
+		run("restore the viewport", chromedp.EmulateViewport(1280, 900))
 		run("back to the sweep", chromedp.Navigate(base+"/sweeps/"+id), chromedp.WaitVisible(chromedp.CSS("#phase img")))
 		before, beforeDone = eval(phaseSrc), eval(done)
 	}
@@ -248,15 +285,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Let the rest run; the page follows the sweep to its end.
-	go func() {
-		for {
-			select {
-			case g <- struct{}{}:
-			case <-wctx.Done():
-				return
-			}
-		}
-	}()
+	defer g.feed()()
 	waitFor("the sweep done", `document.querySelector('h1 .pill').textContent === "done"`)
 	if shots != "" {
 		waitFor("every figure drawn", `Array.from(document.querySelectorAll('img')).every(i => i.complete && i.naturalWidth > 0)`)
@@ -264,8 +293,13 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// A trial's page shows its parameters, result and trajectory.
-	run("open a finished trial", chromedp.Navigate(base+"/sweeps/"+id+"/trials?state=done"),
-		chromedp.Click(chromedp.CSS("table.trials tbody tr:nth-child(5) a")), chromedp.WaitVisible(chromedp.CSS("#trajectory img")))
+	if shots == "" {
+		run("open a finished trial", chromedp.Navigate(base+"/sweeps/"+id+"/trials?state=done"),
+			chromedp.Click(chromedp.CSS("table.trials tbody tr:nth-child(5) a")), chromedp.WaitVisible(chromedp.CSS("#trajectory img")))
+	} else { // one at the edge of stability: d = 200, η ≈ 4.6 × 8π/d²
+		run("open a trial at the edge of stability", chromedp.Navigate(base+"/sweeps/"+id+"/trials/"+nearest(t, c, id, 200, 2.9e-3)),
+			chromedp.WaitVisible(chromedp.CSS("#trajectory img")))
+	}
 	waitFor("the trajectory drawn", `document.querySelector('#trajectory img').complete && document.querySelector('#trajectory img').naturalWidth > 0`)
 	if got := eval(`document.querySelector('#result').textContent`); !strings.Contains(got, "final_bias") || !strings.Contains(got, "max_eos_ratio_after_init") {
 		t.Errorf("the trial's result: %q", got)
@@ -282,6 +316,29 @@ func TestBrowser(t *testing.T) {
 	if errs := console.errors(); len(errs) > 0 {
 		t.Errorf("the browser console had errors:\n%s", strings.Join(errs, "\n"))
 	}
+}
+
+// nearest is the id of the sweep's seed-0 trial of the width whose η is
+// nearest eta (in log η).
+func nearest(t *testing.T, c *coordinator.Coordinator, sweep string, width, eta float64) string {
+	t.Helper()
+	trials, err := c.Scheduler.Trials(sweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, bestD := "", math.Inf(1)
+	for _, tr := range trials {
+		if tr.Params["width"] != width || tr.Params["seed"] != 0 {
+			continue
+		}
+		if d := math.Abs(math.Log(tr.Params["eta"] / eta)); d < bestD {
+			best, bestD = tr.ID, d
+		}
+	}
+	if best == "" {
+		t.Fatalf("no trial of width %g", width)
+	}
+	return best
 }
 
 // shoot writes a full-page PNG screenshot.
