@@ -37,9 +37,10 @@ params: {steps: 400}
 boundary: {refine: {rounds: 1, tolerance: 0.05}}
 `
 
-// screenshotEnv names the directory the browser test writes screenshots of
-// the sweeps, sweep and trial pages to (the README's, in docs/), from a run
-// of examples/figure1.yaml instead of browserSpec.
+// screenshotEnv names the directory (relative to the repository's root)
+// the browser test writes screenshots of the sweeps, sweep and trial pages
+// to (the README's, in docs/), from a run of examples/figure1.yaml instead
+// of browserSpec.
 const screenshotEnv = "EOSWEEP_SCREENSHOTS"
 
 // gate holds every trial until the test lets it run.
@@ -124,6 +125,9 @@ func TestBrowser(t *testing.T) {
 		t.Skip("SKIPPED: -short (the browser test starts Chromium)")
 	}
 	shots := os.Getenv(screenshotEnv)
+	if shots != "" && !filepath.IsAbs(shots) {
+		shots = filepath.Join("..", "..", shots) // relative to the repository's root
+	}
 	specText := browserSpec
 	if shots != "" {
 		b, err := os.ReadFile("../../examples/figure1.yaml")
