@@ -53,12 +53,13 @@ func TestTokenRequired(t *testing.T) {
 			{"forged cookie", []string{"Cookie", sessionCookie + "=9999999999.AAAA"}},
 			{"token as cookie", []string{"Cookie", sessionCookie + "=" + testToken}},
 		} {
-			resp, body := h.get(p, tc.header...)
-			if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
-				t.Errorf("GET %s with %s: %s, want 401 with WWW-Authenticate", p, tc.name, resp.Status)
+			if code := h.status(p, tc.header...); code != http.StatusUnauthorized {
+				t.Errorf("GET %s with %s: %d, want 401", p, tc.name, code)
+				continue // a stream let through would never end: read no body
 			}
-			if strings.Contains(body, "test-sweep") {
-				t.Errorf("GET %s with %s: the refusal shows the sweep", p, tc.name)
+			resp, body := h.get(p, tc.header...)
+			if resp.Header.Get("WWW-Authenticate") == "" || strings.Contains(body, "test-sweep") {
+				t.Errorf("GET %s with %s: no WWW-Authenticate, or the refusal shows the sweep: %q", p, tc.name, clip(body, 200))
 			}
 		}
 		if code := h.status(p, bearer(testToken)...); code != http.StatusOK {
