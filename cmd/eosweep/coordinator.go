@@ -89,19 +89,20 @@ func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions)
 		return err
 	}
 	defer stopOps()
-	stopDashboard, err := o.dashboard.start(cmd.OutOrStdout(), log, c, tcfg) // dashboard.go
-	if err != nil {
-		_ = c.Shutdown(0)
-		return err
-	}
-	defer stopDashboard()
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		_ = c.Shutdown(0)
 		return fmt.Errorf("listen %s: %w", o.listen, err)
 	}
-	// One parseable line on stdout: scripts and tests read the address from it.
+	// The first line on stdout: scripts and tests read the address from it.
 	fmt.Fprintf(cmd.OutOrStdout(), "listening on %s\n", lis.Addr())
+	stopDashboard, err := o.dashboard.start(cmd.OutOrStdout(), log, c, tcfg) // dashboard.go: "dashboard on URL"
+	if err != nil {
+		_ = lis.Close()
+		_ = c.Shutdown(0)
+		return err
+	}
+	defer stopDashboard()
 	served := make(chan error, 1)
 	go func() { served <- c.Serve(lis) }()
 	select {
