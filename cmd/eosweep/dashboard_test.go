@@ -11,7 +11,7 @@ import (
 )
 
 // eosweep run serves the dashboard on a free loopback port and says where;
-// --http ” turns it off.
+// an empty --http turns it off.
 func TestRunServesDashboard(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
