@@ -371,17 +371,31 @@ func (d *Dashboard) signature(view, id, trial string) (func() (string, bool, err
 				info.Sweep.State == storeRunning, nil
 		}, nil
 	case "trial":
-		if _, err := d.src.Trial(id, trial); err != nil {
-			return nil, err
-		}
+		// The trial is read again only when its sweep announced a change.
+		var changed <-chan struct{}
+		var last string
+		var running bool
 		return func() (string, bool, error) {
+			if changed != nil {
+				select {
+				case <-changed:
+				default:
+					return last, running, nil
+				}
+			}
+			info, err := d.src.Sweep(id)
+			if err != nil {
+				return "", false, err
+			}
 			v, err := d.src.Trial(id, trial)
 			if err != nil {
 				return "", false, err
 			}
 			t := v.Trial
-			return fmt.Sprintf("%v %d %s %v %s", t.State, t.Attempt, v.Worker, v.Deadline.UnixMilli(), t.LastError), !t.State.Terminal(), nil
-		}, nil
+			changed, running = info.Changed, !t.State.Terminal()
+			last = fmt.Sprintf("%v %d %s %v %s", t.State, t.Attempt, v.Worker, v.Deadline.UnixMilli(), t.LastError)
+			return last, running, nil
+		}, d.checkTrial(id, trial)
 	case "workers":
 		return func() (string, bool, error) {
 			ws, err := d.src.Workers()
@@ -396,4 +410,10 @@ func (d *Dashboard) signature(view, id, trial string) (func() (string, bool, err
 		}, nil
 	}
 	return nil, badRequest("view: %q: want sweeps, sweep, trial or workers", view)
+}
+
+// checkTrial says whether a trial exists (nil when it does).
+func (d *Dashboard) checkTrial(sweep, trial string) error {
+	_, err := d.src.Trial(sweep, trial)
+	return err
 }

@@ -27,6 +27,7 @@ const (
 	listPage   = 20  // failed and leased trials on a sweep's page
 	trialsPage = 50  // trials per page of a sweep's trial list
 	maxGroups  = 200 // groups in a boundary table
+	maxSweeps  = 500 // sweeps on the sweeps page (the newest)
 	maxError   = 300 // characters of an error in a list
 	maxDetail  = 8 << 10
 	maxFrom    = 1 << 30
@@ -92,7 +93,7 @@ func badRequest(format string, args ...any) error { return requestError{fmt.Spri
 func status(err error) int {
 	var re requestError
 	switch {
-	case errors.As(err, &re):
+	case errors.As(err, &re), errors.Is(err, ErrBadQuery):
 		return http.StatusBadRequest
 	case errors.Is(err, scheduler.ErrUnknownSweep), errors.Is(err, ErrUnknownTrial), errors.Is(err, errNoFigure):
 		return http.StatusNotFound
@@ -196,12 +197,21 @@ func (d *Dashboard) sweepRow(info scheduler.SweepInfo) sweepRow {
 	return row
 }
 
+type sweepsBody struct {
+	Rows []sweepRow
+	More int // sweeps left out
+}
+
 func (d *Dashboard) sweepsPage(w http.ResponseWriter, r *http.Request) {
-	var rows []sweepRow
+	var body sweepsBody
 	for _, info := range d.src.Sweeps() {
-		rows = append(rows, d.sweepRow(info))
+		if len(body.Rows) == maxSweeps {
+			body.More++
+			continue
+		}
+		body.Rows = append(body.Rows, d.sweepRow(info))
 	}
-	d.render(w, r, "sweeps", http.StatusOK, page{Title: "Sweeps", Nav: "sweeps", Live: liveURL(r), Events: eventsURL("sweeps"), Body: rows})
+	d.render(w, r, "sweeps", http.StatusOK, page{Title: "Sweeps", Nav: "sweeps", Live: liveURL(r), Events: eventsURL("sweeps"), Body: body})
 }
 
 // ---- a sweep's page
@@ -421,9 +431,6 @@ func (d *Dashboard) trialList(r *http.Request, info scheduler.SweepInfo, st stor
 	id := info.Sweep.ID
 	views, next, err := d.src.TrialPage(id, TrialQuery{State: st, From: from, Limit: limit})
 	if err != nil {
-		if status(err) == http.StatusInternalServerError && !errors.Is(err, scheduler.ErrUnknownSweep) {
-			return trialList{}, badRequest("%v", err)
-		}
 		return trialList{}, err
 	}
 	out := trialList{All: "/sweeps/" + url.PathEscape(id) + "/trials?state=" + strings.ToLower(st.String()),

@@ -93,6 +93,7 @@ func TestPageErrors(t *testing.T) {
 		{"/sweeps/" + id + "/figures/group-7.svg", 404, "no such figure"},
 		{"/sweeps/" + id + "/figures/group-01.svg", 404, "no such figure"},
 		{"/events?view=sweep&id=nope", 404, "unknown sweep"},
+		{"/events?view=trial&id=" + id + "&trial=nope", 404, "unknown trial"},
 		{"/events?view=everything", 400, "view"},
 		{"/nothing", 404, ""},
 	} {

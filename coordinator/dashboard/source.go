@@ -24,7 +24,8 @@ type Source interface {
 	Trials(id string) ([]store.Trial, error)
 	// TrialPage returns up to q.Limit trials of a sweep from the q.From-th
 	// on, in insertion order, keeping only q.State (0: every state), and the
-	// index to continue from (-1 after the last trial).
+	// index to continue from (-1 after the last trial). A From outside the
+	// trials wraps ErrBadQuery.
 	TrialPage(id string, q TrialQuery) ([]TrialView, int, error)
 	// Trial returns one trial of a sweep; an unknown one wraps ErrUnknownTrial.
 	Trial(sweep, id string) (TrialView, error)
@@ -74,6 +75,8 @@ var (
 	// ErrNoWorkers is wrapped by Workers when the coordinator keeps no
 	// registry of its workers.
 	ErrNoWorkers = errors.New("this coordinator keeps no record of its workers")
+	// ErrBadQuery is wrapped by TrialPage for a query that names no trials.
+	ErrBadQuery = errors.New("bad query")
 )
 
 // FromCoordinator reads a coordinator's scheduler and store (the
@@ -109,7 +112,7 @@ func (c coordSource) TrialPage(id string, q TrialQuery) ([]TrialView, int, error
 // pageOf is TrialPage over a sweep's whole trial list.
 func pageOf(trials []store.Trial, q TrialQuery) ([]TrialView, int, error) {
 	if q.From < 0 || q.From > len(trials) {
-		return nil, -1, fmt.Errorf("from: %d is not a trial index (0 … %d)", q.From, len(trials))
+		return nil, -1, fmt.Errorf("%w: from: %d is not a trial index (0 … %d)", ErrBadQuery, q.From, len(trials))
 	}
 	limit := max(q.Limit, 1)
 	var out []TrialView
