@@ -44,10 +44,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/internal/transport"
 )
 
@@ -172,7 +174,7 @@ func New(cfg Config) (*Dashboard, error) {
 func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard: template %s: %w", name, err)
 		}
@@ -247,7 +249,7 @@ const figureCSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestor
 // login form (which comes back to it), anything else gets 401.
 func (d *Dashboard) refuse(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && wantsPage(r) {
-		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="eosweep dashboard"`)
@@ -349,7 +351,7 @@ func (d *Dashboard) signature(view, id, trial string) (func() (string, bool, err
 			for _, info := range d.src.Sweeps() {
 				p := info.Progress
 				fmt.Fprintf(&b, "%s %v %d %d %d %d %d %d;", info.Sweep.ID, info.Sweep.State, info.Sweep.Round, p.Total, p.Pending, p.Leased, p.Done, p.Failed)
-				running = running || info.Sweep.State == storeRunning
+				running = running || info.Sweep.State == store.SweepRunning
 			}
 			return b.String(), running, nil
 		}, nil
@@ -368,7 +370,7 @@ func (d *Dashboard) signature(view, id, trial string) (func() (string, bool, err
 			}
 			p := info.Progress
 			return fmt.Sprintf("%v %d %d %d %d %d %d v%d", info.Sweep.State, info.Sweep.Round, p.Total, p.Pending, p.Leased, p.Done, p.Failed, s.version),
-				info.Sweep.State == storeRunning, nil
+				info.Sweep.State == store.SweepRunning, nil
 		}, nil
 	case "trial":
 		// The trial is read again only when its sweep announced a change.

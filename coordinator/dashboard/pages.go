@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"math"
 	"net/http"
 	"net/url"
@@ -20,8 +19,6 @@ import (
 	"github.com/eosweep/eosweep/coordinator/store"
 )
 
-const storeRunning = store.SweepRunning
-
 // Page sizes and bounds of what one page shows.
 const (
 	listPage   = 20  // failed and leased trials on a sweep's page
@@ -32,8 +29,6 @@ const (
 	maxDetail  = 8 << 10
 	maxFrom    = 1 << 30
 )
-
-var funcs = template.FuncMap{}
 
 // page is what the layout needs of every page.
 type page struct {
@@ -79,8 +74,6 @@ func eventsURL(view string, kv ...string) string {
 	}
 	return "/events?" + q.Encode()
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // requestError is a bad request, with what to fix.
 type requestError struct{ msg string }
