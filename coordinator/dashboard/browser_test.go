@@ -312,6 +312,8 @@ func TestBrowser(t *testing.T) {
 		shoot(t, ctx, filepath.Join(shots, "dashboard-trial.png"))
 	}
 
+	run("open the workers page", chromedp.Navigate(base+"/workers"), chromedp.WaitVisible(chromedp.CSS("h1")))
+
 	// The session cookie is HttpOnly: the page's scripts cannot read it.
 	if got := eval(`document.cookie`); got != "" {
 		t.Errorf("document.cookie = %q, want nothing (HttpOnly)", got)
