@@ -28,7 +28,8 @@ type trialOptions struct {
 }
 
 // trialOutput is what `eosweep trial --json` prints: the result fields
-// (DESIGN §2.5 names) at the top level, with the model and its resolved parameters.
+// (engine.Result's JSON names) at the top level, with the model and its
+// resolved parameters.
 type trialOutput struct {
 	Model  string             `json:"model"`
 	Params map[string]float64 `json:"params"`
@@ -145,15 +146,15 @@ func printSummary(w io.Writer, cfg engine.Config, r engine.Result, dumpPath stri
 	}
 	fmt.Fprintf(tw, "model\t%s\n", cfg.Model)
 	fmt.Fprintf(tw, "params\t%s\n", strings.Join(kv, " "))
-	fmt.Fprintf(tw, "final bias\t%.6g\t(min %.6g; threshold learned: %s at bias_eps %g)\n", r.FinalBias, r.MinBias, yesNo(r.ThresholdLearned), cfg.BiasEps)
+	fmt.Fprintf(tw, "final bias\t%.6g\t(min %.6g; bias negative, b_T < −%g: %s)\n", r.FinalBias, r.MinBias, cfg.BiasEps, biasNegativeText(r))
 	fmt.Fprintf(tw, "sharpness\t%.6g → %.6g\t(2/S₀ = %.4g; η·S/2 at the end = %.3f, max over the run = %.3f)\n",
 		r.InitialSharpness, r.FinalSharpness, 2/r.InitialSharpness, r.EOSRatio, r.MaxEOSRatio)
 	if eta, ok := cfg.Theory(); ok {
 		fmt.Fprintf(tw, "theory η*\t%.4g\t(η/η* = %.3f)\n", eta, cfg.Eta/eta)
 	}
 	fmt.Fprintf(tw, "final loss\t%.6g\n", r.FinalLoss)
-	if cfg.Model == engine.ModelSparse || cfg.Model == engine.ModelReLU {
-		fmt.Fprintf(tw, "accuracy\ttrain %.1f%%\ttest %.1f%%\n", 100*r.TrainAcc, 100*r.TestAcc)
+	if r.TrainAcc != nil || r.TestAcc != nil {
+		fmt.Fprintf(tw, "accuracy\ttrain %s\ttest %s\n", percent(r.TrainAcc), percent(r.TestAcc))
 	}
 	fmt.Fprintf(tw, "steps run\t%d of %d\t(diverged: %s, dead: %s)\n", r.StepsRun, cfg.Steps, yesNo(r.Diverged), yesNo(r.Dead))
 	fmt.Fprintf(tw, "wall time\t%.1f ms\t(%.3g µs/step)\n", r.WallMS, 1000*r.WallMS/math.Max(1, float64(r.StepsRun)))
@@ -161,6 +162,24 @@ func printSummary(w io.Writer, cfg engine.Config, r engine.Result, dumpPath stri
 		fmt.Fprintf(tw, "dump\t%s\n", dumpPath)
 	}
 	return tw.Flush()
+}
+
+// biasNegativeText says whether the run ended with b_T < −bias_eps. That
+// absolute sign test is not "learned": a sweep's analysis calls a trial
+// learned when its bias drops below its seed's gradient-flow plateau.
+func biasNegativeText(r engine.Result) string {
+	if r.Diverged {
+		return "no (diverged)"
+	}
+	return yesNo(r.BiasNegative)
+}
+
+// percent renders an accuracy, "—" when it is absent (no test set).
+func percent(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", 100**v)
 }
 
 func yesNo(b bool) string {

@@ -31,7 +31,7 @@ func TestTrialJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
-	for _, field := range []string{"final_bias", "min_bias", "threshold_learned", "initial_sharpness", "final_sharpness",
+	for _, field := range []string{"final_bias", "min_bias", "bias_negative", "initial_sharpness", "final_sharpness",
 		"eos_ratio", "max_eos_ratio", "final_loss", "train_acc", "test_acc", "steps_run", "diverged", "dead", "wall_ms", "trajectory"} {
 		if _, ok := got[field]; !ok {
 			t.Errorf("JSON lacks %q", field)
@@ -149,6 +149,51 @@ func TestTrialDump(t *testing.T) {
 	for _, v := range y {
 		if math.Abs(v) != 1 {
 			t.Errorf("label %g not ±1", v)
+		}
+	}
+}
+
+// One name per quantity: the engine's sign test is bias_negative (never for a
+// diverged run, never called "learned"), and accuracies without data to
+// measure them on are null in JSON and "—" in the summary, not 0.
+func TestTrialBiasNegativeAndAbsentAccuracies(t *testing.T) {
+	t.Parallel()
+	diverged := []string{"--model", "relu", "--eta", "100", "--set", "steps=200", "--set", "n=100", "--set", "n_test=0", "--set", "d=20"}
+	out, err := execTrial(t, diverged...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "bias negative, b_T < −0.01: no (diverged)") || strings.Contains(out, "learned") || !strings.Contains(out, "test —") {
+		t.Errorf("summary of a diverged relu:\n%s", out)
+	}
+	for _, c := range []struct {
+		args                []string
+		trainNull, testNull bool
+		biasNegative        bool
+	}{
+		{diverged, false, true, false},
+		{[]string{"--model", "single", "--eta", "1", "--set", "steps=10"}, true, true, false},
+		{[]string{"--model", "sparse", "--eta", "0.01", "--width", "8", "--set", "n=20", "--set", "n_test=10", "--set", "steps=20"}, false, false, false},
+	} {
+		out, err := execTrial(t, append(c.args, "--json")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		for field, wantNull := range map[string]bool{"train_acc": c.trainNull, "test_acc": c.testNull} {
+			v, ok := got[field]
+			if !ok || (v == nil) != wantNull {
+				t.Errorf("%v: %s = %v (present %v), want null %v", c.args, field, v, ok, wantNull)
+			}
+		}
+		if got["bias_negative"] != c.biasNegative {
+			t.Errorf("%v: bias_negative %v", c.args, got["bias_negative"])
+		}
+		if _, old := got["threshold_learned"]; old {
+			t.Errorf("%v: JSON still has threshold_learned", c.args)
 		}
 	}
 }

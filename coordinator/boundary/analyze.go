@@ -108,7 +108,9 @@ func aggregate(obs []obs) EtaRow {
 		sharp = append(sharp, o.res.FinalSharpness)
 		eos = append(eos, o.res.EOSRatio)
 		maxEOS = append(maxEOS, o.res.MaxEOSRatio)
-		acc = append(acc, o.res.TestAcc)
+		if o.res.TestAcc != nil { // absent without a test set
+			acc = append(acc, *o.res.TestAcc)
+		}
 	}
 	if n := r.Seeds - r.Diverged; n > 0 {
 		r.Fraction = float64(r.Learned) / float64(n)

@@ -39,7 +39,7 @@ var (
 		func(t boundary.Trial) float64 { return t.Result.FinalBias }, math.NaN(), 0}
 	accQ = quantity{"test accuracy",
 		func(r boundary.EtaRow) (float64, float64) { return r.MeanTestAcc, r.StdTestAcc },
-		func(t boundary.Trial) float64 { return t.Result.TestAcc }, math.NaN(), 0}
+		func(t boundary.Trial) float64 { return valueOr(t.Result.TestAcc, math.NaN()) }, math.NaN(), 0}
 	// eosQ plots the largest η·S/2 of each run: at the edge of stability it
 	// sits at ≈1 while the final η·S/2 may have fallen below. Far above η*
 	// the first steps catapult it far higher, so the panel is clipped at 3.
@@ -47,6 +47,14 @@ var (
 		func(r boundary.EtaRow) (float64, float64) { return r.MeanMaxEOSRatio, r.StdMaxEOSRatio },
 		func(t boundary.Trial) float64 { return t.Result.MaxEOSRatio }, 1, 3}
 )
+
+// valueOr returns *v, or fallback when v is absent.
+func valueOr(v *float64, fallback float64) float64 {
+	if v == nil {
+		return fallback
+	}
+	return *v
+}
 
 // quantities are the panels for these groups: test accuracy only when the
 // model reports one.

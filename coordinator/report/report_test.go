@@ -30,7 +30,7 @@ func synthetic() []boundary.Trial {
 				drop := 0.6 * math.Max(math.Log(eta/star), 0)
 				r := engine.Result{
 					FinalBias: plateau - drop, InitialSharpness: d * d / (4 * math.Pi),
-					EOSRatio: math.Min(1, eta*d*d/(8*math.Pi)), MaxEOSRatio: math.Min(1.01, eta*d*d/(8*math.Pi)), TestAcc: 0.55 + 0.05*drop, StepsRun: 100,
+					EOSRatio: math.Min(1, eta*d*d/(8*math.Pi)), MaxEOSRatio: math.Min(1.01, eta*d*d/(8*math.Pi)), TestAcc: ptr(0.55 + 0.05*drop), StepsRun: 100,
 				}
 				for s := 0; s <= 100; s += 10 {
 					r.Trajectory = append(r.Trajectory, engine.Point{
@@ -122,7 +122,7 @@ func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
 		t.Fatalf("%d csv rows, want %d + header", len(recs)-1, len(trials))
 	}
 	header := recs[0]
-	for _, col := range append(engine.ParamNames(engine.ModelSparse), "final_bias", "min_bias", "threshold_learned",
+	for _, col := range append(engine.ParamNames(engine.ModelSparse), "final_bias", "min_bias", "bias_negative",
 		"initial_sharpness", "final_sharpness", "eos_ratio", "max_eos_ratio", "final_loss", "train_acc", "test_acc",
 		"steps_run", "diverged", "dead", "wall_ms", "group", "plateau", "drop", "learned") {
 		if !slices.Contains(header, col) {
@@ -241,3 +241,5 @@ func TestWriteTakesTheAnalysis(t *testing.T) {
 		t.Errorf("an analysis with %d order parameters for %d trials: error %v", len(a.OrderParameters), len(a.Trials), err)
 	}
 }
+
+func ptr(v float64) *float64 { return &v }

@@ -28,6 +28,10 @@ var resultFields = func() []struct {
 		f := rt.Field(i)
 		switch f.Type.Kind() {
 		case reflect.Float64, reflect.Int, reflect.Bool:
+		case reflect.Pointer: // an optional number (accuracies)
+			if f.Type.Elem().Kind() != reflect.Float64 {
+				continue
+			}
 		default:
 			continue
 		}
@@ -97,6 +101,12 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 				row = append(row, strconv.FormatInt(v.Int(), 10))
 			case reflect.Bool:
 				row = append(row, strconv.FormatBool(v.Bool()))
+			case reflect.Pointer: // absent: an empty cell
+				if v.IsNil() {
+					row = append(row, "")
+				} else {
+					row = append(row, num(v.Elem().Float()))
+				}
 			}
 		}
 		o := a.OrderParameters[i]

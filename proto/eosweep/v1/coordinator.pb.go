@@ -544,25 +544,36 @@ func (x *TrajectoryPoint) GetSharpness() float64 {
 	return 0
 }
 
-// Result is one trial's result; field names are those of DESIGN §2.5.
+// Result is one trial's result (engine.Result; the same names as its JSON).
 type Result struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	FinalBias        float64                `protobuf:"fixed64,1,opt,name=final_bias,json=finalBias,proto3" json:"final_bias,omitempty"`
-	MinBias          float64                `protobuf:"fixed64,2,opt,name=min_bias,json=minBias,proto3" json:"min_bias,omitempty"`
-	ThresholdLearned bool                   `protobuf:"varint,3,opt,name=threshold_learned,json=thresholdLearned,proto3" json:"threshold_learned,omitempty"`
-	InitialSharpness float64                `protobuf:"fixed64,4,opt,name=initial_sharpness,json=initialSharpness,proto3" json:"initial_sharpness,omitempty"`
-	FinalSharpness   float64                `protobuf:"fixed64,5,opt,name=final_sharpness,json=finalSharpness,proto3" json:"final_sharpness,omitempty"`
-	EosRatio         float64                `protobuf:"fixed64,6,opt,name=eos_ratio,json=eosRatio,proto3" json:"eos_ratio,omitempty"`
-	FinalLoss        float64                `protobuf:"fixed64,7,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
-	TrainAcc         float64                `protobuf:"fixed64,8,opt,name=train_acc,json=trainAcc,proto3" json:"train_acc,omitempty"`
-	TestAcc          float64                `protobuf:"fixed64,9,opt,name=test_acc,json=testAcc,proto3" json:"test_acc,omitempty"`
-	StepsRun         int64                  `protobuf:"varint,10,opt,name=steps_run,json=stepsRun,proto3" json:"steps_run,omitempty"`
-	Diverged         bool                   `protobuf:"varint,11,opt,name=diverged,proto3" json:"diverged,omitempty"`
-	Dead             bool                   `protobuf:"varint,12,opt,name=dead,proto3" json:"dead,omitempty"`
-	WallMs           float64                `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
-	Trajectory       []*TrajectoryPoint     `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	FinalBias float64                `protobuf:"fixed64,1,opt,name=final_bias,json=finalBias,proto3" json:"final_bias,omitempty"`
+	MinBias   float64                `protobuf:"fixed64,2,opt,name=min_bias,json=minBias,proto3" json:"min_bias,omitempty"`
+	// The engine's sign test b_T < −bias_eps under its old name. Writers set it
+	// equal to bias_negative so that older readers keep working; readers take
+	// bias_negative when present and fall back on this field (and on false for
+	// a diverged run) for results from older workers.
+	//
+	// Deprecated: Marked as deprecated in eosweep/v1/coordinator.proto.
+	ThresholdLearned bool    `protobuf:"varint,3,opt,name=threshold_learned,json=thresholdLearned,proto3" json:"threshold_learned,omitempty"`
+	InitialSharpness float64 `protobuf:"fixed64,4,opt,name=initial_sharpness,json=initialSharpness,proto3" json:"initial_sharpness,omitempty"`
+	FinalSharpness   float64 `protobuf:"fixed64,5,opt,name=final_sharpness,json=finalSharpness,proto3" json:"final_sharpness,omitempty"`
+	EosRatio         float64 `protobuf:"fixed64,6,opt,name=eos_ratio,json=eosRatio,proto3" json:"eos_ratio,omitempty"`
+	FinalLoss        float64 `protobuf:"fixed64,7,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
+	// Absent for models without data (single, mean); test_acc also when n_test = 0.
+	TrainAcc   *float64           `protobuf:"fixed64,8,opt,name=train_acc,json=trainAcc,proto3,oneof" json:"train_acc,omitempty"`
+	TestAcc    *float64           `protobuf:"fixed64,9,opt,name=test_acc,json=testAcc,proto3,oneof" json:"test_acc,omitempty"`
+	StepsRun   int64              `protobuf:"varint,10,opt,name=steps_run,json=stepsRun,proto3" json:"steps_run,omitempty"`
+	Diverged   bool               `protobuf:"varint,11,opt,name=diverged,proto3" json:"diverged,omitempty"`
+	Dead       bool               `protobuf:"varint,12,opt,name=dead,proto3" json:"dead,omitempty"`
+	WallMs     float64            `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
+	Trajectory []*TrajectoryPoint `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
 	// Largest η·sharpness/2 over every sharpness measurement of the run.
-	MaxEosRatio   float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	MaxEosRatio float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	// b_T < −bias_eps for a run that did not diverge: the engine's absolute sign
+	// test, not the sweep analysis' plateau-relative "learned". Absent in
+	// results from workers older than this field (see threshold_learned).
+	BiasNegative  *bool `protobuf:"varint,17,opt,name=bias_negative,json=biasNegative,proto3,oneof" json:"bias_negative,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -611,6 +622,7 @@ func (x *Result) GetMinBias() float64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in eosweep/v1/coordinator.proto.
 func (x *Result) GetThresholdLearned() bool {
 	if x != nil {
 		return x.ThresholdLearned
@@ -647,15 +659,15 @@ func (x *Result) GetFinalLoss() float64 {
 }
 
 func (x *Result) GetTrainAcc() float64 {
-	if x != nil {
-		return x.TrainAcc
+	if x != nil && x.TrainAcc != nil {
+		return *x.TrainAcc
 	}
 	return 0
 }
 
 func (x *Result) GetTestAcc() float64 {
-	if x != nil {
-		return x.TestAcc
+	if x != nil && x.TestAcc != nil {
+		return *x.TestAcc
 	}
 	return 0
 }
@@ -700,6 +712,13 @@ func (x *Result) GetMaxEosRatio() float64 {
 		return x.MaxEosRatio
 	}
 	return 0
+}
+
+func (x *Result) GetBiasNegative() bool {
+	if x != nil && x.BiasNegative != nil {
+		return *x.BiasNegative
+	}
+	return false
 }
 
 // Trial is one grid point of a sweep.
@@ -2538,19 +2557,19 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
 	"\x04bias\x18\x03 \x01(\x01R\x04bias\x12\x1c\n" +
-	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x80\x04\n" +
+	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\xe5\x04\n" +
 	"\x06Result\x12\x1d\n" +
 	"\n" +
 	"final_bias\x18\x01 \x01(\x01R\tfinalBias\x12\x19\n" +
-	"\bmin_bias\x18\x02 \x01(\x01R\aminBias\x12+\n" +
-	"\x11threshold_learned\x18\x03 \x01(\bR\x10thresholdLearned\x12+\n" +
+	"\bmin_bias\x18\x02 \x01(\x01R\aminBias\x12/\n" +
+	"\x11threshold_learned\x18\x03 \x01(\bB\x02\x18\x01R\x10thresholdLearned\x12+\n" +
 	"\x11initial_sharpness\x18\x04 \x01(\x01R\x10initialSharpness\x12'\n" +
 	"\x0ffinal_sharpness\x18\x05 \x01(\x01R\x0efinalSharpness\x12\x1b\n" +
 	"\teos_ratio\x18\x06 \x01(\x01R\beosRatio\x12\x1d\n" +
 	"\n" +
-	"final_loss\x18\a \x01(\x01R\tfinalLoss\x12\x1b\n" +
-	"\ttrain_acc\x18\b \x01(\x01R\btrainAcc\x12\x19\n" +
-	"\btest_acc\x18\t \x01(\x01R\atestAcc\x12\x1b\n" +
+	"final_loss\x18\a \x01(\x01R\tfinalLoss\x12 \n" +
+	"\ttrain_acc\x18\b \x01(\x01H\x00R\btrainAcc\x88\x01\x01\x12\x1e\n" +
+	"\btest_acc\x18\t \x01(\x01H\x01R\atestAcc\x88\x01\x01\x12\x1b\n" +
 	"\tsteps_run\x18\n" +
 	" \x01(\x03R\bstepsRun\x12\x1a\n" +
 	"\bdiverged\x18\v \x01(\bR\bdiverged\x12\x12\n" +
@@ -2559,7 +2578,12 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"trajectory\x18\x0e \x03(\v2\x1b.eosweep.v1.TrajectoryPointR\n" +
 	"trajectory\x12\"\n" +
-	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\"\xcd\x02\n" +
+	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\x12(\n" +
+	"\rbias_negative\x18\x11 \x01(\bH\x02R\fbiasNegative\x88\x01\x01B\f\n" +
+	"\n" +
+	"_train_accB\v\n" +
+	"\t_test_accB\x10\n" +
+	"\x0e_bias_negative\"\xcd\x02\n" +
 	"\x05Trial\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bsweep_id\x18\x02 \x01(\tR\asweepId\x125\n" +
@@ -2860,6 +2884,7 @@ func file_eosweep_v1_coordinator_proto_init() {
 	if File_eosweep_v1_coordinator_proto != nil {
 		return
 	}
+	file_eosweep_v1_coordinator_proto_msgTypes[3].OneofWrappers = []any{}
 	file_eosweep_v1_coordinator_proto_msgTypes[23].OneofWrappers = []any{
 		(*TrialReport_Result)(nil),
 		(*TrialReport_Error)(nil),
