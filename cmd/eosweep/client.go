@@ -173,7 +173,7 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 			}
 		}
 		if token = resp.GetNextPageToken(); token == "" {
-			return sweepTrials{Analysis: sp.Analysis(), Trials: finished.Join(trials, results)}, nil
+			return sweepTrials{Analysis: sp.Analysis(), Set: finished.Split(trials, results)}, nil
 		}
 	}
 }
@@ -232,34 +232,34 @@ func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
 	return nil, fmt.Errorf("sweep %q: %w", id, scheduler.ErrUnknownSweep)
 }
 
-// load reads a sweep's spec and finished trials (finished.Trials, as the
-// coordinator's GetBoundary does).
-func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, []boundary.Trial, error) {
+// load reads a sweep's spec and trials (finished.Read, as the coordinator's
+// GetBoundary does).
+func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, finished.Set, error) {
 	sw, err := l.Sweep(ctx, prefix)
 	if err != nil {
-		return nil, nil, err
+		return nil, finished.Set{}, err
 	}
 	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, finished.Set{}, err
 	}
-	done, err := finished.Trials(l.st, sw.GetId())
-	return sp, done, err
+	set, err := finished.Read(l.st, sw.GetId())
+	return sp, set, err
 }
 
 func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
-	sp, done, err := l.load(ctx, prefix)
+	sp, set, err := l.load(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
-	a, err := finished.Analyze(sp, done)
+	a, err := finished.AnalyzeSet(sp, set)
 	return a.Groups, err
 }
 
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
-	sp, done, err := l.load(ctx, prefix)
+	sp, set, err := l.load(ctx, prefix)
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	return sweepTrials{Analysis: sp.Analysis(), Trials: done}, nil
+	return sweepTrials{Analysis: sp.Analysis(), Set: set}, nil
 }

@@ -8,15 +8,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/report"
 )
 
 // sweepTrials is what a report needs from a sweep: the analysis options from
-// its spec (spec.Spec.Analysis, the model included) and its finished trials
-// (state DONE) with results.
+// its spec (spec.Spec.Analysis, the model included) and its trials, finished
+// (state DONE, with results) and missing.
 type sweepTrials struct {
 	Analysis boundary.Options
-	Trials   []boundary.Trial
+	finished.Set
 }
 
 // reportOptions are the flags of `eosweep report`.
@@ -81,17 +82,17 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if opt.Trajectory, err = parseAssignments(o.trajectory); err != nil {
 		return nil, fmt.Errorf("flag --trajectory: %w", err)
 	}
-	if len(data.Trials) == 0 {
+	if len(data.Done) == 0 {
 		return nil, fmt.Errorf("report: the sweep has no finished trials yet")
 	}
-	a, err := boundary.Analyze(data.Trials, data.Analysis)
+	a, err := boundary.AnalyzeIncomplete(data.Done, data.Missing, data.Analysis)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if err := report.Write(o.out, a, opt); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
+	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Done), o.out,
 		report.TrialsCSV, report.BoundaryJSON, report.PhasePNG)
 	return a.Groups, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eosweep/eosweep/coordinator/boundary/sweeptest"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/report"
 	"github.com/eosweep/eosweep/coordinator/spec"
 )
@@ -40,7 +41,7 @@ params: {steps: 300}
 	cmd := &cobra.Command{}
 	cmd.SetOut(&out)
 	o := reportOptions{out: dir, size: "400x300", trajectory: "width=8, seed=1"}
-	groups, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials}, o)
+	groups, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Set: finished.Set{Done: res.Analysis.Trials}}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ params: {steps: 300}
 		t.Errorf("output %q does not say where the report is", s)
 	}
 	o.trajectory = "width=3"
-	if _, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials}, o); err == nil {
+	if _, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Set: finished.Set{Done: res.Analysis.Trials}}, o); err == nil {
 		t.Error("a trajectory selection matching no trial was accepted")
 	}
 }

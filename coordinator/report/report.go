@@ -11,8 +11,10 @@
 //
 // # Files
 //
-//	trials.csv         one row per trial: every resolved parameter, every scalar
-//	                   result field (JSON names), then group, plateau, drop, learned
+//	trials.csv         one row per trial: its id, every resolved parameter, every
+//	                   scalar result field (JSON names), group, plateau, drop,
+//	                   learned, then state and error; trials without a result
+//	                   (failed, pending, ...) last, their result cells empty
 //	boundary.json      one object per group (boundary.Record, without rows)
 //	boundary.txt       the table of boundary.WriteTable
 //	phase.png          log η × group axis, coloured by the mean bias drop, with

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -243,3 +244,83 @@ func TestWriteTakesTheAnalysis(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// A report of an incomplete sweep says which trials are missing and why:
+// trials.csv has a row for each (state, error, empty results), boundary.json
+// marks the group, boundary.txt lists them under the table.
+func TestWriteIncomplete(t *testing.T) {
+	t.Parallel()
+	trials := synthetic()
+	var done []boundary.Trial
+	var missing []boundary.MissingTrial
+	for i, tr := range trials {
+		tr.ID = fmt.Sprintf("t%03d", i)
+		if tr.Params["width"] == 200 && tr.Params["eta"] > 5e-4 && tr.Params["eta"] < 6e-4 { // just below η*
+			missing = append(missing, boundary.MissingTrial{ID: tr.ID, Params: tr.Params, State: "failed", Attempt: 1,
+				Error: "lease of worker w1 expired"})
+			continue
+		}
+		done = append(done, tr)
+	}
+	if len(missing) == 0 {
+		t.Fatal("fixture: no trial near η* of width 200")
+	}
+	a, err := boundary.AnalyzeIncomplete(done, missing, syntheticOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	if err := Write(dir, a, Options{Width: 300, Height: 200}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, TrialsCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(trials)+1 || recs[0][0] != "trial" {
+		t.Fatalf("%d rows, first column %q; want %d + header, trial", len(recs)-1, recs[0][0], len(trials))
+	}
+	col := func(name string) int { return slices.Index(recs[0], name) }
+	failed := 0
+	for _, r := range recs[1:] {
+		switch r[col("state")] {
+		case "failed":
+			failed++
+			if r[col("error")] != "lease of worker w1 expired" || r[col("final_bias")] != "" || r[col("group")] != "width=200" || r[col("learned")] != "" {
+				t.Errorf("failed row %v", r)
+			}
+		case "done":
+			if r[col("trial")] == "" || r[col("final_bias")] == "" {
+				t.Errorf("done row %v", r)
+			}
+		default:
+			t.Errorf("row state %q", r[col("state")])
+		}
+	}
+	if failed != len(missing) {
+		t.Errorf("%d failed rows, want %d", failed, len(missing))
+	}
+	var recsJSON []map[string]any
+	data, err := os.ReadFile(filepath.Join(dir, BoundaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &recsJSON); err != nil {
+		t.Fatal(err)
+	}
+	if recsJSON[0]["incomplete"] != false || recsJSON[1]["incomplete"] != true || len(recsJSON[1]["missing"].([]any)) != len(missing) {
+		t.Errorf("boundary.json incomplete %v %v, missing %v", recsJSON[0]["incomplete"], recsJSON[1]["incomplete"], recsJSON[1]["missing"])
+	}
+	txt, err := os.ReadFile(filepath.Join(dir, BoundaryTable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(txt), "width=200: 3 of 30 trials have no result") || !strings.Contains(string(txt), "lease of worker w1 expired") {
+		t.Errorf("boundary.txt:\n%s", txt)
+	}
+}

@@ -2355,7 +2355,16 @@ type BoundaryGroup struct {
 	// How eta_star and ci were obtained (boundary.Group.Fit: mle, separated, none).
 	Fit string `protobuf:"bytes,12,opt,name=fit,proto3" json:"fit,omitempty"`
 	// The hinge form of the onset fit, or "none" (boundary.Group.OnsetForm).
-	OnsetForm     string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	OnsetForm string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	// The group's trials without a result (failed, pending, leased,
+	// cancelled), by eta and seed: the estimates above do not see them.
+	Missing []*TrialMark `protobuf:"bytes,14,rep,name=missing,proto3" json:"missing,omitempty"`
+	// The group's trials that diverged (state "diverged"), by eta and seed.
+	Diverged []*TrialMark `protobuf:"bytes,15,rep,name=diverged,proto3" json:"diverged,omitempty"`
+	// Set when missing is not empty.
+	Incomplete bool `protobuf:"varint,16,opt,name=incomplete,proto3" json:"incomplete,omitempty"`
+	// The estimates a missing trial could still move: "bracket", "ci", "onset_ci".
+	Unconverged   []string `protobuf:"bytes,17,rep,name=unconverged,proto3" json:"unconverged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2481,6 +2490,121 @@ func (x *BoundaryGroup) GetOnsetForm() string {
 	return ""
 }
 
+func (x *BoundaryGroup) GetMissing() []*TrialMark {
+	if x != nil {
+		return x.Missing
+	}
+	return nil
+}
+
+func (x *BoundaryGroup) GetDiverged() []*TrialMark {
+	if x != nil {
+		return x.Diverged
+	}
+	return nil
+}
+
+func (x *BoundaryGroup) GetIncomplete() bool {
+	if x != nil {
+		return x.Incomplete
+	}
+	return false
+}
+
+func (x *BoundaryGroup) GetUnconverged() []string {
+	if x != nil {
+		return x.Unconverged
+	}
+	return nil
+}
+
+// TrialMark names one trial a boundary group lacks or discounts (boundary.Mark).
+type TrialMark struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	TrialId string                 `protobuf:"bytes,1,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
+	Eta     float64                `protobuf:"fixed64,2,opt,name=eta,proto3" json:"eta,omitempty"`
+	Seed    float64                `protobuf:"fixed64,3,opt,name=seed,proto3" json:"seed,omitempty"`
+	// pending, leased, failed, cancelled (missing), or diverged.
+	State   string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Attempt int32  `protobuf:"varint,5,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The trial's last error (failed trials).
+	Error         string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrialMark) Reset() {
+	*x = TrialMark{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrialMark) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrialMark) ProtoMessage() {}
+
+func (x *TrialMark) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrialMark.ProtoReflect.Descriptor instead.
+func (*TrialMark) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TrialMark) GetTrialId() string {
+	if x != nil {
+		return x.TrialId
+	}
+	return ""
+}
+
+func (x *TrialMark) GetEta() float64 {
+	if x != nil {
+		return x.Eta
+	}
+	return 0
+}
+
+func (x *TrialMark) GetSeed() float64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+func (x *TrialMark) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *TrialMark) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *TrialMark) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 // GetBoundaryResponse holds one boundary per group.
 type GetBoundaryResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2491,7 +2615,7 @@ type GetBoundaryResponse struct {
 
 func (x *GetBoundaryResponse) Reset() {
 	*x = GetBoundaryResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2627,7 @@ func (x *GetBoundaryResponse) String() string {
 func (*GetBoundaryResponse) ProtoMessage() {}
 
 func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2640,7 @@ func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryResponse.ProtoReflect.Descriptor instead.
 func (*GetBoundaryResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
@@ -2696,7 +2820,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"stdTestAcc\x124\n" +
 	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\x12+\n" +
 	"\x12mean_max_eos_ratio\x18\x11 \x01(\x01R\x0fmeanMaxEosRatio\x12)\n" +
-	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xa6\x04\n" +
+	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xcc\x05\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
@@ -2712,12 +2836,25 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06trials\x18\v \x01(\x05R\x06trials\x12\x10\n" +
 	"\x03fit\x18\f \x01(\tR\x03fit\x12\x1d\n" +
 	"\n" +
-	"onset_form\x18\r \x01(\tR\tonsetForm\x1a8\n" +
+	"onset_form\x18\r \x01(\tR\tonsetForm\x12/\n" +
+	"\amissing\x18\x0e \x03(\v2\x15.eosweep.v1.TrialMarkR\amissing\x121\n" +
+	"\bdiverged\x18\x0f \x03(\v2\x15.eosweep.v1.TrialMarkR\bdiverged\x12\x1e\n" +
+	"\n" +
+	"incomplete\x18\x10 \x01(\bR\n" +
+	"incomplete\x12 \n" +
+	"\vunconverged\x18\x11 \x03(\tR\vunconverged\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\a_theory\"H\n" +
+	"\a_theory\"\x92\x01\n" +
+	"\tTrialMark\x12\x19\n" +
+	"\btrial_id\x18\x01 \x01(\tR\atrialId\x12\x10\n" +
+	"\x03eta\x18\x02 \x01(\x01R\x03eta\x12\x12\n" +
+	"\x04seed\x18\x03 \x01(\x01R\x04seed\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12\x18\n" +
+	"\aattempt\x18\x05 \x01(\x05R\aattempt\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\"H\n" +
 	"\x13GetBoundaryResponse\x121\n" +
 	"\x06groups\x18\x01 \x03(\v2\x19.eosweep.v1.BoundaryGroupR\x06groups*s\n" +
 	"\n" +
@@ -2775,7 +2912,7 @@ func file_eosweep_v1_coordinator_proto_rawDescGZIP() []byte {
 }
 
 var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(SweepState)(0),               // 0: eosweep.v1.SweepState
 	(TrialState)(0),               // 1: eosweep.v1.TrialState
@@ -2812,19 +2949,20 @@ var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(*Interval)(nil),              // 32: eosweep.v1.Interval
 	(*EtaRow)(nil),                // 33: eosweep.v1.EtaRow
 	(*BoundaryGroup)(nil),         // 34: eosweep.v1.BoundaryGroup
-	(*GetBoundaryResponse)(nil),   // 35: eosweep.v1.GetBoundaryResponse
-	nil,                           // 36: eosweep.v1.Trial.ParamsEntry
-	nil,                           // 37: eosweep.v1.Lease.ParamsEntry
-	nil,                           // 38: eosweep.v1.BoundaryGroup.GroupEntry
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
+	(*TrialMark)(nil),             // 35: eosweep.v1.TrialMark
+	(*GetBoundaryResponse)(nil),   // 36: eosweep.v1.GetBoundaryResponse
+	nil,                           // 37: eosweep.v1.Trial.ParamsEntry
+	nil,                           // 38: eosweep.v1.Lease.ParamsEntry
+	nil,                           // 39: eosweep.v1.BoundaryGroup.GroupEntry
+	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 41: google.protobuf.Duration
 }
 var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
 	0,  // 0: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
 	4,  // 1: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
-	39, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	40, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
 	6,  // 3: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
-	36, // 4: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
+	37, // 4: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
 	1,  // 5: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
 	7,  // 6: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
 	5,  // 7: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
@@ -2833,50 +2971,52 @@ var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
 	5,  // 10: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
 	5,  // 11: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
 	8,  // 12: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
-	40, // 13: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
-	37, // 14: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
-	39, // 15: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
+	41, // 13: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
+	38, // 14: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
+	40, // 15: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
 	22, // 16: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
-	40, // 17: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
+	41, // 17: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
 	24, // 18: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
 	24, // 19: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
-	40, // 20: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
+	41, // 20: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
 	7,  // 21: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
 	27, // 22: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
 	2,  // 23: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
 	29, // 24: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
-	38, // 25: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
+	39, // 25: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
 	33, // 26: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
 	3,  // 27: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
 	32, // 28: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
 	32, // 29: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
 	32, // 30: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
-	34, // 31: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
-	9,  // 32: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
-	11, // 33: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
-	13, // 34: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
-	15, // 35: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
-	17, // 36: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
-	19, // 37: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
-	21, // 38: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
-	25, // 39: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
-	28, // 40: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
-	31, // 41: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
-	10, // 42: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
-	12, // 43: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
-	14, // 44: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
-	16, // 45: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
-	18, // 46: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
-	20, // 47: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
-	23, // 48: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
-	26, // 49: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
-	30, // 50: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
-	35, // 51: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
-	42, // [42:52] is the sub-list for method output_type
-	32, // [32:42] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	35, // 31: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
+	35, // 32: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
+	34, // 33: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
+	9,  // 34: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
+	11, // 35: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
+	13, // 36: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
+	15, // 37: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
+	17, // 38: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
+	19, // 39: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
+	21, // 40: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
+	25, // 41: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
+	28, // 42: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
+	31, // 43: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
+	10, // 44: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
+	12, // 45: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
+	14, // 46: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
+	16, // 47: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
+	18, // 48: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
+	20, // 49: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
+	23, // 50: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
+	26, // 51: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
+	30, // 52: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
+	36, // 53: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
+	44, // [44:54] is the sub-list for method output_type
+	34, // [34:44] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_eosweep_v1_coordinator_proto_init() }
@@ -2897,7 +3037,7 @@ func file_eosweep_v1_coordinator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_eosweep_v1_coordinator_proto_rawDesc), len(file_eosweep_v1_coordinator_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
