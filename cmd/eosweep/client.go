@@ -27,6 +27,9 @@ type source interface {
 	Sweep(ctx context.Context, id string) (*pb.Sweep, error)
 	Boundary(ctx context.Context, id string) ([]boundary.Group, error)
 	Finished(ctx context.Context, id string) (sweepTrials, error)
+	// Trials reads a sweep's trials; a source may leave out trials in states
+	// not in want (nil: every state), or return them all.
+	Trials(ctx context.Context, id string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error)
 	Close() error
 }
 
@@ -178,6 +181,31 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 	}
 }
 
+func (r *remote) Trials(ctx context.Context, prefix string, _ map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
+	sw, err := r.Sweep(ctx, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []trialInfo
+	token := ""
+	for {
+		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token})
+		if err != nil {
+			return nil, nil, fmt.Errorf("list trials: %w", err)
+		}
+		for _, t := range resp.GetTrials() {
+			rec, _, err := coordinator.TrialFromProto(t)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, trialInfo{Trial: rec})
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return sw, out, nil
+		}
+	}
+}
+
 // local reads a store file directly (read-only).
 type local struct{ st *store.Store }
 
@@ -254,6 +282,22 @@ func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, 
 	}
 	a, err := finished.AnalyzeSet(sp, set)
 	return a.Groups, err
+}
+
+func (l *local) Trials(ctx context.Context, prefix string, _ map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
+	sw, err := l.Sweep(ctx, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	trials, err := l.st.Trials(sw.GetId())
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]trialInfo, len(trials))
+	for i, t := range trials {
+		out[i] = trialInfo{Trial: t}
+	}
+	return sw, out, nil
 }
 
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {

@@ -64,10 +64,12 @@ func newRootCmd(d *deps) *cobra.Command {
 		newCoordinatorCmd(d),
 		newHealthCmd(),
 		newReportCmd(),
+		newRetryCmd(),
 		newRunCmd(),
 		newStatusCmd(),
 		newSubmitCmd(),
 		newTrialCmd(),
+		newTrialsCmd(),
 		newWorkerCmd(d),
 	)
 	return root

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,28 +15,34 @@ import (
 
 // statusOutput is one sweep in `eosweep status --json`.
 type statusOutput struct {
-	Sweep            string  `json:"sweep"`
-	Name             string  `json:"name"`
-	Model            string  `json:"model"`
-	State            string  `json:"state"`
-	Round            int32   `json:"round"`
-	MaxRounds        int32   `json:"max_rounds"`
-	Total            int64   `json:"total"`
-	Pending          int64   `json:"pending"`
-	Leased           int64   `json:"leased"`
-	Done             int64   `json:"done"`
-	Failed           int64   `json:"failed"`
-	Cancelled        int64   `json:"cancelled"`
-	ResultsPerSecond float64 `json:"results_per_second"`
-	ETASeconds       float64 `json:"eta_seconds"`
+	Sweep     string `json:"sweep"`
+	Name      string `json:"name"`
+	Model     string `json:"model"`
+	State     string `json:"state"`
+	Round     int32  `json:"round"`
+	MaxRounds int32  `json:"max_rounds"`
+	Total     int64  `json:"total"`
+	Pending   int64  `json:"pending"`
+	Leased    int64  `json:"leased"`
+	Done      int64  `json:"done"`
+	Failed    int64  `json:"failed"`
+	Cancelled int64  `json:"cancelled"`
+	// ResultsPerSecond is the recent rate of a running sweep (null otherwise).
+	ResultsPerSecond *float64 `json:"results_per_second"`
+	ETASeconds       float64  `json:"eta_seconds"`
 }
 
 func toStatus(s *pb.Sweep) statusOutput {
 	p := s.GetProgress()
-	return statusOutput{Sweep: s.GetId(), Name: s.GetName(), Model: s.GetModel(), State: stateName(s.GetState()),
+	o := statusOutput{Sweep: s.GetId(), Name: s.GetName(), Model: s.GetModel(), State: stateName(s.GetState()),
 		Round: s.GetRound(), MaxRounds: s.GetMaxRounds(), Total: p.GetTotal(), Pending: p.GetPending(),
 		Leased: p.GetLeased(), Done: p.GetDone(), Failed: p.GetFailed(), Cancelled: p.GetCancelled(),
-		ResultsPerSecond: p.GetResultsPerSecond(), ETASeconds: p.GetEtaSeconds()}
+		ETASeconds: p.GetEtaSeconds()}
+	if s.GetState() == pb.SweepState_SWEEP_STATE_RUNNING {
+		rate := p.GetResultsPerSecond()
+		o.ResultsPerSecond = &rate
+	}
+	return o
 }
 
 func stateName(s pb.SweepState) string {
@@ -102,15 +109,68 @@ func writeStatusTable(w io.Writer, sweeps []*pb.Sweep) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SWEEP\tNAME\tMODEL\tSTATE\tROUND\tTOTAL\tPENDING\tLEASED\tDONE\tFAILED\tRESULTS/S\tETA")
+	fmt.Fprintln(tw, "SWEEP\tNAME\tMODEL\tSTATE\tROUND\tTOTAL\tPENDING\tLEASED\tDONE\tFAILED\tCANCELLED\tRESULTS/S\tETA")
 	for _, s := range sweeps {
 		o := toStatus(s)
-		eta := "-"
-		if o.ETASeconds > 0 {
-			eta = (time.Duration(o.ETASeconds) * time.Second).String()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%s\n", o.Sweep, o.Name, o.Model, o.State,
-			o.Round, o.MaxRounds, o.Total, o.Pending, o.Leased, o.Done, o.Failed, o.ResultsPerSecond, eta)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", o.Sweep, o.Name, o.Model, stateText(s),
+			o.Round, o.MaxRounds, o.Total, o.Pending, o.Leased, o.Done, o.Failed, o.Cancelled, rateText(s), etaText(s))
 	}
 	return tw.Flush()
+}
+
+// stateText is the sweep's state with what its counts add to it: "done (2
+// failed)", "running (1 failed)", "cancelled (12 done, 24 cancelled)". A bare
+// "done" means every trial has a result.
+func stateText(s *pb.Sweep) string {
+	p := s.GetProgress()
+	var notes []string
+	if s.GetState() == pb.SweepState_SWEEP_STATE_CANCELLED {
+		notes = append(notes, fmt.Sprintf("%d done", p.GetDone()))
+	}
+	if n := p.GetFailed(); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d failed", n))
+	}
+	if n := p.GetCancelled(); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d cancelled", n))
+	}
+	if s.GetState() == pb.SweepState_SWEEP_STATE_CANCELLED && len(notes) == 1 {
+		notes = nil // nothing was left to cancel
+	}
+	if len(notes) == 0 {
+		return stateName(s.GetState())
+	}
+	return stateName(s.GetState()) + " (" + strings.Join(notes, ", ") + ")"
+}
+
+// idle reports whether a running sweep has work waiting and nothing leased or
+// completing: no worker is taking its trials.
+func idle(s *pb.Sweep) bool {
+	p := s.GetProgress()
+	return s.GetState() == pb.SweepState_SWEEP_STATE_RUNNING && p.GetPending() > 0 && p.GetLeased() == 0 &&
+		p.GetResultsPerSecond() == 0
+}
+
+// etaText is the time left at the current rate, "no workers" when work waits
+// and no worker takes it, "-" when unknown or finished.
+func etaText(s *pb.Sweep) string {
+	if s.GetState() != pb.SweepState_SWEEP_STATE_RUNNING {
+		return "-"
+	}
+	if idle(s) {
+		return "no workers"
+	}
+	if eta := s.GetProgress().GetEtaSeconds(); eta > 0 {
+		return (time.Duration(eta) * time.Second).String()
+	}
+	return "-"
+}
+
+// rateText is the recent result rate of a running sweep. The coordinator
+// measures it over the last ~30 s, so for a finished sweep it would only
+// show how fast the last results came: "-" there.
+func rateText(s *pb.Sweep) string {
+	if s.GetState() != pb.SweepState_SWEEP_STATE_RUNNING {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", s.GetProgress().GetResultsPerSecond())
 }

@@ -64,32 +64,3 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"sweep", "trials", "created"} as JSON`)
 	return cmd
 }
-
-func newCancelCmd() *cobra.Command {
-	var coord dialFlags
-	cmd := &cobra.Command{
-		Use:   "cancel SWEEP --coordinator ADDR",
-		Short: "Cancel a sweep (submitting its spec again resumes it)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := coord.dial()
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			src := &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}
-			sw, err := src.Sweep(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			resp, err := src.cl.CancelSweep(cmd.Context(), &pb.CancelSweepRequest{SweepId: sw.GetId()})
-			if err != nil {
-				return fmt.Errorf("cancel: %w", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s cancelled (%d trials cancelled)\n", sw.GetId(), resp.GetSweep().GetProgress().GetCancelled())
-			return nil
-		},
-	}
-	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
-	return cmd
-}
