@@ -13,6 +13,7 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
@@ -57,7 +58,7 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 	if _, err := spec.Parse(text, o.scheduler.maxTrials); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: o.scheduler.config(nil)})
+	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: embeddedScheduler(o.scheduler.config(nil))})
 	if err != nil {
 		return err
 	}
@@ -104,6 +105,14 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 	p := final.GetProgress()
 	fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s done: %d trials (%d failed), %d run now\n", sw.GetId(), p.GetTotal(), p.GetFailed(), w.Executions())
 	return finishRun(cmd, conn, sw.GetId(), o.out)
+}
+
+// embeddedScheduler is the scheduler of an embedded run: the leases its store
+// holds belonged to the workers of a previous run of this command, which died
+// with it, so they are released at once rather than held for re-adoption.
+func embeddedScheduler(c scheduler.Config) scheduler.Config {
+	c.ReleaseOnLoad = true
+	return c
 }
 
 // watch follows the sweep's progress with a progress bar until it leaves RUNNING.

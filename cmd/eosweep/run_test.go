@@ -9,8 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	specpkg "github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/internal/proctest"
+	"github.com/eosweep/eosweep/internal/testwait"
 )
 
 // TestRunResumesAndClientsReadTheFile: an embedded run, run again, executes
@@ -85,4 +89,82 @@ func TestRunInProcess(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestRunKilledResumesAtOnce: SIGKILL `eosweep run` mid-sweep, with leases in
+// flight, and run it again: the rerun starts the orphaned trials at once
+// (its workers died with the first process, so nothing can re-adopt their
+// leases) and finishes in about the remaining CPU work, far below the lease
+// TTL; no trial completed before the kill runs again.
+func TestRunKilledResumesAtOnce(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	bin := proctest.BuildOnce(t)
+	dir := t.TempDir()
+	// 30 trials of about 0.1 s each on 2 workers.
+	text := "name: kill-run\nmodel: single\ngrid:\n  eta: {linspace: [0.5, 3.5, 6]}\n  seed: {range: [0, 5]}\nparams: {steps: 600000}\n"
+	spec := writeSpec(t, dir, text)
+	sp, err := specpkg.Parse([]byte(text), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "run.db")
+	const ttl = 60 * time.Second
+	firstLog, secondLog := filepath.Join(dir, "first.log"), filepath.Join(dir, "second.log")
+	first := exec.Command(bin, "run", spec, "--db", db, "--workers", "2", "--quiet", "--lease-ttl", ttl.String())
+	first.Env = append(os.Environ(), trialLogEnv+"="+firstLog)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Poll(t, "the first run to start 8 trials", time.Minute, func() bool { return len(executions(t, firstLog)) >= 8 })
+	_ = first.Process.Kill() // SIGKILL mid-sweep
+	_ = first.Wait()
+
+	trials, results := stored(t, db, sp.ID())
+	var leased int
+	doneBefore := map[string]bool{}
+	for _, tr := range trials {
+		switch tr.State {
+		case store.Done:
+			doneBefore[tr.ID] = true
+		case store.Leased:
+			leased++
+		}
+	}
+	if leased == 0 || len(doneBefore) == len(trials) {
+		t.Fatalf("at the kill: %d done, %d leased of %d; want leases in flight", len(doneBefore), leased, len(trials))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), ttl*3/4)
+	defer cancel()
+	second := exec.CommandContext(ctx, bin, "run", spec, "--db", db, "--workers", "2", "--quiet", "--lease-ttl", ttl.String())
+	second.Env = append(os.Environ(), trialLogEnv+"="+secondLog)
+	start := time.Now()
+	out, err := second.CombinedOutput()
+	wall := time.Since(start)
+	if err != nil {
+		t.Fatalf("rerun after %v: %v\n%s", wall, err, out)
+	}
+	trials, results = stored(t, db, sp.ID())
+	var remaining time.Duration // engine time of the trials the rerun ran
+	for _, tr := range trials {
+		if tr.State != store.Done {
+			t.Fatalf("trial %s is %v after the rerun", tr.ID, tr.State)
+		}
+		if !doneBefore[tr.ID] {
+			remaining += time.Duration(results[tr.ID].WallMS * float64(time.Millisecond))
+		}
+	}
+	for id := range executions(t, secondLog) {
+		if doneBefore[id] {
+			t.Errorf("trial %s, done before the kill, ran again", id)
+		}
+	}
+	t.Logf("kill: %d done, %d leased of %d; rerun %v wall for %v of engine time on 2 workers (lease TTL %v)",
+		len(doneBefore), leased, len(trials), wall.Round(time.Millisecond), remaining.Round(time.Millisecond), ttl)
+	if limit := remaining + 10*time.Second; wall > limit {
+		t.Errorf("rerun took %v for %v of engine time: stalled on the dead process's leases?", wall, remaining)
+	}
 }
