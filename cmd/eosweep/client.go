@@ -181,15 +181,19 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 	}
 }
 
-func (r *remote) Trials(ctx context.Context, prefix string, _ map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
+func (r *remote) Trials(ctx context.Context, prefix string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
 	sw, err := r.Sweep(ctx, prefix)
 	if err != nil {
 		return nil, nil, err
 	}
+	var states []pb.TrialState // the coordinator filters (an older one sends all: listTrials filters again)
+	for st := range want {
+		states = append(states, pb.TrialState(st))
+	}
 	var out []trialInfo
 	token := ""
 	for {
-		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token})
+		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token, States: states})
 		if err != nil {
 			return nil, nil, fmt.Errorf("list trials: %w", err)
 		}
@@ -198,7 +202,10 @@ func (r *remote) Trials(ctx context.Context, prefix string, _ map[store.TrialSta
 			if err != nil {
 				return nil, nil, err
 			}
-			out = append(out, trialInfo{Trial: rec})
+			if d := t.GetDeadline(); d != nil {
+				rec.Deadline = d.AsTime()
+			}
+			out = append(out, trialInfo{Trial: rec, Worker: t.GetWorkerId()})
 		}
 		if token = resp.GetNextPageToken(); token == "" {
 			return sw, out, nil

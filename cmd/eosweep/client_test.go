@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
@@ -224,4 +226,102 @@ func must(op store.Op, err error) store.Op {
 		panic(err)
 	}
 	return op
+}
+
+// workersServer answers ListWorkers with fixed workers.
+type workersServer struct {
+	pb.UnimplementedCoordinatorServiceServer
+	workers []*pb.WorkerInfo
+}
+
+func (s *workersServer) ListWorkers(context.Context, *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
+	return &pb.ListWorkersResponse{Workers: s.workers}, nil
+}
+
+// eosweep workers prints what ListWorkers says, as a table or JSON; a
+// coordinator without ListWorkers gets a message saying so.
+func TestWorkers(t *testing.T) {
+	t.Parallel()
+	seen := time.Now().Add(-90 * time.Second)
+	srv := grpc.NewServer()
+	pb.RegisterCoordinatorServiceServer(srv, &workersServer{workers: []*pb.WorkerInfo{
+		{WorkerId: "node1-42", Address: "10.0.0.7:5123", LastSeen: timestamppb.New(seen), Leases: 3, TrialsDone: 120, EngineSeconds: 61.5},
+	}})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	table := run(t, "workers", "--coordinator", lis.Addr().String())
+	for _, want := range []string{"WORKER", "LAST SEEN", "node1-42", "10.0.0.7:5123", "1m30s ago", "  3  ", "120", "1m1.5s"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	var got workerOutput
+	if err := json.Unmarshal([]byte(run(t, "workers", "--coordinator", lis.Addr().String(), "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Worker != "node1-42" || got.Leases != 3 || got.TrialsDone != 120 || got.EngineSeconds != 61.5 || !got.LastSeen.Equal(seen.UTC().Truncate(time.Nanosecond)) {
+		t.Errorf("json %+v", got)
+	}
+	addr, _ := serveCoordinator(t, scheduler.Config{})
+	if _, _, err := execute(context.Background(), "workers", "--coordinator", addr); err == nil || !strings.Contains(err.Error(), "does not list its workers") {
+		t.Errorf("against a coordinator without ListWorkers: %v", err)
+	}
+}
+
+// newerServer is a coordinator with the issue-10 server side: ListTrials
+// filters by state and names each lease's worker and deadline, RetrySweep
+// retries the states asked for.
+type newerServer struct {
+	pb.UnimplementedCoordinatorServiceServer
+	sweep       *pb.Sweep
+	askedStates []pb.TrialState
+	retried     []pb.TrialState
+}
+
+func (s *newerServer) ListSweeps(context.Context, *pb.ListSweepsRequest) (*pb.ListSweepsResponse, error) {
+	return &pb.ListSweepsResponse{Sweeps: []*pb.Sweep{s.sweep}}, nil
+}
+
+func (s *newerServer) GetSweep(context.Context, *pb.GetSweepRequest) (*pb.GetSweepResponse, error) {
+	return &pb.GetSweepResponse{Sweep: s.sweep}, nil
+}
+
+func (s *newerServer) ListTrials(_ context.Context, r *pb.ListTrialsRequest) (*pb.ListTrialsResponse, error) {
+	s.askedStates = r.GetStates()
+	return &pb.ListTrialsResponse{Trials: []*pb.Trial{{Id: "t1", SweepId: s.sweep.GetId(), State: pb.TrialState_TRIAL_STATE_LEASED,
+		Attempt: 1, Params: map[string]float64{"eta": 1}, WorkerId: "node1-42", Deadline: timestamppb.New(time.Now().Add(time.Hour))}}}, nil
+}
+
+func (s *newerServer) RetrySweep(_ context.Context, r *pb.RetrySweepRequest) (*pb.RetrySweepResponse, error) {
+	s.retried = r.GetStates()
+	return &pb.RetrySweepResponse{Sweep: s.sweep, Retried: 7}, nil
+}
+
+func TestTrialsAndRetryOnNewerCoordinator(t *testing.T) {
+	t.Parallel()
+	fake := &newerServer{sweep: &pb.Sweep{Id: "abc", State: pb.SweepState_SWEEP_STATE_DONE, SpecYaml: threeEtas,
+		Progress: &pb.Progress{Total: 10, Done: 3, Failed: 4, Cancelled: 3}}}
+	srv := grpc.NewServer()
+	pb.RegisterCoordinatorServiceServer(srv, fake)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	addr := lis.Addr().String()
+	table := run(t, "trials", "abc", "--coordinator", addr, "--state", "leased")
+	if !strings.Contains(table, "node1-42") || !strings.Contains(table, "in 1h0m0s") ||
+		len(fake.askedStates) != 1 || fake.askedStates[0] != pb.TrialState_TRIAL_STATE_LEASED {
+		t.Errorf("asked for %v; table:\n%s", fake.askedStates, table)
+	}
+	// A newer coordinator retries failed trials alone, cancelled ones kept.
+	if got := run(t, "retry", "abc", "--coordinator", addr); !strings.Contains(got, "7 failed trials back to pending") ||
+		len(fake.retried) != 1 || fake.retried[0] != pb.TrialState_TRIAL_STATE_FAILED {
+		t.Errorf("retry: %q, states %v", got, fake.retried)
+	}
 }

@@ -71,6 +71,7 @@ func newRootCmd(d *deps) *cobra.Command {
 		newTrialCmd(),
 		newTrialsCmd(),
 		newWorkerCmd(d),
+		newWorkersCmd(),
 	)
 	return root
 }

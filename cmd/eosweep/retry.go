@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/eosweep/eosweep/coordinator/store"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
@@ -46,15 +48,11 @@ shows what failed and why before you retry.`,
 			if err != nil {
 				return err
 			}
-			if c := sw.GetProgress().GetCancelled(); c > 0 && !want[store.Cancelled] {
-				return fmt.Errorf("sweep %s also has %d cancelled trials, which a retry resumes too: give --state failed,cancelled", sw.GetId(), c)
-			}
-			n := retryable(sw, want)
-			if n == 0 {
+			if retryable(sw, want) == 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "sweep %s has no %s trials to retry (%s)\n", sw.GetId(), stateList(want), stateText(sw))
 				return nil
 			}
-			after, err := retryTrials(cmd.Context(), src.cl, sw)
+			after, n, err := retryTrials(cmd.Context(), src.cl, sw, want)
 			if err != nil {
 				return fmt.Errorf("retry: %w", err)
 			}
@@ -89,14 +87,30 @@ func stateList(want map[store.TrialState]bool) string {
 	return strings.Join(names, " or ")
 }
 
-// retryTrials puts the sweep's failed and cancelled trials back to pending
-// with fresh attempts: the coordinator does that when the sweep's own spec
-// is submitted again (SubmitSweep resumes the sweep of the same id), for both
-// states at once.
-func retryTrials(ctx context.Context, cl pb.CoordinatorServiceClient, sw *pb.Sweep) (*pb.Sweep, error) {
-	resp, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: sw.GetSpecYaml()})
-	if err != nil {
-		return nil, err
+// retryTrials puts the sweep's trials in the states wanted back to pending
+// with fresh attempts (RetrySweep) and returns the sweep and how many. A
+// coordinator older than RetrySweep does the same for failed and cancelled
+// trials together when the sweep's own spec is submitted again (SubmitSweep
+// resumes the sweep of the same id); that is used when it resets no more
+// than was asked for.
+func retryTrials(ctx context.Context, cl pb.CoordinatorServiceClient, sw *pb.Sweep, want map[store.TrialState]bool) (*pb.Sweep, int64, error) {
+	var states []pb.TrialState
+	for _, st := range slices.Sorted(maps.Keys(want)) {
+		states = append(states, pb.TrialState(st))
 	}
-	return resp.GetSweep(), nil
+	resp, err := cl.RetrySweep(ctx, &pb.RetrySweepRequest{SweepId: sw.GetId(), States: states})
+	if err == nil {
+		return resp.GetSweep(), resp.GetRetried(), nil
+	}
+	if status.Code(err) != codes.Unimplemented {
+		return nil, 0, err
+	}
+	if c := sw.GetProgress().GetCancelled(); c > 0 && !want[store.Cancelled] {
+		return nil, 0, fmt.Errorf("sweep %s also has %d cancelled trials, and this coordinator retries them together with the failed ones: give --state failed,cancelled", sw.GetId(), c)
+	}
+	sub, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: sw.GetSpecYaml()})
+	if err != nil {
+		return nil, 0, err
+	}
+	return sub.GetSweep(), retryable(sw, want), nil
 }

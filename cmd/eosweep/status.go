@@ -38,8 +38,7 @@ func toStatus(s *pb.Sweep) statusOutput {
 		Round: s.GetRound(), MaxRounds: s.GetMaxRounds(), Total: p.GetTotal(), Pending: p.GetPending(),
 		Leased: p.GetLeased(), Done: p.GetDone(), Failed: p.GetFailed(), Cancelled: p.GetCancelled(),
 		ETASeconds: p.GetEtaSeconds()}
-	if s.GetState() == pb.SweepState_SWEEP_STATE_RUNNING {
-		rate := p.GetResultsPerSecond()
+	if rate, ok := resultRate(s); ok {
 		o.ResultsPerSecond = &rate
 	}
 	return o
@@ -142,12 +141,18 @@ func stateText(s *pb.Sweep) string {
 	return stateName(s.GetState()) + " (" + strings.Join(notes, ", ") + ")"
 }
 
-// idle reports whether a running sweep has work waiting and nothing leased or
-// completing: no worker is taking its trials.
+// idle reports whether a running sweep has work waiting that no worker takes:
+// the coordinator counts no worker connected, or (a coordinator that does not
+// count them) nothing is leased and no result came in lately.
 func idle(s *pb.Sweep) bool {
 	p := s.GetProgress()
-	return s.GetState() == pb.SweepState_SWEEP_STATE_RUNNING && p.GetPending() > 0 && p.GetLeased() == 0 &&
-		p.GetResultsPerSecond() == 0
+	if s.GetState() != pb.SweepState_SWEEP_STATE_RUNNING || p.GetPending() == 0 {
+		return false
+	}
+	if p.Workers != nil {
+		return p.GetWorkers() == 0
+	}
+	return p.GetLeased() == 0 && p.GetResultsPerSecond() == 0
 }
 
 // etaText is the time left at the current rate, "no workers" when work waits
@@ -165,12 +170,30 @@ func etaText(s *pb.Sweep) string {
 	return "-"
 }
 
-// rateText is the recent result rate of a running sweep. The coordinator
-// measures it over the last ~30 s, so for a finished sweep it would only
-// show how fast the last results came: "-" there.
+// resultRate is a running sweep's recent result rate, as the coordinator
+// measures it over the last ~30 s, and a finished sweep's average: its
+// results over the time from its creation to when it finished (the recent
+// rate would only say how fast its last results came). ok is false for a
+// finished sweep whose coordinator does not record when it finished.
+func resultRate(s *pb.Sweep) (rate float64, ok bool) {
+	if s.GetState() == pb.SweepState_SWEEP_STATE_RUNNING {
+		return s.GetProgress().GetResultsPerSecond(), true
+	}
+	if s.GetFinished() == nil || s.GetCreated() == nil {
+		return 0, false
+	}
+	span := s.GetFinished().AsTime().Sub(s.GetCreated().AsTime()).Seconds()
+	if !(span > 0) {
+		return 0, false
+	}
+	return float64(s.GetProgress().GetDone()) / span, true
+}
+
+// rateText renders resultRate, "-" when unknown.
 func rateText(s *pb.Sweep) string {
-	if s.GetState() != pb.SweepState_SWEEP_STATE_RUNNING {
+	rate, ok := resultRate(s)
+	if !ok {
 		return "-"
 	}
-	return fmt.Sprintf("%.1f", s.GetProgress().GetResultsPerSecond())
+	return fmt.Sprintf("%.1f", rate)
 }

@@ -5,9 +5,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
+
+// finishedAt gives the sweep a creation time and a finish time after it.
+func finishedAt(s *pb.Sweep, after time.Duration) *pb.Sweep {
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.Created, s.Finished = timestamppb.New(created), timestamppb.New(created.Add(after))
+	return s
+}
 
 func sweepOf(state pb.SweepState, p *pb.Progress) *pb.Sweep {
 	return &pb.Sweep{Id: "abc123", Name: "n", Model: "single", State: state, Progress: p}
@@ -39,6 +49,9 @@ func TestStatusTable(t *testing.T) {
 		{"running, failures", sweepOf(running, &pb.Progress{Total: 10, Pending: 4, Leased: 2, Done: 3, Failed: 1, ResultsPerSecond: 2, EtaSeconds: 3}), "running (1 failed)", "2.0", "3s", 0},
 		{"no workers", sweepOf(running, &pb.Progress{Total: 10, Pending: 10}), "running", "0.0", "no workers", 0},
 		{"leased, no rate yet", sweepOf(running, &pb.Progress{Total: 10, Pending: 8, Leased: 2}), "running", "0.0", "-", 0},
+		{"counted: no workers", sweepOf(running, &pb.Progress{Total: 10, Pending: 8, Leased: 2, Workers: new(int32(0))}), "running", "0.0", "no workers", 0},
+		{"counted: one worker", sweepOf(running, &pb.Progress{Total: 10, Pending: 10, Workers: new(int32(1))}), "running", "0.0", "-", 0},
+		{"finished: its average", finishedAt(sweepOf(done, &pb.Progress{Total: 30, Done: 30, ResultsPerSecond: 0.5}), 12*time.Second), "done", "2.5", "-", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,7 +95,7 @@ func TestStatusTable(t *testing.T) {
 			if got := etaText(tc.sweep); got != tc.eta {
 				t.Errorf("eta %q, want %q", got, tc.eta)
 			}
-			if o := toStatus(tc.sweep); (o.ResultsPerSecond == nil) != (tc.sweep.GetState() != running) {
+			if o := toStatus(tc.sweep); (o.ResultsPerSecond == nil) != (tc.rate == "-") {
 				t.Errorf("json results_per_second %v for state %v", o.ResultsPerSecond, tc.sweep.GetState())
 			}
 		})
