@@ -30,6 +30,9 @@ type source interface {
 	// Trials reads a sweep's trials; a source may leave out trials in states
 	// not in want (nil: every state), or return them all.
 	Trials(ctx context.Context, id string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error)
+	// Watch calls show with the sweep (its full id) at every change until
+	// it leaves RUNNING (show's error stops it).
+	Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error
 	Close() error
 }
 
@@ -213,6 +216,27 @@ func (r *remote) Trials(ctx context.Context, prefix string, want map[store.Trial
 	}
 }
 
+func (r *remote) Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error {
+	stream, err := r.cl.WatchSweep(ctx, &pb.WatchSweepRequest{SweepId: id})
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	var last *pb.Sweep
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if last != nil && last.GetState() != pb.SweepState_SWEEP_STATE_RUNNING {
+				return nil
+			}
+			return fmt.Errorf("watch: %w", err)
+		}
+		last = msg.GetSweep()
+		if err := show(last); err != nil {
+			return err
+		}
+	}
+}
+
 // local reads a store file directly (read-only).
 type local struct{ st *store.Store }
 
@@ -305,6 +329,10 @@ func (l *local) Trials(ctx context.Context, prefix string, _ map[store.TrialStat
 		out[i] = trialInfo{Trial: t}
 	}
 	return sw, out, nil
+}
+
+func (l *local) Watch(context.Context, string, func(*pb.Sweep) error) error {
+	return errors.New("flag --watch: needs --coordinator (a store file is read as it is; while a coordinator runs on it, ask the coordinator)")
 }
 
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {

@@ -325,3 +325,29 @@ func TestTrialsAndRetryOnNewerCoordinator(t *testing.T) {
 		t.Errorf("retry: %q, states %v", got, fake.retried)
 	}
 }
+
+// status --watch against a coordinator returns when the sweep is done, its
+// last line the final state; pipes get no control characters.
+func TestStatusWatchFollowsToTheEnd(t *testing.T) {
+	t.Parallel()
+	addr, cl := serveCoordinator(t, scheduler.Config{MaxAttempts: 1})
+	sw := submitText(t, cl, threeEtas)
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, _, err := execute(context.Background(), "status", sw.GetId(), "--watch", "--coordinator", addr)
+		done <- result{out, err}
+	}()
+	fakeWorker(t, cl, failAt(3))
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	lines := strings.Split(strings.TrimSpace(r.out), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, "done (2 failed)") || strings.ContainsAny(r.out, "\r\033") {
+		t.Errorf("watch output:\n%q", r.out)
+	}
+}

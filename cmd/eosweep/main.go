@@ -11,18 +11,51 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRootCmd(&deps{stdout: os.Stdout, stderr: os.Stderr}).ExecuteContext(ctx); err != nil {
+	ctx, caught := notifySignals()
+	err := newRootCmd(&deps{stdout: os.Stdout, stderr: os.Stderr}).ExecuteContext(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "eosweep:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err, caught()))
+}
+
+// notifySignals returns a context cancelled at the first SIGINT or SIGTERM,
+// and a function naming the signal caught (nil before one).
+func notifySignals() (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var caught atomic.Value
+	go func() {
+		s := <-sigs
+		caught.Store(s)
+		signal.Stop(sigs) // a second signal kills the process at once
+		cancel()
+	}()
+	return ctx, func() os.Signal {
+		s, _ := caught.Load().(os.Signal)
+		return s
+	}
+}
+
+// exitCode is 0 for success (a command that stopped gracefully on a signal
+// included), 128 + the signal's number for a command a signal cut short (130
+// for SIGINT, as shells report it), 1 for any other error.
+func exitCode(err error, caught os.Signal) int {
+	if err == nil {
+		return 0
+	}
+	if s, ok := caught.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }
 
 // deps are what the commands take from their process: where output and logs
@@ -65,7 +98,7 @@ func newRootCmd(d *deps) *cobra.Command {
 		newHealthCmd(),
 		newReportCmd(),
 		newRetryCmd(),
-		newRunCmd(),
+		newRunCmd(d),
 		newStatusCmd(),
 		newSubmitCmd(),
 		newTrialCmd(),

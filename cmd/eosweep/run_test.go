@@ -25,11 +25,20 @@ func TestRunResumesAndClientsReadTheFile(t *testing.T) {
 	dir := t.TempDir()
 	spec := writeSpec(t, dir, "name: resume\nmodel: single\ngrid:\n  eta: {logspace: [0.5, 8, 9]}\n  seed: [0, 1]\nparams: {steps: 500}\nboundary: {refine: {rounds: 2, tolerance: 0.01}}\n")
 	db, log := filepath.Join(dir, "run.db"), filepath.Join(dir, "trials.log")
-	for range 2 {
-		cmd := exec.Command(bin, "run", spec, "--db", db, "--quiet")
+	for i := range 2 {
+		args := []string{"run", spec, "--db", db}
+		if i == 1 {
+			args = append(args, "--quiet")
+		}
+		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), trialLogEnv+"="+log)
-		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "theory") {
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "theory") {
 			t.Fatalf("run: %v\n%s", err, out)
+		}
+		// Not a terminal: the progress is log lines, never a redrawn frame.
+		if progress := strings.Contains(string(out), "msg=progress"); strings.ContainsAny(string(out), "\r\033") || progress == (i == 1) {
+			t.Fatalf("run %d output to a pipe (progress lines %v):\n%q", i+1, progress, out)
 		}
 	}
 	ran := executions(t, log)
@@ -75,9 +84,10 @@ func TestRunInProcess(t *testing.T) {
 		}
 		db := filepath.Join(dir, name+".db")
 		wg.Go(func() {
-			for i, want := range []string{"created", "resumed (4 of 4 trials already done)"} {
+			for i, want := range []string{`msg="sweep created" sweep=`, `msg="sweep resumed" sweep=`} {
 				out, errOut, err := execute(ctx, "run", spec, "--db", db, "--quiet", "--workers", "1")
-				if err != nil || !strings.Contains(out, "theory") || !strings.Contains(errOut, "(inproc-"+name+") "+want) {
+				if err != nil || !strings.Contains(out, "theory") || !strings.Contains(errOut, want) ||
+					!strings.Contains(errOut, "name=inproc-"+name) || (i == 1 && !strings.Contains(errOut, "done=4 trials=4")) {
 					t.Errorf("run %d of %s: %v\nstdout:\n%s\nstderr:\n%s", i+1, name, err, out, errOut)
 				}
 			}

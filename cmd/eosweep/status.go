@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -58,23 +59,32 @@ func stateName(s pb.SweepState) string {
 
 func newStatusCmd() *cobra.Command {
 	var (
-		asJSON bool
-		from   sourceFlags
+		asJSON, watch bool
+		from          sourceFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "status [SWEEP] (--coordinator ADDR | --db PATH) [--json]",
+		Use:   "status [SWEEP] (--coordinator ADDR | --db PATH) [--json] [--watch]",
 		Short: "Show sweeps: trials per state, throughput, ETA",
 		Long: `Show one sweep (SWEEP: its id or a unique prefix) or every sweep: trials per
 state, results per second and the estimated time left. --json prints one JSON
 object per sweep (one line each) with at least sweep, total, pending, leased,
-done and failed. With --db the file is read directly (no rate or ETA).`,
+done, failed and cancelled. With --db the file is read directly (no rate or
+ETA). --watch follows one sweep until it finishes: on a terminal the table is
+redrawn in place, elsewhere a line is printed when it changes (at most every
+2 s), with --json one object per change.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if watch && len(args) == 0 {
+				return errors.New("flag --watch: give the SWEEP to watch")
+			}
 			src, err := from.open()
 			if err != nil {
 				return err
 			}
 			defer src.Close()
+			if watch {
+				return watchStatus(cmd, src, args[0], asJSON)
+			}
 			var sweeps []*pb.Sweep
 			if len(args) == 1 {
 				sw, err := src.Sweep(cmd.Context(), args[0])
@@ -99,7 +109,76 @@ done and failed. With --db the file is read directly (no rate or ETA).`,
 	}
 	from.bind(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, one object per sweep")
+	cmd.Flags().BoolVar(&watch, "watch", false, "follow the sweep until it finishes (needs --coordinator)")
 	return cmd
+}
+
+// watchStatus follows one sweep (WatchSweep) until it leaves RUNNING.
+func watchStatus(cmd *cobra.Command, src source, prefix string, asJSON bool) error {
+	sw, err := src.Sweep(cmd.Context(), prefix)
+	if err != nil {
+		return err
+	}
+	v := &statusWatch{w: cmd.OutOrStdout(), tty: isTerminal(cmd.OutOrStdout()), json: asJSON, every: 2 * time.Second, now: time.Now}
+	err = src.Watch(cmd.Context(), sw.GetId(), v.show)
+	if cmd.Context().Err() != nil {
+		return fmt.Errorf("%w: stopped watching sweep %s", errInterrupted, sw.GetId())
+	}
+	return err
+}
+
+// statusWatch shows a watched sweep's updates: on a terminal one table
+// redrawn in place; elsewhere a line (or a JSON object) when the sweep
+// changed, at most every interval, and always its last state.
+type statusWatch struct {
+	w     io.Writer
+	tty   bool
+	json  bool
+	every time.Duration
+	now   func() time.Time
+
+	lines   int    // lines of the table on screen
+	last    string // last line printed
+	printed time.Time
+}
+
+func (v *statusWatch) show(s *pb.Sweep) error {
+	final := s.GetState() != pb.SweepState_SWEEP_STATE_RUNNING
+	if v.tty && !v.json {
+		var b strings.Builder
+		if v.lines > 0 {
+			fmt.Fprintf(&b, "\033[%dA\033[J", v.lines) // back to the table's first line, clear below
+		}
+		var table strings.Builder
+		if err := writeStatusTable(&table, []*pb.Sweep{s}); err != nil {
+			return err
+		}
+		v.lines = strings.Count(table.String(), "\n")
+		_, err := io.WriteString(v.w, b.String()+table.String())
+		return err
+	}
+	line := statusLine(s)
+	if v.json {
+		data, err := json.Marshal(toStatus(s))
+		if err != nil {
+			return err
+		}
+		line = string(data)
+	}
+	now := v.now()
+	if line == v.last || (!final && now.Sub(v.printed) < v.every) {
+		return nil
+	}
+	v.last, v.printed = line, now
+	_, err := fmt.Fprintln(v.w, line)
+	return err
+}
+
+// statusLine is one sweep on one line, for logs and pipes.
+func statusLine(s *pb.Sweep) string {
+	o := toStatus(s)
+	return fmt.Sprintf("%s %s round %d/%d: %d total, %d pending, %d leased, %d done, %d failed, %d cancelled; %s results/s, ETA %s",
+		o.Sweep, stateText(s), o.Round, o.MaxRounds, o.Total, o.Pending, o.Leased, o.Done, o.Failed, o.Cancelled, rateText(s), etaText(s))
 }
 
 func writeStatusTable(w io.Writer, sweeps []*pb.Sweep) error {

@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/eosweep/eosweep/coordinator/store"
 
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
@@ -100,4 +104,73 @@ func TestStatusTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// status --watch follows a sweep until it finishes. Without a terminal it
+// prints a line when the sweep changes, at most every interval, and always
+// the last state; on a terminal it redraws the table in place.
+func TestStatusWatch(t *testing.T) {
+	t.Parallel()
+	clock := time.Unix(1000, 0)
+	var out bytes.Buffer
+	v := &statusWatch{w: &out, every: 2 * time.Second, now: func() time.Time { return clock }}
+	for i, s := range updates() {
+		if err := v.show(s); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.show(s); err != nil { // an idle resend changes nothing
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Duration(i%2+1) * time.Second)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if strings.ContainsAny(out.String(), "\r\033") || len(lines) != 4 {
+		t.Fatalf("%d lines, want 4 (changes at most every 2 s, and the end):\n%q", len(lines), out.String())
+	}
+	if want := "s1 done (1 failed) round 2/2: 14 total, 0 pending, 0 leased, 13 done, 1 failed, 0 cancelled; - results/s, ETA -"; lines[3] != want {
+		t.Errorf("last line %q, want %q", lines[3], want)
+	}
+
+	out.Reset()
+	v = &statusWatch{w: &out, tty: true, every: 2 * time.Second, now: time.Now}
+	for _, s := range updates()[:3] {
+		if err := v.show(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if frames := strings.Split(out.String(), "\033[2A\033[J"); len(frames) != 3 || strings.Count(frames[2], "\n") != 2 {
+		t.Errorf("terminal frames:\n%q", out.String())
+	}
+}
+
+// --watch needs a SWEEP and a coordinator.
+func TestStatusWatchRefusals(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]string{
+		"status --watch --db x.db":   "give the SWEEP",
+		"status abc --watch --db %s": "needs --coordinator",
+	} {
+		a := strings.Fields(args)
+		if a[len(a)-1] == "%s" {
+			a[len(a)-1] = storeWithOneSweep(t)
+		}
+		if _, _, err := execute(context.Background(), a...); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", args, err, want)
+		}
+	}
+}
+
+// storeWithOneSweep writes a stopped store holding sweep "abc".
+func storeWithOneSweep(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "s.db")
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Apply(must(store.SweepOp(store.Sweep{ID: "abc", Name: "three", Model: "single", SpecYAML: threeEtas, State: store.SweepRunning}))); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
