@@ -57,7 +57,7 @@ changes nothing. Submitting the spec again resumes a cancelled sweep.`,
 			return nil
 		},
 	}
-	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
+	coord.bind(cmd.Flags(), defaultCoordinator, "coordinator address HOST:PORT") // security.go
 	return cmd
 }
 

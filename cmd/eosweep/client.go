@@ -44,29 +44,28 @@ type sourceFlags struct {
 }
 
 func (s *sourceFlags) bind(f *pflag.FlagSet) {
-	s.coord.bind(f, "", "coordinator address HOST:PORT") // security.go
+	s.coord.bind(f, defaultCoordinator, "coordinator address HOST:PORT") // security.go
 	f.StringVar(&s.db, "db", "", "read this store file directly (a stopped coordinator's or an embedded run's)")
 }
 
-// open opens the source the flags name.
+// open opens the source the flags name: the store file with --db, else the
+// coordinator (--coordinator, $EOSWEEP_COORDINATOR or the default).
 func (s *sourceFlags) open() (source, error) {
-	switch {
-	case s.coord.addr != "" && s.db != "":
-		return nil, errors.New("flags --coordinator and --db: give one, not both")
-	case s.coord.addr != "":
+	if s.db == "" {
 		conn, err := s.coord.dial()
 		if err != nil {
 			return nil, err
 		}
 		return &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}, nil
-	case s.db != "":
-		st, err := store.Open(s.db, store.Options{ReadOnly: true})
-		if err != nil {
-			return nil, fmt.Errorf("%w (if a coordinator runs on it, use --coordinator)", err)
-		}
-		return &local{st: st}, nil
 	}
-	return nil, errors.New("flag --coordinator or --db: required")
+	if s.coord.given() {
+		return nil, errors.New("flags --coordinator and --db: give one, not both")
+	}
+	st, err := store.Open(s.db, store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("%w (if a coordinator runs on it, use --coordinator)", err)
+	}
+	return &local{st: st}, nil
 }
 
 // finished reads a sweep's finished trials from the source the flags name.
@@ -79,9 +78,10 @@ func (s *sourceFlags) finished(ctx context.Context, id string) (sweepTrials, err
 	return src.Finished(ctx, id)
 }
 
-// resolveID finds the sweep whose id is, or starts with, prefix.
+// resolveID finds the sweep whose id is, or starts with, prefix, or else
+// the one sweep of that name.
 func resolveID(sweeps []*pb.Sweep, prefix string) (string, error) {
-	var match []string
+	var match, named []string
 	for _, s := range sweeps {
 		if s.GetId() == prefix {
 			return prefix, nil
@@ -89,6 +89,12 @@ func resolveID(sweeps []*pb.Sweep, prefix string) (string, error) {
 		if strings.HasPrefix(s.GetId(), prefix) {
 			match = append(match, s.GetId())
 		}
+		if s.GetName() == prefix && prefix != "" {
+			named = append(named, s.GetId())
+		}
+	}
+	if len(match) == 0 {
+		match = named
 	}
 	switch len(match) {
 	case 0:

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -72,6 +74,45 @@ func (d *deps) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: d.logLevel}))
 }
 
+// logLevels are --log-level's choices.
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+// version describes the binary from its build information: the module
+// version ("(devel)" for a build from a checkout), the commit it was built
+// from (marked "modified" when the tree had changes) and the Go version.
+func version(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
+		return "eosweep (no build information)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var commit, when string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	out := "eosweep " + v
+	if commit != "" {
+		out += " commit " + commit
+		if modified {
+			out += " (modified)"
+		}
+		if when != "" {
+			out += " of " + when
+		}
+	}
+	return out + ", " + bi.GoVersion
+}
+
 // newRootCmd builds the eosweep command tree on d (nil writers: the
 // process's stdout and stderr).
 func newRootCmd(d *deps) *cobra.Command {
@@ -90,7 +131,18 @@ func newRootCmd(d *deps) *cobra.Command {
 	}
 	root.SetOut(d.stdout)
 	root.SetErr(d.stderr)
-	root.PersistentFlags().TextVar(&d.logLevel, "log-level", slog.LevelInfo, "least severe log level shown: debug (one line per trial), info, warn, error")
+	root.Version = version(debug.ReadBuildInfo())
+	root.SetVersionTemplate("{{.Version}}\n")
+	var level string
+	root.PersistentFlags().StringVar(&level, "log-level", "info", "least severe log level shown: debug (one line per trial), info, warn or error")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		l, ok := logLevels[strings.ToLower(level)]
+		if !ok {
+			return fmt.Errorf("flag --log-level %q: want debug, info, warn or error", level)
+		}
+		d.logLevel = l
+		return nil
+	}
 	root.AddCommand(
 		newBoundaryCmd(),
 		newCancelCmd(),
@@ -100,7 +152,7 @@ func newRootCmd(d *deps) *cobra.Command {
 		newRetryCmd(),
 		newRunCmd(d),
 		newStatusCmd(),
-		newSubmitCmd(),
+		newSubmitCmd(d),
 		newTrialCmd(),
 		newTrialsCmd(),
 		newWorkerCmd(d),

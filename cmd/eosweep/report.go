@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -90,6 +91,12 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if err := report.Write(o.out, a, opt); err != nil {
+		switch {
+		case errors.Is(err, report.ErrUnknownAxis):
+			return nil, fmt.Errorf("flag --axis: %w", err)
+		case errors.Is(err, report.ErrNoTrajectory):
+			return nil, fmt.Errorf("flag --trajectory: %w", err)
+		}
 		return nil, err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Done), o.out,

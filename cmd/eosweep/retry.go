@@ -61,7 +61,7 @@ shows what failed and why before you retry.`,
 			return nil
 		},
 	}
-	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
+	coord.bind(cmd.Flags(), defaultCoordinator, "coordinator address HOST:PORT") // security.go
 	cmd.Flags().StringSliceVar(&states, "state", []string{"failed"}, "retry the trials in these states: failed, cancelled")
 	return cmd
 }

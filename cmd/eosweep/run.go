@@ -56,11 +56,14 @@ it resumes from the file: completed trials are never run again.`,
 }
 
 func runEmbedded(cmd *cobra.Command, log *slog.Logger, path string, o runOptions) error {
+	if o.workers < 1 {
+		return fmt.Errorf("flag --workers %d: want at least 1 (trials run at once)", o.workers)
+	}
 	text, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
-	if _, err := spec.Parse(text, o.scheduler.maxTrials); err != nil {
+	if _, err := spec.ParseNew(text, o.scheduler.maxTrials); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: embeddedScheduler(o.scheduler.config(nil))})

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,5 +178,47 @@ func TestRunKilledResumesAtOnce(t *testing.T) {
 		len(doneBefore), leased, len(trials), wall.Round(time.Millisecond), remaining.Round(time.Millisecond), ttl)
 	if limit := remaining + 10*time.Second; wall > limit {
 		t.Errorf("rerun took %v for %v of engine time: stalled on the dead process's leases?", wall, remaining)
+	}
+}
+
+// SIGINT stops `eosweep run` with exit status 130, and its message counts
+// the trials stored exactly (as the store holds them afterwards).
+func TestRunInterrupted(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and signals the binary")
+	}
+	bin := proctest.BuildOnce(t)
+	dir := t.TempDir()
+	text := "name: interrupt\nmodel: single\ngrid:\n  eta: {linspace: [0.5, 3.5, 6]}\n  seed: {range: [0, 5]}\nparams: {steps: 600000}\n"
+	spec := writeSpec(t, dir, text)
+	sp, err := specpkg.Parse([]byte(text), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, log := filepath.Join(dir, "run.db"), filepath.Join(dir, "trials.log")
+	cmd := exec.Command(bin, "run", spec, "--db", db, "--workers", "2")
+	cmd.Env = append(os.Environ(), trialLogEnv+"="+log)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Poll(t, "the run to start 6 trials", time.Minute, func() bool { return len(executions(t, log)) >= 6 })
+	_ = cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("exit %v, want status 130\n%s", err, stderr.String())
+	}
+	trials, _ := stored(t, db, sp.ID())
+	done := 0
+	for _, tr := range trials {
+		if tr.State == store.Done {
+			done++
+		}
+	}
+	if want := fmt.Sprintf("interrupted: %d of %d trials stored; run the same command again to resume", done, len(trials)); !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 	}
 }

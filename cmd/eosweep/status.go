@@ -65,7 +65,7 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [SWEEP] (--coordinator ADDR | --db PATH) [--json] [--watch]",
 		Short: "Show sweeps: trials per state, throughput, ETA",
-		Long: `Show one sweep (SWEEP: its id or a unique prefix) or every sweep: trials per
+		Long: `Show one sweep (SWEEP: its id, a unique prefix of it, or its name) or every sweep: trials per
 state, results per second and the estimated time left. --json prints one JSON
 object per sweep (one line each) with at least sweep, total, pending, leased,
 done, failed and cancelled. With --db the file is read directly (no rate or

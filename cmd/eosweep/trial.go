@@ -21,7 +21,7 @@ type trialOptions struct {
 	model    string
 	eta      float64
 	width    int
-	seed     uint64
+	seed     int64
 	sets     []string
 	dumpPath string
 	asJSON   bool
@@ -63,7 +63,7 @@ parameters, so the run can be replayed elsewhere.`,
 	f.StringVar(&o.model, "model", "", "model: "+strings.Join(engine.Models, ", ")+" (required)")
 	f.Float64Var(&o.eta, "eta", 0, "step size η (required)")
 	f.IntVar(&o.width, "width", 0, "width: neurons for mean and relu, dimension d for sparse")
-	f.Uint64Var(&o.seed, "seed", 0, "seed of the data and the initialisation")
+	f.Int64Var(&o.seed, "seed", 0, "seed of the data and the initialisation (≥ 0)")
 	f.StringArrayVar(&o.sets, "set", nil, "another parameter as name=value (repeatable)")
 	f.StringVar(&o.dumpPath, "dump", "", "write data, configuration and parameters to this .npz file")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object instead of a summary")
@@ -78,14 +78,16 @@ func (o *trialOptions) params(cmd *cobra.Command) (map[string]float64, error) {
 	}
 	p := map[string]float64{}
 	flags := cmd.Flags()
-	if !flags.Changed("eta") {
-		return nil, fmt.Errorf("parameter \"eta\": required (--eta)")
+	if flags.Changed("eta") {
+		p["eta"] = o.eta
 	}
-	p["eta"] = o.eta
 	if flags.Changed("width") {
 		p["width"] = float64(o.width)
 	}
 	if flags.Changed("seed") {
+		if o.seed < 0 {
+			return nil, fmt.Errorf("flag --seed %d: seed must be ≥ 0", o.seed)
+		}
 		p["seed"] = float64(o.seed)
 	}
 	for _, s := range o.sets {
@@ -97,9 +99,12 @@ func (o *trialOptions) params(cmd *cobra.Command) (map[string]float64, error) {
 			return nil, err
 		}
 		if _, dup := p[name]; dup {
-			return nil, fmt.Errorf("parameter %q: given twice", name)
+			return nil, fmt.Errorf("parameter %q: given twice (as --%s and --set, or twice with --set)", name, name)
 		}
 		p[name] = v
+	}
+	if _, ok := p["eta"]; !ok {
+		return nil, fmt.Errorf("parameter \"eta\": required (--eta E or --set eta=E)")
 	}
 	return p, nil
 }

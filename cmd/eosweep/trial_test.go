@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -80,6 +81,9 @@ func TestTrialErrorsNameTheParameter(t *testing.T) {
 		{[]string{"--model", "sparse", "--eta", "1", "--set", "steps=3", "--set", "horizon=2"}, []string{`"steps"`, `"horizon"`}},
 		{[]string{"--model", "single", "--eta", "1", "--width", "3"}, []string{`"width"`}},
 		{[]string{"--model", "single", "--eta", "1", "--dump", "/nonexistent-dir/x.npz"}, []string{"dump"}},
+		{[]string{"--model", "single", "--eta", "1", "--seed", "-1"}, []string{"--seed", "seed must be ≥ 0"}},
+		{[]string{"--model", "single", "--set", "eta=1", "--set", "seed=-1"}, []string{`"seed"`}},
+		{[]string{"--model", "mean", "--width", "4", "--set", "width=8", "--eta", "1"}, []string{`"width"`, "twice"}},
 	}
 	for _, tc := range tests {
 		_, err := execTrial(t, tc.args...)
@@ -195,5 +199,27 @@ func TestTrialBiasNegativeAndAbsentAccuracies(t *testing.T) {
 		if _, old := got["threshold_learned"]; old {
 			t.Errorf("%v: JSON still has threshold_learned", c.args)
 		}
+	}
+}
+
+// Every parameter can be given with --set, eta included.
+func TestTrialSetEta(t *testing.T) {
+	t.Parallel()
+	viaFlag, err := execTrial(t, "--model", "single", "--eta", "1.5", "--set", "steps=20", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaSet, err := execTrial(t, "--model", "single", "--set", "eta=1.5", "--set", "steps=20", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b map[string]any
+	if json.Unmarshal([]byte(viaFlag), &a) != nil || json.Unmarshal([]byte(viaSet), &b) != nil {
+		t.Fatalf("not JSON:\n%s\n%s", viaFlag, viaSet)
+	}
+	delete(a, "wall_ms")
+	delete(b, "wall_ms")
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("--set eta=1.5 differs from --eta 1.5:\n%v\n%v", b, a)
 	}
 }

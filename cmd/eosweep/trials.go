@@ -92,7 +92,7 @@ func newTrialsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trials SWEEP [--state pending|leased|done|failed|cancelled] [--format table|csv|json]",
 		Short: "List a sweep's trials: parameters, state, attempts, lease and last error",
-		Long: `List the trials of a sweep (SWEEP: its id or a unique prefix) with their
+		Long: `List the trials of a sweep (SWEEP: its id, a unique prefix of it, or its name) with their
 parameters, state, attempts, the worker and deadline of a lease (leased
 trials) and the last error (why a trial failed, or why its last lease ended).
 --state keeps only trials in the states given (repeatable, or a comma list),

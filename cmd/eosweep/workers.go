@@ -47,7 +47,7 @@ go back to pending when their lease deadlines pass ("eosweep trials SWEEP
 			defer conn.Close()
 			resp, err := pb.NewCoordinatorServiceClient(conn).ListWorkers(cmd.Context(), &pb.ListWorkersRequest{})
 			if status.Code(err) == codes.Unimplemented {
-				return fmt.Errorf("coordinator %s does not list its workers (it is older than this eosweep)", coord.addr)
+				return fmt.Errorf("coordinator %s does not list its workers (it is older than this eosweep)", coord.address())
 			}
 			if err != nil {
 				return fmt.Errorf("list workers: %w", err)
@@ -69,7 +69,7 @@ go back to pending when their lease deadlines pass ("eosweep trials SWEEP
 			return writeWorkersTable(cmd.OutOrStdout(), out, time.Now())
 		},
 	}
-	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
+	coord.bind(cmd.Flags(), defaultCoordinator, "coordinator address HOST:PORT") // security.go
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON, one object per worker")
 	return cmd
 }

@@ -43,14 +43,17 @@ import (
 // given to Write).
 type Options struct {
 	// Axis is the group axis on the phase diagram's vertical axis: "" picks
-	// "width" when it is a group axis, else the first group axis. Groups are
+	// "width" when it is a group axis, else the first group axis; another
+	// name is refused (ErrUnknownAxis). Groups are
 	// rows of the diagram, labelled by this axis (or by the whole group key
 	// when other axes vary too).
 	Axis string
 	// Trajectory selects the trial whose trajectory is plotted: the first
 	// trial, in (group, η, seed) order, whose Params hold every given value
 	// but "eta", and, when "eta" is given, of those the one nearest to it in
-	// log η (so a rounded η from a table selects its trial).
+	// log η within 5% (so a rounded η from a table selects its trial). A
+	// selection that matches none is refused (ErrNoTrajectory) with the
+	// values there are.
 	// Empty picks one: in the first group with a boundary estimate, the
 	// smallest seed at the η nearest 1.5·η* (inside the edge-of-stability
 	// regime), else the first trial.
@@ -95,6 +98,9 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 		return fmt.Errorf("report: %d order parameters for %d trials (give the value boundary.Analyze returns)",
 			len(a.OrderParameters), len(a.Trials))
 	}
+	if err := checkAxis(a, opt.Axis); err != nil { // choose.go
+		return fmt.Errorf("report: %w", err)
+	}
 	if opt.Width <= 0 || opt.Height <= 0 {
 		opt.Width, opt.Height = 900, 620
 	}
@@ -126,7 +132,7 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 			return fmt.Errorf("trajectory: %w", err)
 		}
 	} else {
-		return fmt.Errorf("trajectory: no trial matches %v", opt.Trajectory)
+		return fmt.Errorf("trajectory: %w", noTrajectory(a, opt.Trajectory))
 	}
 	return nil
 }
@@ -168,7 +174,7 @@ func pickTrajectory(a boundary.Analysis, opt Options) int {
 			if !byEta {
 				return i
 			}
-			if d := math.Abs(math.Log(trials[i].Params["eta"] / want)); d < bestD {
+			if d := math.Abs(math.Log(trials[i].Params["eta"] / want)); d < bestD && d <= math.Log1p(trajectoryTolerance) {
 				best, bestD = i, d
 			}
 		}

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -322,5 +323,39 @@ func TestWriteIncomplete(t *testing.T) {
 	}
 	if !strings.Contains(string(txt), "width=200: 3 of 30 trials have no result") || !strings.Contains(string(txt), "lease of worker w1 expired") {
 		t.Errorf("boundary.txt:\n%s", txt)
+	}
+}
+
+// Options that name nothing in the sweep are refused with what there is.
+func TestWriteRefusesUnknownSelections(t *testing.T) {
+	t.Parallel()
+	a, err := boundary.Analyze(synthetic(), syntheticOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		opt  Options
+		want error
+		text []string
+	}{
+		{Options{Axis: "nope"}, ErrUnknownAxis, []string{`axis "nope"`, "group axes: width"}},
+		{Options{Trajectory: map[string]float64{"eta": 5}}, ErrNoTrajectory, []string{"eta=5", "eta values there: 0.0001, 0.0001802"}},
+		{Options{Trajectory: map[string]float64{"width": 3}}, ErrNoTrajectory, []string{"width=3", "width values there: 100, 200"}},
+		{Options{Trajectory: map[string]float64{"width": 100, "seed": 7}}, ErrNoTrajectory, []string{"seed=7", "seed values there: 0, 1, 2"}},
+	} {
+		err := Write(filepath.Join(t.TempDir(), "r"), a, Options{Width: 200, Height: 150, Axis: c.opt.Axis, Trajectory: c.opt.Trajectory})
+		if !errors.Is(err, c.want) {
+			t.Errorf("%+v: error %v, want %v", c.opt, err, c.want)
+			continue
+		}
+		for _, w := range c.text {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: error %q lacks %q", c.opt, err, w)
+			}
+		}
+	}
+	// A rounded η from a table still selects its trial.
+	if err := Write(filepath.Join(t.TempDir(), "r"), a, Options{Width: 200, Height: 150, Trajectory: map[string]float64{"eta": 1.8e-4}}); err != nil {
+		t.Errorf("eta=1.8e-4 (rounded): %v", err)
 	}
 }
