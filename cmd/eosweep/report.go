@@ -34,11 +34,16 @@ func newReportCmd() *cobra.Command {
 	var o reportOptions
 	cmd := &cobra.Command{
 		Use:   "report SWEEP --out DIR [--trajectory k=v,...] [--axis NAME] [--size WxH]",
-		Short: "Write a sweep's report: trials.csv, boundary.json and PNG plots",
+		Short: "Write a sweep's report: trials.csv, trajectories.csv, boundary.json and PNG plots",
 		Long: `Analyse a sweep's finished trials and write into DIR:
-  trials.csv       one row per trial: every parameter and result field
+  trials.csv       one row per trial: id, every parameter and result field,
+                   the analysis (group, plateau, drop, learned), state and
+                   error; trials without a result (failed, ...) included
+  trajectories.csv every finished trial's trajectory, one row per point:
+                   trial, eta, seed, width, step, loss, bias, sharpness
   boundary.json    per group: eta_star and ci (logistic fit), onset and onset_ci
-                   (hinge fit), bracket, theory, stability (2/S0), trials
+                   (hinge fit), bracket, theory, stability (2/S0), trials, and
+                   what it lacks: incomplete, missing, diverged, unconverged
   boundary.txt     the boundary table
   phase.png        phase diagram: log eta x group axis, coloured by the bias drop
   overview.png     every group's final bias, test accuracy and max eta*sharpness/2

@@ -15,6 +15,9 @@
 //	                   scalar result field (JSON names), group, plateau, drop,
 //	                   learned, then state and error; trials without a result
 //	                   (failed, pending, ...) last, their result cells empty
+//	trajectories.csv   every finished trial's trajectory, one row per point: trial,
+//	                   eta, seed, width, step, loss, bias, sharpness (empty where
+//	                   not measured), for plots of one's own
 //	boundary.json      one object per group (boundary.Record, without rows)
 //	boundary.txt       the table of boundary.WriteTable
 //	phase.png          log η × group axis, coloured by the mean bias drop, with
@@ -64,12 +67,14 @@ type Options struct {
 
 // File names written by Write.
 const (
-	TrialsCSV     = "trials.csv"
-	BoundaryJSON  = "boundary.json"
-	BoundaryTable = "boundary.txt"
-	PhasePNG      = "phase.png"
-	OverviewPNG   = "overview.png"
-	TrajectoryPNG = "trajectory.png"
+	TrialsCSV = "trials.csv"
+	// TrajectoriesCSV holds every finished trial's trajectory, long format.
+	TrajectoriesCSV = "trajectories.csv"
+	BoundaryJSON    = "boundary.json"
+	BoundaryTable   = "boundary.txt"
+	PhasePNG        = "phase.png"
+	OverviewPNG     = "overview.png"
+	TrajectoryPNG   = "trajectory.png"
 )
 
 // GroupPNG is the file name of a group's plot: "group-" and the group key
@@ -108,6 +113,9 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 		return fmt.Errorf("report dir: %w", err)
 	}
 	if err := writeTrialsCSV(filepath.Join(dir, TrialsCSV), a); err != nil {
+		return err
+	}
+	if err := writeTrajectoriesCSV(filepath.Join(dir, TrajectoriesCSV), a); err != nil { // trajectories.go
 		return err
 	}
 	if err := writeBoundary(dir, a.Groups); err != nil {

@@ -1,0 +1,121 @@
+package report
+
+import (
+	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/eosweep/eosweep/coordinator/boundary"
+)
+
+// trajectoriesOf writes the synthetic report with trial ids and reads
+// trajectories.csv back.
+func trajectoriesOf(t *testing.T) (string, []boundary.Trial, [][]string) {
+	t.Helper()
+	trials := synthetic()
+	for i := range trials {
+		trials[i].ID = "t" + strconv.Itoa(i)
+	}
+	a, err := boundary.Analyze(trials, syntheticOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	if err := Write(dir, a, Options{Width: 200, Height: 150}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, TrajectoriesCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, trials, recs
+}
+
+// trajectories.csv is long format: one row per trajectory point with the
+// trial's id, η, seed and width; sharpness empty where it was not measured.
+func TestTrajectoriesCSV(t *testing.T) {
+	t.Parallel()
+	_, trials, recs := trajectoriesOf(t)
+	if !slices.Equal(recs[0], []string{"trial", "eta", "seed", "width", "step", "loss", "bias", "sharpness"}) {
+		t.Fatalf("header %v", recs[0])
+	}
+	points := 0
+	byID := map[string]boundary.Trial{}
+	for _, tr := range trials {
+		points += len(tr.Result.Trajectory)
+		byID[tr.ID] = tr
+	}
+	if len(recs)-1 != points {
+		t.Fatalf("%d rows, want one per point: %d", len(recs)-1, points)
+	}
+	seen := map[string]int{}
+	for _, r := range recs[1:] {
+		tr, ok := byID[r[0]]
+		if !ok {
+			t.Fatalf("row %v names no trial", r)
+		}
+		k := seen[r[0]]
+		seen[r[0]]++
+		p := tr.Result.Trajectory[k]
+		if r[1] != num(tr.Params["eta"]) || r[2] != num(tr.Params["seed"]) || r[3] != num(tr.Params["width"]) ||
+			r[4] != strconv.Itoa(p.Step) || r[5] != num(p.Loss) || r[6] != num(p.Bias) {
+			t.Fatalf("row %v, want trial %v point %+v", r, tr.Params, p)
+		}
+		if (p.Sharpness == 0) != (r[7] == "") {
+			t.Fatalf("row %v: sharpness %v", r, p.Sharpness)
+		}
+	}
+}
+
+// The README's pandas example reads trajectories.csv as documented: with
+// Debian's python3-pandas when there is one.
+func TestTrajectoriesWithPandas(t *testing.T) {
+	t.Parallel()
+	python := ""
+	for _, c := range []string{"python3", "/usr/bin/python3"} {
+		if err := exec.Command(c, "-c", "import pandas").Run(); err == nil {
+			python = c
+			break
+		}
+	}
+	if python == "" {
+		t.Skip("SKIPPED: no python3 with pandas (apt-get install python3-pandas)")
+	}
+	dir, _, recs := trajectoriesOf(t)
+	// The example as the README shows it.
+	script := `
+import pandas as pd
+traj = pd.read_csv("trajectories.csv")
+trials = pd.read_csv("trials.csv")
+one = traj[traj.trial == traj.trial.iloc[0]]
+print(len(traj), traj.sharpness.notna().sum(), one.step.is_monotonic_increasing)
+both = traj.merge(trials[["trial", "learned", "drop"]], on="trial")
+print(len(both), sorted(traj.columns))
+`
+	cmd := exec.Command(python, "-c", script)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", python, err, out)
+	}
+	sharp := 0
+	for _, r := range recs[1:] {
+		if r[7] != "" {
+			sharp++
+		}
+	}
+	want := strconv.Itoa(len(recs)-1) + " " + strconv.Itoa(sharp) + " True\n" + strconv.Itoa(len(recs)-1) +
+		" ['bias', 'eta', 'loss', 'seed', 'sharpness', 'step', 'trial', 'width']\n"
+	if string(out) != want {
+		t.Errorf("pandas printed:\n%s\nwant:\n%s", out, want)
+	}
+}
