@@ -5,7 +5,7 @@
 // source: eosweep/v1/coordinator.proto
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
-// its workers and its clients (DESIGN §4).
+// its workers and its clients.
 
 package eosweepv1
 
@@ -861,7 +861,7 @@ func (x *Trial) GetDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
-// SubmitSweepRequest carries a YAML sweep spec (DESIGN §3).
+// SubmitSweepRequest carries a YAML sweep spec (see the README's "Sweep specs").
 type SubmitSweepRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SpecYaml      string                 `protobuf:"bytes,1,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`

@@ -5,7 +5,7 @@
 // source: eosweep/v1/coordinator.proto
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
-// its workers and its clients (DESIGN §4).
+// its workers and its clients.
 
 package eosweepv1
 
@@ -62,7 +62,7 @@ type CoordinatorServiceClient interface {
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 	// ReportResult records the outcome of one or more leased trials.
 	ReportResult(ctx context.Context, in *ReportResultRequest, opts ...grpc.CallOption) (*ReportResultResponse, error)
-	// GetBoundary analyses the sweep's finished trials (DESIGN §5).
+	// GetBoundary analyses the sweep's trials: each group's boundary and what it lacks.
 	GetBoundary(ctx context.Context, in *GetBoundaryRequest, opts ...grpc.CallOption) (*GetBoundaryResponse, error)
 	// ListWorkers lists the workers the coordinator has heard from, with the
 	// leases they hold (the CLI's `eosweep workers`).
@@ -235,7 +235,7 @@ type CoordinatorServiceServer interface {
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	// ReportResult records the outcome of one or more leased trials.
 	ReportResult(context.Context, *ReportResultRequest) (*ReportResultResponse, error)
-	// GetBoundary analyses the sweep's finished trials (DESIGN §5).
+	// GetBoundary analyses the sweep's trials: each group's boundary and what it lacks.
 	GetBoundary(context.Context, *GetBoundaryRequest) (*GetBoundaryResponse, error)
 	// ListWorkers lists the workers the coordinator has heard from, with the
 	// leases they hold (the CLI's `eosweep workers`).
