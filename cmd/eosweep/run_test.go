@@ -134,7 +134,7 @@ func TestRunKilledResumesAtOnce(t *testing.T) {
 	_ = first.Process.Kill() // SIGKILL mid-sweep
 	_ = first.Wait()
 
-	trials, results := stored(t, db, sp.ID())
+	trials, _ := stored(t, db, sp.ID())
 	var leased int
 	doneBefore := map[string]bool{}
 	for _, tr := range trials {
@@ -159,7 +159,7 @@ func TestRunKilledResumesAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rerun after %v: %v\n%s", wall, err, out)
 	}
-	trials, results = stored(t, db, sp.ID())
+	trials, results := stored(t, db, sp.ID())
 	var remaining time.Duration // engine time of the trials the rerun ran
 	for _, tr := range trials {
 		if tr.State != store.Done {

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the tests set and read the deprecated threshold_learned on purpose (older workers)
+
 package wire_test
 
 import (
