@@ -39,10 +39,12 @@ func newRunCmd(d *deps) *cobra.Command {
 		Use:   "run SPEC [--db PATH] [--workers N] [--out DIR]",
 		Short: "Run a sweep on this machine: embedded coordinator and workers",
 		Long: `Run a sweep in one process: a coordinator on the bbolt file --db and --workers
-local workers talking to it over an in-process gRPC connection. Shows a
-progress bar with ETA on stderr, prints the boundary table at the end, and with
---out writes the report (CSV, JSON, PNG) into DIR. Interrupted, or run again,
-it resumes from the file: completed trials are never run again.`,
+local workers talking to it over an in-process gRPC connection. Shows its
+progress on stderr (one line redrawn on a terminal, log lines otherwise),
+prints the boundary table at the end, and with --out writes the report (CSV,
+JSON, PNG) into DIR. Interrupted (exit status 130), killed, or run again, it
+resumes from the file: completed trials are never run again, and the trials a
+killed run had in flight start again at once.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runEmbedded(cmd, d.logger(), args[0], o) },
 	}
@@ -50,7 +52,7 @@ it resumes from the file: completed trials are never run again.`,
 	f.StringVar(&o.db, "db", "eosweep.db", "bbolt store file (reused: running again resumes)")
 	f.IntVar(&o.workers, "workers", runtime.NumCPU(), "trials to run at once")
 	f.StringVar(&o.out, "out", "", "write the report (trials.csv, boundary.json, PNGs) into this directory")
-	f.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+	f.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	o.scheduler.bind(f)
 	return cmd
 }

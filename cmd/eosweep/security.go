@@ -102,8 +102,8 @@ func (c *clientFlags) dial(addr string, extra ...grpc.DialOption) (*grpc.ClientC
 	}
 	opts, err := transport.DialOptions(cfg)
 	if errors.Is(err, transport.ErrInsecureToken) {
-		return nil, fmt.Errorf("transport security: the bearer token (--%s or $%s) would go over plaintext: give --%s FILE to dial with TLS, "+
-			"or --%s to send it in plaintext anyway (loopback or a private network only)", flagTokenFile, transport.TokenEnv, flagTLSCA, flagInsecureToken)
+		return nil, fmt.Errorf("transport security: the bearer token (--%s or $%s) needs TLS, or it goes over plaintext: give --%s FILE "+
+			"to dial with TLS, or --%s to send it in plaintext anyway (loopback or a private network only)", flagTokenFile, transport.TokenEnv, flagTLSCA, flagInsecureToken)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
