@@ -18,7 +18,7 @@ func FuzzValidateResult(f *testing.F) {
 	f.Add(0.0, 0.0, math.Inf(1), 0.0, 2.0, -1.0, -1, 1, 300, math.Inf(-1))
 	f.Fuzz(func(t *testing.T, bias, minBias, sharp, acc, eos, loss float64, stepsRun, steps, points int, pointVal float64) {
 		r := engine.Result{FinalBias: bias, MinBias: minBias, InitialSharpness: sharp, FinalSharpness: sharp,
-			EOSRatio: eos, MaxEOSRatio: eos, FinalLoss: loss, TrainAcc: acc, TestAcc: acc, StepsRun: stepsRun, WallMS: math.Abs(loss)}
+			EOSRatio: eos, MaxEOSRatio: eos, FinalLoss: loss, TrainAcc: &acc, TestAcc: &acc, StepsRun: stepsRun, WallMS: math.Abs(loss)}
 		for i := range min(max(points, 0), 400) {
 			r.Trajectory = append(r.Trajectory, engine.Point{Step: i * max(stepsRun, 0) / max(points, 1), Loss: pointVal, Bias: bias, Sharpness: sharp})
 		}

@@ -12,13 +12,19 @@ import (
 // [0, steps], a trajectory of at most engine.MaxTrajectory points with steps
 // in [0, steps] starting at step 0. Errors wrap ErrInvalidResult and name the field.
 func ValidateResult(r engine.Result, steps int) error {
+	acc := func(v *float64) float64 { // absent accuracies (no data) pass
+		if v == nil {
+			return 0
+		}
+		return *v
+	}
 	fields := []struct {
 		name string
 		v    float64
 	}{
 		{"final_bias", r.FinalBias}, {"min_bias", r.MinBias}, {"initial_sharpness", r.InitialSharpness},
 		{"final_sharpness", r.FinalSharpness}, {"eos_ratio", r.EOSRatio}, {"final_loss", r.FinalLoss},
-		{"train_acc", r.TrainAcc}, {"test_acc", r.TestAcc}, {"wall_ms", r.WallMS},
+		{"train_acc", acc(r.TrainAcc)}, {"test_acc", acc(r.TestAcc)}, {"wall_ms", r.WallMS},
 		{"max_eos_ratio", r.MaxEOSRatio}, {"max_eos_ratio_after_init", r.MaxEOSRatioAfterInit},
 	}
 	for _, f := range fields {

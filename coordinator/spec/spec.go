@@ -103,10 +103,8 @@ func Parse(data []byte, maxTrials int) (*Spec, error) {
 		maxTrials = DefaultMaxTrials
 	}
 	var raw rawSpec
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if err := decode(data, &raw); err != nil { // decode.go
+		return nil, err
 	}
 	s := &Spec{Name: raw.Name, Model: raw.Model, Params: raw.Params, YAML: string(data)}
 	if s.Params == nil {
@@ -125,7 +123,7 @@ func Parse(data []byte, maxTrials int) (*Spec, error) {
 	total := 1
 	for _, name := range sortedNodeKeys(raw.Grid) {
 		if !slices.Contains(engine.ParamNames(s.Model), name) {
-			return nil, fmt.Errorf("%w: grid.%s: %w for model %s", ErrInvalid, name, engine.ErrUnknownParam, s.Model)
+			return nil, unknownParam("grid."+name, s.Model)
 		}
 		node := raw.Grid[name]
 		vals, err := axisValues(&node, maxTrials)
@@ -301,7 +299,7 @@ func checkNames(model, field string, params map[string]float64) error {
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v := params[k]
 		if !slices.Contains(names, k) {
-			return fmt.Errorf("%w: %s.%s: %w for model %s", ErrInvalid, field, k, engine.ErrUnknownParam, model)
+			return unknownParam(field+"."+k, model)
 		}
 		if !finite(v) {
 			return fmt.Errorf("%w: %s.%s: %v is not a finite number", ErrInvalid, field, k, v)
