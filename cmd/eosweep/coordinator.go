@@ -71,7 +71,6 @@ func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions)
 		return err
 	}
 	sc := o.scheduler.config(log)
-	sc.OnExpire = obs.coordinator().LeaseExpired // a no-op when metrics are off
 	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: sc, ServerOptions: opts, Logger: log})
 	if err != nil {
 		return err

@@ -111,12 +111,14 @@ func (s *Scheduler) Deliver(ds []Delivery) ([]Receipt, error) {
 	recorded := s.persistAsync(nil, recs, ops...)
 	s.mu.Unlock()
 	if len(writes) == 0 {
+		s.cfg.Observer.Delivered(out)
 		return out, nil
 	}
 	if err := recorded(); err != nil {
 		s.revert(writes)
 		return nil, fmt.Errorf("record results: %w", err)
 	}
+	s.cfg.Observer.Delivered(out)
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}
