@@ -119,7 +119,9 @@ func onlyFamily(c prometheus.Collector, name string) (prometheus.Collector, erro
 
 type errNoFamily string
 
-func (e errNoFamily) Error() string { return "metrics: no family " + string(e) + " in the gRPC metric set" }
+func (e errNoFamily) Error() string {
+	return "metrics: no family " + string(e) + " in the gRPC metric set"
+}
 
 // Describe implements prometheus.Collector.
 func (f *family) Describe(ch chan<- *prometheus.Desc) { ch <- f.desc }
