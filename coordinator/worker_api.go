@@ -19,6 +19,9 @@ func (s *Server) LeaseTrial(ctx context.Context, req *pb.LeaseTrialRequest) (*pb
 	if err := required("worker_id", req.GetWorkerId()); err != nil {
 		return nil, err
 	}
+	if n := req.GetMaxTrials(); n <= 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "max_trials: %d, want at least 1", n)
+	}
 	wait := min(req.GetWait().AsDuration(), maxLeaseWait)
 	if deadline, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(deadline)-leaseReplyMargin)
