@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/eosweep/eosweep/coordinator/coordmetrics"
@@ -114,6 +115,10 @@ func Open(cfg Config) (*Coordinator, error) {
 		GRPC: grpc.NewServer(opts...), Health: health.NewServer(), log: cfg.Logger}
 	pb.RegisterCoordinatorServiceServer(c.GRPC, c.Server)
 	healthpb.RegisterHealthServer(c.GRPC, c.Health)
+	// Server reflection, so grpcurl and other generic clients can list,
+	// describe and call the service; behind the token when one is set (only
+	// the health service is exempt).
+	reflection.Register(c.GRPC)
 	c.Health.SetServingStatus(pb.CoordinatorService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return c, nil
 }
