@@ -35,7 +35,7 @@ func toStatus(s *pb.Sweep) statusOutput {
 	return statusOutput{Sweep: s.GetId(), Name: s.GetName(), Model: s.GetModel(), State: stateName(s.GetState()),
 		Round: s.GetRound(), MaxRounds: s.GetMaxRounds(), Total: p.GetTotal(), Pending: p.GetPending(),
 		Leased: p.GetLeased(), Done: p.GetDone(), Failed: p.GetFailed(), Cancelled: p.GetCancelled(),
-		ResultsPerSecond: p.GetResultsPerSecond(), ETASeconds: p.GetEtaSeconds()}
+		ResultsPerSecond: p.GetResultsPerSecond(), ETASeconds: p.GetEta().AsDuration().Seconds()}
 }
 
 func stateName(s pb.SweepState) string {

@@ -5,7 +5,19 @@
 // source: eosweep/v1/coordinator.proto
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
-// its workers and its clients (DESIGN §4).
+// its workers and its clients.
+//
+// Conventions: an instant is a google.protobuf.Timestamp (UTC) and a span of
+// time a google.protobuf.Duration; the one exception is Result.wall_ms, a
+// measurement named as its column in trials.csv. Enumerations start with an
+// UNSPECIFIED zero value that a server never sends. Errors are gRPC status
+// codes whose message names the field at fault ("sweep_id: required").
+//
+// Toolchains: the file uses proto3 `optional` (explicit presence), which
+// protoc accepts from 3.15 on (buf, and Debian 12's protoc 3.21 with
+// grpc_python_plugin, which generate clients/python/eosweep/v1). Python
+// needs only the grpcio and protobuf (>= 3.20) runtimes: the generated code
+// is checked in.
 
 package eosweepv1
 
@@ -60,7 +72,7 @@ type CoordinatorServiceClient interface {
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 	// ReportResult records the outcome of one or more leased trials.
 	ReportResult(ctx context.Context, in *ReportResultRequest, opts ...grpc.CallOption) (*ReportResultResponse, error)
-	// GetBoundary analyses the sweep's finished trials (DESIGN §5).
+	// GetBoundary analyses the sweep's finished trials.
 	GetBoundary(ctx context.Context, in *GetBoundaryRequest, opts ...grpc.CallOption) (*GetBoundaryResponse, error)
 }
 
@@ -207,7 +219,7 @@ type CoordinatorServiceServer interface {
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	// ReportResult records the outcome of one or more leased trials.
 	ReportResult(context.Context, *ReportResultRequest) (*ReportResultResponse, error)
-	// GetBoundary analyses the sweep's finished trials (DESIGN §5).
+	// GetBoundary analyses the sweep's finished trials.
 	GetBoundary(context.Context, *GetBoundaryRequest) (*GetBoundaryResponse, error)
 	mustEmbedUnimplementedCoordinatorServiceServer()
 }
