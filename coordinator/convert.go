@@ -19,7 +19,7 @@ func SweepToProto(info scheduler.SweepInfo) *pb.Sweep {
 		Id: info.Sweep.ID, Name: info.Sweep.Name, Model: info.Sweep.Model,
 		State: pb.SweepState(info.Sweep.State), Round: int32(info.Sweep.Round),
 		MaxRounds: int32(info.Spec.Boundary.Refine.Rounds), SpecYaml: info.Sweep.SpecYAML,
-		Created: timestamppb.New(info.Sweep.Created),
+		Created:  timestamppb.New(info.Sweep.Created),
 		Progress: progressToProto(info.Progress),
 	}
 }

@@ -19,8 +19,7 @@ var (
 	trialsDesc = desc("trials", "Trials of every sweep in the store, by state.", "state")
 	sweepsDesc = desc("sweeps", "Sweeps in the store, by state (running, done, cancelled).", "state")
 
-	sweepTrialsDesc = desc("sweep_trials", "Trials of a running sweep, by state.", "sweep", "name", "state")
-	sweepTotalDesc  = desc("sweep_trials_total", "Trials of a running sweep so far (grows with refinement rounds).", "sweep", "name")
+	sweepTrialsDesc = desc("sweep_trials", "Trials of a running sweep, by state (their sum grows with refinement rounds).", "sweep", "name", "state")
 	sweepRoundDesc  = desc("sweep_round", "Refinement round of a running sweep (0 = the grid).", "sweep", "name")
 	sweepRoundsDesc = desc("sweep_max_rounds", "Refinement rounds a running sweep may take.", "sweep", "name")
 	sweepRateDesc   = desc("sweep_results_per_second", "Results stored per second for a running sweep over the last ~30 s.", "sweep", "name")
@@ -44,7 +43,7 @@ type collector struct {
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{trialsDesc, sweepsDesc, sweepTrialsDesc, sweepTotalDesc, sweepRoundDesc, sweepRoundsDesc,
+	for _, d := range []*prometheus.Desc{trialsDesc, sweepsDesc, sweepTrialsDesc, sweepRoundDesc, sweepRoundsDesc,
 		sweepRateDesc, sweepETADesc, sweepLastDesc, workersDesc, commitsDesc, opsDesc, commitSecDes} {
 		ch <- d
 	}
@@ -73,7 +72,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		for state, n := range p.ByState() {
 			gauge(sweepTrialsDesc, float64(n), id, name, state)
 		}
-		gauge(sweepTotalDesc, float64(p.Total), id, name)
 		gauge(sweepRoundDesc, float64(info.Sweep.Round), id, name)
 		rounds := 0
 		if info.Spec != nil {

@@ -130,7 +130,7 @@ func TestCoordinatorMetrics(t *testing.T) {
 		{"eosweep_sweep_trials", map[string]string{"sweep": id, "name": "obs", "state": "done"}, 1},
 		{"eosweep_sweep_trials", map[string]string{"sweep": id, "state": "pending"}, 3}, // the fifth, the error's and the release's
 		{"eosweep_sweep_trials", map[string]string{"sweep": id, "state": "leased"}, 1},  // the one whose reports were refused
-		{"eosweep_sweep_trials_total", map[string]string{"sweep": id}, 5},
+		{"eosweep_sweep_trials", map[string]string{"sweep": id}, 5},
 		{"eosweep_sweep_round", map[string]string{"sweep": id}, 0},
 		{"eosweep_trials", map[string]string{"state": "done"}, 1},
 		{"eosweep_sweeps", map[string]string{"state": "running"}, 1},
