@@ -441,16 +441,7 @@ func startPrometheus(t *testing.T, c *cluster) *prometheusServer {
 		t.Skip("SKIPPED: no prometheus binary (apt-get install prometheus)")
 	}
 	dir := t.TempDir()
-	cfg := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: eosweep-coordinator
-    static_configs: [{targets: [%q]}]
-  - job_name: eosweep-worker
-    static_configs: [{targets: [%q]}]
-`, c.coordMetrics, c.workerMetrics)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeConfig(t, dir, map[string]string{"eosweep-coordinator": c.coordMetrics, "eosweep-worker": c.workerMetrics})
 	addr := proctest.FreeAddr(t)
 	p, _ := start(t, bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr)
@@ -475,6 +466,74 @@ scrape_configs:
 		time.Sleep(100 * time.Millisecond)
 	}
 	return s
+}
+
+// writeConfig writes into dir the example prometheus.yml as shipped, with
+// each job's targets replaced by targets[job], intervals of one second, and
+// the alert rules beside it: the README's recipe on loopback.
+func writeConfig(t *testing.T, dir string, targets map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile("prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("prometheus.yml: %v", err)
+	}
+	cfg["global"] = map[string]any{"scrape_interval": "1s", "evaluation_interval": "1s"}
+	jobs, _ := cfg["scrape_configs"].([]any)
+	seen := 0
+	for _, j := range jobs {
+		job, _ := j.(map[string]any)
+		name, _ := job["job_name"].(string)
+		addr, ok := targets[name]
+		if !ok {
+			t.Fatalf("prometheus.yml: job %q is not one the test knows", name)
+		}
+		job["static_configs"] = []any{map[string]any{"targets": []any{addr}}}
+		seen++
+	}
+	if seen != len(targets) {
+		t.Fatalf("prometheus.yml has %d of the jobs %v", seen, targets)
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := os.ReadFile("eosweep-rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"prometheus.yml": out, "eosweep-rules.yml": rules} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// rules returns the names of the alerting rules Prometheus loaded.
+func (s *prometheusServer) rules(t *testing.T) []string {
+	t.Helper()
+	var resp struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name string `json:"name"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(get(t, s.url+"/api/v1/rules"), &resp); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, g := range resp.Data.Groups {
+		for _, r := range g.Rules {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }
 
 // waitWorker waits until Prometheus has scraped the running worker.
@@ -523,6 +582,9 @@ func (s *prometheusServer) scalar(t *testing.T, q string) (float64, bool) {
 // checkProgress: once the coordinator's numbers are still, Prometheus'
 // per-sweep queries (the dashboard's) give them exactly.
 func (s *prometheusServer) checkProgress(t *testing.T, c *cluster) {
+	if r := s.rules(t); len(r) < 7 {
+		t.Errorf("prometheus loaded the rules %v, want the 7 of eosweep-rules.yml", r)
+	}
 	p := c.progress(t)
 	want := map[string]float64{"pending": float64(p.GetPending()), "leased": float64(p.GetLeased()), "done": float64(p.GetDone()),
 		"failed": float64(p.GetFailed()), "cancelled": float64(p.GetCancelled())}
