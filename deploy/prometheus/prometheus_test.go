@@ -249,6 +249,9 @@ func TestMetricsMidSweep(t *testing.T) {
 			}
 		}
 	})
+	t.Run("README's metrics table", func(t *testing.T) {
+		checkReadmeTable(t, map[string]exported{"coordinator": coord, "worker": worker})
+	})
 	t.Run("queries name exported metrics", func(t *testing.T) {
 		checkQueries(t, merge(coord, worker))
 	})
@@ -266,6 +269,48 @@ func TestMetricsMidSweep(t *testing.T) {
 		}
 		prom.checkProgress(t, c)
 	})
+}
+
+// checkReadmeTable checks that the README's metrics table lists exactly the
+// eosweep_* and grpc_* families each process exports.
+func checkReadmeTable(t *testing.T, have map[string]exported) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Metrics\n")
+	if !ok {
+		t.Fatal("README.md has no ### Metrics section")
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	listed := map[string]map[string]bool{"coordinator": {}, "worker": {}}
+	name := regexp.MustCompile("`((?:eosweep|grpc)_[a-z_]+)")
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 {
+			continue
+		}
+		where := strings.TrimSpace(cells[2])
+		for _, m := range name.FindAllStringSubmatch(cells[1], -1) {
+			for _, proc := range []string{"coordinator", "worker"} {
+				if where == proc || where == "both" {
+					listed[proc][m[1]] = true
+				}
+			}
+		}
+	}
+	for proc, fams := range have {
+		for fam := range fams {
+			if (strings.HasPrefix(fam, "eosweep_") || strings.HasPrefix(fam, "grpc_")) && !listed[proc][fam] {
+				t.Errorf("the %s exports %s, which the README's metrics table does not list for it", proc, fam)
+			}
+		}
+		for fam := range listed[proc] {
+			if _, ok := fams[fam]; !ok {
+				t.Errorf("the README's metrics table lists %s for the %s, which does not export it", fam, proc)
+			}
+		}
+	}
 }
 
 func merge(a, b exported) exported {
