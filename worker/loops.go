@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/metrics"
 	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
@@ -129,7 +130,9 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	if w.cfg.OnRun != nil {
 		w.cfg.OnRun(l.GetSweepId(), l.GetTrialId())
 	}
+	start := time.Now()
 	res, err := w.cfg.Runner.Run(jctx, cfg)
+	w.record(jctx, start, res, err)
 	w.drop(l)
 	switch {
 	case err == nil:
@@ -144,6 +147,20 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 		w.cfg.Logger.Warn("trial failed", "sweep", l.GetSweepId(), "trial", l.GetTrialId(), "err", err)
 		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Error{Error: err.Error()} })
 	}
+}
+
+// record counts one engine run with its outcome and time.
+func (w *Worker) record(jctx context.Context, start time.Time, res engine.Result, err error) {
+	outcome := metrics.TrialOK
+	switch {
+	case err != nil && jctx.Err() != nil:
+		outcome = metrics.TrialCancelled
+	case err != nil:
+		outcome = metrics.TrialError
+	case res.Diverged:
+		outcome = metrics.TrialDiverged
+	}
+	w.metrics.TrialRun(outcome, time.Since(start))
 }
 
 func (w *Worker) send(l *pb.Lease, set func(*pb.TrialReport)) {

@@ -89,7 +89,7 @@ func TestBadDay(t *testing.T) {
 
 	// The report: trials.csv rows, boundary.json, boundary.txt.
 	out := filepath.Join(dir, "report")
-	eosweep(t, "report", sub.Sweep, "--coordinator", addr, "--out", out, "--size", "300x200")
+	eosweep(t, "report", sub.Sweep, "--coordinator", addr, "--out", out, "--size", "single")
 	rows := readCSV(t, filepath.Join(out, "trials.csv"))
 	col := func(name string) int { return slices.Index(rows[0], name) }
 	reported := 0

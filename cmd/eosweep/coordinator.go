@@ -66,7 +66,7 @@ never run again. SIGTERM/SIGINT stops it gracefully.`,
 
 func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions) error {
 	obs := o.ops.observer() // nil when metrics are off
-	opts, err := o.transport.options(obs.serverOptions())
+	opts, err := o.transport.options()
 	if err != nil {
 		return err
 	}
@@ -76,14 +76,12 @@ func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", o.listen, err)
 	}
-	sc := o.scheduler.config(log)
-	sc.OnExpire = obs.coordinator().LeaseExpired // a no-op when metrics are off
-	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: sc, ServerOptions: opts, Logger: log})
+	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: o.scheduler.config(log), ServerOptions: opts,
+		Metrics: obs.registerer(), Logger: log})
 	if err != nil {
 		lis.Close()
 		return err
 	}
-	obs.observe(c.Scheduler)
 	stopOps, err := startOps(log, o.ops, obs, c.Health) // metrics and health endpoints (observe.go)
 	if err != nil {
 		lis.Close()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -20,7 +22,7 @@ const refinedSpec = "name: r\nmodel: single\ngrid: {eta: [1, 2, 3, 4, 5], seed: 
 func updates() []*pb.Sweep {
 	at := func(round int32, total, done, failed int64, state pb.SweepState) *pb.Sweep {
 		return &pb.Sweep{Id: "s1", State: state, Round: round, MaxRounds: 2, SpecYaml: refinedSpec,
-			Progress: &pb.Progress{Total: total, Done: done, Failed: failed, Pending: total - done - failed, ResultsPerSecond: 4, EtaSeconds: 2}}
+			Progress: &pb.Progress{Total: total, Done: done, Failed: failed, Pending: total - done - failed, ResultsPerSecond: 4, Eta: durationpb.New(2 * time.Second)}}
 	}
 	return []*pb.Sweep{
 		at(0, 10, 0, 0, running), at(0, 10, 5, 0, running), at(0, 10, 9, 1, running),

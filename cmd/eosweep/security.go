@@ -54,9 +54,9 @@ func (s *serverFlags) config() (transport.ServerConfig, error) {
 	return cfg, err
 }
 
-// options returns the coordinator's gRPC server options: the metrics
-// interceptors in first (so refused calls are timed too), then transport's.
-func (s *serverFlags) options(metrics []grpc.ServerOption) ([]grpc.ServerOption, error) {
+// options returns the coordinator's gRPC server options (transport's; the
+// coordinator puts its metrics interceptors before them).
+func (s *serverFlags) options() ([]grpc.ServerOption, error) {
 	cfg, err := s.config()
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (s *serverFlags) options(metrics []grpc.ServerOption) ([]grpc.ServerOption,
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
 	}
-	return append(metrics, opts...), nil
+	return opts, nil
 }
 
 // clientFlags are a client's transport flags, bound into a

@@ -38,7 +38,7 @@ func toStatus(s *pb.Sweep) statusOutput {
 	o := statusOutput{Sweep: s.GetId(), Name: s.GetName(), Model: s.GetModel(), State: stateName(s.GetState()),
 		Round: s.GetRound(), MaxRounds: s.GetMaxRounds(), Total: p.GetTotal(), Pending: p.GetPending(),
 		Leased: p.GetLeased(), Done: p.GetDone(), Failed: p.GetFailed(), Cancelled: p.GetCancelled(),
-		ETASeconds: p.GetEtaSeconds()}
+		ETASeconds: p.GetEta().AsDuration().Seconds()}
 	if rate, ok := resultRate(s); ok {
 		o.ResultsPerSecond = &rate
 	}
@@ -243,8 +243,8 @@ func etaText(s *pb.Sweep) string {
 	if idle(s) {
 		return "no workers"
 	}
-	if eta := s.GetProgress().GetEtaSeconds(); eta > 0 {
-		return (time.Duration(eta) * time.Second).String()
+	if eta := s.GetProgress().GetEta().AsDuration(); eta > 0 {
+		return eta.Round(time.Second).String()
 	}
 	return "-"
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eosweep/eosweep/coordinator/store"
@@ -49,8 +50,8 @@ func TestStatusTable(t *testing.T) {
 		{"done with failures", sweepOf(done, &pb.Progress{Total: 27, Done: 25, Failed: 2}), "done (2 failed)", "-", "-", 0},
 		{"cancelled", sweepOf(cancelled, &pb.Progress{Total: 27, Done: 6, Failed: 1, Cancelled: 20}), "cancelled (6 done, 1 failed, 20 cancelled)", "-", "-", 20},
 		{"cancelled with nothing left", sweepOf(cancelled, &pb.Progress{Total: 3, Done: 3}), "cancelled", "-", "-", 0},
-		{"running", sweepOf(running, &pb.Progress{Total: 10, Pending: 4, Leased: 2, Done: 4, ResultsPerSecond: 2, EtaSeconds: 3}), "running", "2.0", "3s", 0},
-		{"running, failures", sweepOf(running, &pb.Progress{Total: 10, Pending: 4, Leased: 2, Done: 3, Failed: 1, ResultsPerSecond: 2, EtaSeconds: 3}), "running (1 failed)", "2.0", "3s", 0},
+		{"running", sweepOf(running, &pb.Progress{Total: 10, Pending: 4, Leased: 2, Done: 4, ResultsPerSecond: 2, Eta: durationpb.New(3 * time.Second)}), "running", "2.0", "3s", 0},
+		{"running, failures", sweepOf(running, &pb.Progress{Total: 10, Pending: 4, Leased: 2, Done: 3, Failed: 1, ResultsPerSecond: 2, Eta: durationpb.New(3 * time.Second)}), "running (1 failed)", "2.0", "3s", 0},
 		{"no workers", sweepOf(running, &pb.Progress{Total: 10, Pending: 10}), "running", "0.0", "no workers", 0},
 		{"leased, no rate yet", sweepOf(running, &pb.Progress{Total: 10, Pending: 8, Leased: 2}), "running", "0.0", "-", 0},
 		{"counted: no workers", sweepOf(running, &pb.Progress{Total: 10, Pending: 8, Leased: 2, Workers: new(int32(0))}), "running", "0.0", "no workers", 0},

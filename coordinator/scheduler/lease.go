@@ -42,6 +42,7 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
+		start := time.Now() // the grant's own time, for Observer.Leased
 		leases, recorded, wake, err := s.claim(worker, limit)
 		if err != nil {
 			return nil, err
@@ -58,6 +59,7 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 				}
 				return nil, nil
 			}
+			s.cfg.Observer.Leased(len(leases), time.Since(start))
 			return leases, nil
 		}
 		if h := s.hooks.leaseWaiting; h != nil {
@@ -268,8 +270,8 @@ func (s *Scheduler) expire() {
 	if err := recorded(); err != nil {
 		s.cfg.Logger.Error("record expired leases", "err", err)
 	}
-	if s.cfg.OnExpire != nil && len(recs) > 0 {
-		s.cfg.OnExpire(len(recs))
+	if len(recs) > 0 {
+		s.cfg.Observer.LeasesExpired(len(recs))
 	}
 	for sw := range touched {
 		s.maybeAdvance(sw)

@@ -6,6 +6,18 @@
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
 // its workers and its clients.
+//
+// Conventions: an instant is a google.protobuf.Timestamp (UTC) and a span of
+// time a google.protobuf.Duration; the one exception is Result.wall_ms, a
+// measurement named as its column in trials.csv. Enumerations start with an
+// UNSPECIFIED zero value that a server never sends. Errors are gRPC status
+// codes whose message names the field at fault ("sweep_id: required").
+//
+// Toolchains: the file uses proto3 `optional` (explicit presence), which
+// protoc accepts from 3.15 on (buf, and Debian 12's protoc 3.21 with
+// grpc_python_plugin, which generate clients/python/eosweep/v1). Python
+// needs only the grpcio and protobuf (>= 3.20) runtimes: the generated code
+// is checked in.
 
 package eosweepv1
 
@@ -259,6 +271,124 @@ func (Crossing) EnumDescriptor() ([]byte, []int) {
 	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{3}
 }
 
+// Fit says how a group's eta_star and ci were obtained.
+type Fit int32
+
+const (
+	Fit_FIT_UNSPECIFIED Fit = 0
+	// No logistic fit: no trial, or one class only; eta_star and ci are 0.
+	Fit_FIT_NONE Fit = 1
+	// The maximum-likelihood logistic fit; ci is its profile-likelihood interval.
+	Fit_FIT_MLE Fit = 2
+	// Learned and unlearned trials are separated in eta: eta_star is the
+	// log-midpoint of the gap and ci the gap.
+	Fit_FIT_SEPARATED Fit = 3
+)
+
+// Enum value maps for Fit.
+var (
+	Fit_name = map[int32]string{
+		0: "FIT_UNSPECIFIED",
+		1: "FIT_NONE",
+		2: "FIT_MLE",
+		3: "FIT_SEPARATED",
+	}
+	Fit_value = map[string]int32{
+		"FIT_UNSPECIFIED": 0,
+		"FIT_NONE":        1,
+		"FIT_MLE":         2,
+		"FIT_SEPARATED":   3,
+	}
+)
+
+func (x Fit) Enum() *Fit {
+	p := new(Fit)
+	*p = x
+	return p
+}
+
+func (x Fit) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Fit) Descriptor() protoreflect.EnumDescriptor {
+	return file_eosweep_v1_coordinator_proto_enumTypes[4].Descriptor()
+}
+
+func (Fit) Type() protoreflect.EnumType {
+	return &file_eosweep_v1_coordinator_proto_enumTypes[4]
+}
+
+func (x Fit) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Fit.Descriptor instead.
+func (Fit) EnumDescriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{4}
+}
+
+// OnsetForm is the shape of the hinge fit of the bias drop against eta:
+// zero below the onset θ and, above it, with h = (t − θ)₊.
+type OnsetForm int32
+
+const (
+	OnsetForm_ONSET_FORM_UNSPECIFIED OnsetForm = 0
+	// The drop does not grow with eta in the data: no onset.
+	OnsetForm_ONSET_FORM_NONE OnsetForm = 1
+	// c·h with t = log eta.
+	OnsetForm_ONSET_FORM_LOG_LINEAR OnsetForm = 2
+	// c·h with t = eta.
+	OnsetForm_ONSET_FORM_LINEAR OnsetForm = 3
+	// c₁·h + c₂·h² with t = log eta.
+	OnsetForm_ONSET_FORM_LOG_QUADRATIC OnsetForm = 4
+)
+
+// Enum value maps for OnsetForm.
+var (
+	OnsetForm_name = map[int32]string{
+		0: "ONSET_FORM_UNSPECIFIED",
+		1: "ONSET_FORM_NONE",
+		2: "ONSET_FORM_LOG_LINEAR",
+		3: "ONSET_FORM_LINEAR",
+		4: "ONSET_FORM_LOG_QUADRATIC",
+	}
+	OnsetForm_value = map[string]int32{
+		"ONSET_FORM_UNSPECIFIED":   0,
+		"ONSET_FORM_NONE":          1,
+		"ONSET_FORM_LOG_LINEAR":    2,
+		"ONSET_FORM_LINEAR":        3,
+		"ONSET_FORM_LOG_QUADRATIC": 4,
+	}
+)
+
+func (x OnsetForm) Enum() *OnsetForm {
+	p := new(OnsetForm)
+	*p = x
+	return p
+}
+
+func (x OnsetForm) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OnsetForm) Descriptor() protoreflect.EnumDescriptor {
+	return file_eosweep_v1_coordinator_proto_enumTypes[5].Descriptor()
+}
+
+func (OnsetForm) Type() protoreflect.EnumType {
+	return &file_eosweep_v1_coordinator_proto_enumTypes[5]
+}
+
+func (x OnsetForm) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OnsetForm.Descriptor instead.
+func (OnsetForm) EnumDescriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{5}
+}
+
 // Progress counts a sweep's trials per state.
 type Progress struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -270,8 +400,9 @@ type Progress struct {
 	Cancelled int64                  `protobuf:"varint,6,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
 	// Results stored per second over the recent past (0 when idle).
 	ResultsPerSecond float64 `protobuf:"fixed64,7,opt,name=results_per_second,json=resultsPerSecond,proto3" json:"results_per_second,omitempty"`
-	// Estimated seconds to finish the current round at that rate (0 when unknown).
-	EtaSeconds float64 `protobuf:"fixed64,8,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	// Estimated time to finish the current round at that rate (absent when
+	// unknown or nothing is left).
+	Eta *durationpb.Duration `protobuf:"bytes,20,opt,name=eta,proto3" json:"eta,omitempty"`
 	// Workers connected to the coordinator (heard from within a lease TTL);
 	// absent from coordinators that do not count them.
 	Workers       *int32 `protobuf:"varint,9,opt,name=workers,proto3,oneof" json:"workers,omitempty"`
@@ -358,11 +489,11 @@ func (x *Progress) GetResultsPerSecond() float64 {
 	return 0
 }
 
-func (x *Progress) GetEtaSeconds() float64 {
+func (x *Progress) GetEta() *durationpb.Duration {
 	if x != nil {
-		return x.EtaSeconds
+		return x.Eta
 	}
-	return 0
+	return nil
 }
 
 func (x *Progress) GetWorkers() int32 {
@@ -564,7 +695,7 @@ func (x *TrajectoryPoint) GetSharpness() float64 {
 	return 0
 }
 
-// Result is one trial's result (engine.Result; the same names as its JSON).
+// Result is one trial's result; field names are those of trials.csv.
 type Result struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	FinalBias float64                `protobuf:"fixed64,1,opt,name=final_bias,json=finalBias,proto3" json:"final_bias,omitempty"`
@@ -1326,7 +1457,8 @@ func (x *CancelSweepResponse) GetSweep() *Sweep {
 type ListTrialsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
-	// At most this many trials per page (server default and cap apply).
+	// At most this many trials per page; 0 means the server's default (1000),
+	// which is also the cap; negative is refused.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token; empty for the first page.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -1453,7 +1585,8 @@ func (x *ListTrialsResponse) GetNextPageToken() string {
 type LeaseTrialRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	WorkerId string                 `protobuf:"bytes,1,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
-	// The most trials to lease in this call (at least 1).
+	// The most trials to lease in this call: at least 1 (the server caps it
+	// at 4096); 0 or less is refused.
 	MaxTrials int32 `protobuf:"varint,2,opt,name=max_trials,json=maxTrials,proto3" json:"max_trials,omitempty"`
 	// How long to wait for a pending trial before returning none.
 	Wait          *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
@@ -2069,7 +2202,8 @@ func (x *ReportOutcome) GetMessage() string {
 	return ""
 }
 
-// ReportResultResponse answers every report of the request.
+// ReportResultResponse answers every report of the request, in order, also
+// when every one of them was rejected.
 type ReportResultResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Outcomes      []*ReportOutcome       `protobuf:"bytes,1,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
@@ -2409,10 +2543,13 @@ type BoundaryGroup struct {
 	Theory    *float64 `protobuf:"fixed64,9,opt,name=theory,proto3,oneof" json:"theory,omitempty"`
 	Stability float64  `protobuf:"fixed64,10,opt,name=stability,proto3" json:"stability,omitempty"`
 	Trials    int32    `protobuf:"varint,11,opt,name=trials,proto3" json:"trials,omitempty"`
-	// How eta_star and ci were obtained (boundary.Group.Fit: mle, separated, none).
-	Fit string `protobuf:"bytes,12,opt,name=fit,proto3" json:"fit,omitempty"`
-	// The hinge form of the onset fit, or "none" (boundary.Group.OnsetForm).
-	OnsetForm string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	// How eta_star and ci were obtained.
+	Fit Fit `protobuf:"varint,20,opt,name=fit,proto3,enum=eosweep.v1.Fit" json:"fit,omitempty"`
+	// The hinge form of the onset fit.
+	OnsetForm OnsetForm `protobuf:"varint,21,opt,name=onset_form,json=onsetForm,proto3,enum=eosweep.v1.OnsetForm" json:"onset_form,omitempty"`
+	// The onset comes from the global fit under the relative-error noise model
+	// (the local refit could not stand); see boundary.HingeForms.
+	OnsetRelative bool `protobuf:"varint,22,opt,name=onset_relative,json=onsetRelative,proto3" json:"onset_relative,omitempty"`
 	// The group's trials without a result (failed, pending, leased,
 	// cancelled), by eta and seed: the estimates above do not see them.
 	Missing []*TrialMark `protobuf:"bytes,14,rep,name=missing,proto3" json:"missing,omitempty"`
@@ -2533,18 +2670,25 @@ func (x *BoundaryGroup) GetTrials() int32 {
 	return 0
 }
 
-func (x *BoundaryGroup) GetFit() string {
+func (x *BoundaryGroup) GetFit() Fit {
 	if x != nil {
 		return x.Fit
 	}
-	return ""
+	return Fit_FIT_UNSPECIFIED
 }
 
-func (x *BoundaryGroup) GetOnsetForm() string {
+func (x *BoundaryGroup) GetOnsetForm() OnsetForm {
 	if x != nil {
 		return x.OnsetForm
 	}
-	return ""
+	return OnsetForm_ONSET_FORM_UNSPECIFIED
+}
+
+func (x *BoundaryGroup) GetOnsetRelative() bool {
+	if x != nil {
+		return x.OnsetRelative
+	}
+	return false
 }
 
 func (x *BoundaryGroup) GetMissing() []*TrialMark {
@@ -2990,7 +3134,7 @@ var File_eosweep_v1_coordinator_proto protoreflect.FileDescriptor
 const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"\x1ceosweep/v1/coordinator.proto\x12\n" +
-	"eosweep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x02\n" +
+	"eosweep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x02\n" +
 	"\bProgress\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x18\n" +
 	"\apending\x18\x02 \x01(\x03R\apending\x12\x16\n" +
@@ -2998,12 +3142,11 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04done\x18\x04 \x01(\x03R\x04done\x12\x16\n" +
 	"\x06failed\x18\x05 \x01(\x03R\x06failed\x12\x1c\n" +
 	"\tcancelled\x18\x06 \x01(\x03R\tcancelled\x12,\n" +
-	"\x12results_per_second\x18\a \x01(\x01R\x10resultsPerSecond\x12\x1f\n" +
-	"\veta_seconds\x18\b \x01(\x01R\n" +
-	"etaSeconds\x12\x1d\n" +
+	"\x12results_per_second\x18\a \x01(\x01R\x10resultsPerSecond\x12+\n" +
+	"\x03eta\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x03eta\x12\x1d\n" +
 	"\aworkers\x18\t \x01(\x05H\x00R\aworkers\x88\x01\x01B\n" +
 	"\n" +
-	"\b_workers\"\xe1\x02\n" +
+	"\b_workersJ\x04\b\b\x10\tR\veta_seconds\"\xe1\x02\n" +
 	"\x05Sweep\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -3165,7 +3308,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"stdTestAcc\x124\n" +
 	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\x12+\n" +
 	"\x12mean_max_eos_ratio\x18\x11 \x01(\x01R\x0fmeanMaxEosRatio\x12)\n" +
-	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xcc\x05\n" +
+	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xa7\x06\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
@@ -3178,10 +3321,11 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06theory\x18\t \x01(\x01H\x00R\x06theory\x88\x01\x01\x12\x1c\n" +
 	"\tstability\x18\n" +
 	" \x01(\x01R\tstability\x12\x16\n" +
-	"\x06trials\x18\v \x01(\x05R\x06trials\x12\x10\n" +
-	"\x03fit\x18\f \x01(\tR\x03fit\x12\x1d\n" +
+	"\x06trials\x18\v \x01(\x05R\x06trials\x12!\n" +
+	"\x03fit\x18\x14 \x01(\x0e2\x0f.eosweep.v1.FitR\x03fit\x124\n" +
 	"\n" +
-	"onset_form\x18\r \x01(\tR\tonsetForm\x12/\n" +
+	"onset_form\x18\x15 \x01(\x0e2\x15.eosweep.v1.OnsetFormR\tonsetForm\x12%\n" +
+	"\x0eonset_relative\x18\x16 \x01(\bR\ronsetRelative\x12/\n" +
 	"\amissing\x18\x0e \x03(\v2\x15.eosweep.v1.TrialMarkR\amissing\x121\n" +
 	"\bdiverged\x18\x0f \x03(\v2\x15.eosweep.v1.TrialMarkR\bdiverged\x12\x1e\n" +
 	"\n" +
@@ -3192,7 +3336,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\a_theory\"\x92\x01\n" +
+	"\a_theoryJ\x04\b\f\x10\rJ\x04\b\r\x10\x0e\"\x92\x01\n" +
 	"\tTrialMark\x12\x19\n" +
 	"\btrial_id\x18\x01 \x01(\tR\atrialId\x12\x10\n" +
 	"\x03eta\x18\x02 \x01(\x01R\x03eta\x12\x12\n" +
@@ -3245,7 +3389,18 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x14CROSSING_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCROSSING_INSIDE\x10\x01\x12\x12\n" +
 	"\x0eCROSSING_BELOW\x10\x02\x12\x12\n" +
-	"\x0eCROSSING_ABOVE\x10\x032\xbb\a\n" +
+	"\x0eCROSSING_ABOVE\x10\x03*H\n" +
+	"\x03Fit\x12\x13\n" +
+	"\x0fFIT_UNSPECIFIED\x10\x00\x12\f\n" +
+	"\bFIT_NONE\x10\x01\x12\v\n" +
+	"\aFIT_MLE\x10\x02\x12\x11\n" +
+	"\rFIT_SEPARATED\x10\x03*\x8c\x01\n" +
+	"\tOnsetForm\x12\x1a\n" +
+	"\x16ONSET_FORM_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fONSET_FORM_NONE\x10\x01\x12\x19\n" +
+	"\x15ONSET_FORM_LOG_LINEAR\x10\x02\x12\x15\n" +
+	"\x11ONSET_FORM_LINEAR\x10\x03\x12\x1c\n" +
+	"\x18ONSET_FORM_LOG_QUADRATIC\x10\x042\xbb\a\n" +
 	"\x12CoordinatorService\x12N\n" +
 	"\vSubmitSweep\x12\x1e.eosweep.v1.SubmitSweepRequest\x1a\x1f.eosweep.v1.SubmitSweepResponse\x12E\n" +
 	"\bGetSweep\x12\x1b.eosweep.v1.GetSweepRequest\x1a\x1c.eosweep.v1.GetSweepResponse\x12K\n" +
@@ -3277,128 +3432,133 @@ func file_eosweep_v1_coordinator_proto_rawDescGZIP() []byte {
 	return file_eosweep_v1_coordinator_proto_rawDescData
 }
 
-var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(SweepState)(0),               // 0: eosweep.v1.SweepState
 	(TrialState)(0),               // 1: eosweep.v1.TrialState
 	(ReportStatus)(0),             // 2: eosweep.v1.ReportStatus
 	(Crossing)(0),                 // 3: eosweep.v1.Crossing
-	(*Progress)(nil),              // 4: eosweep.v1.Progress
-	(*Sweep)(nil),                 // 5: eosweep.v1.Sweep
-	(*TrajectoryPoint)(nil),       // 6: eosweep.v1.TrajectoryPoint
-	(*Result)(nil),                // 7: eosweep.v1.Result
-	(*Trial)(nil),                 // 8: eosweep.v1.Trial
-	(*SubmitSweepRequest)(nil),    // 9: eosweep.v1.SubmitSweepRequest
-	(*SubmitSweepResponse)(nil),   // 10: eosweep.v1.SubmitSweepResponse
-	(*GetSweepRequest)(nil),       // 11: eosweep.v1.GetSweepRequest
-	(*GetSweepResponse)(nil),      // 12: eosweep.v1.GetSweepResponse
-	(*ListSweepsRequest)(nil),     // 13: eosweep.v1.ListSweepsRequest
-	(*ListSweepsResponse)(nil),    // 14: eosweep.v1.ListSweepsResponse
-	(*WatchSweepRequest)(nil),     // 15: eosweep.v1.WatchSweepRequest
-	(*WatchSweepResponse)(nil),    // 16: eosweep.v1.WatchSweepResponse
-	(*CancelSweepRequest)(nil),    // 17: eosweep.v1.CancelSweepRequest
-	(*CancelSweepResponse)(nil),   // 18: eosweep.v1.CancelSweepResponse
-	(*ListTrialsRequest)(nil),     // 19: eosweep.v1.ListTrialsRequest
-	(*ListTrialsResponse)(nil),    // 20: eosweep.v1.ListTrialsResponse
-	(*LeaseTrialRequest)(nil),     // 21: eosweep.v1.LeaseTrialRequest
-	(*Lease)(nil),                 // 22: eosweep.v1.Lease
-	(*LeaseTrialResponse)(nil),    // 23: eosweep.v1.LeaseTrialResponse
-	(*LeaseRef)(nil),              // 24: eosweep.v1.LeaseRef
-	(*HeartbeatRequest)(nil),      // 25: eosweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),     // 26: eosweep.v1.HeartbeatResponse
-	(*TrialReport)(nil),           // 27: eosweep.v1.TrialReport
-	(*ReportResultRequest)(nil),   // 28: eosweep.v1.ReportResultRequest
-	(*ReportOutcome)(nil),         // 29: eosweep.v1.ReportOutcome
-	(*ReportResultResponse)(nil),  // 30: eosweep.v1.ReportResultResponse
-	(*GetBoundaryRequest)(nil),    // 31: eosweep.v1.GetBoundaryRequest
-	(*Interval)(nil),              // 32: eosweep.v1.Interval
-	(*EtaRow)(nil),                // 33: eosweep.v1.EtaRow
-	(*BoundaryGroup)(nil),         // 34: eosweep.v1.BoundaryGroup
-	(*TrialMark)(nil),             // 35: eosweep.v1.TrialMark
-	(*GetBoundaryResponse)(nil),   // 36: eosweep.v1.GetBoundaryResponse
-	(*ListWorkersRequest)(nil),    // 37: eosweep.v1.ListWorkersRequest
-	(*WorkerInfo)(nil),            // 38: eosweep.v1.WorkerInfo
-	(*ListWorkersResponse)(nil),   // 39: eosweep.v1.ListWorkersResponse
-	(*RetrySweepRequest)(nil),     // 40: eosweep.v1.RetrySweepRequest
-	(*RetrySweepResponse)(nil),    // 41: eosweep.v1.RetrySweepResponse
-	nil,                           // 42: eosweep.v1.Trial.ParamsEntry
-	nil,                           // 43: eosweep.v1.Lease.ParamsEntry
-	nil,                           // 44: eosweep.v1.BoundaryGroup.GroupEntry
-	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 46: google.protobuf.Duration
+	(Fit)(0),                      // 4: eosweep.v1.Fit
+	(OnsetForm)(0),                // 5: eosweep.v1.OnsetForm
+	(*Progress)(nil),              // 6: eosweep.v1.Progress
+	(*Sweep)(nil),                 // 7: eosweep.v1.Sweep
+	(*TrajectoryPoint)(nil),       // 8: eosweep.v1.TrajectoryPoint
+	(*Result)(nil),                // 9: eosweep.v1.Result
+	(*Trial)(nil),                 // 10: eosweep.v1.Trial
+	(*SubmitSweepRequest)(nil),    // 11: eosweep.v1.SubmitSweepRequest
+	(*SubmitSweepResponse)(nil),   // 12: eosweep.v1.SubmitSweepResponse
+	(*GetSweepRequest)(nil),       // 13: eosweep.v1.GetSweepRequest
+	(*GetSweepResponse)(nil),      // 14: eosweep.v1.GetSweepResponse
+	(*ListSweepsRequest)(nil),     // 15: eosweep.v1.ListSweepsRequest
+	(*ListSweepsResponse)(nil),    // 16: eosweep.v1.ListSweepsResponse
+	(*WatchSweepRequest)(nil),     // 17: eosweep.v1.WatchSweepRequest
+	(*WatchSweepResponse)(nil),    // 18: eosweep.v1.WatchSweepResponse
+	(*CancelSweepRequest)(nil),    // 19: eosweep.v1.CancelSweepRequest
+	(*CancelSweepResponse)(nil),   // 20: eosweep.v1.CancelSweepResponse
+	(*ListTrialsRequest)(nil),     // 21: eosweep.v1.ListTrialsRequest
+	(*ListTrialsResponse)(nil),    // 22: eosweep.v1.ListTrialsResponse
+	(*LeaseTrialRequest)(nil),     // 23: eosweep.v1.LeaseTrialRequest
+	(*Lease)(nil),                 // 24: eosweep.v1.Lease
+	(*LeaseTrialResponse)(nil),    // 25: eosweep.v1.LeaseTrialResponse
+	(*LeaseRef)(nil),              // 26: eosweep.v1.LeaseRef
+	(*HeartbeatRequest)(nil),      // 27: eosweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),     // 28: eosweep.v1.HeartbeatResponse
+	(*TrialReport)(nil),           // 29: eosweep.v1.TrialReport
+	(*ReportResultRequest)(nil),   // 30: eosweep.v1.ReportResultRequest
+	(*ReportOutcome)(nil),         // 31: eosweep.v1.ReportOutcome
+	(*ReportResultResponse)(nil),  // 32: eosweep.v1.ReportResultResponse
+	(*GetBoundaryRequest)(nil),    // 33: eosweep.v1.GetBoundaryRequest
+	(*Interval)(nil),              // 34: eosweep.v1.Interval
+	(*EtaRow)(nil),                // 35: eosweep.v1.EtaRow
+	(*BoundaryGroup)(nil),         // 36: eosweep.v1.BoundaryGroup
+	(*TrialMark)(nil),             // 37: eosweep.v1.TrialMark
+	(*GetBoundaryResponse)(nil),   // 38: eosweep.v1.GetBoundaryResponse
+	(*ListWorkersRequest)(nil),    // 39: eosweep.v1.ListWorkersRequest
+	(*WorkerInfo)(nil),            // 40: eosweep.v1.WorkerInfo
+	(*ListWorkersResponse)(nil),   // 41: eosweep.v1.ListWorkersResponse
+	(*RetrySweepRequest)(nil),     // 42: eosweep.v1.RetrySweepRequest
+	(*RetrySweepResponse)(nil),    // 43: eosweep.v1.RetrySweepResponse
+	nil,                           // 44: eosweep.v1.Trial.ParamsEntry
+	nil,                           // 45: eosweep.v1.Lease.ParamsEntry
+	nil,                           // 46: eosweep.v1.BoundaryGroup.GroupEntry
+	(*durationpb.Duration)(nil),   // 47: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
 }
 var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
-	0,  // 0: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
-	4,  // 1: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
-	45, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
-	45, // 3: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
-	6,  // 4: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
-	42, // 5: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
-	1,  // 6: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
-	7,  // 7: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
-	45, // 8: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
-	5,  // 9: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 10: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 11: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
-	5,  // 12: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 13: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	1,  // 14: eosweep.v1.ListTrialsRequest.states:type_name -> eosweep.v1.TrialState
-	8,  // 15: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
-	46, // 16: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
-	43, // 17: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
-	45, // 18: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
-	22, // 19: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
-	46, // 20: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
-	24, // 21: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
-	24, // 22: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
-	46, // 23: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
-	7,  // 24: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
-	27, // 25: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
-	2,  // 26: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
-	29, // 27: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
-	44, // 28: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
-	33, // 29: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
-	3,  // 30: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
-	32, // 31: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
-	32, // 32: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
-	32, // 33: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
-	35, // 34: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
-	35, // 35: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
-	34, // 36: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
-	45, // 37: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
-	38, // 38: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
-	1,  // 39: eosweep.v1.RetrySweepRequest.states:type_name -> eosweep.v1.TrialState
-	5,  // 40: eosweep.v1.RetrySweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	9,  // 41: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
-	11, // 42: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
-	13, // 43: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
-	15, // 44: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
-	17, // 45: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
-	19, // 46: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
-	21, // 47: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
-	25, // 48: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
-	28, // 49: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
-	31, // 50: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
-	37, // 51: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
-	40, // 52: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
-	10, // 53: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
-	12, // 54: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
-	14, // 55: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
-	16, // 56: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
-	18, // 57: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
-	20, // 58: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
-	23, // 59: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
-	26, // 60: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
-	30, // 61: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
-	36, // 62: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
-	39, // 63: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
-	41, // 64: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
-	53, // [53:65] is the sub-list for method output_type
-	41, // [41:53] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	47, // 0: eosweep.v1.Progress.eta:type_name -> google.protobuf.Duration
+	0,  // 1: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
+	6,  // 2: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
+	48, // 3: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	48, // 4: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
+	8,  // 5: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
+	44, // 6: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
+	1,  // 7: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
+	9,  // 8: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
+	48, // 9: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
+	7,  // 10: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	7,  // 11: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	7,  // 12: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
+	7,  // 13: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	7,  // 14: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	1,  // 15: eosweep.v1.ListTrialsRequest.states:type_name -> eosweep.v1.TrialState
+	10, // 16: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
+	47, // 17: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
+	45, // 18: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
+	48, // 19: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
+	24, // 20: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
+	47, // 21: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
+	26, // 22: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
+	26, // 23: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
+	47, // 24: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
+	9,  // 25: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
+	29, // 26: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
+	2,  // 27: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
+	31, // 28: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
+	46, // 29: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
+	35, // 30: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
+	3,  // 31: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
+	34, // 32: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
+	34, // 33: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
+	34, // 34: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
+	4,  // 35: eosweep.v1.BoundaryGroup.fit:type_name -> eosweep.v1.Fit
+	5,  // 36: eosweep.v1.BoundaryGroup.onset_form:type_name -> eosweep.v1.OnsetForm
+	37, // 37: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
+	37, // 38: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
+	36, // 39: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
+	48, // 40: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
+	40, // 41: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
+	1,  // 42: eosweep.v1.RetrySweepRequest.states:type_name -> eosweep.v1.TrialState
+	7,  // 43: eosweep.v1.RetrySweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	11, // 44: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
+	13, // 45: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
+	15, // 46: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
+	17, // 47: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
+	19, // 48: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
+	21, // 49: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
+	23, // 50: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
+	27, // 51: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
+	30, // 52: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
+	33, // 53: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
+	39, // 54: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
+	42, // 55: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
+	12, // 56: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
+	14, // 57: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
+	16, // 58: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
+	18, // 59: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
+	20, // 60: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
+	22, // 61: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
+	25, // 62: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
+	28, // 63: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
+	32, // 64: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
+	38, // 65: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
+	41, // 66: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
+	43, // 67: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
+	56, // [56:68] is the sub-list for method output_type
+	44, // [44:56] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_eosweep_v1_coordinator_proto_init() }
@@ -3419,7 +3579,7 @@ func file_eosweep_v1_coordinator_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_eosweep_v1_coordinator_proto_rawDesc), len(file_eosweep_v1_coordinator_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      6,
 			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -6,6 +6,18 @@
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
 // its workers and its clients.
+//
+// Conventions: an instant is a google.protobuf.Timestamp (UTC) and a span of
+// time a google.protobuf.Duration; the one exception is Result.wall_ms, a
+// measurement named as its column in trials.csv. Enumerations start with an
+// UNSPECIFIED zero value that a server never sends. Errors are gRPC status
+// codes whose message names the field at fault ("sweep_id: required").
+//
+// Toolchains: the file uses proto3 `optional` (explicit presence), which
+// protoc accepts from 3.15 on (buf, and Debian 12's protoc 3.21 with
+// grpc_python_plugin, which generate clients/python/eosweep/v1). Python
+// needs only the grpcio and protobuf (>= 3.20) runtimes: the generated code
+// is checked in.
 
 package eosweepv1
 
