@@ -62,6 +62,7 @@ func newRootCmd(d *deps) *cobra.Command {
 		newBoundaryCmd(),
 		newCancelCmd(),
 		newCoordinatorCmd(d),
+		newDoctorCmd(),
 		newHealthCmd(),
 		newReportCmd(),
 		newRunCmd(),
