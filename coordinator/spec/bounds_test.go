@@ -12,35 +12,14 @@ import (
 	"time"
 
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/boundtest"
 )
 
-// bounded runs fn and fails the test if it takes longer than d or allocates
-// more than maxBytes (measured with runtime.MemStats, so callers do not run
-// in parallel). A call that never returns (today's main appending forever)
-// fails after d instead of taking the machine's memory with it.
+// bounded is boundtest.Call (see there), measured from a collected heap.
 func bounded(t *testing.T, d time.Duration, maxBytes uint64, fn func()) {
 	t.Helper()
-	var before, after runtime.MemStats
 	runtime.GC()
-	runtime.ReadMemStats(&before)
-	done := make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	select {
-	case <-done:
-	case <-time.After(d):
-		// fn still runs and may be allocating without end: stop the whole
-		// test binary rather than let it take the machine's memory.
-		panic(fmt.Sprintf("%s: did not return within %v", t.Name(), d))
-	}
-	took := time.Since(start)
-	runtime.ReadMemStats(&after)
-	if got := after.TotalAlloc - before.TotalAlloc; got > maxBytes {
-		t.Errorf("allocated %d bytes in %v, want at most %d", got, took, maxBytes)
-	}
+	boundtest.Call(t, d, maxBytes, fn)
 }
 
 // TestParseRefusesUnboundedInput is issue 9 item 2: every axis's length is
