@@ -190,11 +190,11 @@ func (s *Server) GetBoundary(_ context.Context, req *pb.GetBoundaryRequest) (*pb
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	done, err := finished.Trials(s.st, info.Sweep.ID)
+	set, err := finished.Read(s.st, info.Sweep.ID)
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	a, err := finished.Analyze(info.Spec, done)
+	a, err := finished.AnalyzeSet(info.Spec, set)
 	if err != nil {
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}

@@ -43,6 +43,7 @@ func FuzzResultValidate(f *testing.F) {
 		}
 		f.Add(data, cfg.Steps, uint8(0), r.FinalBias)
 	}
+	f.Add([]byte(`{"steps_run":3,"train_acc":0.5,"test_acc":null,"trajectory":[{"step":0},{"step":3}]}`), 3, uint8(9), 2.0)
 	f.Add([]byte(`{"steps_run":2,"trajectory":[{"step":0},{"step":2},{"step":1}]}`), 2, uint8(3), 0.0)
 	f.Add([]byte(`{"final_bias":-99,"min_bias":-99,"trajectory":[{"step":0,"bias":-99}]}`), 10, uint8(1), math.NaN())
 	f.Add([]byte(`{"trajectory":[{"step":0}]}`), 0, uint8(12), math.Inf(-1))
@@ -57,7 +58,12 @@ func FuzzResultValidate(f *testing.F) {
 		// JSON has no NaN or ±Inf: v, which the fuzzer may make one, goes
 		// into the field which picks.
 		fields := []*float64{&r.FinalBias, &r.MinBias, &r.InitialSharpness, &r.FinalSharpness, &r.EOSRatio,
-			&r.MaxEOSRatio, &r.FinalLoss, &r.TrainAcc, &r.TestAcc, &r.WallMS}
+			&r.MaxEOSRatio, &r.MaxEOSRatioAfterInit, &r.FinalLoss, &r.WallMS}
+		for _, acc := range []**float64{&r.TrainAcc, &r.TestAcc} {
+			if *acc != nil {
+				fields = append(fields, *acc)
+			}
+		}
 		for i := range r.Trajectory {
 			fields = append(fields, &r.Trajectory[i].Loss, &r.Trajectory[i].Bias, &r.Trajectory[i].Sharpness)
 		}
@@ -79,12 +85,14 @@ func FuzzResultValidate(f *testing.F) {
 			t.Fatalf("accepted steps_run %d of %d (diverged %v)", r.StepsRun, steps, r.Diverged)
 		case len(tr) == 0 || len(tr) > MaxTrajectory || tr[0].Step != 0 || tr[len(tr)-1].Step != r.StepsRun:
 			t.Fatalf("accepted trajectory of %d points", len(tr))
-		case r.TrainAcc < 0 || r.TrainAcc > 1 || r.TestAcc < 0 || r.TestAcc > 1 || r.WallMS < 0:
+		case !inUnit(r.TrainAcc) || !inUnit(r.TestAcc) || r.WallMS < 0:
 			t.Fatalf("accepted accuracies %v, %v or wall time %v", r.TrainAcc, r.TestAcc, r.WallMS)
 		case !(r.EOSRatio >= 0) || r.MaxEOSRatio < r.EOSRatio || r.MinBias > r.FinalBias:
 			t.Fatalf("accepted eos %v/%v, bias %v/%v", r.EOSRatio, r.MaxEOSRatio, r.MinBias, r.FinalBias)
-		case r.ThresholdLearned && !(r.FinalBias < 0):
-			t.Fatalf("accepted threshold_learned with final_bias %v", r.FinalBias)
+		case r.MaxEOSRatioAfterInit < 0 || r.MaxEOSRatioAfterInit > r.MaxEOSRatio:
+			t.Fatalf("accepted max_eos_ratio_after_init %v with max_eos_ratio %v", r.MaxEOSRatioAfterInit, r.MaxEOSRatio)
+		case r.BiasNegative && (r.Diverged || !(r.FinalBias < 0)):
+			t.Fatalf("accepted bias_negative with final_bias %v, diverged %v", r.FinalBias, r.Diverged)
 		}
 		for i := 1; i < len(tr); i++ {
 			if tr[i].Step <= tr[i-1].Step || tr[i].Bias < r.MinBias || math.IsNaN(tr[i].Loss) {
@@ -93,3 +101,6 @@ func FuzzResultValidate(f *testing.F) {
 		}
 	})
 }
+
+// inUnit reports whether an accuracy is absent or in [0, 1].
+func inUnit(v *float64) bool { return v == nil || (*v >= 0 && *v <= 1) }

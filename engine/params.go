@@ -124,6 +124,13 @@ func ParamNames(model string) []string {
 	return names
 }
 
+// HasData reports whether model trains on a data set (it takes n), and so
+// has train and test accuracies.
+func HasData(model string) bool {
+	_, ok := defaults[model]["n"]
+	return ok
+}
+
 // Default returns the default of parameter name for model.
 func Default(model, name string) (float64, bool) {
 	v, ok := defaults[model][name]

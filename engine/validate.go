@@ -12,28 +12,31 @@ import (
 // them):
 //
 //   - every float is finite; wall_ms ≥ 0; train_acc and test_acc are in [0, 1]
-//     (0 where a model has no data);
+//     or absent (a model without data, no test set);
 //   - steps_run is in [0, steps], and equals steps unless diverged (a run
 //     stops early only when it diverges);
 //   - the trajectory holds 1 to MaxTrajectory points, starts at step 0 (a run
 //     always records θ₀), its steps strictly increase and the last is
 //     steps_run (the run's last iterate);
 //   - eos_ratio and max_eos_ratio are ≥ 0, and max_eos_ratio ≥ eos_ratio
-//     (the maximum includes the final measurement);
+//     (the maximum includes the final measurement); max_eos_ratio_after_init
+//     is in [0, max_eos_ratio] (the same maximum without θ₀; 0 from a worker
+//     older than the field);
 //   - min_bias ≤ final_bias and min_bias ≤ every trajectory bias (the
 //     minimum is over every iterate);
-//   - threshold_learned only with final_bias < 0 (it means final_bias <
-//     −bias_eps, bias_eps ≥ 0; ValidateFor checks it exactly).
+//   - bias_negative only for a run that did not diverge and with
+//     final_bias < 0 (it means final_bias < −bias_eps, bias_eps ≥ 0;
+//     ValidateFor checks it exactly).
 func (r Result) Validate(steps int) error { return r.validate(steps, -1) }
 
 // ValidateFor is Validate for the trial cfg describes, with the rule that
-// needs more than its step count: threshold_learned is exactly
-// final_bias < −bias_eps.
+// needs more than its step count: bias_negative is exactly "did not diverge
+// and final_bias < −bias_eps".
 func (r Result) ValidateFor(cfg Config) error { return r.validate(cfg.Steps, cfg.BiasEps) }
 
-// learned is the flag that summarises final_bias against bias_eps, and its
+// signFlag is the flag that summarises final_bias against bias_eps, and its
 // JSON name: the one place the rules name it.
-func (r Result) learned() (name string, v bool) { return "threshold_learned", r.ThresholdLearned }
+func (r Result) signFlag() (name string, v bool) { return "bias_negative", r.BiasNegative }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidResult}, args...)...)
@@ -47,7 +50,7 @@ func (r Result) validate(steps int, biasEps float64) error {
 	}{
 		{"final_bias", r.FinalBias}, {"min_bias", r.MinBias}, {"initial_sharpness", r.InitialSharpness},
 		{"final_sharpness", r.FinalSharpness}, {"eos_ratio", r.EOSRatio}, {"max_eos_ratio", r.MaxEOSRatio},
-		{"final_loss", r.FinalLoss}, {"train_acc", r.TrainAcc}, {"test_acc", r.TestAcc}, {"wall_ms", r.WallMS},
+		{"max_eos_ratio_after_init", r.MaxEOSRatioAfterInit}, {"final_loss", r.FinalLoss}, {"wall_ms", r.WallMS},
 	} {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 			return invalid("%s: %v is not finite", f.name, f.v)
@@ -55,10 +58,10 @@ func (r Result) validate(steps int, biasEps float64) error {
 	}
 	for _, f := range []struct {
 		name string
-		v    float64
+		v    *float64
 	}{{"train_acc", r.TrainAcc}, {"test_acc", r.TestAcc}} {
-		if f.v < 0 || f.v > 1 {
-			return invalid("%s: %v is not in [0, 1]", f.name, f.v)
+		if f.v != nil && !(*f.v >= 0 && *f.v <= 1) { // NaN fails too
+			return invalid("%s: %v is not in [0, 1]", f.name, *f.v)
 		}
 	}
 	if r.WallMS < 0 {
@@ -79,14 +82,21 @@ func (r Result) validate(steps int, biasEps float64) error {
 	if r.MaxEOSRatio < r.EOSRatio {
 		return invalid("max_eos_ratio: %v is below eos_ratio %v (the maximum includes the final measurement)", r.MaxEOSRatio, r.EOSRatio)
 	}
+	if r.MaxEOSRatioAfterInit < 0 || r.MaxEOSRatioAfterInit > r.MaxEOSRatio {
+		return invalid("max_eos_ratio_after_init: %v is not in [0, max_eos_ratio %v] (the same maximum without θ₀)",
+			r.MaxEOSRatioAfterInit, r.MaxEOSRatio)
+	}
 	if r.MinBias > r.FinalBias {
 		return invalid("min_bias: %v is above final_bias %v", r.MinBias, r.FinalBias)
 	}
-	name, learned := r.learned()
+	name, negative := r.signFlag()
 	switch {
-	case biasEps >= 0 && learned != (r.FinalBias < -biasEps):
-		return invalid("%s: %v with final_bias %v and bias_eps %v (it means final_bias < −bias_eps)", name, learned, r.FinalBias, biasEps)
-	case learned && r.FinalBias >= 0:
+	case biasEps >= 0 && negative != (!r.Diverged && r.FinalBias < -biasEps):
+		return invalid("%s: %v with final_bias %v, bias_eps %v and diverged %v (it means: did not diverge and final_bias < −bias_eps)",
+			name, negative, r.FinalBias, biasEps, r.Diverged)
+	case negative && r.Diverged:
+		return invalid("%s: true for a run that diverged (it is never true for one)", name)
+	case negative && r.FinalBias >= 0:
 		return invalid("%s: true with final_bias %v ≥ 0 (it means final_bias < −bias_eps)", name, r.FinalBias)
 	}
 	return nil

@@ -12,7 +12,8 @@ import (
 // engine, not just plausible. Every model runs over step sizes from far
 // below its stability limit to far above (where single diverges and the
 // ReLU networks die), with two seeds, and Validate and ValidateFor accept
-// every result; the sweep must include diverged, dead and learned runs.
+// every result; the sweep must include diverged and dead runs and runs
+// ending with bias_negative.
 func TestValidateAcceptsEngineResults(t *testing.T) {
 	t.Parallel()
 	small := map[string]map[string]float64{
@@ -55,7 +56,7 @@ func TestValidateAcceptsEngineResults(t *testing.T) {
 				if r.Dead {
 					dead++
 				}
-				if r.ThresholdLearned {
+				if r.BiasNegative {
 					learned++
 				}
 			}
@@ -90,13 +91,13 @@ func TestValidateAcceptsEngineResults(t *testing.T) {
 				if err := r.ValidateFor(cfg); err != nil {
 					t.Errorf("%s: ValidateFor: %v", cfg.Key(), err)
 				}
-				diverged, dead, learned = diverged+b2i(r.Diverged), dead+b2i(r.Dead), learned+b2i(r.ThresholdLearned)
+				diverged, dead, learned = diverged+b2i(r.Diverged), dead+b2i(r.Dead), learned+b2i(r.BiasNegative)
 			}
 		}
 	}
-	t.Logf("%d runs: %d diverged, %d dead, %d learned a threshold", runs, diverged, dead, learned)
+	t.Logf("%d runs: %d diverged, %d dead, %d with bias_negative", runs, diverged, dead, learned)
 	if diverged == 0 || dead == 0 || learned == 0 {
-		t.Errorf("the runs cover %d diverged, %d dead, %d learned: want some of each", diverged, dead, learned)
+		t.Errorf("the runs cover %d diverged, %d dead, %d with bias_negative: want some of each", diverged, dead, learned)
 	}
 }
 
@@ -108,11 +109,13 @@ func b2i(b bool) int {
 }
 
 // validResult is a result that passes Validate(100) and ValidateFor with
-// bias_eps 0.01: a 100-step run that learned a threshold.
+// bias_eps 0.01: a 100-step run that ended with a negative bias.
 func validResult() Result {
+	train, test := 0.9, 0.8
 	return Result{
-		FinalBias: -0.5, MinBias: -0.6, ThresholdLearned: true, InitialSharpness: 2, FinalSharpness: 4,
-		EOSRatio: 1, MaxEOSRatio: 1.2, FinalLoss: 0.3, TrainAcc: 0.9, TestAcc: 0.8, StepsRun: 100, WallMS: 3,
+		FinalBias: -0.5, MinBias: -0.6, BiasNegative: true, InitialSharpness: 2, FinalSharpness: 4,
+		EOSRatio: 1, MaxEOSRatio: 1.2, MaxEOSRatioAfterInit: 1.1, FinalLoss: 0.3, TrainAcc: &train, TestAcc: &test,
+		StepsRun: 100, WallMS: 3,
 		Trajectory: []Point{{Step: 0, Loss: 0.7, Bias: 0, Sharpness: 2}, {Step: 50, Loss: 0.5, Bias: -0.6}, {Step: 100, Loss: 0.3, Bias: -0.5, Sharpness: 4}},
 	}
 }
@@ -120,13 +123,18 @@ func validResult() Result {
 // TestValidateRefuses is issue 9 item 8: each inconsistent result the
 // review stored (trajectory steps out of order, steps_run 0 not diverged
 // with final_bias −99, steps_run halved under a longer trajectory,
-// max_eos_ratio below eos_ratio or negative, threshold_learned flipped
-// against final_bias) is refused, naming its field.
+// max_eos_ratio below eos_ratio or negative, threshold_learned — now
+// bias_negative — flipped against final_bias) is refused, naming its field.
 func TestValidateRefuses(t *testing.T) {
 	t.Parallel()
 	cfg := Config{Steps: 100, BiasEps: 0.01}
 	if err := validResult().ValidateFor(cfg); err != nil {
 		t.Fatalf("the valid result: %v", err)
+	}
+	absent := validResult()
+	absent.TrainAcc, absent.TestAcc, absent.MaxEOSRatioAfterInit = nil, nil, 0 // no data; an older worker
+	if err := absent.ValidateFor(cfg); err != nil {
+		t.Fatalf("absent accuracies, no max_eos_ratio_after_init: %v", err)
 	}
 	for _, c := range []struct {
 		name   string
@@ -148,15 +156,19 @@ func TestValidateRefuses(t *testing.T) {
 		{"max_eos_ratio below eos_ratio", func(r *Result) { r.MaxEOSRatio = 0.5 }, "max_eos_ratio", false},
 		{"negative eos_ratio", func(r *Result) { r.EOSRatio, r.MaxEOSRatio = -1, -1 }, "eos_ratio", false},
 		{"negative max_eos_ratio", func(r *Result) { r.EOSRatio, r.MaxEOSRatio = 0, -0.1 }, "max_eos_ratio", false},
-		{"learned with a positive bias", func(r *Result) { r.FinalBias, r.Trajectory[2].Bias = 0.2, 0.2 }, "threshold_learned", false},
-		{"learned flipped off", func(r *Result) { r.ThresholdLearned = false }, "threshold_learned", true},
-		{"learned within bias_eps", func(r *Result) {
+		{"max_eos_ratio_after_init above max_eos_ratio", func(r *Result) { r.MaxEOSRatioAfterInit = 1.3 }, "max_eos_ratio_after_init", false},
+		{"negative max_eos_ratio_after_init", func(r *Result) { r.MaxEOSRatioAfterInit = -0.1 }, "max_eos_ratio_after_init", false},
+		{"bias_negative with a positive bias", func(r *Result) { r.FinalBias, r.Trajectory[2].Bias = 0.2, 0.2 }, "bias_negative", false},
+		{"bias_negative for a diverged run", func(r *Result) { r.Diverged = true }, "bias_negative", false},
+		{"bias_negative flipped off", func(r *Result) { r.BiasNegative = false }, "bias_negative", true},
+		{"bias_negative within bias_eps", func(r *Result) {
 			r.FinalBias, r.MinBias, r.Trajectory[1].Bias, r.Trajectory[2].Bias = -0.005, -0.005, -0.005, -0.005
-		}, "threshold_learned", true},
+		}, "bias_negative", true},
 		{"min_bias above final_bias", func(r *Result) { r.MinBias = -0.4; r.Trajectory[1].Bias = -0.4 }, "min_bias", false},
 		{"min_bias above a trajectory bias", func(r *Result) { r.Trajectory[1].Bias = -0.7 }, "trajectory[1].bias", false},
-		{"accuracy above 1", func(r *Result) { r.TestAcc = 1.5 }, "test_acc", false},
-		{"negative accuracy", func(r *Result) { r.TrainAcc = -0.1 }, "train_acc", false},
+		{"accuracy above 1", func(r *Result) { *r.TestAcc = 1.5 }, "test_acc", false},
+		{"negative accuracy", func(r *Result) { *r.TrainAcc = -0.1 }, "train_acc", false},
+		{"nan accuracy", func(r *Result) { *r.TrainAcc = math.NaN() }, "train_acc", false},
 		{"nan", func(r *Result) { r.FinalLoss = math.NaN() }, "final_loss", false},
 		{"inf in trajectory", func(r *Result) { r.Trajectory[1].Loss = math.Inf(1) }, "trajectory[1].loss", false},
 		{"negative wall time", func(r *Result) { r.WallMS = -1 }, "wall_ms", false},
@@ -190,7 +202,7 @@ func TestValidateDiverged(t *testing.T) {
 	t.Parallel()
 	for _, stepsRun := range []int{0, 1, 50, 100} {
 		r := validResult()
-		r.Diverged, r.StepsRun = true, stepsRun
+		r.Diverged, r.BiasNegative, r.StepsRun = true, false, stepsRun
 		r.Trajectory = []Point{{Step: 0, Bias: -0.5}}
 		if stepsRun > 0 {
 			r.Trajectory = append(r.Trajectory, Point{Step: stepsRun, Bias: -0.5})

@@ -25,7 +25,7 @@ func TestDamagedStoreRefused(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "spec.yaml")
-	yaml := "model: single\ngrid:\n  eta: {logspace: [0.5, 8, 24]}\n  seed: {range: [0, 8]}\nparams: {steps: 400, sharpness_every: 1}\n"
+	yaml := "name: damage\nmodel: single\ngrid:\n  eta: {logspace: [0.5, 8, 24]}\n  seed: {range: [0, 8]}\nparams: {steps: 400, sharpness_every: 1}\n"
 	if err := os.WriteFile(spec, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ type OrderParameter struct {
 // obs is one trial inside a group, with its order parameter.
 type obs struct {
 	idx      int // index into the trials given to Analyze
+	id       string
 	eta      float64
 	seed     float64
 	res      *engine.Result
@@ -50,6 +51,8 @@ type groupData struct {
 	name string
 	cfg  engine.Config // resolved config of the group's first trial (theory line)
 	obs  []obs
+	// missing are the group's trials without a result, by (η, seed).
+	missing []missing
 }
 
 // GroupName renders a group key as "axis=value axis=value" in the order of
@@ -68,17 +71,17 @@ func GroupName(axes []string, key map[string]float64) string {
 // classify groups the trials and computes each trial's plateau, drop and
 // learned flag. Groups come out sorted by their key values (GroupBy order),
 // observations by (η, seed).
-func classify(trials []Trial, opt Options) ([]*groupData, error) {
+func classify(trials []Trial, missingTrials []MissingTrial, opt Options) ([]*groupData, error) {
 	if opt.Model == "" {
 		return nil, ErrNoModel
 	}
 	byName := map[string]*groupData{}
 	var groups []*groupData
-	for i := range trials {
-		t := &trials[i]
-		cfg, err := engine.Resolve(opt.Model, t.Params)
+	// group resolves params and returns the group they belong to.
+	group := func(what string, params map[string]float64) (*groupData, engine.Config, error) {
+		cfg, err := engine.Resolve(opt.Model, params)
 		if err != nil {
-			return nil, fmt.Errorf("trial %d: %w", i, err)
+			return nil, cfg, fmt.Errorf("%s: %w", what, err)
 		}
 		p := cfg.Params()
 		key := make(map[string]float64, len(opt.GroupBy))
@@ -86,7 +89,7 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 		for j, a := range opt.GroupBy {
 			v, ok := p[a]
 			if !ok {
-				return nil, fmt.Errorf("trial %d: group axis %q: %w for model %s", i, a, engine.ErrUnknownParam, opt.Model)
+				return nil, cfg, fmt.Errorf("%s: group axis %q: %w for model %s", what, a, engine.ErrUnknownParam, opt.Model)
 			}
 			key[a], vals[j] = v, v
 		}
@@ -97,12 +100,31 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 			byName[name] = g
 			groups = append(groups, g)
 		}
+		return g, cfg, nil
+	}
+	for i := range missingTrials {
+		m := &missingTrials[i]
+		g, cfg, err := group("missing trial "+m.ID, m.Params)
+		if err != nil {
+			return nil, err
+		}
+		g.missing = append(g.missing, missing{eta: cfg.Eta, seed: float64(cfg.Seed), t: m})
+	}
+	for i := range trials {
+		t := &trials[i]
+		g, cfg, err := group(fmt.Sprintf("trial %d", i), t.Params)
+		if err != nil {
+			return nil, err
+		}
+		if len(g.obs) == 0 {
+			g.cfg = cfg // the theory line from a finished trial where there is one
+		}
 		eps := opt.BiasEps
 		if eps <= 0 {
 			eps = cfg.BiasEps
 		}
 		g.obs = append(g.obs, obs{
-			idx: i, eta: cfg.Eta, seed: float64(cfg.Seed), res: &t.Result, eps: eps,
+			idx: i, id: t.ID, eta: cfg.Eta, seed: float64(cfg.Seed), res: &t.Result, eps: eps,
 			diverged: t.Result.Diverged || !isFinite(t.Result.FinalBias),
 		})
 	}
@@ -115,7 +137,16 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 			}
 			return a.seed < b.seed
 		})
-		g.orderParameter(opt.ReferenceEta)
+		sort.SliceStable(g.missing, func(i, j int) bool {
+			a, b := g.missing[i], g.missing[j]
+			if a.eta != b.eta {
+				return a.eta < b.eta
+			}
+			return a.seed < b.seed
+		})
+		if len(g.obs) > 0 {
+			g.orderParameter(opt.ReferenceEta)
+		}
 	}
 	return groups, nil
 }

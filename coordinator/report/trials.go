@@ -28,6 +28,10 @@ var resultFields = func() []struct {
 		f := rt.Field(i)
 		switch f.Type.Kind() {
 		case reflect.Float64, reflect.Int, reflect.Bool:
+		case reflect.Pointer: // an optional number (accuracies)
+			if f.Type.Elem().Kind() != reflect.Float64 {
+				continue
+			}
 		default:
 			continue
 		}
@@ -43,10 +47,9 @@ var resultFields = func() []struct {
 	return out
 }()
 
-// trialOrder returns the indices of the analysis' trials sorted by group, η
-// and seed.
-func trialOrder(a boundary.Analysis) []int {
-	trials, orders := a.Trials, a.OrderParameters
+// trialOrder returns the indices of trials (with their order parameters)
+// sorted by group, η and seed.
+func trialOrder(trials []boundary.Trial, orders []boundary.OrderParameter) []int {
 	order := make([]int, len(trials))
 	for i := range order {
 		order[i] = i
@@ -65,25 +68,28 @@ func trialOrder(a boundary.Analysis) []int {
 	return order
 }
 
-// writeTrialsCSV writes one row per trial: every resolved parameter of the
-// model (sorted by name), every scalar result field, then the analysis
-// columns group, plateau, drop and learned.
+// writeTrialsCSV writes one row per trial of the sweep: its id, every
+// resolved parameter of the model (sorted by name), every scalar result field,
+// the analysis columns group, plateau, drop and learned, then its state and
+// last error. Finished trials come first (state done), by group, η and seed;
+// then the trials without a result, whose result and analysis cells are empty.
 func writeTrialsCSV(path string, a boundary.Analysis) error {
 	trials, model := a.Trials, a.Options.Model
 	params := engine.ParamNames(model)
-	header := append([]string{}, params...)
+	header := append([]string{"trial"}, params...)
 	for _, f := range resultFields {
 		header = append(header, f.name)
 	}
-	header = append(header, "group", "plateau", "drop", "learned")
+	header = append(header, "group", "plateau", "drop", "learned", "state", "error")
 	rows := [][]string{header}
-	for _, i := range trialOrder(a) {
+	for _, i := range trialOrder(a.Trials, a.OrderParameters) {
 		cfg, err := engine.Resolve(model, trials[i].Params)
 		if err != nil {
 			return fmt.Errorf("trials.csv: trial %d: %w", i, err)
 		}
 		p := cfg.Params()
 		row := make([]string, 0, len(header))
+		row = append(row, trials[i].ID)
 		for _, k := range params {
 			row = append(row, num(p[k]))
 		}
@@ -97,12 +103,23 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 				row = append(row, strconv.FormatInt(v.Int(), 10))
 			case reflect.Bool:
 				row = append(row, strconv.FormatBool(v.Bool()))
+			case reflect.Pointer: // absent: an empty cell
+				if v.IsNil() {
+					row = append(row, "")
+				} else {
+					row = append(row, num(v.Elem().Float()))
+				}
 			}
 		}
 		o := a.OrderParameters[i]
-		row = append(row, o.Group, num(o.Plateau), num(o.Drop), strconv.FormatBool(o.Learned))
+		row = append(row, o.Group, num(o.Plateau), num(o.Drop), strconv.FormatBool(o.Learned), "done", "")
 		rows = append(rows, row)
 	}
+	missing, err := missingRows(a, params)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, missing...)
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("trials.csv: %w", err)
@@ -116,6 +133,53 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 		return fmt.Errorf("trials.csv: %w", err)
 	}
 	return nil
+}
+
+// missingRows are the trials.csv rows of the trials without a result, by
+// group, η and seed: id and parameters, empty result and analysis cells but
+// the group, then state and last error.
+func missingRows(a boundary.Analysis, params []string) ([][]string, error) {
+	type row struct {
+		group     string
+		eta, seed float64
+		cells     []string
+	}
+	var rows []row
+	for _, m := range a.Missing {
+		cfg, err := engine.Resolve(a.Options.Model, m.Params)
+		if err != nil {
+			return nil, fmt.Errorf("trials.csv: trial %s: %w", m.ID, err)
+		}
+		p := cfg.Params()
+		key := map[string]float64{}
+		for _, g := range a.Options.GroupBy {
+			key[g] = p[g]
+		}
+		cells := []string{m.ID}
+		for _, k := range params {
+			cells = append(cells, num(p[k]))
+		}
+		for range resultFields {
+			cells = append(cells, "")
+		}
+		group := boundary.GroupName(a.Options.GroupBy, key)
+		cells = append(cells, group, "", "", "", m.State, m.Error)
+		rows = append(rows, row{group, cfg.Eta, float64(cfg.Seed), cells})
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].group != rows[j].group {
+			return rows[i].group < rows[j].group
+		}
+		if rows[i].eta != rows[j].eta {
+			return rows[i].eta < rows[j].eta
+		}
+		return rows[i].seed < rows[j].seed
+	})
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.cells
+	}
+	return out, nil
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

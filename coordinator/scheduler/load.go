@@ -36,8 +36,10 @@ func (s *Scheduler) load() error {
 			if tr.State == store.Leased {
 				t.rec.State = store.Pending
 				t.rec.Deadline = time.Time{}
-				t.holdUntil = now.Add(s.cfg.LeaseTTL)
-				s.held[t] = struct{}{}
+				if !s.cfg.ReleaseOnLoad {
+					t.holdUntil = now.Add(s.cfg.LeaseTTL)
+					s.held[t] = struct{}{}
+				}
 				released = append(released, t.rec)
 			}
 			sw.add(t)
@@ -53,7 +55,9 @@ func (s *Scheduler) load() error {
 	if err := s.persist(nil, released); err != nil {
 		return fmt.Errorf("load: release leases: %w", err)
 	}
-	if len(released) > 0 {
+	if len(released) > 0 && s.cfg.ReleaseOnLoad {
+		s.cfg.Logger.Info("restart: leases of the previous process released", "trials", len(released))
+	} else if len(released) > 0 {
 		s.cfg.Logger.Info("restart: leases released, held for re-adoption", "trials", len(released), "hold", s.cfg.LeaseTTL)
 	}
 	return nil

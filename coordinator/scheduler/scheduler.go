@@ -71,6 +71,10 @@ type Config struct {
 	Ticks <-chan time.Time
 	// OnExpire, if set, is told how many leases just expired (metrics).
 	OnExpire func(n int)
+	// ReleaseOnLoad queues the trials New finds LEASED at once, without the
+	// hold for re-adoption: their workers died with the process that held
+	// them (an embedded run), so no heartbeat can come back for them.
+	ReleaseOnLoad bool
 }
 
 func (c *Config) defaults() {

@@ -17,7 +17,6 @@
 package spec
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -155,10 +154,8 @@ const maxStoredAxisValues = 1 << 27
 
 func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	var raw rawSpec
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if err := decode(data, &raw); err != nil { // decode.go
+		return nil, err
 	}
 	s := &Spec{Name: raw.Name, Model: raw.Model, Params: raw.Params, YAML: string(data)}
 	if s.Params == nil {
@@ -177,7 +174,7 @@ func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	size := big.NewInt(1)
 	for _, name := range sortedNodeKeys(raw.Grid) {
 		if !slices.Contains(engine.ParamNames(s.Model), name) {
-			return nil, fmt.Errorf("%w: grid.%s: %w for model %s", ErrInvalid, name, engine.ErrUnknownParam, s.Model)
+			return nil, unknownParam("grid."+name, s.Model)
 		}
 		if _, dup := s.Params[name]; dup {
 			return nil, fmt.Errorf("%w: grid.%s: also set in params (give it in one place)", ErrInvalid, name)
@@ -305,7 +302,7 @@ func checkNames(model, field string, params map[string]float64) error {
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v := params[k]
 		if !slices.Contains(names, k) {
-			return fmt.Errorf("%w: %s.%s: %w for model %s", ErrInvalid, field, k, engine.ErrUnknownParam, model)
+			return unknownParam(field+"."+k, model)
 		}
 		if !finite(v) {
 			return fmt.Errorf("%w: %s.%s: %v is not a finite number", ErrInvalid, field, k, v)

@@ -89,7 +89,7 @@ func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode result %s/%x: %w", sweep, k, err)
 			}
-			out[r.Trial] = r.Result
+			out[r.Trial] = r.result()
 			return nil
 		})
 	})
@@ -132,7 +132,7 @@ func (s *Store) ResultsFor(trials []Trial) (map[string]engine.Result, error) {
 			if r.Trial != t.ID {
 				return fmt.Errorf("result %s/%d belongs to trial %s, not %s", t.Sweep, t.Seq, r.Trial, t.ID)
 			}
-			out[t.ID] = r.Result
+			out[t.ID] = r.result()
 		}
 		return nil
 	})

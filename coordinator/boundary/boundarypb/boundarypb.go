@@ -20,6 +20,8 @@ func GroupToProto(g boundary.Group) *pb.BoundaryGroup {
 		Group: g.Key, Crossing: crossings[g.Crossing], Bracket: interval(g.Bracket), EtaStar: g.EtaStar,
 		Ci: interval(g.CI), Onset: g.Onset, OnsetCi: interval(g.OnsetCI), Theory: g.Theory,
 		Stability: g.Stability, Trials: int32(g.Trials), Fit: g.Fit, OnsetForm: g.OnsetForm,
+		Missing: marksToProto(g.Missing), Diverged: marksToProto(g.Diverged), Incomplete: g.Incomplete,
+		Unconverged: g.Unconverged,
 	}
 	for _, r := range g.Rows {
 		out.Rows = append(out.Rows, &pb.EtaRow{Eta: r.Eta, Seeds: int32(r.Seeds), Learned: int32(r.Learned),
@@ -38,6 +40,8 @@ func GroupFromProto(g *pb.BoundaryGroup) boundary.Group {
 		Key: g.GetGroup(), Bracket: fromInterval(g.GetBracket()), EtaStar: g.GetEtaStar(), CI: fromInterval(g.GetCi()),
 		Onset: g.GetOnset(), OnsetCI: fromInterval(g.GetOnsetCi()), Theory: g.Theory,
 		Stability: g.GetStability(), Trials: int(g.GetTrials()), Fit: g.GetFit(), OnsetForm: g.GetOnsetForm(),
+		Missing: marksFromProto(g.GetMissing()), Diverged: marksFromProto(g.GetDiverged()), Incomplete: g.GetIncomplete(),
+		Unconverged: append([]string{}, g.GetUnconverged()...),
 	}
 	for c, p := range crossings {
 		if p == g.GetCrossing() {
@@ -62,4 +66,22 @@ func interval(iv boundary.Interval) *pb.Interval { return &pb.Interval{Low: iv.L
 
 func fromInterval(iv *pb.Interval) boundary.Interval {
 	return boundary.Interval{Low: iv.GetLow(), High: iv.GetHigh()}
+}
+
+func marksToProto(ms []boundary.Mark) []*pb.TrialMark {
+	out := make([]*pb.TrialMark, len(ms))
+	for i, m := range ms {
+		out[i] = &pb.TrialMark{TrialId: m.Trial, Eta: m.Eta, Seed: m.Seed, State: m.State, Attempt: int32(m.Attempt), Error: m.Error}
+	}
+	return out
+}
+
+// marksFromProto converts marks back (an empty list, not nil, as Analyze gives).
+func marksFromProto(ms []*pb.TrialMark) []boundary.Mark {
+	out := make([]boundary.Mark, len(ms))
+	for i, m := range ms {
+		out[i] = boundary.Mark{Trial: m.GetTrialId(), Eta: m.GetEta(), Seed: m.GetSeed(), State: m.GetState(),
+			Attempt: int(m.GetAttempt()), Error: m.GetError()}
+	}
+	return out
 }

@@ -5,7 +5,7 @@
 // source: eosweep/v1/coordinator.proto
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
-// its workers and its clients (DESIGN §4).
+// its workers and its clients.
 
 package eosweepv1
 
@@ -271,7 +271,10 @@ type Progress struct {
 	// Results stored per second over the recent past (0 when idle).
 	ResultsPerSecond float64 `protobuf:"fixed64,7,opt,name=results_per_second,json=resultsPerSecond,proto3" json:"results_per_second,omitempty"`
 	// Estimated seconds to finish the current round at that rate (0 when unknown).
-	EtaSeconds    float64 `protobuf:"fixed64,8,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	EtaSeconds float64 `protobuf:"fixed64,8,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	// Workers connected to the coordinator (heard from within a lease TTL);
+	// absent from coordinators that do not count them.
+	Workers       *int32 `protobuf:"varint,9,opt,name=workers,proto3,oneof" json:"workers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -362,6 +365,13 @@ func (x *Progress) GetEtaSeconds() float64 {
 	return 0
 }
 
+func (x *Progress) GetWorkers() int32 {
+	if x != nil && x.Workers != nil {
+		return *x.Workers
+	}
+	return 0
+}
+
 // Sweep is a submitted sweep.
 type Sweep struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -375,8 +385,11 @@ type Sweep struct {
 	MaxRounds int32     `protobuf:"varint,6,opt,name=max_rounds,json=maxRounds,proto3" json:"max_rounds,omitempty"`
 	Progress  *Progress `protobuf:"bytes,7,opt,name=progress,proto3" json:"progress,omitempty"`
 	// The spec as submitted.
-	SpecYaml      string                 `protobuf:"bytes,8,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
-	Created       *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
+	SpecYaml string                 `protobuf:"bytes,8,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
+	Created  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
+	// When the sweep last became DONE (absent while it runs, and from
+	// coordinators that do not record it).
+	Finished      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished,proto3" json:"finished,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -474,6 +487,13 @@ func (x *Sweep) GetCreated() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Sweep) GetFinished() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Finished
+	}
+	return nil
+}
+
 // TrajectoryPoint is one sample of a trial's trajectory (engine.Point).
 type TrajectoryPoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -544,25 +564,39 @@ func (x *TrajectoryPoint) GetSharpness() float64 {
 	return 0
 }
 
-// Result is one trial's result; field names are those of DESIGN §2.5.
+// Result is one trial's result (engine.Result; the same names as its JSON).
 type Result struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	FinalBias        float64                `protobuf:"fixed64,1,opt,name=final_bias,json=finalBias,proto3" json:"final_bias,omitempty"`
-	MinBias          float64                `protobuf:"fixed64,2,opt,name=min_bias,json=minBias,proto3" json:"min_bias,omitempty"`
-	ThresholdLearned bool                   `protobuf:"varint,3,opt,name=threshold_learned,json=thresholdLearned,proto3" json:"threshold_learned,omitempty"`
-	InitialSharpness float64                `protobuf:"fixed64,4,opt,name=initial_sharpness,json=initialSharpness,proto3" json:"initial_sharpness,omitempty"`
-	FinalSharpness   float64                `protobuf:"fixed64,5,opt,name=final_sharpness,json=finalSharpness,proto3" json:"final_sharpness,omitempty"`
-	EosRatio         float64                `protobuf:"fixed64,6,opt,name=eos_ratio,json=eosRatio,proto3" json:"eos_ratio,omitempty"`
-	FinalLoss        float64                `protobuf:"fixed64,7,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
-	TrainAcc         float64                `protobuf:"fixed64,8,opt,name=train_acc,json=trainAcc,proto3" json:"train_acc,omitempty"`
-	TestAcc          float64                `protobuf:"fixed64,9,opt,name=test_acc,json=testAcc,proto3" json:"test_acc,omitempty"`
-	StepsRun         int64                  `protobuf:"varint,10,opt,name=steps_run,json=stepsRun,proto3" json:"steps_run,omitempty"`
-	Diverged         bool                   `protobuf:"varint,11,opt,name=diverged,proto3" json:"diverged,omitempty"`
-	Dead             bool                   `protobuf:"varint,12,opt,name=dead,proto3" json:"dead,omitempty"`
-	WallMs           float64                `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
-	Trajectory       []*TrajectoryPoint     `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	FinalBias float64                `protobuf:"fixed64,1,opt,name=final_bias,json=finalBias,proto3" json:"final_bias,omitempty"`
+	MinBias   float64                `protobuf:"fixed64,2,opt,name=min_bias,json=minBias,proto3" json:"min_bias,omitempty"`
+	// The engine's sign test b_T < −bias_eps under its old name. Writers set it
+	// equal to bias_negative so that older readers keep working; readers take
+	// bias_negative when present and fall back on this field (and on false for
+	// a diverged run) for results from older workers.
+	//
+	// Deprecated: Marked as deprecated in eosweep/v1/coordinator.proto.
+	ThresholdLearned bool    `protobuf:"varint,3,opt,name=threshold_learned,json=thresholdLearned,proto3" json:"threshold_learned,omitempty"`
+	InitialSharpness float64 `protobuf:"fixed64,4,opt,name=initial_sharpness,json=initialSharpness,proto3" json:"initial_sharpness,omitempty"`
+	FinalSharpness   float64 `protobuf:"fixed64,5,opt,name=final_sharpness,json=finalSharpness,proto3" json:"final_sharpness,omitempty"`
+	EosRatio         float64 `protobuf:"fixed64,6,opt,name=eos_ratio,json=eosRatio,proto3" json:"eos_ratio,omitempty"`
+	FinalLoss        float64 `protobuf:"fixed64,7,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
+	// Absent for models without data (single, mean); test_acc also when n_test = 0.
+	TrainAcc   *float64           `protobuf:"fixed64,8,opt,name=train_acc,json=trainAcc,proto3,oneof" json:"train_acc,omitempty"`
+	TestAcc    *float64           `protobuf:"fixed64,9,opt,name=test_acc,json=testAcc,proto3,oneof" json:"test_acc,omitempty"`
+	StepsRun   int64              `protobuf:"varint,10,opt,name=steps_run,json=stepsRun,proto3" json:"steps_run,omitempty"`
+	Diverged   bool               `protobuf:"varint,11,opt,name=diverged,proto3" json:"diverged,omitempty"`
+	Dead       bool               `protobuf:"varint,12,opt,name=dead,proto3" json:"dead,omitempty"`
+	WallMs     float64            `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
+	Trajectory []*TrajectoryPoint `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
 	// Largest η·sharpness/2 over every sharpness measurement of the run.
-	MaxEosRatio   float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	MaxEosRatio float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	// Largest η·sharpness/2 over the measurements after θ₀ (steps ≥ 1); 0 in
+	// results stored before this field existed.
+	MaxEosRatioAfterInit float64 `protobuf:"fixed64,16,opt,name=max_eos_ratio_after_init,json=maxEosRatioAfterInit,proto3" json:"max_eos_ratio_after_init,omitempty"`
+	// b_T < −bias_eps for a run that did not diverge: the engine's absolute sign
+	// test, not the sweep analysis' plateau-relative "learned". Absent in
+	// results from workers older than this field (see threshold_learned).
+	BiasNegative  *bool `protobuf:"varint,17,opt,name=bias_negative,json=biasNegative,proto3,oneof" json:"bias_negative,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -611,6 +645,7 @@ func (x *Result) GetMinBias() float64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in eosweep/v1/coordinator.proto.
 func (x *Result) GetThresholdLearned() bool {
 	if x != nil {
 		return x.ThresholdLearned
@@ -647,15 +682,15 @@ func (x *Result) GetFinalLoss() float64 {
 }
 
 func (x *Result) GetTrainAcc() float64 {
-	if x != nil {
-		return x.TrainAcc
+	if x != nil && x.TrainAcc != nil {
+		return *x.TrainAcc
 	}
 	return 0
 }
 
 func (x *Result) GetTestAcc() float64 {
-	if x != nil {
-		return x.TestAcc
+	if x != nil && x.TestAcc != nil {
+		return *x.TestAcc
 	}
 	return 0
 }
@@ -702,6 +737,20 @@ func (x *Result) GetMaxEosRatio() float64 {
 	return 0
 }
 
+func (x *Result) GetMaxEosRatioAfterInit() float64 {
+	if x != nil {
+		return x.MaxEosRatioAfterInit
+	}
+	return 0
+}
+
+func (x *Result) GetBiasNegative() bool {
+	if x != nil && x.BiasNegative != nil {
+		return *x.BiasNegative
+	}
+	return false
+}
+
 // Trial is one grid point of a sweep.
 type Trial struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -714,7 +763,10 @@ type Trial struct {
 	Round     int32              `protobuf:"varint,6,opt,name=round,proto3" json:"round,omitempty"`
 	LastError string             `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// Set when state is DONE.
-	Result        *Result `protobuf:"bytes,8,opt,name=result,proto3" json:"result,omitempty"`
+	Result *Result `protobuf:"bytes,8,opt,name=result,proto3" json:"result,omitempty"`
+	// The worker holding the lease and the lease's deadline (state LEASED).
+	WorkerId      string                 `protobuf:"bytes,9,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
+	Deadline      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -805,7 +857,21 @@ func (x *Trial) GetResult() *Result {
 	return nil
 }
 
-// SubmitSweepRequest carries a YAML sweep spec (DESIGN §3).
+func (x *Trial) GetWorkerId() string {
+	if x != nil {
+		return x.WorkerId
+	}
+	return ""
+}
+
+func (x *Trial) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+// SubmitSweepRequest carries a YAML sweep spec (see the README's "Sweep specs").
 type SubmitSweepRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SpecYaml      string                 `protobuf:"bytes,1,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
@@ -1263,7 +1329,10 @@ type ListTrialsRequest struct {
 	// At most this many trials per page (server default and cap apply).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token; empty for the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only trials in these states (empty: every state). Coordinators older
+	// than this field return every state.
+	States        []TrialState `protobuf:"varint,4,rep,packed,name=states,proto3,enum=eosweep.v1.TrialState" json:"states,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1317,6 +1386,13 @@ func (x *ListTrialsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListTrialsRequest) GetStates() []TrialState {
+	if x != nil {
+		return x.States
+	}
+	return nil
 }
 
 // ListTrialsResponse is one page of trials.
@@ -2336,7 +2412,16 @@ type BoundaryGroup struct {
 	// How eta_star and ci were obtained (boundary.Group.Fit: mle, separated, none).
 	Fit string `protobuf:"bytes,12,opt,name=fit,proto3" json:"fit,omitempty"`
 	// The hinge form of the onset fit, or "none" (boundary.Group.OnsetForm).
-	OnsetForm     string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	OnsetForm string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	// The group's trials without a result (failed, pending, leased,
+	// cancelled), by eta and seed: the estimates above do not see them.
+	Missing []*TrialMark `protobuf:"bytes,14,rep,name=missing,proto3" json:"missing,omitempty"`
+	// The group's trials that diverged (state "diverged"), by eta and seed.
+	Diverged []*TrialMark `protobuf:"bytes,15,rep,name=diverged,proto3" json:"diverged,omitempty"`
+	// Set when missing is not empty.
+	Incomplete bool `protobuf:"varint,16,opt,name=incomplete,proto3" json:"incomplete,omitempty"`
+	// The estimates a missing trial could still move: "bracket", "ci", "onset_ci".
+	Unconverged   []string `protobuf:"bytes,17,rep,name=unconverged,proto3" json:"unconverged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2462,6 +2547,121 @@ func (x *BoundaryGroup) GetOnsetForm() string {
 	return ""
 }
 
+func (x *BoundaryGroup) GetMissing() []*TrialMark {
+	if x != nil {
+		return x.Missing
+	}
+	return nil
+}
+
+func (x *BoundaryGroup) GetDiverged() []*TrialMark {
+	if x != nil {
+		return x.Diverged
+	}
+	return nil
+}
+
+func (x *BoundaryGroup) GetIncomplete() bool {
+	if x != nil {
+		return x.Incomplete
+	}
+	return false
+}
+
+func (x *BoundaryGroup) GetUnconverged() []string {
+	if x != nil {
+		return x.Unconverged
+	}
+	return nil
+}
+
+// TrialMark names one trial a boundary group lacks or discounts (boundary.Mark).
+type TrialMark struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	TrialId string                 `protobuf:"bytes,1,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
+	Eta     float64                `protobuf:"fixed64,2,opt,name=eta,proto3" json:"eta,omitempty"`
+	Seed    float64                `protobuf:"fixed64,3,opt,name=seed,proto3" json:"seed,omitempty"`
+	// pending, leased, failed, cancelled (missing), or diverged.
+	State   string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Attempt int32  `protobuf:"varint,5,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The trial's last error (failed trials).
+	Error         string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrialMark) Reset() {
+	*x = TrialMark{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrialMark) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrialMark) ProtoMessage() {}
+
+func (x *TrialMark) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrialMark.ProtoReflect.Descriptor instead.
+func (*TrialMark) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TrialMark) GetTrialId() string {
+	if x != nil {
+		return x.TrialId
+	}
+	return ""
+}
+
+func (x *TrialMark) GetEta() float64 {
+	if x != nil {
+		return x.Eta
+	}
+	return 0
+}
+
+func (x *TrialMark) GetSeed() float64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+func (x *TrialMark) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *TrialMark) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *TrialMark) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 // GetBoundaryResponse holds one boundary per group.
 type GetBoundaryResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2472,7 +2672,7 @@ type GetBoundaryResponse struct {
 
 func (x *GetBoundaryResponse) Reset() {
 	*x = GetBoundaryResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2684,7 @@ func (x *GetBoundaryResponse) String() string {
 func (*GetBoundaryResponse) ProtoMessage() {}
 
 func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2697,7 @@ func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryResponse.ProtoReflect.Descriptor instead.
 func (*GetBoundaryResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
@@ -2507,12 +2707,290 @@ func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
 	return nil
 }
 
+// ListWorkersRequest lists every worker the coordinator has heard from.
+type ListWorkersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkersRequest) Reset() {
+	*x = ListWorkersRequest{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkersRequest) ProtoMessage() {}
+
+func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
+func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
+}
+
+// WorkerInfo is one worker as the coordinator sees it.
+type WorkerInfo struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	WorkerId string                 `protobuf:"bytes,1,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
+	// The address its calls come from.
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// Its last lease request, heartbeat or report.
+	LastSeen *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// Leases it holds now.
+	Leases int32 `protobuf:"varint,4,opt,name=leases,proto3" json:"leases,omitempty"`
+	// Results it reported that were stored, and their engine time.
+	TrialsDone    int64   `protobuf:"varint,5,opt,name=trials_done,json=trialsDone,proto3" json:"trials_done,omitempty"`
+	EngineSeconds float64 `protobuf:"fixed64,6,opt,name=engine_seconds,json=engineSeconds,proto3" json:"engine_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkerInfo) Reset() {
+	*x = WorkerInfo{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerInfo) ProtoMessage() {}
+
+func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
+func (*WorkerInfo) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *WorkerInfo) GetWorkerId() string {
+	if x != nil {
+		return x.WorkerId
+	}
+	return ""
+}
+
+func (x *WorkerInfo) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *WorkerInfo) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *WorkerInfo) GetLeases() int32 {
+	if x != nil {
+		return x.Leases
+	}
+	return 0
+}
+
+func (x *WorkerInfo) GetTrialsDone() int64 {
+	if x != nil {
+		return x.TrialsDone
+	}
+	return 0
+}
+
+func (x *WorkerInfo) GetEngineSeconds() float64 {
+	if x != nil {
+		return x.EngineSeconds
+	}
+	return 0
+}
+
+// ListWorkersResponse holds the workers, most recently seen first.
+type ListWorkersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Workers       []*WorkerInfo          `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkersResponse) Reset() {
+	*x = ListWorkersResponse{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkersResponse) ProtoMessage() {}
+
+func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
+func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
+	if x != nil {
+		return x.Workers
+	}
+	return nil
+}
+
+// RetrySweepRequest names the sweep and the states to retry.
+type RetrySweepRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	// FAILED and/or CANCELLED; empty means FAILED.
+	States        []TrialState `protobuf:"varint,2,rep,packed,name=states,proto3,enum=eosweep.v1.TrialState" json:"states,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetrySweepRequest) Reset() {
+	*x = RetrySweepRequest{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrySweepRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrySweepRequest) ProtoMessage() {}
+
+func (x *RetrySweepRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrySweepRequest.ProtoReflect.Descriptor instead.
+func (*RetrySweepRequest) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RetrySweepRequest) GetSweepId() string {
+	if x != nil {
+		return x.SweepId
+	}
+	return ""
+}
+
+func (x *RetrySweepRequest) GetStates() []TrialState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+// RetrySweepResponse returns the sweep and how many trials went back to PENDING.
+type RetrySweepResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sweep         *Sweep                 `protobuf:"bytes,1,opt,name=sweep,proto3" json:"sweep,omitempty"`
+	Retried       int64                  `protobuf:"varint,2,opt,name=retried,proto3" json:"retried,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetrySweepResponse) Reset() {
+	*x = RetrySweepResponse{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrySweepResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrySweepResponse) ProtoMessage() {}
+
+func (x *RetrySweepResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrySweepResponse.ProtoReflect.Descriptor instead.
+func (*RetrySweepResponse) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *RetrySweepResponse) GetSweep() *Sweep {
+	if x != nil {
+		return x.Sweep
+	}
+	return nil
+}
+
+func (x *RetrySweepResponse) GetRetried() int64 {
+	if x != nil {
+		return x.Retried
+	}
+	return 0
+}
+
 var File_eosweep_v1_coordinator_proto protoreflect.FileDescriptor
 
 const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"\x1ceosweep/v1/coordinator.proto\x12\n" +
-	"eosweep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x01\n" +
+	"eosweep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x02\n" +
 	"\bProgress\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x18\n" +
 	"\apending\x18\x02 \x01(\x03R\apending\x12\x16\n" +
@@ -2522,7 +3000,10 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\tcancelled\x18\x06 \x01(\x03R\tcancelled\x12,\n" +
 	"\x12results_per_second\x18\a \x01(\x01R\x10resultsPerSecond\x12\x1f\n" +
 	"\veta_seconds\x18\b \x01(\x01R\n" +
-	"etaSeconds\"\xa9\x02\n" +
+	"etaSeconds\x12\x1d\n" +
+	"\aworkers\x18\t \x01(\x05H\x00R\aworkers\x88\x01\x01B\n" +
+	"\n" +
+	"\b_workers\"\xe1\x02\n" +
 	"\x05Sweep\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -2533,24 +3014,26 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"max_rounds\x18\x06 \x01(\x05R\tmaxRounds\x120\n" +
 	"\bprogress\x18\a \x01(\v2\x14.eosweep.v1.ProgressR\bprogress\x12\x1b\n" +
 	"\tspec_yaml\x18\b \x01(\tR\bspecYaml\x124\n" +
-	"\acreated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\acreated\"k\n" +
+	"\acreated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x126\n" +
+	"\bfinished\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bfinished\"k\n" +
 	"\x0fTrajectoryPoint\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
 	"\x04bias\x18\x03 \x01(\x01R\x04bias\x12\x1c\n" +
-	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x80\x04\n" +
+	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x9d\x05\n" +
 	"\x06Result\x12\x1d\n" +
 	"\n" +
 	"final_bias\x18\x01 \x01(\x01R\tfinalBias\x12\x19\n" +
-	"\bmin_bias\x18\x02 \x01(\x01R\aminBias\x12+\n" +
-	"\x11threshold_learned\x18\x03 \x01(\bR\x10thresholdLearned\x12+\n" +
+	"\bmin_bias\x18\x02 \x01(\x01R\aminBias\x12/\n" +
+	"\x11threshold_learned\x18\x03 \x01(\bB\x02\x18\x01R\x10thresholdLearned\x12+\n" +
 	"\x11initial_sharpness\x18\x04 \x01(\x01R\x10initialSharpness\x12'\n" +
 	"\x0ffinal_sharpness\x18\x05 \x01(\x01R\x0efinalSharpness\x12\x1b\n" +
 	"\teos_ratio\x18\x06 \x01(\x01R\beosRatio\x12\x1d\n" +
 	"\n" +
-	"final_loss\x18\a \x01(\x01R\tfinalLoss\x12\x1b\n" +
-	"\ttrain_acc\x18\b \x01(\x01R\btrainAcc\x12\x19\n" +
-	"\btest_acc\x18\t \x01(\x01R\atestAcc\x12\x1b\n" +
+	"final_loss\x18\a \x01(\x01R\tfinalLoss\x12 \n" +
+	"\ttrain_acc\x18\b \x01(\x01H\x00R\btrainAcc\x88\x01\x01\x12\x1e\n" +
+	"\btest_acc\x18\t \x01(\x01H\x01R\atestAcc\x88\x01\x01\x12\x1b\n" +
 	"\tsteps_run\x18\n" +
 	" \x01(\x03R\bstepsRun\x12\x1a\n" +
 	"\bdiverged\x18\v \x01(\bR\bdiverged\x12\x12\n" +
@@ -2559,7 +3042,13 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"trajectory\x18\x0e \x03(\v2\x1b.eosweep.v1.TrajectoryPointR\n" +
 	"trajectory\x12\"\n" +
-	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\"\xcd\x02\n" +
+	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\x126\n" +
+	"\x18max_eos_ratio_after_init\x18\x10 \x01(\x01R\x14maxEosRatioAfterInit\x12(\n" +
+	"\rbias_negative\x18\x11 \x01(\bH\x02R\fbiasNegative\x88\x01\x01B\f\n" +
+	"\n" +
+	"_train_accB\v\n" +
+	"\t_test_accB\x10\n" +
+	"\x0e_bias_negative\"\xa2\x03\n" +
 	"\x05Trial\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bsweep_id\x18\x02 \x01(\tR\asweepId\x125\n" +
@@ -2569,7 +3058,10 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x05round\x18\x06 \x01(\x05R\x05round\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\a \x01(\tR\tlastError\x12*\n" +
-	"\x06result\x18\b \x01(\v2\x12.eosweep.v1.ResultR\x06result\x1a9\n" +
+	"\x06result\x18\b \x01(\v2\x12.eosweep.v1.ResultR\x06result\x12\x1b\n" +
+	"\tworker_id\x18\t \x01(\tR\bworkerId\x126\n" +
+	"\bdeadline\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"1\n" +
@@ -2592,12 +3084,13 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x12CancelSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\">\n" +
 	"\x13CancelSweepResponse\x12'\n" +
-	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"j\n" +
+	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"\x9a\x01\n" +
 	"\x11ListTrialsRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"g\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12.\n" +
+	"\x06states\x18\x04 \x03(\x0e2\x16.eosweep.v1.TrialStateR\x06states\"g\n" +
 	"\x12ListTrialsResponse\x12)\n" +
 	"\x06trials\x18\x01 \x03(\v2\x11.eosweep.v1.TrialR\x06trials\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
@@ -2672,7 +3165,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"stdTestAcc\x124\n" +
 	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\x12+\n" +
 	"\x12mean_max_eos_ratio\x18\x11 \x01(\x01R\x0fmeanMaxEosRatio\x12)\n" +
-	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xa6\x04\n" +
+	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xcc\x05\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
@@ -2688,14 +3181,45 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06trials\x18\v \x01(\x05R\x06trials\x12\x10\n" +
 	"\x03fit\x18\f \x01(\tR\x03fit\x12\x1d\n" +
 	"\n" +
-	"onset_form\x18\r \x01(\tR\tonsetForm\x1a8\n" +
+	"onset_form\x18\r \x01(\tR\tonsetForm\x12/\n" +
+	"\amissing\x18\x0e \x03(\v2\x15.eosweep.v1.TrialMarkR\amissing\x121\n" +
+	"\bdiverged\x18\x0f \x03(\v2\x15.eosweep.v1.TrialMarkR\bdiverged\x12\x1e\n" +
+	"\n" +
+	"incomplete\x18\x10 \x01(\bR\n" +
+	"incomplete\x12 \n" +
+	"\vunconverged\x18\x11 \x03(\tR\vunconverged\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\a_theory\"H\n" +
+	"\a_theory\"\x92\x01\n" +
+	"\tTrialMark\x12\x19\n" +
+	"\btrial_id\x18\x01 \x01(\tR\atrialId\x12\x10\n" +
+	"\x03eta\x18\x02 \x01(\x01R\x03eta\x12\x12\n" +
+	"\x04seed\x18\x03 \x01(\x01R\x04seed\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12\x18\n" +
+	"\aattempt\x18\x05 \x01(\x05R\aattempt\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\"H\n" +
 	"\x13GetBoundaryResponse\x121\n" +
-	"\x06groups\x18\x01 \x03(\v2\x19.eosweep.v1.BoundaryGroupR\x06groups*s\n" +
+	"\x06groups\x18\x01 \x03(\v2\x19.eosweep.v1.BoundaryGroupR\x06groups\"\x14\n" +
+	"\x12ListWorkersRequest\"\xdc\x01\n" +
+	"\n" +
+	"WorkerInfo\x12\x1b\n" +
+	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x127\n" +
+	"\tlast_seen\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x16\n" +
+	"\x06leases\x18\x04 \x01(\x05R\x06leases\x12\x1f\n" +
+	"\vtrials_done\x18\x05 \x01(\x03R\n" +
+	"trialsDone\x12%\n" +
+	"\x0eengine_seconds\x18\x06 \x01(\x01R\rengineSeconds\"G\n" +
+	"\x13ListWorkersResponse\x120\n" +
+	"\aworkers\x18\x01 \x03(\v2\x16.eosweep.v1.WorkerInfoR\aworkers\"^\n" +
+	"\x11RetrySweepRequest\x12\x19\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12.\n" +
+	"\x06states\x18\x02 \x03(\x0e2\x16.eosweep.v1.TrialStateR\x06states\"W\n" +
+	"\x12RetrySweepResponse\x12'\n" +
+	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\x12\x18\n" +
+	"\aretried\x18\x02 \x01(\x03R\aretried*s\n" +
 	"\n" +
 	"SweepState\x12\x1b\n" +
 	"\x17SWEEP_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -2721,7 +3245,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x14CROSSING_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCROSSING_INSIDE\x10\x01\x12\x12\n" +
 	"\x0eCROSSING_BELOW\x10\x02\x12\x12\n" +
-	"\x0eCROSSING_ABOVE\x10\x032\x9e\x06\n" +
+	"\x0eCROSSING_ABOVE\x10\x032\xbb\a\n" +
 	"\x12CoordinatorService\x12N\n" +
 	"\vSubmitSweep\x12\x1e.eosweep.v1.SubmitSweepRequest\x1a\x1f.eosweep.v1.SubmitSweepResponse\x12E\n" +
 	"\bGetSweep\x12\x1b.eosweep.v1.GetSweepRequest\x1a\x1c.eosweep.v1.GetSweepResponse\x12K\n" +
@@ -2736,7 +3260,10 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"LeaseTrial\x12\x1d.eosweep.v1.LeaseTrialRequest\x1a\x1e.eosweep.v1.LeaseTrialResponse\x12H\n" +
 	"\tHeartbeat\x12\x1c.eosweep.v1.HeartbeatRequest\x1a\x1d.eosweep.v1.HeartbeatResponse\x12Q\n" +
 	"\fReportResult\x12\x1f.eosweep.v1.ReportResultRequest\x1a .eosweep.v1.ReportResultResponse\x12N\n" +
-	"\vGetBoundary\x12\x1e.eosweep.v1.GetBoundaryRequest\x1a\x1f.eosweep.v1.GetBoundaryResponseB7Z5github.com/eosweep/eosweep/proto/eosweep/v1;eosweepv1b\x06proto3"
+	"\vGetBoundary\x12\x1e.eosweep.v1.GetBoundaryRequest\x1a\x1f.eosweep.v1.GetBoundaryResponse\x12N\n" +
+	"\vListWorkers\x12\x1e.eosweep.v1.ListWorkersRequest\x1a\x1f.eosweep.v1.ListWorkersResponse\x12K\n" +
+	"\n" +
+	"RetrySweep\x12\x1d.eosweep.v1.RetrySweepRequest\x1a\x1e.eosweep.v1.RetrySweepResponseB7Z5github.com/eosweep/eosweep/proto/eosweep/v1;eosweepv1b\x06proto3"
 
 var (
 	file_eosweep_v1_coordinator_proto_rawDescOnce sync.Once
@@ -2751,7 +3278,7 @@ func file_eosweep_v1_coordinator_proto_rawDescGZIP() []byte {
 }
 
 var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(SweepState)(0),               // 0: eosweep.v1.SweepState
 	(TrialState)(0),               // 1: eosweep.v1.TrialState
@@ -2788,71 +3315,90 @@ var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(*Interval)(nil),              // 32: eosweep.v1.Interval
 	(*EtaRow)(nil),                // 33: eosweep.v1.EtaRow
 	(*BoundaryGroup)(nil),         // 34: eosweep.v1.BoundaryGroup
-	(*GetBoundaryResponse)(nil),   // 35: eosweep.v1.GetBoundaryResponse
-	nil,                           // 36: eosweep.v1.Trial.ParamsEntry
-	nil,                           // 37: eosweep.v1.Lease.ParamsEntry
-	nil,                           // 38: eosweep.v1.BoundaryGroup.GroupEntry
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
+	(*TrialMark)(nil),             // 35: eosweep.v1.TrialMark
+	(*GetBoundaryResponse)(nil),   // 36: eosweep.v1.GetBoundaryResponse
+	(*ListWorkersRequest)(nil),    // 37: eosweep.v1.ListWorkersRequest
+	(*WorkerInfo)(nil),            // 38: eosweep.v1.WorkerInfo
+	(*ListWorkersResponse)(nil),   // 39: eosweep.v1.ListWorkersResponse
+	(*RetrySweepRequest)(nil),     // 40: eosweep.v1.RetrySweepRequest
+	(*RetrySweepResponse)(nil),    // 41: eosweep.v1.RetrySweepResponse
+	nil,                           // 42: eosweep.v1.Trial.ParamsEntry
+	nil,                           // 43: eosweep.v1.Lease.ParamsEntry
+	nil,                           // 44: eosweep.v1.BoundaryGroup.GroupEntry
+	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 46: google.protobuf.Duration
 }
 var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
 	0,  // 0: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
 	4,  // 1: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
-	39, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
-	6,  // 3: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
-	36, // 4: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
-	1,  // 5: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
-	7,  // 6: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
-	5,  // 7: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 8: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 9: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
-	5,  // 10: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 11: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	8,  // 12: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
-	40, // 13: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
-	37, // 14: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
-	39, // 15: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
-	22, // 16: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
-	40, // 17: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
-	24, // 18: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
-	24, // 19: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
-	40, // 20: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
-	7,  // 21: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
-	27, // 22: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
-	2,  // 23: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
-	29, // 24: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
-	38, // 25: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
-	33, // 26: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
-	3,  // 27: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
-	32, // 28: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
-	32, // 29: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
-	32, // 30: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
-	34, // 31: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
-	9,  // 32: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
-	11, // 33: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
-	13, // 34: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
-	15, // 35: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
-	17, // 36: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
-	19, // 37: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
-	21, // 38: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
-	25, // 39: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
-	28, // 40: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
-	31, // 41: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
-	10, // 42: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
-	12, // 43: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
-	14, // 44: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
-	16, // 45: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
-	18, // 46: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
-	20, // 47: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
-	23, // 48: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
-	26, // 49: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
-	30, // 50: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
-	35, // 51: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
-	42, // [42:52] is the sub-list for method output_type
-	32, // [32:42] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	45, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	45, // 3: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
+	6,  // 4: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
+	42, // 5: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
+	1,  // 6: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
+	7,  // 7: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
+	45, // 8: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
+	5,  // 9: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	5,  // 10: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	5,  // 11: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
+	5,  // 12: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	5,  // 13: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	1,  // 14: eosweep.v1.ListTrialsRequest.states:type_name -> eosweep.v1.TrialState
+	8,  // 15: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
+	46, // 16: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
+	43, // 17: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
+	45, // 18: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
+	22, // 19: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
+	46, // 20: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
+	24, // 21: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
+	24, // 22: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
+	46, // 23: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
+	7,  // 24: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
+	27, // 25: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
+	2,  // 26: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
+	29, // 27: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
+	44, // 28: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
+	33, // 29: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
+	3,  // 30: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
+	32, // 31: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
+	32, // 32: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
+	32, // 33: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
+	35, // 34: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
+	35, // 35: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
+	34, // 36: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
+	45, // 37: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
+	38, // 38: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
+	1,  // 39: eosweep.v1.RetrySweepRequest.states:type_name -> eosweep.v1.TrialState
+	5,  // 40: eosweep.v1.RetrySweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	9,  // 41: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
+	11, // 42: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
+	13, // 43: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
+	15, // 44: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
+	17, // 45: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
+	19, // 46: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
+	21, // 47: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
+	25, // 48: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
+	28, // 49: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
+	31, // 50: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
+	37, // 51: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
+	40, // 52: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
+	10, // 53: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
+	12, // 54: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
+	14, // 55: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
+	16, // 56: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
+	18, // 57: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
+	20, // 58: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
+	23, // 59: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
+	26, // 60: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
+	30, // 61: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
+	36, // 62: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
+	39, // 63: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
+	41, // 64: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
+	53, // [53:65] is the sub-list for method output_type
+	41, // [41:53] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_eosweep_v1_coordinator_proto_init() }
@@ -2860,6 +3406,8 @@ func file_eosweep_v1_coordinator_proto_init() {
 	if File_eosweep_v1_coordinator_proto != nil {
 		return
 	}
+	file_eosweep_v1_coordinator_proto_msgTypes[0].OneofWrappers = []any{}
+	file_eosweep_v1_coordinator_proto_msgTypes[3].OneofWrappers = []any{}
 	file_eosweep_v1_coordinator_proto_msgTypes[23].OneofWrappers = []any{
 		(*TrialReport_Result)(nil),
 		(*TrialReport_Error)(nil),
@@ -2872,7 +3420,7 @@ func file_eosweep_v1_coordinator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_eosweep_v1_coordinator_proto_rawDesc), len(file_eosweep_v1_coordinator_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   35,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
