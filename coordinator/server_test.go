@@ -56,9 +56,7 @@ func TestSubmitValidationCodes(t *testing.T) {
 }
 
 func validResult() *pb.Result {
-	r := enginetest.Result(20)
-	r.FinalBias = -0.1
-	return wire.ResultToProto(r)
+	return wire.ResultToProto(enginetest.ResultBias(20, -0.1))
 }
 
 func TestReportResultOverGRPC(t *testing.T) {

@@ -78,6 +78,12 @@ func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	if !r.Diverged && r.StepsRun != cfg.Steps {
 		t.Errorf("%s: ran %d of %d steps without diverging", name, r.StepsRun, cfg.Steps)
 	}
+	if err := r.ValidateFor(cfg); err != nil {
+		t.Errorf("%s: the engine's own result fails validation: %v", name, err)
+	}
+	if err := r.Validate(cfg.Steps); err != nil {
+		t.Errorf("%s: the engine's own result fails validation: %v", name, err)
+	}
 }
 
 func TestRunInvariants(t *testing.T) {

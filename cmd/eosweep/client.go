@@ -162,7 +162,7 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
+	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
 	if err != nil {
 		return sweepTrials{}, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
 	}
@@ -269,7 +269,7 @@ func (l *local) sweep(rec store.Sweep) (*pb.Sweep, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp, err := spec.Parse([]byte(rec.SpecYAML), 0)
+	sp, err := spec.ParseStored([]byte(rec.SpecYAML))
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: stored spec: %w", rec.ID, err)
 	}
@@ -304,7 +304,7 @@ func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, finished.S
 	if err != nil {
 		return nil, finished.Set{}, err
 	}
-	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
+	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
 	if err != nil {
 		return nil, finished.Set{}, err
 	}

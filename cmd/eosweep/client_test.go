@@ -86,8 +86,7 @@ func failAt(eta float64) func(l *pb.Lease) (*pb.Result, string) {
 		if l.GetParams()["eta"] == eta {
 			return nil, "engine: boom"
 		}
-		res := enginetest.Result(10)
-		res.FinalBias = -l.GetParams()["eta"]
+		res := enginetest.ResultBias(10, -l.GetParams()["eta"])
 		return wire.ResultToProto(res), ""
 	}
 }

@@ -147,6 +147,7 @@ func newRootCmd(d *deps) *cobra.Command {
 		newBoundaryCmd(),
 		newCancelCmd(),
 		newCoordinatorCmd(d),
+		newDoctorCmd(),
 		newHealthCmd(),
 		newReportCmd(),
 		newRetryCmd(),

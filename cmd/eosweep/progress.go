@@ -25,22 +25,19 @@ func isTerminal(w io.Writer) bool {
 // and for every refinement round at most one new η for each seed of each
 // group (what boundary.Refine plans). 0 when the spec does not parse.
 func trialBound(specYAML string) int64 {
-	sp, err := spec.Parse([]byte(specYAML), 0)
+	sp, err := spec.ParseStored([]byte(specYAML))
 	if err != nil {
 		return 0
 	}
-	trials, err := sp.Trials()
-	if err != nil {
-		return 0
-	}
+	trials := sp.Size() // counted, not expanded
 	etas := 1
 	for _, a := range sp.Grid {
 		if a.Name == "eta" {
 			etas = len(a.Values)
 		}
 	}
-	perRound := (len(trials) + etas - 1) / etas
-	return int64(len(trials) + sp.Boundary.Refine.Rounds*perRound)
+	perRound := (trials + etas - 1) / etas
+	return int64(trials + sp.Boundary.Refine.Rounds*perRound)
 }
 
 // progressView shows a running sweep's progress. On a terminal it redraws

@@ -49,9 +49,7 @@ func TestReportResultAgainstProcess(t *testing.T) {
 		return cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "raw", Reports: []*pb.TrialReport{{SweepId: l.GetSweepId(),
 			TrialId: l.GetTrialId(), Token: token, Outcome: &pb.TrialReport_Result{Result: res}}}})
 	}
-	res := enginetest.Result(10)
-	res.FinalBias = -0.5
-	good := wire.ResultToProto(res)
+	good := wire.ResultToProto(enginetest.ResultBias(10, -0.5))
 	first := leaseOne() // never heartbeated: expires after 300 ms
 	second := leaseOne()
 	if second.GetAttempt() != 2 || second.GetTrialId() != first.GetTrialId() {

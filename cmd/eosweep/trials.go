@@ -138,7 +138,7 @@ func listTrials(ctx context.Context, from *sourceFlags, prefix string, want map[
 	if err != nil {
 		return nil, nil, err
 	}
-	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
+	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
 	}

@@ -19,7 +19,7 @@ func (s *Scheduler) load() error {
 	now := s.cfg.Now()
 	var released []store.Trial
 	for _, rec := range sweeps {
-		sp, err := spec.Parse([]byte(rec.SpecYAML), 0)
+		sp, err := spec.ParseStored([]byte(rec.SpecYAML))
 		if err != nil {
 			return fmt.Errorf("load sweep %s: stored spec: %w", rec.ID, err)
 		}

@@ -10,8 +10,8 @@ import (
 // ParseNew is Parse with the checks a spec must pass to start a new sweep
 // from the command line: it has a name (which the CLI's tables and logs show),
 // and boundary.reference_eta, when given, is one of the grid's η values (the
-// plateau is read at that η). Stored specs are read back with Parse, so
-// sweeps stored before these checks keep loading.
+// plateau is read at that η). Stored specs are read back with ParseStored,
+// so sweeps stored before these checks keep loading.
 func ParseNew(data []byte, maxTrials int) (*Spec, error) {
 	s, err := Parse(data, maxTrials)
 	if err != nil {

@@ -10,7 +10,8 @@
 // the protobuf types allow but a Result cannot hold: integers beyond int32 and
 // trajectories longer than engine.MaxTrajectory. Its errors wrap
 // engine.ErrInvalidResult and name the field. Whether a result is plausible
-// for its trial (finite values, steps within the run) is the scheduler's check.
+// for its trial (finite values, steps within the run, fields consistent with
+// each other) is engine.Result.Validate's check.
 package wire
 
 import (
