@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"text/template"
@@ -333,12 +332,6 @@ func cniBinDir() string {
 	return ""
 }
 
-// atoi is strconv.Atoi for numbers known to be numbers.
-func atoi(s string) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(s))
-	return n
-}
-
 const kubeconfigTemplate = `apiVersion: v1
 kind: Config
 clusters:
@@ -487,8 +480,8 @@ conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeou
 `
 
 // corefile: cluster DNS on the bridge address, health and readiness on
-// loopback, nothing forwarded anywhere.
-const corefile = `.:53 {
+// loopback. Other zones are refused at once: nothing is forwarded anywhere.
+const corefile = `cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
     bind {{.NodeIP}}
     errors
     log
@@ -497,7 +490,6 @@ const corefile = `.:53 {
     kubernetes cluster.local in-addr.arpa ip6.arpa {
         kubeconfig {{.Kubeconfig}}
         pods disabled
-        fallthrough in-addr.arpa ip6.arpa
     }
     cache 30
 }

@@ -15,7 +15,6 @@ package kube
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -30,6 +29,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/eosweep/eosweep/deploy/internal/trialscsv"
 )
 
 // sweepSpec is the sweep run through the faults: 144 sparse trials of
@@ -296,7 +297,6 @@ func (r *recipe) shErr(command string) (string, error) {
 
 // deploy runs the README's recipe up to coordinator and workers Ready.
 func (r *recipe) deploy() {
-	r.t.Helper()
 	for _, s := range tlsRecipe {
 		r.sh(s)
 	}
@@ -383,7 +383,6 @@ func (r *recipe) waitDone(n int, limit time.Duration) {
 // and deletes the coordinator again on the full node. Every trial must be
 // stored exactly once.
 func (r *recipe) sweepThroughFaults() {
-	r.t.Helper()
 	if err := os.WriteFile(filepath.Join(r.dir, "sweep.yaml"), []byte(sweepSpec), 0o644); err != nil {
 		r.t.Fatal(err)
 	}
@@ -437,7 +436,7 @@ func (r *recipe) sweepThroughFaults() {
 
 	waitFor(r.t, "the sweep done", 10*time.Minute, r.c.watch, func() (bool, error) { return r.status().State == "done", nil })
 	final := r.status()
-	r.t.Logf("sweep done in %v: %+v; killed worker %s restarted %d time(s)", time.Since(start).Round(time.Second), final, killed.name, r.restarts(killed.name))
+	r.t.Logf("sweep done in %v: %+v", time.Since(start).Round(time.Second), final)
 	if final.Total != sweepTrials || final.Done != sweepTrials || final.Failed != 0 {
 		r.t.Fatalf("sweep ended %+v, want %d trials done, none failed", final, sweepTrials)
 	}
@@ -494,15 +493,6 @@ func (r *recipe) workers(ready bool) []pod {
 	return out
 }
 
-func (r *recipe) restarts(name string) int {
-	for _, p := range r.workers(false) {
-		if p.name == name {
-			return p.restarts
-		}
-	}
-	return -1
-}
-
 // killWorkerProcess SIGKILLs the worker process of p through the cluster's
 // containerd (the image has no shell to kill it from inside) and waits for
 // the kubelet to restart it.
@@ -511,8 +501,8 @@ func (r *recipe) killWorkerProcess(p pod) {
 	if _, err := run(context.Background(), nil, "", "ctr", "-a", r.c.sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", p.containerID); err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Logf("killed the worker process of %s (SIGKILL) at %d done", p.name, r.status().Done)
-	waitFor(r.t, "the killed worker restarted", 3*time.Minute, r.c.watch, func() (bool, error) {
+	done := r.status().Done
+	took := waitFor(r.t, "the killed worker restarted", 3*time.Minute, r.c.watch, func() (bool, error) {
 		for _, q := range r.workers(true) {
 			if q.name == p.name && q.restarts > p.restarts {
 				return true, nil
@@ -520,6 +510,7 @@ func (r *recipe) killWorkerProcess(p pod) {
 		}
 		return false, nil
 	})
+	r.t.Logf("killed the worker process of %s (SIGKILL) at %d done: restarted by the kubelet and Ready after %v", p.name, done, took.Round(100*time.Millisecond))
 }
 
 // deleteCoordinator deletes the coordinator's pod and waits until its
@@ -529,10 +520,13 @@ func (r *recipe) deleteCoordinator(when string) {
 	done := r.status().Done
 	start := time.Now()
 	r.c.kubectl("-n", "eosweep", "delete", "pod", "eosweep-coordinator-0", "--timeout=2m")
-	r.sh(rolloutCoord)
 	waitFor(r.t, "the new coordinator pod Ready", 5*time.Minute, r.c.watch, func() (bool, error) {
-		out, err := r.c.kubectlErr("-n", "eosweep", "get", "pod", "eosweep-coordinator-0", "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
-		return out == "True", err
+		out, err := r.c.kubectlErr("-n", "eosweep", "get", "pod", "eosweep-coordinator-0", "-o",
+			`jsonpath={.status.phase} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="PodScheduled")].message}`)
+		if err != nil {
+			return false, err
+		}
+		return strings.HasPrefix(out, "Running True"), fmt.Errorf("coordinator pod: %s", out)
 	})
 	r.startPortForward()
 	r.t.Logf("deleted the coordinator pod %s (%d done): answering again after %v", when, done, time.Since(start).Round(100*time.Millisecond))
@@ -574,30 +568,17 @@ func (r *recipe) checkStoredOnce(n int) {
 	if _, err := r.eosweep("report", r.sweep, "--out", dir); err != nil {
 		r.t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, "trials.csv"))
+	tr, err := trialscsv.Read(filepath.Join(dir, "trials.csv"))
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 1 {
-		r.t.Fatalf("trials.csv: %v", err)
-	}
-	params := slices.Index(rows[0], "final_bias") // the columns before it identify a trial
-	if params < 1 {
-		r.t.Fatalf("trials.csv header %v has no final_bias", rows[0])
-	}
-	seen := map[string]int{}
-	for _, row := range rows[1:] {
-		seen[strings.Join(row[:params], ",")]++
-	}
-	for k, c := range seen {
+	for k, c := range tr.Listed {
 		if c != 1 {
 			r.t.Errorf("trial %s stored %d times", k, c)
 		}
 	}
-	if len(rows)-1 != n || len(seen) != n {
-		r.t.Fatalf("trials.csv lists %d rows of %d distinct trials, want %d", len(rows)-1, len(seen), n)
+	if tr.Rows != n || len(tr.Listed) != n {
+		r.t.Fatalf("trials.csv lists %d rows of %d distinct trials, want %d", tr.Rows, len(tr.Listed), n)
 	}
 	r.t.Logf("trials.csv: %d trials, each stored once", n)
 }

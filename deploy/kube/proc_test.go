@@ -125,7 +125,7 @@ func freePort(t *testing.T, ip string) int {
 
 // run runs a short command, returning its combined output.
 func run(ctx context.Context, env []string, dir, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
