@@ -97,7 +97,7 @@ func cached(t *testing.T, dir, what string, build func(src, out string) error) {
 
 // stagingReplace matches kubernetes' own go.mod lines that point a staging
 // module at its in-tree copy, e.g. "k8s.io/api => ./staging/src/k8s.io/api".
-var stagingReplace = regexp.MustCompile(`^\s*(k8s\.io/[A-Za-z0-9._-]+)\s*=>\s*\./staging/`)
+var stagingReplace = regexp.MustCompile(`^\s*(?:replace\s+)?(k8s\.io/[A-Za-z0-9._-]+)\s*=>\s*\./staging/`)
 
 // buildKubernetes builds kubeCommands from k8s.io/kubernetes in a scratch
 // module: the module proxy serves kubernetes without its staging directory,

@@ -269,16 +269,17 @@ func (c *cluster) importImage(img string) {
 	}
 }
 
-// dockerRef is the reference containerd gives an image Docker calls name.
+// dockerRef is the reference containerd gives an image Docker calls name:
+// Docker Hub's, unless the first path component names a registry.
 func dockerRef(name string) string {
-	repo, _, _ := strings.Cut(name, ":")
+	first, _, hasSlash := strings.Cut(name, "/")
 	switch {
-	case !strings.Contains(repo, "/"):
+	case !hasSlash:
 		return "docker.io/library/" + name
-	case !strings.ContainsAny(strings.Split(repo, "/")[0], ".:"):
-		return "docker.io/" + name
+	case strings.ContainsAny(first, ".:") || first == "localhost":
+		return name
 	}
-	return name
+	return "docker.io/" + name
 }
 
 // killContainers stops, once the kubelet is gone, every task it left in the

@@ -19,6 +19,10 @@ import (
 // IP, where the kubelet, the apiserver and DNS listen), pods on it, services
 // in a range only kube-proxy knows. Pods get routes to these two ranges and
 // no default route; nothing is masqueraded, so nothing leaves the machine.
+// workPrefix begins the name of every run's work directory (see workDir):
+// log links into one are the cluster's.
+var workPrefix = filepath.Join(os.TempDir(), "eosweep-k8s-")
+
 const (
 	bridge      = "eosweep0"
 	nodeIP      = "10.244.0.1"
@@ -48,7 +52,14 @@ type hostState struct {
 	iptables map[string][]string // iptables-save lines, by variant (iptables-nft, ip6tables-legacy, …)
 	nft      []string            // "family name" of every nftables table
 	netns    []string            // entries of /run/netns
+	paths    map[string]bool     // which of hostPaths existed
 }
+
+// hostPaths are the places outside its work directory where the cluster
+// writes: the kubelet's container log links and device-plugin socket (fixed
+// paths whatever its root directory), the CNI result cache, the shims'
+// socket directory, the runtime's network namespaces.
+var hostPaths = []string{"/var/log/containers", "/var/lib/kubelet", "/var/lib/cni", "/run/containerd", "/run/netns"}
 
 // iptablesVariants are the iptables front ends whose rules the run snapshots
 // and cleans: the kubelet writes its chains with whichever one is in use.
@@ -56,7 +67,11 @@ var iptablesVariants = []string{"iptables-nft", "ip6tables-nft", "iptables-legac
 
 func readHost(t *testing.T) hostState {
 	t.Helper()
-	h := hostState{sysctls: map[string]string{}, iptables: map[string][]string{}}
+	h := hostState{sysctls: map[string]string{}, iptables: map[string][]string{}, paths: map[string]bool{}}
+	for _, p := range hostPaths {
+		_, err := os.Lstat(p)
+		h.paths[p] = err == nil
+	}
 	for _, s := range sysctls {
 		if b, err := os.ReadFile("/proc/sys/" + s); err == nil {
 			h.sysctls[s] = strings.TrimSpace(string(b))
@@ -219,9 +234,7 @@ func restoreHost(t *testing.T, before hostState) {
 			_ = os.Remove(p)
 		}
 	}
-	if len(before.netns) == 0 {
-		_ = os.Remove("/run/netns") // only if empty
-	}
+	removeHostPaths(t, before)
 	for s, v := range before.sysctls {
 		if b, err := os.ReadFile("/proc/sys/" + s); err == nil && strings.TrimSpace(string(b)) != v {
 			if err := os.WriteFile("/proc/sys/"+s, []byte(v), 0o644); err != nil {
@@ -230,6 +243,43 @@ func restoreHost(t *testing.T, before hostState) {
 		}
 	}
 	verifyHost(t, before)
+}
+
+// removeHostPaths removes what the cluster wrote outside its work directory
+// (work): links to its container logs, its CNI results, and the directories
+// of hostPaths it created, once empty (the kubelet's, whole: nothing else
+// uses it here). A directory that existed before keeps everything else.
+func removeHostPaths(t *testing.T, before hostState) {
+	t.Helper()
+	links, _ := os.ReadDir("/var/log/containers")
+	for _, l := range links {
+		p := filepath.Join("/var/log/containers", l.Name())
+		if target, err := os.Readlink(p); err == nil && strings.HasPrefix(target, workPrefix) {
+			_ = os.Remove(p)
+		}
+	}
+	results, _ := os.ReadDir("/var/lib/cni/results")
+	for _, r := range results {
+		if strings.HasPrefix(r.Name(), cniNetwork+"-") {
+			_ = os.Remove(filepath.Join("/var/lib/cni/results", r.Name()))
+		}
+	}
+	if !before.paths["/var/lib/kubelet"] {
+		if err := os.RemoveAll("/var/lib/kubelet"); err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+	}
+	// Emptied directories the cluster made go too (os.Remove refuses others).
+	for _, d := range []struct{ dir, made string }{
+		{"/var/log/containers", "/var/log/containers"},
+		{"/var/lib/cni/results", "/var/lib/cni"}, {"/var/lib/cni", "/var/lib/cni"},
+		{"/run/containerd/s", "/run/containerd"}, {"/run/containerd", "/run/containerd"},
+		{"/run/netns", "/run/netns"},
+	} {
+		if !before.paths[d.made] {
+			_ = os.Remove(d.dir)
+		}
+	}
 }
 
 // removeKubeChains deletes, for one iptables variant, the KUBE-* chains that
@@ -337,6 +387,20 @@ func verifyHost(t *testing.T, before hostState) {
 	for s, v := range before.sysctls {
 		if b, err := os.ReadFile("/proc/sys/" + s); err == nil && strings.TrimSpace(string(b)) != v {
 			left = append(left, fmt.Sprintf("sysctl %s=%s (was %s)", s, strings.TrimSpace(string(b)), v))
+		}
+	}
+	for _, p := range hostPaths {
+		// /run/containerd/s also holds the sockets of Docker's shims, if
+		// Docker runs containers meanwhile.
+		if _, err := os.Lstat(p); err == nil && !before.paths[p] && p != "/run/containerd" {
+			left = append(left, "path "+p)
+		}
+	}
+	if links, _ := os.ReadDir("/var/log/containers"); len(links) > 0 {
+		for _, l := range links {
+			if target, err := os.Readlink(filepath.Join("/var/log/containers", l.Name())); err == nil && strings.HasPrefix(target, workPrefix) {
+				left = append(left, "log link /var/log/containers/"+l.Name())
+			}
 		}
 	}
 	if len(left) > 0 {

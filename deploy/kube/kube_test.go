@@ -119,7 +119,7 @@ func preflight(t *testing.T) {
 // only its logs are kept, and their place is logged.
 func workDir(t *testing.T) string {
 	t.Helper()
-	work, err := os.MkdirTemp("", "eosweep-k8s-")
+	work, err := os.MkdirTemp(filepath.Dir(workPrefix), filepath.Base(workPrefix))
 	if err != nil {
 		t.Fatal(err)
 	}
