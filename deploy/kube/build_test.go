@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -48,7 +49,7 @@ type binaries struct {
 
 // ensureBinaries returns the cached Kubernetes and CoreDNS binaries of this
 // version, building whatever is missing from the Go module proxy first.
-func ensureBinaries(t *testing.T) binaries {
+func ensureBinaries(ctx context.Context, t *testing.T) binaries {
 	t.Helper()
 	root, err := cacheRoot()
 	if err != nil {
@@ -61,14 +62,14 @@ func ensureBinaries(t *testing.T) binaries {
 	for _, c := range kubeCommands {
 		b.kube[c] = filepath.Join(kubeDir, c)
 	}
-	cached(t, kubeDir, "Kubernetes "+kubeVersion, buildKubernetes)
-	cached(t, dnsDir, "CoreDNS "+corednsVersion, buildCoreDNS)
+	cached(ctx, t, kubeDir, "Kubernetes "+kubeVersion, buildKubernetes)
+	cached(ctx, t, dnsDir, "CoreDNS "+corednsVersion, buildCoreDNS)
 	return b
 }
 
 // cached runs build into a fresh directory next to dir and renames it to dir,
 // unless dir already exists (a finished build: it only appears by rename).
-func cached(t *testing.T, dir, what string, build func(src, out string) error) {
+func cached(ctx context.Context, t *testing.T, dir, what string, build func(ctx context.Context, src, out string) error) {
 	t.Helper()
 	if _, err := os.Stat(dir); err == nil {
 		t.Logf("%s: cached in %s", what, dir)
@@ -84,7 +85,7 @@ func cached(t *testing.T, dir, what string, build func(src, out string) error) {
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "bin")
 	start := time.Now()
-	if err := build(filepath.Join(tmp, "src"), out); err != nil {
+	if err := build(ctx, filepath.Join(tmp, "src"), out); err != nil {
 		t.Fatalf("build %s: %v", what, err)
 	}
 	if err := os.Rename(out, dir); err != nil && !os.IsExist(err) {
@@ -102,11 +103,11 @@ var stagingReplace = regexp.MustCompile(`^\s*(?:replace\s+)?(k8s\.io/[A-Za-z0-9.
 // buildKubernetes builds kubeCommands from k8s.io/kubernetes in a scratch
 // module: the module proxy serves kubernetes without its staging directory,
 // so every staging module is replaced by its published version.
-func buildKubernetes(src, out string) error {
+func buildKubernetes(ctx context.Context, src, out string) error {
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return err
 	}
-	dl, err := goOutput(src, "mod", "download", "-json", "k8s.io/kubernetes@"+kubeVersion)
+	dl, err := goOutput(ctx, src, "mod", "download", "-json", "k8s.io/kubernetes@"+kubeVersion)
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func buildKubernetes(src, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	_, err = goOutput(src, args...)
+	_, err = goOutput(ctx, src, args...)
 	return err
 }
 
@@ -174,7 +175,7 @@ func main() {
 }
 `
 
-func buildCoreDNS(src, out string) error {
+func buildCoreDNS(ctx context.Context, src, out string) error {
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return err
 	}
@@ -194,7 +195,7 @@ func buildCoreDNS(src, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	_, err := goOutput(src, "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, "coredns"), ".")
+	_, err := goOutput(ctx, src, "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, "coredns"), ".")
 	return err
 }
 
@@ -217,8 +218,8 @@ func buildPause(t *testing.T, dir string) string {
 
 // goOutput runs the go command in dir for a static build resolving modules
 // from the proxy (-mod=mod: the scratch modules have no go.sum yet).
-func goOutput(dir string, args ...string) ([]byte, error) {
-	cmd := exec.Command("go", args...)
+func goOutput(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-mod=mod -buildvcs=false")
 	var stderr strings.Builder

@@ -19,7 +19,8 @@ import (
 // control plane, a containerd of its own, a kubelet, kube-proxy and CoreDNS.
 type cluster struct {
 	t          *testing.T
-	work       string // everything of the run lives here
+	ctx        context.Context // ends the bring-up and the test's waits early (abortContext)
+	work       string          // everything of the run lives here
 	logs       string
 	bins       binaries
 	kubeconfig string   // the admin's
@@ -41,9 +42,9 @@ type ports struct {
 // boot brings the cluster up, each daemon's stop registered as a cleanup (so
 // teardown runs in the reverse order), and returns once the node is Ready
 // and cluster DNS answers.
-func boot(t *testing.T, bins binaries, work string, images []string) *cluster {
+func boot(ctx context.Context, t *testing.T, bins binaries, work string, images []string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, work: work, logs: filepath.Join(work, "logs"), bins: bins}
+	c := &cluster{t: t, ctx: ctx, work: work, logs: filepath.Join(work, "logs"), bins: bins}
 	for _, d := range []string{c.logs, c.path("cni/net.d"), c.path("kubelet"), c.path("etcd")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -78,7 +79,7 @@ func boot(t *testing.T, bins binaries, work string, images []string) *cluster {
 		fmt.Sprintf("--listen-peer-urls=http://127.0.0.1:%d", p.EtcdPeer),
 		fmt.Sprintf("--initial-advertise-peer-urls=http://127.0.0.1:%d", p.EtcdPeer),
 		fmt.Sprintf("--initial-cluster=eosweep-e2e=http://127.0.0.1:%d", p.EtcdPeer))
-	waitFor(t, "etcd healthy", time.Minute, []*proc{etcd}, func() (bool, error) {
+	waitFor(ctx, t, "etcd healthy", time.Minute, []*proc{etcd}, func() (bool, error) {
 		return httpOK(fmt.Sprintf("http://127.0.0.1:%d/health", p.Etcd))
 	})
 	api := c.daemon("kube-apiserver", 30*time.Second, bins.kube["kube-apiserver"],
@@ -92,7 +93,7 @@ func boot(t *testing.T, bins binaries, work string, images []string) *cluster {
 		"--service-cluster-ip-range="+serviceCIDR, "--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=NodeRestriction", "--allow-privileged=false", "--profiling=false")
 	c.watch = []*proc{etcd, api}
-	waitFor(t, "kube-apiserver ready", 2*time.Minute, c.watch, func() (bool, error) {
+	waitFor(ctx, t, "kube-apiserver ready", 2*time.Minute, c.watch, func() (bool, error) {
 		out, err := c.kubectlErr("get", "--raw=/readyz")
 		return err == nil && strings.TrimSpace(out) == "ok", err
 	})
@@ -119,8 +120,8 @@ func boot(t *testing.T, bins binaries, work string, images []string) *cluster {
 	})
 	containerd := c.daemon("containerd", 20*time.Second, "containerd", "--config", c.path("containerd.toml"))
 	c.watch = append(c.watch, containerd)
-	waitFor(t, "containerd", time.Minute, c.watch, func() (bool, error) {
-		_, err := run(context.Background(), nil, "", "ctr", "-a", c.sock, "version")
+	waitFor(ctx, t, "containerd", time.Minute, c.watch, func() (bool, error) {
+		_, err := run(ctx, nil, "", "ctr", "-a", c.sock, "version")
 		return err == nil, err
 	})
 	for _, img := range images {
@@ -134,7 +135,7 @@ func boot(t *testing.T, bins binaries, work string, images []string) *cluster {
 	// After the kubelet stops: stop whatever container it left running.
 	t.Cleanup(c.killContainers)
 	c.watch = append(c.watch, c.daemon("kubelet", 30*time.Second, bins.kube["kubelet"], kubeletFlags...))
-	ready := waitFor(t, "node Ready", 3*time.Minute, c.watch, func() (bool, error) {
+	ready := waitFor(ctx, t, "node Ready", 3*time.Minute, c.watch, func() (bool, error) {
 		out, err := c.kubectlErr("get", "node", nodeName, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
 		return out == "True", err
 	})
@@ -149,15 +150,15 @@ func boot(t *testing.T, bins binaries, work string, images []string) *cluster {
 	c.watch = append(c.watch, c.daemon("kube-proxy", 10*time.Second, bins.kube["kube-proxy"], "--config="+c.path("kube-proxy.yaml")))
 	c.writeFile("Corefile", corefile, map[string]any{"Ports": p, "Kubeconfig": dnsKubeconfig})
 	c.watch = append(c.watch, c.daemon("coredns", 10*time.Second, bins.coredns, "-conf", c.path("Corefile")))
-	waitFor(t, "CoreDNS ready", 2*time.Minute, c.watch, func() (bool, error) {
+	waitFor(ctx, t, "CoreDNS ready", 2*time.Minute, c.watch, func() (bool, error) {
 		return httpOK(fmt.Sprintf("http://127.0.0.1:%d/ready", p.DNSReady))
 	})
-	waitFor(t, "kube-proxy healthy", 2*time.Minute, c.watch, func() (bool, error) {
+	waitFor(ctx, t, "kube-proxy healthy", 2*time.Minute, c.watch, func() (bool, error) {
 		return httpOK(fmt.Sprintf("http://127.0.0.1:%d/healthz", p.ProxyHealthz))
 	})
 	// The controller manager is up once it has given the default namespace
 	// its ServiceAccount.
-	waitFor(t, "controller manager", 2*time.Minute, c.watch, func() (bool, error) {
+	waitFor(ctx, t, "controller manager", 2*time.Minute, c.watch, func() (bool, error) {
 		_, err := c.kubectlErr("-n", "default", "get", "serviceaccount", "default")
 		return err == nil, err
 	})
@@ -212,7 +213,12 @@ func (c *cluster) kubectl(args ...string) string {
 }
 
 func (c *cluster) kubectlErr(args ...string) (string, error) {
-	cmd := exec.Command(c.bins.kube["kubectl"], args...)
+	return c.kubectlCtx(c.ctx, args...)
+}
+
+// kubectlCtx is kubectlErr under ctx (the teardown's is not the test's).
+func (c *cluster) kubectlCtx(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, c.bins.kube["kubectl"], args...)
 	cmd.Env = append(os.Environ(), c.env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -234,7 +240,7 @@ func (c *cluster) kubectlJSON(v any, args ...string) error {
 
 func (c *cluster) kubectlApply(manifest string) {
 	c.t.Helper()
-	cmd := exec.Command(c.bins.kube["kubectl"], "apply", "-f", "-")
+	cmd := exec.CommandContext(c.ctx, c.bins.kube["kubectl"], "apply", "-f", "-")
 	cmd.Env = append(os.Environ(), c.env...)
 	cmd.Stdin = strings.NewReader(manifest)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -248,8 +254,8 @@ func (c *cluster) kubectlApply(manifest string) {
 func (c *cluster) importImage(img string) {
 	c.t.Helper()
 	src, target, _ := strings.Cut(img, "=")
-	save := exec.Command("docker", "save", src)
-	imp := exec.Command("ctr", "-a", c.sock, "-n", "k8s.io", "images", "import", "-")
+	save := exec.CommandContext(c.ctx, "docker", "save", src)
+	imp := exec.CommandContext(c.ctx, "ctr", "-a", c.sock, "-n", "k8s.io", "images", "import", "-")
 	pipe, err := save.StdoutPipe()
 	if err != nil {
 		c.t.Fatal(err)
@@ -264,7 +270,7 @@ func (c *cluster) importImage(img string) {
 	if werr := save.Wait(); werr != nil || err != nil {
 		c.t.Fatalf("docker save %s | ctr import: %v %v\n%s%s", src, werr, err, saveErr.String(), out)
 	}
-	if _, err := run(context.Background(), nil, "", "ctr", "-a", c.sock, "-n", "k8s.io", "images", "tag", "--force", dockerRef(src), target); err != nil {
+	if _, err := run(c.ctx, nil, "", "ctr", "-a", c.sock, "-n", "k8s.io", "images", "tag", "--force", dockerRef(src), target); err != nil {
 		c.t.Fatal(err)
 	}
 }

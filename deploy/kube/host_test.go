@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The cluster's network: one bridge that is the node (its address is the node
@@ -441,7 +442,7 @@ func cgroupHierarchies() (dirs []string, v2 bool, err error) {
 // kubelet requires it to exist); cpuset needs its CPUs and memory nodes
 // copied from the parent before anything can run in it. The cleanup removes
 // the whole tree once every container has stopped.
-func makeCgroupRoot(t *testing.T) (v2 bool) {
+func makeCgroupRoot(t *testing.T) {
 	t.Helper()
 	dirs, v2, err := cgroupHierarchies()
 	if err != nil {
@@ -460,12 +461,18 @@ func makeCgroupRoot(t *testing.T) (v2 bool) {
 	}
 	t.Cleanup(func() {
 		for _, d := range dirs {
-			if err := removeCgroupTree(filepath.Join(d, cgroupRoot)); err != nil {
+			// Killed containers may take a moment to leave their cgroups.
+			var err error
+			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+				if err = removeCgroupTree(filepath.Join(d, cgroupRoot)); err == nil || time.Now().After(deadline) {
+					break
+				}
+			}
+			if err != nil {
 				t.Errorf("teardown: cgroups: %v", err)
 			}
 		}
 	})
-	return v2
 }
 
 // removeCgroupTree removes a cgroup directory and its children, deepest

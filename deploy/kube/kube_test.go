@@ -51,7 +51,8 @@ func TestKubernetes(t *testing.T) {
 	}
 	preflight(t)
 	tm := newTimer(t)
-	bins := ensureBinaries(t)
+	ctx := abortContext(t)
+	bins := ensureBinaries(ctx, t)
 	tm.mark("Kubernetes and CoreDNS binaries (built or cached)")
 
 	work := workDir(t)
@@ -59,14 +60,16 @@ func TestKubernetes(t *testing.T) {
 	checkNetworkFree(t)
 	setupNetwork(t, before)
 	makeCgroupRoot(t)
-	images, client := buildImages(t, work)
+	images, client := buildImages(ctx, t, work)
 	tm.mark("eosweep and pause images")
 
-	c := boot(t, bins, work, images)
+	c := boot(ctx, t, bins, work, images)
 	tm.mark("cluster boot to node Ready and DNS")
 	t.Cleanup(func() {
 		if t.Failed() {
 			c.logTails(25)
+			out, _ := c.kubectlCtx(context.Background(), "get", "nodes,pods,events", "-A", "-o", "wide")
+			t.Logf("cluster state:\n%s", out)
 		}
 	})
 	t.Cleanup(c.drain) // runs first: the kubelet stops the pods itself
@@ -141,7 +144,7 @@ func workDir(t *testing.T) string {
 // buildImages builds the eosweep image with deploy/build.sh (also keeping
 // the client binary) and the pause image, and returns them as "DOCKER=CLUSTER"
 // image names for importImage and the client's path.
-func buildImages(t *testing.T, work string) ([]string, string) {
+func buildImages(ctx context.Context, t *testing.T, work string) ([]string, string) {
 	t.Helper()
 	bin := filepath.Join(work, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
@@ -149,19 +152,19 @@ func buildImages(t *testing.T, work string) ([]string, string) {
 	}
 	tag := fmt.Sprintf("k8s-e2e-%d", os.Getpid())
 	client := filepath.Join(bin, "eosweep")
-	if out, err := run(context.Background(), []string{"EOSWEEP_BIN=" + client}, "", "bash", "../build.sh", "eosweep:"+tag); err != nil {
+	if out, err := run(ctx, []string{"EOSWEEP_BIN=" + client}, "", "bash", "../build.sh", "eosweep:"+tag); err != nil {
 		t.Fatalf("deploy/build.sh: %v\n%s", err, out)
 	}
-	ctx := filepath.Join(work, "pause-image")
-	if err := os.MkdirAll(ctx, 0o755); err != nil {
+	pauseDir := filepath.Join(work, "pause-image")
+	if err := os.MkdirAll(pauseDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	buildPause(t, ctx)
-	if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM scratch\nCOPY pause /pause\nENTRYPOINT [\"/pause\"]\n"), 0o644); err != nil {
+	buildPause(t, pauseDir)
+	if err := os.WriteFile(filepath.Join(pauseDir, "Dockerfile"), []byte("FROM scratch\nCOPY pause /pause\nENTRYPOINT [\"/pause\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	pause := "eosweep-e2e/pause:" + tag
-	if out, err := run(context.Background(), []string{"DOCKER_BUILDKIT=0"}, "", "docker", "build", "-q", "-t", pause, ctx); err != nil {
+	if out, err := run(ctx, []string{"DOCKER_BUILDKIT=0"}, "", "docker", "build", "-q", "-t", pause, pauseDir); err != nil {
 		t.Fatalf("pause image: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _, _ = run(context.Background(), nil, "", "docker", "rmi", "-f", "eosweep:"+tag, pause) })
@@ -172,11 +175,12 @@ func buildImages(t *testing.T, work string) ([]string, string) {
 // stopped every pod (so it tears down their networks and volumes itself).
 func (c *cluster) drain() {
 	c.t.Helper()
-	if _, err := c.kubectlErr("delete", "namespace", "eosweep", "--ignore-not-found", "--timeout=2m"); err != nil {
+	bg := context.Background()
+	if _, err := c.kubectlCtx(bg, "delete", "namespace", "eosweep", "--ignore-not-found", "--timeout=2m"); err != nil {
 		c.t.Logf("teardown: %v", err)
 	}
-	_, _ = c.kubectlErr("delete", "persistentvolume", "--all", "--timeout=1m")
-	_, _ = c.kubectlErr("delete", "priorityclass", "eosweep-coordinator", "--ignore-not-found")
+	_, _ = c.kubectlCtx(bg, "delete", "persistentvolume", "--all", "--timeout=1m")
+	_, _ = c.kubectlCtx(bg, "delete", "priorityclass", "eosweep-coordinator", "--ignore-not-found")
 }
 
 // checkContainment fails the test for any socket one of the cluster's
@@ -292,7 +296,7 @@ func (r *recipe) sh(s step) string {
 }
 
 func (r *recipe) shErr(command string) (string, error) {
-	return run(context.Background(), r.env, r.dir, "bash", "-c", "set -euo pipefail; "+command)
+	return run(r.c.ctx, r.env, r.dir, "bash", "-c", "set -euo pipefail; "+command)
 }
 
 // deploy runs the README's recipe up to coordinator and workers Ready.
@@ -338,7 +342,7 @@ func (r *recipe) flags() []string {
 }
 
 func (r *recipe) eosweep(args ...string) (string, error) {
-	return run(context.Background(), nil, r.dir, r.client, append(args, r.flags()...)...)
+	return run(r.c.ctx, nil, r.dir, r.client, append(args, r.flags()...)...)
 }
 
 // startPortForward runs the README's port-forward (on a free local port) and
@@ -350,7 +354,7 @@ func (r *recipe) startPortForward() {
 	}
 	r.pf = start(r.t, r.c.logs, "port-forward", r.c.env, 5*time.Second, r.c.bins.kube["kubectl"],
 		"-n", "eosweep", "port-forward", "--address=127.0.0.1", "svc/eosweep-coordinator", fmt.Sprintf("%d:7870", r.port))
-	waitFor(r.t, "the coordinator through kubectl port-forward", 2*time.Minute, append(slices.Clone(r.c.watch), r.pf), func() (bool, error) {
+	waitFor(r.c.ctx, r.t, "the coordinator through kubectl port-forward", 2*time.Minute, append(slices.Clone(r.c.watch), r.pf), func() (bool, error) {
 		_, err := r.eosweep("health", "--timeout=2s")
 		return err == nil, err
 	})
@@ -374,7 +378,7 @@ func (r *recipe) status() sweepStatus {
 
 func (r *recipe) waitDone(n int, limit time.Duration) {
 	r.t.Helper()
-	waitFor(r.t, fmt.Sprintf("%d trials done", n), limit, r.c.watch, func() (bool, error) { return r.status().Done >= n, nil })
+	waitFor(r.c.ctx, r.t, fmt.Sprintf("%d trials done", n), limit, r.c.watch, func() (bool, error) { return r.status().Done >= n, nil })
 }
 
 // sweepThroughFaults submits the sweep through the port-forward and, while
@@ -416,10 +420,10 @@ func (r *recipe) sweepThroughFaults() {
 
 	// Scale down, then as the README does: more workers than the node holds.
 	r.c.kubectl("-n", "eosweep", "scale", "deployment/eosweep-worker", "--replicas=1")
-	waitFor(r.t, "one worker left", 3*time.Minute, r.c.watch, func() (bool, error) { return len(r.workers(false)) == 1, nil })
+	waitFor(r.c.ctx, r.t, "one worker left", 3*time.Minute, r.c.watch, func() (bool, error) { return len(r.workers(false)) == 1, nil })
 	r.sh(scale)
 	fit := r.workersThatFit()
-	waitFor(r.t, fmt.Sprintf("%d workers Ready after scaling to 20", fit), 3*time.Minute, r.c.watch, func() (bool, error) {
+	waitFor(r.c.ctx, r.t, fmt.Sprintf("%d workers Ready after scaling to 20", fit), 3*time.Minute, r.c.watch, func() (bool, error) {
 		return len(r.workers(true)) == fit, nil
 	})
 	pending := r.pendingWorkers()
@@ -434,7 +438,7 @@ func (r *recipe) sweepThroughFaults() {
 		r.t.Logf("the scheduler preempted %d worker(s) to place the coordinator", n)
 	}
 
-	waitFor(r.t, "the sweep done", 10*time.Minute, r.c.watch, func() (bool, error) { return r.status().State == "done", nil })
+	waitFor(r.c.ctx, r.t, "the sweep done", 10*time.Minute, r.c.watch, func() (bool, error) { return r.status().State == "done", nil })
 	final := r.status()
 	r.t.Logf("sweep done in %v: %+v", time.Since(start).Round(time.Second), final)
 	if final.Total != sweepTrials || final.Done != sweepTrials || final.Failed != 0 {
@@ -498,11 +502,11 @@ func (r *recipe) workers(ready bool) []pod {
 // the kubelet to restart it.
 func (r *recipe) killWorkerProcess(p pod) {
 	r.t.Helper()
-	if _, err := run(context.Background(), nil, "", "ctr", "-a", r.c.sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", p.containerID); err != nil {
+	if _, err := run(r.c.ctx, nil, "", "ctr", "-a", r.c.sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", p.containerID); err != nil {
 		r.t.Fatal(err)
 	}
 	done := r.status().Done
-	took := waitFor(r.t, "the killed worker restarted", 3*time.Minute, r.c.watch, func() (bool, error) {
+	took := waitFor(r.c.ctx, r.t, "the killed worker restarted", 3*time.Minute, r.c.watch, func() (bool, error) {
 		for _, q := range r.workers(true) {
 			if q.name == p.name && q.restarts > p.restarts {
 				return true, nil
@@ -520,7 +524,7 @@ func (r *recipe) deleteCoordinator(when string) {
 	done := r.status().Done
 	start := time.Now()
 	r.c.kubectl("-n", "eosweep", "delete", "pod", "eosweep-coordinator-0", "--timeout=2m")
-	waitFor(r.t, "the new coordinator pod Ready", 5*time.Minute, r.c.watch, func() (bool, error) {
+	waitFor(r.c.ctx, r.t, "the new coordinator pod Ready", 5*time.Minute, r.c.watch, func() (bool, error) {
 		out, err := r.c.kubectlErr("-n", "eosweep", "get", "pod", "eosweep-coordinator-0", "-o",
 			`jsonpath={.status.phase} {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="PodScheduled")].message}`)
 		if err != nil {

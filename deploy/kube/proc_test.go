@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -85,9 +86,9 @@ func (p *proc) tailLog(n int) string {
 	return tail(string(b), n)
 }
 
-// waitFor polls cond until it holds, failing the test after limit or when
-// one of the watched processes dies meanwhile.
-func waitFor(t *testing.T, what string, limit time.Duration, watch []*proc, cond func() (bool, error)) time.Duration {
+// waitFor polls cond until it holds, failing the test after limit, when
+// ctx ends or when one of the watched processes dies meanwhile.
+func waitFor(ctx context.Context, t *testing.T, what string, limit time.Duration, watch []*proc, cond func() (bool, error)) time.Duration {
 	t.Helper()
 	start := time.Now()
 	deadline := start.Add(limit)
@@ -108,7 +109,11 @@ func waitFor(t *testing.T, what string, limit time.Duration, watch []*proc, cond
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s (last error: %v)", limit, what, last)
 		}
-		time.Sleep(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, context.Cause(ctx))
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 }
 
@@ -121,6 +126,21 @@ func freePort(t *testing.T, ip string) int {
 	}
 	defer lis.Close()
 	return lis.Addr().(*net.TCPAddr).Port
+}
+
+// abortContext ends on SIGINT or SIGTERM, or 3 minutes before the test's
+// deadline: waits and commands given it stop early enough for the teardown
+// (which does not use it) to run, where go test's own timeout would kill the
+// process without running any cleanup.
+func abortContext(t *testing.T) context.Context {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	t.Cleanup(stop)
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadlineCause(ctx, d.Add(-3*time.Minute), errors.New("the test's -timeout is near: stopping to tear down"))
+		t.Cleanup(cancel)
+	}
+	return ctx
 }
 
 // run runs a short command, returning its combined output.
