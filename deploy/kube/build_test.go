@@ -62,18 +62,31 @@ func ensureBinaries(ctx context.Context, t *testing.T) binaries {
 	for _, c := range kubeCommands {
 		b.kube[c] = filepath.Join(kubeDir, c)
 	}
-	cached(ctx, t, kubeDir, "Kubernetes "+kubeVersion, buildKubernetes)
-	cached(ctx, t, dnsDir, "CoreDNS "+corednsVersion, buildCoreDNS)
+	cached(ctx, t, kubeDir, "Kubernetes "+kubeVersion, kubeCommands, buildKubernetes)
+	cached(ctx, t, dnsDir, "CoreDNS "+corednsVersion, []string{"coredns"}, buildCoreDNS)
 	return b
 }
 
 // cached runs build into a fresh directory next to dir and renames it to dir,
-// unless dir already exists (a finished build: it only appears by rename).
-func cached(ctx context.Context, t *testing.T, dir, what string, build func(ctx context.Context, src, out string) error) {
+// unless dir already holds every one of files (a finished build: it only
+// appears by rename; one missing a file is removed and built again).
+func cached(ctx context.Context, t *testing.T, dir, what string, files []string, build func(ctx context.Context, src, out string) error) {
 	t.Helper()
 	if _, err := os.Stat(dir); err == nil {
-		t.Logf("%s: cached in %s", what, dir)
-		return
+		complete := true
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				complete = false
+			}
+		}
+		if complete {
+			t.Logf("%s: cached in %s", what, dir)
+			return
+		}
+		t.Logf("%s: %s is incomplete: building again", what, dir)
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		t.Fatal(err)

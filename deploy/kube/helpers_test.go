@@ -1,6 +1,9 @@
 package kube
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -56,5 +59,35 @@ func TestStagingReplace(t *testing.T) {
 		if got != want {
 			t.Errorf("%q: got %q, want %q", line, got, want)
 		}
+	}
+}
+
+// cached builds once, reuses a complete build and rebuilds an incomplete one.
+func TestCached(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "thing-v1")
+	builds := 0
+	build := func(_ context.Context, src, out string) error {
+		builds++
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(out, "prog"), []byte("x"), 0o755)
+	}
+	for i, want := range []int{1, 1} {
+		cached(context.Background(), t, dir, "thing", []string{"prog"}, build)
+		if builds != want {
+			t.Fatalf("call %d: %d builds, want %d", i, builds, want)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "prog")); err != nil {
+		t.Fatal(err)
+	}
+	cached(context.Background(), t, dir, "thing", []string{"prog"}, build)
+	if _, err := os.Stat(filepath.Join(dir, "prog")); err != nil || builds != 2 {
+		t.Fatalf("incomplete cache: %d builds (%v), want a second", builds, err)
+	}
+	if left, _ := filepath.Glob(dir + ".build-*"); len(left) > 0 {
+		t.Errorf("build directories left: %v", left)
 	}
 }
