@@ -5,17 +5,43 @@
 // # Basics
 //
 // Run keeps up to Parallel trials running, with up to Parallel×Prefetch
-// leased at once (several per LeaseTrial call); results are reported in
-// batches (whatever is waiting goes in one ReportResult). A lease reported
-// lost by a heartbeat cancels its trial. Transport failures are retried with
-// exponential backoff and jitter; the gRPC connection itself reconnects with
-// grpc-go's backoff (see the dial options of cmd/eosweep).
+// leased at once (several per LeaseTrial call). Transport failures are
+// retried with exponential backoff and jitter; the gRPC connection itself
+// reconnects with grpc-go's backoff (see internal/transport).
+//
+// # Reports
+//
+// Finished trials wait in an outbox and go to the coordinator in batches: one
+// ReportResult call carries whatever is waiting, at most MaxReportBatch
+// reports and MaxReportBytes of encoded reports (default DefaultReportBytes,
+// 1 MiB: a quarter of gRPC's default message limit and a sixteenth of
+// transport.MaxMessageBytes, so any coordinator accepts it). Hand-backs
+// (released leases) go before results. A batch the coordinator refuses with
+// ResourceExhausted is halved and sent again, down to a single report, and the
+// byte bound of later batches halves with it (to 16 KiB at least). A single
+// report still refused as too large (gRPC's "message larger than max") can
+// never be delivered: it is logged and replaced by an error report naming its
+// size, so the attempt is recorded (and the trial ends FAILED with that
+// message once its attempts are used) instead of being retried forever. A
+// single report refused with any other ResourceExhausted (a quota) is retried
+// with backoff like any transient failure. A call refused as a whole with
+// InvalidArgument is logged and dropped.
+//
+// While reports cannot be delivered (the last ReportResult failed) and the
+// undelivered results reach Parallel, the worker stops leasing and hands back
+// (releases) every lease it has not started, so that it no longer renews —
+// through its heartbeats — trials it could not report anyway; other workers
+// may take them. It leases again once a report goes through.
 //
 // # Shutdown
 //
 // When Run's context ends (SIGTERM), the worker stops leasing, hands back the
-// leases it has not started, lets running trials finish within Grace (then
-// cancels them and hands their leases back), reports what it has, and returns.
+// leases it has not started, lets running trials finish, then cancels them and
+// hands their leases back, reports what it has, and returns — all within
+// Grace: trials may run until a reserve of min(Grace/4, 5 s) before it ends,
+// kept for the last reports (at least 1 s). A process stopped with a deadline
+// (Slurm's KillWait, Kubernetes' terminationGracePeriodSeconds) should get a
+// Grace below that deadline.
 package worker
 
 import (
@@ -46,6 +72,17 @@ func (f RunnerFunc) Run(ctx context.Context, cfg engine.Config) (engine.Result, 
 	return f(ctx, cfg)
 }
 
+// Report batches: the defaults of Config.MaxReportBytes and the fixed count bound.
+const (
+	// DefaultReportBytes bounds one ReportResult call's encoded reports
+	// unless Config.MaxReportBytes says otherwise.
+	DefaultReportBytes = 1 << 20
+	// MaxReportBatch bounds one ReportResult call's reports by count.
+	MaxReportBatch = 4096
+	// minReportBytes is the least byte bound that splitting comes down to.
+	minReportBytes = 16 << 10
+)
+
 // Config configures a Worker.
 type Config struct {
 	// ID names the worker in leases and logs (default host-pid).
@@ -57,9 +94,12 @@ type Config struct {
 	Prefetch int
 	// LeaseWait is the long-poll wait of one LeaseTrial call (default 10s).
 	LeaseWait time.Duration
-	// Grace is how long running trials may take to finish after the context
-	// ends (default 30s).
+	// Grace bounds the drain after the context ends (default 30s): see the
+	// package doc.
 	Grace time.Duration
+	// MaxReportBytes bounds the encoded reports of one ReportResult call
+	// (default DefaultReportBytes).
+	MaxReportBytes int
 	// Runner runs trials (default engine.Run).
 	Runner Runner
 	// OnRun, if set, is called before every engine execution.
@@ -84,6 +124,9 @@ func (c *Config) defaults() {
 	if c.Grace <= 0 {
 		c.Grace = 30 * time.Second
 	}
+	if c.MaxReportBytes <= 0 {
+		c.MaxReportBytes = DefaultReportBytes
+	}
 	if c.Runner == nil {
 		c.Runner = RunnerFunc(engine.Run)
 	}
@@ -97,19 +140,24 @@ type Worker struct {
 	cfg    Config
 	client pb.CoordinatorServiceClient
 
-	mu   sync.Mutex
-	held map[string]*job // leases held (queued or running), by sweep/trial
+	mu      sync.Mutex
+	held    map[string]*job // leases held and not finished: queued or running
+	queue   []*job          // leased, not started, oldest first
+	running int             // jobs being executed
+	leasing bool            // the lease loop may still add jobs
+	out     outbox          // reports not yet delivered
+	failing bool            // the last ReportResult call failed
+	changed chan struct{}   // closed (and replaced) at every change of queue, running, out, failing
 
 	ttl        atomic.Int64 // lease TTL in ns, from the coordinator (0 until known)
 	executions atomic.Int64
 	reported   atomic.Int64
-	reports    chan *pb.TrialReport
 }
 
 type job struct {
 	lease  *pb.Lease
 	cancel context.CancelCauseFunc // set when the job starts running
-	lost   bool                    // the coordinator no longer honours the lease
+	lost   bool                    // the lease was lost before cancel was set
 }
 
 // errLeaseLost cancels a trial whose lease the coordinator no longer honours.
@@ -118,8 +166,8 @@ var errLeaseLost = errors.New("lease lost")
 // New returns a worker using client.
 func New(client pb.CoordinatorServiceClient, cfg Config) *Worker {
 	cfg.defaults()
-	w := &Worker{cfg: cfg, client: client, held: map[string]*job{}}
-	return w
+	return &Worker{cfg: cfg, client: client, held: map[string]*job{},
+		changed: make(chan struct{})}
 }
 
 // Executions returns how many trials this worker has started on the engine.
@@ -130,19 +178,15 @@ func (w *Worker) Reported() int64 { return w.reported.Load() }
 
 // Run works until ctx ends, then drains (see the package doc).
 func (w *Worker) Run(ctx context.Context) error {
-	capacity := w.cfg.Parallel * w.cfg.Prefetch
-	w.reports = make(chan *pb.TrialReport, capacity)
-	slots := make(chan struct{}, capacity)
-	jobs := make(chan *job, capacity)
+	w.mu.Lock()
+	w.leasing = true
+	w.out.maxBytes = w.cfg.MaxReportBytes
+	w.mu.Unlock()
 	runCtx, stopRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRuns()
 	var runners sync.WaitGroup
 	for range w.cfg.Parallel {
-		runners.Add(1)
-		go func() {
-			defer runners.Done()
-			w.runLoop(ctx, runCtx, jobs, slots)
-		}()
+		runners.Go(func() { w.runLoop(runCtx) })
 	}
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
@@ -152,23 +196,23 @@ func (w *Worker) Run(ctx context.Context) error {
 	go func() { defer close(hbDone); w.heartbeatLoop(bgCtx) }()
 
 	w.cfg.Logger.Info("worker started", "worker", w.cfg.ID, "parallel", w.cfg.Parallel, "prefetch", w.cfg.Prefetch)
-	w.leaseLoop(ctx, jobs, slots)
-	close(jobs)
+	w.leaseLoop(ctx)
 
-	// Drain: running trials get Grace; then they are cancelled and released.
+	// Drain, within Grace: hand back what has not started; running trials
+	// may finish until the reserve for the last reports, then they are
+	// cancelled and handed back.
+	end := time.Now().Add(w.cfg.Grace)
+	reserve := min(w.cfg.Grace/4, 5*time.Second)
 	w.cfg.Logger.Info("worker draining", "worker", w.cfg.ID, "grace", w.cfg.Grace)
+	w.stopLeasing("worker shutting down")
 	ran := make(chan struct{})
 	go func() { runners.Wait(); close(ran) }()
-	select {
-	case <-ran:
-	case <-time.After(w.cfg.Grace):
+	if !waitUntil(ran, end.Add(-reserve)) {
 		stopRuns()
 		<-ran
 	}
-	close(w.reports)
-	select {
-	case <-reporterDone:
-	case <-time.After(w.cfg.Grace + 10*time.Second):
+	w.closeOutbox()
+	if !waitUntil(reporterDone, later(end, time.Now().Add(time.Second))) {
 		stopBG()
 		<-reporterDone
 	}
@@ -178,16 +222,54 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-func key(sweep, trial string) string { return sweep + "/" + trial }
-
-func (w *Worker) hold(j *job) {
-	w.mu.Lock()
-	w.held[key(j.lease.GetSweepId(), j.lease.GetTrialId())] = j
-	w.mu.Unlock()
+// waitUntil waits for done until the deadline; it reports whether done closed.
+func waitUntil(done <-chan struct{}, deadline time.Time) bool {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
-func (w *Worker) drop(l *pb.Lease) {
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func key(sweep, trial string) string { return sweep + "/" + trial }
+
+// notifyLocked wakes every waiter on w.changed. Callers hold w.mu.
+func (w *Worker) notifyLocked() {
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// stopLeasing ends leasing: no job is added any more, and the queued ones
+// are handed back (why says why, in the log).
+func (w *Worker) stopLeasing(why string) {
 	w.mu.Lock()
-	delete(w.held, key(l.GetSweepId(), l.GetTrialId()))
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	w.leasing = false
+	w.releaseQueuedLocked(why)
+	w.notifyLocked()
+}
+
+// releaseQueuedLocked hands back every lease not started: it leaves held (no
+// more heartbeats) and a release report goes to the outbox. Callers hold w.mu.
+func (w *Worker) releaseQueuedLocked(why string) {
+	if len(w.queue) == 0 {
+		return
+	}
+	w.cfg.Logger.Info("handing back leases not started", "worker", w.cfg.ID, "leases", len(w.queue), "why", why)
+	for _, j := range w.queue {
+		delete(w.held, key(j.lease.GetSweepId(), j.lease.GetTrialId()))
+		w.queueReportLocked(newReport(j.lease, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Released{Released: true} }))
+	}
+	w.queue = nil
+	w.notifyLocked()
 }
