@@ -3,14 +3,17 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
 
-	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/transport"
 	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
@@ -84,9 +87,12 @@ func (w *Worker) leaseRoom(ctx context.Context) int {
 	}
 }
 
+// retryCap is the longest pause between retries of a failed call.
+const retryCap = 5 * time.Second
+
 // leaseLoop leases trials while there is room until ctx ends.
 func (w *Worker) leaseLoop(ctx context.Context) {
-	bo := backoff{base: 100 * time.Millisecond, cap: 10 * time.Second}
+	bo := backoff{base: 100 * time.Millisecond, cap: retryCap}
 	for {
 		n := w.leaseRoom(ctx)
 		if n == 0 {
@@ -94,18 +100,25 @@ func (w *Worker) leaseLoop(ctx context.Context) {
 		}
 		callCtx, cancel := context.WithTimeout(ctx, w.cfg.LeaseWait+15*time.Second)
 		resp, err := w.client.LeaseTrial(callCtx, &pb.LeaseTrialRequest{WorkerId: w.cfg.ID, MaxTrials: int32(n),
-			Wait: durationpb.New(w.cfg.LeaseWait)}, grpc.WaitForReady(true))
+			Wait: durationpb.New(w.cfg.LeaseWait)})
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
+			if transport.IsPermanent(err) {
+				w.refuse(err)
+				return
+			}
 			d := bo.next()
-			w.cfg.Logger.Warn("lease failed; retrying", "worker", w.cfg.ID, "err", err, "backoff", d)
+			w.logCallFailure("lease", err, bo.n, d)
 			if !sleep(ctx, d) {
 				return
 			}
 			continue
+		}
+		if bo.n > 0 {
+			w.cfg.Logger.Info("coordinator reachable again", "worker", w.cfg.ID, "coordinator", w.cfg.Coordinator, "failed_attempts", bo.n)
 		}
 		bo.reset()
 		if t := resp.GetLeaseTtl().AsDuration(); t > 0 {
@@ -113,6 +126,18 @@ func (w *Worker) leaseLoop(ctx context.Context) {
 		}
 		w.enqueue(resp.GetLeases())
 	}
+}
+
+// logCallFailure logs a failed call that will be retried: "cannot reach
+// ADDR: why" when the coordinator is unreachable, else what failed.
+func (w *Worker) logCallFailure(call string, err error, attempt int, retryIn time.Duration) {
+	if status.Code(err) == codes.Unavailable {
+		w.cfg.Logger.Warn(fmt.Sprintf("cannot reach %s: %s", w.cfg.Coordinator, status.Convert(err).Message()),
+			"worker", w.cfg.ID, "call", call, "attempt", attempt, "retry_in", retryIn)
+		return
+	}
+	w.cfg.Logger.Warn(call+" failed; retrying", "worker", w.cfg.ID, "coordinator", w.cfg.Coordinator,
+		"err", err, "attempt", attempt, "retry_in", retryIn)
 }
 
 // enqueue adds leased trials to the queue (or hands them back at once when
@@ -278,6 +303,10 @@ func (w *Worker) heartbeatLoop(ctx context.Context) {
 			resp, err := w.client.Heartbeat(callCtx, &pb.HeartbeatRequest{WorkerId: w.cfg.ID, Leases: chunk})
 			cancel()
 			if err != nil {
+				if transport.IsPermanent(err) {
+					w.refuse(err)
+					return
+				}
 				w.cfg.Logger.Warn("heartbeat failed", "worker", w.cfg.ID, "err", err)
 				break
 			}

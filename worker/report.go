@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -158,9 +157,13 @@ func (w *Worker) reportLoop(ctx context.Context) {
 		}
 		w.putBack(rest)
 		w.deliveryFailed()
+		if transport.IsPermanent(err) {
+			w.refuse(err)
+			return
+		}
 		if ctx.Err() == nil {
 			d := bo.next()
-			w.cfg.Logger.Warn("report failed; retrying", "worker", w.cfg.ID, "reports", len(rest), "err", err, "backoff", d)
+			w.logCallFailure("report", err, bo.n, d)
 			if sleep(ctx, d) {
 				continue
 			}
@@ -223,7 +226,7 @@ func (w *Worker) report(ctx context.Context, batch []pending) error {
 	}
 	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	resp, err := w.client.ReportResult(callCtx, req, grpc.WaitForReady(true))
+	resp, err := w.client.ReportResult(callCtx, req)
 	if status.Code(err) == codes.InvalidArgument {
 		w.cfg.Logger.Error("reports rejected", "worker", w.cfg.ID, "reports", len(batch), "err", err)
 		return nil

@@ -6,8 +6,19 @@
 //
 // Run keeps up to Parallel trials running, with up to Parallel×Prefetch
 // leased at once (several per LeaseTrial call). Transport failures are
-// retried with exponential backoff and jitter; the gRPC connection itself
-// reconnects with grpc-go's backoff (see internal/transport).
+// retried with exponential backoff and jitter (at most 5 s apart); the gRPC
+// connection itself reconnects with grpc-go's backoff (see
+// internal/transport).
+//
+// # Errors
+//
+// Calls fail fast: a coordinator that cannot be reached is logged at once,
+// as "cannot reach ADDR: why", and again at every retry (a WARN at most every
+// 5 s), until a call goes through. An error that retrying cannot cure — a
+// missing or wrong token (Unauthenticated), PermissionDenied, a TLS handshake
+// the coordinator or the worker refuses (see transport.IsPermanent) — stops
+// the worker: Run cancels its trials and returns the error, so that the
+// process exits non-zero with the reason.
 //
 // # Reports
 //
@@ -55,6 +66,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc/status"
+
 	"github.com/eosweep/eosweep/engine"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
@@ -87,6 +100,9 @@ const (
 type Config struct {
 	// ID names the worker in leases and logs (default host-pid).
 	ID string
+	// Coordinator is the coordinator's address as the user gave it, for
+	// messages ("cannot reach ADDR: …").
+	Coordinator string
 	// Parallel is how many trials run at once (default runtime.NumCPU()).
 	Parallel int
 	// Prefetch is how many trials per slot may be leased ahead (default 1:
@@ -133,6 +149,9 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Coordinator == "" {
+		c.Coordinator = "the coordinator"
+	}
 }
 
 // Worker runs trials for one coordinator.
@@ -147,7 +166,9 @@ type Worker struct {
 	leasing bool            // the lease loop may still add jobs
 	out     outbox          // reports not yet delivered
 	failing bool            // the last ReportResult call failed
-	changed chan struct{}   // closed (and replaced) at every change of queue, running, out, failing
+	refused error           // a permanent error: the worker stops
+	stop    context.CancelCauseFunc
+	changed chan struct{} // closed (and replaced) at every change of queue, running, out, failing
 
 	ttl        atomic.Int64 // lease TTL in ns, from the coordinator (0 until known)
 	executions atomic.Int64
@@ -176,11 +197,15 @@ func (w *Worker) Executions() int64 { return w.executions.Load() }
 // Reported returns how many reports the coordinator has acknowledged.
 func (w *Worker) Reported() int64 { return w.reported.Load() }
 
-// Run works until ctx ends, then drains (see the package doc).
+// Run works until ctx ends, then drains (see the package doc). It returns an
+// error only when the coordinator refused the worker for good.
 func (w *Worker) Run(ctx context.Context) error {
+	life, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	w.mu.Lock()
 	w.leasing = true
 	w.out.maxBytes = w.cfg.MaxReportBytes
+	w.stop = stop
 	w.mu.Unlock()
 	runCtx, stopRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRuns()
@@ -195,8 +220,20 @@ func (w *Worker) Run(ctx context.Context) error {
 	hbDone := make(chan struct{})
 	go func() { defer close(hbDone); w.heartbeatLoop(bgCtx) }()
 
-	w.cfg.Logger.Info("worker started", "worker", w.cfg.ID, "parallel", w.cfg.Parallel, "prefetch", w.cfg.Prefetch)
-	w.leaseLoop(ctx)
+	w.cfg.Logger.Info("worker started", "worker", w.cfg.ID, "coordinator", w.cfg.Coordinator, "parallel", w.cfg.Parallel, "prefetch", w.cfg.Prefetch)
+	w.leaseLoop(life)
+	if err := w.refusal(); err != nil {
+		// Nothing can be delivered: stop at once.
+		w.stopLeasing("the coordinator refused the worker")
+		stopRuns()
+		w.closeOutbox()
+		stopBG()
+		runners.Wait()
+		<-reporterDone
+		<-hbDone
+		w.cfg.Logger.Error("worker stopped: the coordinator refused it", "worker", w.cfg.ID, "err", err)
+		return err
+	}
 
 	// Drain, within Grace: hand back what has not started; running trials
 	// may finish until the reserve for the last reports, then they are
@@ -242,6 +279,23 @@ func later(a, b time.Time) time.Time {
 }
 
 func key(sweep, trial string) string { return sweep + "/" + trial }
+
+// refuse records a permanent error and stops the worker.
+func (w *Worker) refuse(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.refused == nil {
+		w.refused = fmt.Errorf("coordinator %s refused this worker: %s: %s", w.cfg.Coordinator, status.Code(err), status.Convert(err).Message())
+		w.stop(w.refused)
+	}
+}
+
+// refusal returns the permanent error that stopped the worker, if any.
+func (w *Worker) refusal() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.refused
+}
 
 // notifyLocked wakes every waiter on w.changed. Callers hold w.mu.
 func (w *Worker) notifyLocked() {

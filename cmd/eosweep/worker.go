@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eosweep/eosweep/internal/transport"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
 )
@@ -35,9 +36,11 @@ func newWorkerCmd(d *deps) *cobra.Command {
 		Short: "Lease trials from a coordinator, run them, report the results",
 		Long: `Run a worker: it leases trials from the coordinator, runs them on the engine
 (--parallel at once), heartbeats its leases and reports the results. It
-reconnects with exponential backoff when the coordinator is away. On SIGTERM
-it stops leasing, lets running trials finish within --grace (then hands their
-leases back) and exits.`,
+reconnects with exponential backoff when the coordinator is away, logging
+"cannot reach ADDR" at every retry, and exits non-zero when the coordinator
+refuses it for good (wrong token, refused TLS). On SIGTERM it stops leasing,
+lets running trials finish within --grace (then hands their leases back) and
+exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, d, &o) },
 	}
@@ -53,6 +56,12 @@ leases back) and exits.`,
 }
 
 func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
+	if err := o.coord.required(); err != nil {
+		return err
+	}
+	if err := transport.CheckAddress(o.coord.addr); err != nil {
+		return fmt.Errorf("flag --coordinator: %w", err)
+	}
 	log := d.logger()
 	obs := o.ops.observer() // nil when metrics are off
 	conn, err := o.coord.dial(obs.dialOptions()...)
@@ -70,7 +79,7 @@ func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 		return err
 	}
 	defer stopOps()
-	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
+	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Coordinator: o.coord.addr, Parallel: o.parallel,
 		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
 		Runner: obs.runner()})
 	return w.Run(cmd.Context())
