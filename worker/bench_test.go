@@ -24,7 +24,7 @@ import (
 // fsyncs every commit. b.N is the number of trials; results/s counts
 // durable results.
 func BenchmarkCoordinatorThroughput(b *testing.B) {
-	for _, c := range []struct{ workers, parallel, prefetch int }{{8, 1, 1}, {8, 1, 64}, {2, 2, 1}, {2, 2, 64}} {
+	for _, c := range []struct{ workers, parallel, prefetch int }{{8, 1, 1}, {8, 1, 64}, {8, 1, 0}, {2, 2, 1}, {2, 2, 64}, {2, 2, 0}} {
 		b.Run(fmt.Sprintf("workers=%d/parallel=%d/prefetch=%d", c.workers, c.parallel, c.prefetch), func(b *testing.B) {
 			benchThroughput(b, c.workers, c.parallel, c.prefetch)
 		})

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/engine"
@@ -43,12 +44,21 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// maxLeaseBatch bounds the trials asked for in one LeaseTrial call (the
-// coordinator's own bound is scheduler.MaxLeaseBatch, 4096).
-const maxLeaseBatch = 1024
+// maxLeaseBatch bounds the trials asked for in one LeaseTrial call, about
+// 400 KB of leases (the coordinator's own bound is scheduler.MaxLeaseBatch,
+// 4096).
+const maxLeaseBatch = 2048
+
+// depth is how many trials per slot the worker holds at most.
+func (w *Worker) depth() int {
+	if w.cfg.Prefetch > 0 {
+		return w.cfg.Prefetch
+	}
+	return max(min(w.pace.depth(), w.pace.maxHeld()/w.cfg.Parallel), 1)
+}
 
 // capacity is how many leases the worker holds at most (queued and running).
-func (w *Worker) capacity() int { return w.cfg.Parallel * w.cfg.Prefetch }
+func (w *Worker) capacity() int { return w.cfg.Parallel * w.depth() }
 
 // stalledLocked reports whether leasing must wait for the reports: too many
 // undelivered (twice the capacity), or delivery failing with a slot's worth
@@ -66,13 +76,17 @@ func (w *Worker) checkStallLocked() {
 	}
 }
 
-// leaseRoom waits until the worker may lease and returns how many trials to
-// ask for; 0 when ctx ends first.
+// leaseRoom waits until the worker should lease — a slot is idle, or half
+// of what may be queued ahead is free — and returns how many trials to ask
+// for (all the room there is); 0 when ctx ends first.
 func (w *Worker) leaseRoom(ctx context.Context) int {
 	w.mu.Lock()
 	for {
-		free := w.capacity() - len(w.queue) - w.running
-		if free > 0 && !w.stalledLocked() {
+		depth := w.depth()
+		free := w.cfg.Parallel*depth - len(w.queue) - w.running
+		idle := len(w.queue) == 0 && w.running < w.cfg.Parallel
+		refill := max(1, w.cfg.Parallel*(depth-1)/2)
+		if free > 0 && (idle || free >= refill) && !w.stalledLocked() {
 			w.mu.Unlock()
 			return min(free, maxLeaseBatch)
 		}
@@ -99,9 +113,13 @@ func (w *Worker) leaseLoop(ctx context.Context) {
 			return
 		}
 		callCtx, cancel := context.WithTimeout(ctx, w.cfg.LeaseWait+15*time.Second)
+		start := time.Now()
 		resp, err := w.client.LeaseTrial(callCtx, &pb.LeaseTrialRequest{WorkerId: w.cfg.ID, MaxTrials: int32(n),
 			Wait: durationpb.New(w.cfg.LeaseWait)})
 		cancel()
+		if len(resp.GetLeases()) == n {
+			w.pace.roundTrip(time.Since(start)) // answered at once: it did not wait for work
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -148,6 +166,7 @@ func (w *Worker) enqueue(leases []*pb.Lease) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.pace.leased(proto.Size(leases[0]))
 	for _, l := range leases {
 		j := &job{lease: l}
 		w.held[key(l.GetSweepId(), l.GetTrialId())] = j
@@ -240,7 +259,9 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	if w.cfg.OnRun != nil {
 		w.cfg.OnRun(l.GetSweepId(), l.GetTrialId())
 	}
+	start := time.Now()
 	res, err := w.cfg.Runner.Run(jctx, cfg)
+	w.pace.trialRan(time.Since(start))
 	switch {
 	case err == nil:
 		w.cfg.Logger.Debug("trial done", "worker", w.cfg.ID, "sweep", l.GetSweepId(), "trial", l.GetTrialId(),

@@ -226,7 +226,11 @@ func (w *Worker) report(ctx context.Context, batch []pending) error {
 	}
 	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	start := time.Now()
 	resp, err := w.client.ReportResult(callCtx, req)
+	if err == nil {
+		w.pace.roundTrip(time.Since(start))
+	}
 	if status.Code(err) == codes.InvalidArgument {
 		w.cfg.Logger.Error("reports rejected", "worker", w.cfg.ID, "reports", len(batch), "err", err)
 		return nil

@@ -4,8 +4,13 @@
 //
 // # Basics
 //
-// Run keeps up to Parallel trials running, with up to Parallel×Prefetch
-// leased at once (several per LeaseTrial call). Transport failures are
+// Run keeps up to Parallel trials running, with up to Parallel×depth leased
+// at once, several per LeaseTrial call: a fixed depth (Prefetch), or by
+// default one chosen from the trials' run time and the coordinator's
+// round-trip time, so that microsecond trials go hundreds to a call and
+// minute-long ones one per free slot (see pacer). A refill is asked for as
+// soon as a slot is idle or half of what is queued ahead has started, and
+// takes all the room there is. Transport failures are
 // retried with exponential backoff and jitter (at most 5 s apart); the gRPC
 // connection itself reconnects with grpc-go's backoff (see
 // internal/transport).
@@ -105,8 +110,9 @@ type Config struct {
 	Coordinator string
 	// Parallel is how many trials run at once (default runtime.NumCPU()).
 	Parallel int
-	// Prefetch is how many trials per slot may be leased ahead (default 1:
-	// none ahead). Trivial trials want more, so that one RPC carries many.
+	// Prefetch is how many trials per slot may be held (running and
+	// queued): 1 leases none ahead. 0 (the default) chooses it from the
+	// observed trial and round-trip times, from 1 to MaxAutoPrefetch.
 	Prefetch int
 	// LeaseWait is the long-poll wait of one LeaseTrial call (default 10s).
 	LeaseWait time.Duration
@@ -131,8 +137,8 @@ func (c *Config) defaults() {
 	if c.Parallel <= 0 {
 		c.Parallel = runtime.NumCPU()
 	}
-	if c.Prefetch <= 0 {
-		c.Prefetch = 1
+	if c.Prefetch < 0 {
+		c.Prefetch = 0
 	}
 	if c.LeaseWait <= 0 {
 		c.LeaseWait = 10 * time.Second
@@ -170,6 +176,7 @@ type Worker struct {
 	stop    context.CancelCauseFunc
 	changed chan struct{} // closed (and replaced) at every change of queue, running, out, failing
 
+	pace       pacer
 	ttl        atomic.Int64 // lease TTL in ns, from the coordinator (0 until known)
 	executions atomic.Int64
 	reported   atomic.Int64
@@ -220,7 +227,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	hbDone := make(chan struct{})
 	go func() { defer close(hbDone); w.heartbeatLoop(bgCtx) }()
 
-	w.cfg.Logger.Info("worker started", "worker", w.cfg.ID, "coordinator", w.cfg.Coordinator, "parallel", w.cfg.Parallel, "prefetch", w.cfg.Prefetch)
+	w.cfg.Logger.Info("worker started", "worker", w.cfg.ID, "coordinator", w.cfg.Coordinator, "parallel", w.cfg.Parallel, "prefetch", prefetchName(w.cfg.Prefetch))
 	w.leaseLoop(life)
 	if err := w.refusal(); err != nil {
 		// Nothing can be delivered: stop at once.
@@ -257,6 +264,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	<-hbDone
 	w.cfg.Logger.Info("worker stopped", "worker", w.cfg.ID, "executions", w.Executions(), "reported", w.Reported())
 	return nil
+}
+
+func prefetchName(n int) any {
+	if n == 0 {
+		return "auto"
+	}
+	return n
 }
 
 // waitUntil waits for done until the deadline; it reports whether done closed.

@@ -48,7 +48,7 @@ exits.`,
 	o.coord.bind(f, "127.0.0.1:7870", "coordinator address HOST:PORT") // security.go
 	f.StringVar(&o.id, "id", "", "worker name in leases and logs (default HOST-PID)")
 	f.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "trials to run at once")
-	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
+	f.IntVar(&o.prefetch, "prefetch", 0, "trials per slot to hold, running and leased ahead (0: chosen from the trials' run time and the coordinator's round trip; 1: none ahead)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
 	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
 	o.ops.bindMetrics(f) // observe.go
