@@ -107,6 +107,7 @@ const retryCap = 5 * time.Second
 // leaseLoop leases trials while there is room until ctx ends.
 func (w *Worker) leaseLoop(ctx context.Context) {
 	bo := backoff{base: 100 * time.Millisecond, cap: retryCap}
+	var quiet idle
 	for {
 		n := w.leaseRoom(ctx)
 		if n == 0 {
@@ -114,6 +115,7 @@ func (w *Worker) leaseLoop(ctx context.Context) {
 		}
 		callCtx, cancel := context.WithTimeout(ctx, w.cfg.LeaseWait+15*time.Second)
 		start := time.Now()
+		asked := w.cfg.Now()
 		resp, err := w.client.LeaseTrial(callCtx, &pb.LeaseTrialRequest{WorkerId: w.cfg.ID, MaxTrials: int32(n),
 			Wait: durationpb.New(w.cfg.LeaseWait)})
 		cancel()
@@ -141,6 +143,11 @@ func (w *Worker) leaseLoop(ctx context.Context) {
 		bo.reset()
 		if t := resp.GetLeaseTtl().AsDuration(); t > 0 {
 			w.ttl.Store(int64(t))
+		}
+		if len(resp.GetLeases()) > 0 {
+			quiet = idle{}
+		} else if (w.cfg.ExitWhenIdle > 0 || w.cfg.UntilDone != "") && w.holdsNothing() && w.noMoreWork(ctx, &quiet, asked) {
+			return
 		}
 		w.enqueue(resp.GetLeases())
 	}

@@ -51,6 +51,11 @@
 //
 // # Shutdown
 //
+// With ExitWhenIdle or UntilDone, the worker also ends by itself once there
+// is no work left (checked whenever a lease call finds nothing and the worker
+// holds nothing), and Run returns nil: batch jobs (Slurm) release their
+// allocation instead of idling until their time limit.
+//
 // When Run's context ends (SIGTERM), the worker stops leasing, hands back the
 // leases it has not started, lets running trials finish, then cancels them and
 // hands their leases back, reports what it has, and returns — all within
@@ -122,6 +127,16 @@ type Config struct {
 	// MaxReportBytes bounds the encoded reports of one ReportResult call
 	// (default DefaultReportBytes).
 	MaxReportBytes int
+	// ExitWhenIdle, if positive, ends Run (as its context would, with
+	// nil) once no sweep has been running on the coordinator for that long
+	// and the worker holds nothing. A sweep waiting for its last trials
+	// elsewhere, or between refinement rounds, is running.
+	ExitWhenIdle time.Duration
+	// UntilDone, if set, is a sweep id: Run ends once that sweep is done or
+	// cancelled and the worker holds nothing; an unknown id is an error.
+	UntilDone string
+	// Now is the clock of ExitWhenIdle (default time.Now).
+	Now func() time.Time
 	// Runner runs trials (default engine.Run).
 	Runner Runner
 	// OnRun, if set, is called before every engine execution.
@@ -154,6 +169,9 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.Coordinator == "" {
 		c.Coordinator = "the coordinator"
@@ -231,14 +249,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.leaseLoop(life)
 	if err := w.refusal(); err != nil {
 		// Nothing can be delivered: stop at once.
-		w.stopLeasing("the coordinator refused the worker")
+		w.stopLeasing("the worker cannot go on")
 		stopRuns()
 		w.closeOutbox()
 		stopBG()
 		runners.Wait()
 		<-reporterDone
 		<-hbDone
-		w.cfg.Logger.Error("worker stopped: the coordinator refused it", "worker", w.cfg.ID, "err", err)
+		w.cfg.Logger.Error("worker stopped", "worker", w.cfg.ID, "err", err)
 		return err
 	}
 
@@ -294,13 +312,18 @@ func later(a, b time.Time) time.Time {
 
 func key(sweep, trial string) string { return sweep + "/" + trial }
 
-// refuse records a permanent error and stops the worker.
+// refuse records a permanent refusal by the coordinator and stops the worker.
 func (w *Worker) refuse(err error) {
+	w.abort(fmt.Errorf("coordinator %s refused this worker: %s: %s", w.cfg.Coordinator, status.Code(err), status.Convert(err).Message()))
+}
+
+// abort records the error that stops the worker (the first one counts).
+func (w *Worker) abort(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.refused == nil {
-		w.refused = fmt.Errorf("coordinator %s refused this worker: %s: %s", w.cfg.Coordinator, status.Code(err), status.Convert(err).Message())
-		w.stop(w.refused)
+		w.refused = err
+		w.stop(err)
 	}
 }
 

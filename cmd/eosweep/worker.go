@@ -26,6 +26,8 @@ type workerOptions struct {
 	prefetch  int
 	leaseWait time.Duration
 	grace     time.Duration
+	idle      time.Duration
+	untilDone string
 	ops       opsFlags
 }
 
@@ -40,7 +42,8 @@ reconnects with exponential backoff when the coordinator is away, logging
 "cannot reach ADDR" at every retry, and exits non-zero when the coordinator
 refuses it for good (wrong token, refused TLS). On SIGTERM it stops leasing,
 lets running trials finish within --grace (then hands their leases back) and
-exits.`,
+exits. With --exit-when-idle or --until-done it also exits by itself once there
+is no work left (batch jobs).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, d, &o) },
 	}
@@ -50,7 +53,9 @@ exits.`,
 	f.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "trials to run at once")
 	f.IntVar(&o.prefetch, "prefetch", 0, "trials per slot to hold, running and leased ahead (0: chosen from the trials' run time and the coordinator's round trip; 1: none ahead)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
-	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
+	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long draining may take: running trials finish or are handed back (keep it below the scheduler's kill deadline)")
+	f.DurationVar(&o.idle, "exit-when-idle", 0, "exit 0 once no sweep has been running for this long (0: never; for batch jobs)")
+	f.StringVar(&o.untilDone, "until-done", "", "exit 0 once this sweep is done or cancelled")
 	o.ops.bindMetrics(f) // observe.go
 	return cmd
 }
@@ -80,7 +85,8 @@ func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 	}
 	defer stopOps()
 	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Coordinator: o.coord.addr, Parallel: o.parallel,
-		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
+		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, ExitWhenIdle: o.idle, UntilDone: o.untilDone,
+		OnRun: onRun, Logger: log,
 		Runner: obs.runner()})
 	return w.Run(cmd.Context())
 }
