@@ -32,7 +32,6 @@ func stub(t *testing.T, code int, waitTerm bool) string {
 	return bin
 }
 
-
 // fakeScancel puts a scancel on PATH that logs its arguments to a file; it
 // returns the PATH and the log.
 func fakeScancel(t *testing.T) (path, log string) {
