@@ -281,7 +281,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	stopBG()
 	<-hbDone
 	w.cfg.Logger.Info("worker stopped", "worker", w.cfg.ID, "executions", w.Executions(), "reported", w.Reported())
-	return nil
+	return w.refusal() // a refusal while draining still says why
 }
 
 func prefetchName(n int) any {
