@@ -44,7 +44,7 @@ func TestAutoPrefetchBatchesShortTrials(t *testing.T) {
 	cc := &callCounter{CoordinatorServiceClient: c}
 	w := worker.New(cc, worker.Config{Parallel: 2, LeaseWait: 50 * time.Millisecond})
 	run(t, w)
-	waitState(t, c, id, "3000 trials done", func(p scheduler.Progress) bool { return p.Done == 3000 })
+	waitStateFor(t, c, id, "3000 trials done", time.Minute, func(p scheduler.Progress) bool { return p.Done == 3000 })
 	perLease := float64(cc.leases.Load()) / float64(cc.leaseCalls.Load())
 	perReport := 3000 / float64(cc.reportCalls.Load())
 	t.Logf("%.0f trials per lease call, %.0f per report call", perLease, perReport)

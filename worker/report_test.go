@@ -132,7 +132,7 @@ func TestReportsAfterOutage(t *testing.T) {
 		}
 	}
 	g.down.Store(false)
-	waitState(t, c, id, "1000 trials done", func(p scheduler.Progress) bool { return p.Done == 1000 })
+	waitStateFor(t, c, id, "1000 trials done", 2*time.Minute, func(p scheduler.Progress) bool { return p.Done == 1000 })
 	if n := w.Executions(); n != 1000 {
 		t.Errorf("%d executions for 1000 trials: a trial ran twice", n)
 	}
@@ -185,7 +185,7 @@ func TestReportBatchSplit(t *testing.T) {
 				t.Fatalf("%d of %d trials finished", r.finished.Load(), tt.trials)
 			}
 			close(g.hold)
-			p := waitState(t, c, id, "every trial settled", func(p scheduler.Progress) bool { return p.Done+p.Failed == tt.trials })
+			p := waitStateFor(t, c, id, "every trial settled", time.Minute, func(p scheduler.Progress) bool { return p.Done+p.Failed == tt.trials })
 			if p.Done != tt.wantDone {
 				t.Errorf("%d done, want %d (%+v)", p.Done, tt.wantDone, p)
 			}

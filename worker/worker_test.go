@@ -57,8 +57,15 @@ func submit(t *testing.T, c coord, yaml string) string {
 // every change the scheduler announces, for up to 20 s.
 func waitState(t *testing.T, c coord, id, what string, cond func(scheduler.Progress) bool) scheduler.Progress {
 	t.Helper()
+	return waitStateFor(t, c, id, what, 20*time.Second, cond)
+}
+
+// waitStateFor is waitState with its own limit (for tests that store
+// megabytes of results, slow under -race on a loaded machine).
+func waitStateFor(t *testing.T, c coord, id, what string, limit time.Duration, cond func(scheduler.Progress) bool) scheduler.Progress {
+	t.Helper()
 	var info scheduler.SweepInfo
-	testwait.Until(t, what, 20*time.Second, func() (bool, <-chan struct{}) {
+	testwait.Until(t, what, limit, func() (bool, <-chan struct{}) {
 		var err error
 		if info, err = c.Scheduler.Sweep(id); err != nil {
 			t.Fatal(err)
