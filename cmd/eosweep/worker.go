@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/eosweep/eosweep/internal/transport"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
 )
@@ -25,6 +26,8 @@ type workerOptions struct {
 	prefetch  int
 	leaseWait time.Duration
 	grace     time.Duration
+	idle      time.Duration
+	untilDone string
 	ops       opsFlags
 }
 
@@ -35,9 +38,12 @@ func newWorkerCmd(d *deps) *cobra.Command {
 		Short: "Lease trials from a coordinator, run them, report the results",
 		Long: `Run a worker: it leases trials from the coordinator, runs them on the engine
 (--parallel at once), heartbeats its leases and reports the results. It
-reconnects with exponential backoff when the coordinator is away. On SIGTERM
-it stops leasing, lets running trials finish within --grace (then hands their
-leases back) and exits.`,
+reconnects with exponential backoff when the coordinator is away, logging
+"cannot reach ADDR" at every retry, and exits non-zero when the coordinator
+refuses it for good (wrong token, refused TLS). On SIGTERM it stops leasing,
+lets running trials finish within --grace (then hands their leases back) and
+exits. With --exit-when-idle or --until-done it also exits by itself once there
+is no work left (batch jobs).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, d, &o) },
 	}
@@ -45,14 +51,22 @@ leases back) and exits.`,
 	o.coord.bind(f, "127.0.0.1:7870", "coordinator address HOST:PORT") // security.go
 	f.StringVar(&o.id, "id", "", "worker name in leases and logs (default HOST-PID)")
 	f.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "trials to run at once")
-	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
+	f.IntVar(&o.prefetch, "prefetch", 0, "trials per slot to hold, running and leased ahead (0: chosen from the trials' run time and the coordinator's round trip; 1: none ahead)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
-	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
+	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long draining may take: running trials finish or are handed back (keep it below the scheduler's kill deadline)")
+	f.DurationVar(&o.idle, "exit-when-idle", 0, "exit 0 once no sweep has been running for this long (0: never; for batch jobs)")
+	f.StringVar(&o.untilDone, "until-done", "", "exit 0 once this sweep is done or cancelled")
 	o.ops.bindMetrics(f) // observe.go
 	return cmd
 }
 
 func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
+	if err := o.coord.required(); err != nil {
+		return err
+	}
+	if err := transport.CheckAddress(o.coord.addr); err != nil {
+		return fmt.Errorf("flag --coordinator: %w", err)
+	}
 	log := d.logger()
 	obs := o.ops.observer() // nil when metrics are off
 	dopts, err := obs.dialOptions()
@@ -74,8 +88,9 @@ func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 		return err
 	}
 	defer stopOps()
-	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
-		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
+	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Coordinator: o.coord.addr, Parallel: o.parallel,
+		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, ExitWhenIdle: o.idle, UntilDone: o.untilDone,
+		OnRun: onRun, Logger: log,
 		Metrics: obs.registerer()})
 	return w.Run(cmd.Context())
 }
