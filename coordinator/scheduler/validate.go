@@ -21,6 +21,9 @@ func ValidateResult(r engine.Result, steps int) error {
 		{"train_acc", r.TrainAcc}, {"test_acc", r.TestAcc}, {"wall_ms", r.WallMS},
 		{"max_eos_ratio", r.MaxEOSRatio},
 	}
+	if err := r.CheckMetrics(); err != nil {
+		return err
+	}
 	for _, f := range fields {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 			return fmt.Errorf("%w: %s: %v is not finite", ErrInvalidResult, f.name, f.v)

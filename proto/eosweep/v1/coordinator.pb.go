@@ -562,7 +562,11 @@ type Result struct {
 	WallMs           float64                `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
 	Trajectory       []*TrajectoryPoint     `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
 	// Largest η·sharpness/2 over every sharpness measurement of the run.
-	MaxEosRatio   float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	MaxEosRatio float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
+	// Further numeric fields an exec trial's program reported, by name (those
+	// named as a field above are carried in that field instead). Bounded in
+	// count and name length (engine.MaxMetrics, engine.MaxMetricName).
+	Metrics       map[string]float64 `protobuf:"bytes,16,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -700,6 +704,13 @@ func (x *Result) GetMaxEosRatio() float64 {
 		return x.MaxEosRatio
 	}
 	return 0
+}
+
+func (x *Result) GetMetrics() map[string]float64 {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
 }
 
 // Trial is one grid point of a sweep.
@@ -1380,7 +1391,10 @@ type LeaseTrialRequest struct {
 	// The most trials to lease in this call (at least 1).
 	MaxTrials int32 `protobuf:"varint,2,opt,name=max_trials,json=maxTrials,proto3" json:"max_trials,omitempty"`
 	// How long to wait for a pending trial before returning none.
-	Wait          *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	Wait *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	// The worker runs exec trials (it was started with --allow-exec). Exec
+	// trials are leased only to workers that say so.
+	AllowExec     bool `protobuf:"varint,4,opt,name=allow_exec,json=allowExec,proto3" json:"allow_exec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1436,24 +1450,107 @@ func (x *LeaseTrialRequest) GetWait() *durationpb.Duration {
 	return nil
 }
 
+func (x *LeaseTrialRequest) GetAllowExec() bool {
+	if x != nil {
+		return x.AllowExec
+	}
+	return false
+}
+
+// ExecTrial is how to run an exec trial's program (the spec's exec block).
+type ExecTrial struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command template: the program and its arguments, with {name}
+	// placeholders for the trial's parameters (internal/placeholder).
+	Command []string `protobuf:"bytes,1,rep,name=command,proto3" json:"command,omitempty"`
+	// Extra environment variables for the program.
+	Env map[string]string `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Working directory; empty means the worker's.
+	Workdir string `protobuf:"bytes,3,opt,name=workdir,proto3" json:"workdir,omitempty"`
+	// The program is killed after this long and the attempt fails.
+	Timeout       *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecTrial) Reset() {
+	*x = ExecTrial{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecTrial) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecTrial) ProtoMessage() {}
+
+func (x *ExecTrial) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecTrial.ProtoReflect.Descriptor instead.
+func (*ExecTrial) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ExecTrial) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *ExecTrial) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *ExecTrial) GetWorkdir() string {
+	if x != nil {
+		return x.Workdir
+	}
+	return ""
+}
+
+func (x *ExecTrial) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
 // Lease is one trial leased to a worker until its deadline.
 type Lease struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
 	TrialId string                 `protobuf:"bytes,2,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
 	// Proves the lease in Heartbeat and ReportResult.
-	Token         string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
-	Model         string                 `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
-	Params        map[string]float64     `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	Attempt       int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Token    string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	Model    string                 `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	Params   map[string]float64     `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Attempt  int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// Set for a trial of model exec: the program to run with params.
+	Exec          *ExecTrial `protobuf:"bytes,8,opt,name=exec,proto3" json:"exec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1465,7 +1562,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1478,7 +1575,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Lease) GetSweepId() string {
@@ -1530,6 +1627,13 @@ func (x *Lease) GetDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Lease) GetExec() *ExecTrial {
+	if x != nil {
+		return x.Exec
+	}
+	return nil
+}
+
 // LeaseTrialResponse holds zero or more leases.
 type LeaseTrialResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1542,7 +1646,7 @@ type LeaseTrialResponse struct {
 
 func (x *LeaseTrialResponse) Reset() {
 	*x = LeaseTrialResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1658,7 @@ func (x *LeaseTrialResponse) String() string {
 func (*LeaseTrialResponse) ProtoMessage() {}
 
 func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1671,7 @@ func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTrialResponse.ProtoReflect.Descriptor instead.
 func (*LeaseTrialResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LeaseTrialResponse) GetLeases() []*Lease {
@@ -1596,7 +1700,7 @@ type LeaseRef struct {
 
 func (x *LeaseRef) Reset() {
 	*x = LeaseRef{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +1712,7 @@ func (x *LeaseRef) String() string {
 func (*LeaseRef) ProtoMessage() {}
 
 func (x *LeaseRef) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +1725,7 @@ func (x *LeaseRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseRef.ProtoReflect.Descriptor instead.
 func (*LeaseRef) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LeaseRef) GetSweepId() string {
@@ -1656,7 +1760,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1772,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1785,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *HeartbeatRequest) GetWorkerId() string {
@@ -1710,7 +1814,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1826,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1839,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HeartbeatResponse) GetLost() []*LeaseRef {
@@ -1771,7 +1875,7 @@ type TrialReport struct {
 
 func (x *TrialReport) Reset() {
 	*x = TrialReport{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1887,7 @@ func (x *TrialReport) String() string {
 func (*TrialReport) ProtoMessage() {}
 
 func (x *TrialReport) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1900,7 @@ func (x *TrialReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialReport.ProtoReflect.Descriptor instead.
 func (*TrialReport) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TrialReport) GetSweepId() string {
@@ -1890,7 +1994,7 @@ type ReportResultRequest struct {
 
 func (x *ReportResultRequest) Reset() {
 	*x = ReportResultRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1902,7 +2006,7 @@ func (x *ReportResultRequest) String() string {
 func (*ReportResultRequest) ProtoMessage() {}
 
 func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1915,7 +2019,7 @@ func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultRequest.ProtoReflect.Descriptor instead.
 func (*ReportResultRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReportResultRequest) GetWorkerId() string {
@@ -1944,7 +2048,7 @@ type ReportOutcome struct {
 
 func (x *ReportOutcome) Reset() {
 	*x = ReportOutcome{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2060,7 @@ func (x *ReportOutcome) String() string {
 func (*ReportOutcome) ProtoMessage() {}
 
 func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2073,7 @@ func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportOutcome.ProtoReflect.Descriptor instead.
 func (*ReportOutcome) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReportOutcome) GetTrialId() string {
@@ -2003,7 +2107,7 @@ type ReportResultResponse struct {
 
 func (x *ReportResultResponse) Reset() {
 	*x = ReportResultResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2015,7 +2119,7 @@ func (x *ReportResultResponse) String() string {
 func (*ReportResultResponse) ProtoMessage() {}
 
 func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2028,7 +2132,7 @@ func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultResponse.ProtoReflect.Descriptor instead.
 func (*ReportResultResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReportResultResponse) GetOutcomes() []*ReportOutcome {
@@ -2048,7 +2152,7 @@ type GetBoundaryRequest struct {
 
 func (x *GetBoundaryRequest) Reset() {
 	*x = GetBoundaryRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2060,7 +2164,7 @@ func (x *GetBoundaryRequest) String() string {
 func (*GetBoundaryRequest) ProtoMessage() {}
 
 func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2073,7 +2177,7 @@ func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryRequest.ProtoReflect.Descriptor instead.
 func (*GetBoundaryRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetBoundaryRequest) GetSweepId() string {
@@ -2094,7 +2198,7 @@ type Interval struct {
 
 func (x *Interval) Reset() {
 	*x = Interval{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2106,7 +2210,7 @@ func (x *Interval) String() string {
 func (*Interval) ProtoMessage() {}
 
 func (x *Interval) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2119,7 +2223,7 @@ func (x *Interval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Interval.ProtoReflect.Descriptor instead.
 func (*Interval) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Interval) GetLow() float64 {
@@ -2163,7 +2267,7 @@ type EtaRow struct {
 
 func (x *EtaRow) Reset() {
 	*x = EtaRow{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2175,7 +2279,7 @@ func (x *EtaRow) String() string {
 func (*EtaRow) ProtoMessage() {}
 
 func (x *EtaRow) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2188,7 +2292,7 @@ func (x *EtaRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EtaRow.ProtoReflect.Descriptor instead.
 func (*EtaRow) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EtaRow) GetEta() float64 {
@@ -2336,14 +2440,21 @@ type BoundaryGroup struct {
 	// How eta_star and ci were obtained (boundary.Group.Fit: mle, separated, none).
 	Fit string `protobuf:"bytes,12,opt,name=fit,proto3" json:"fit,omitempty"`
 	// The hinge form of the onset fit, or "none" (boundary.Group.OnsetForm).
-	OnsetForm     string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	OnsetForm string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	// The metric whose boundary this is (boundary.Metric.Name; empty means
+	// final_bias) and its sense ("drop" or "rise").
+	Metric string `protobuf:"bytes,14,opt,name=metric,proto3" json:"metric,omitempty"`
+	Sense  string `protobuf:"bytes,15,opt,name=sense,proto3" json:"sense,omitempty"`
+	// The fixed level the metric is compared with, when the spec gives one
+	// (absent: each seed's plateau at the reference η).
+	Level         *float64 `protobuf:"fixed64,16,opt,name=level,proto3,oneof" json:"level,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BoundaryGroup) Reset() {
 	*x = BoundaryGroup{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2355,7 +2466,7 @@ func (x *BoundaryGroup) String() string {
 func (*BoundaryGroup) ProtoMessage() {}
 
 func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2368,7 +2479,7 @@ func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BoundaryGroup.ProtoReflect.Descriptor instead.
 func (*BoundaryGroup) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BoundaryGroup) GetGroup() map[string]float64 {
@@ -2462,6 +2573,27 @@ func (x *BoundaryGroup) GetOnsetForm() string {
 	return ""
 }
 
+func (x *BoundaryGroup) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *BoundaryGroup) GetSense() string {
+	if x != nil {
+		return x.Sense
+	}
+	return ""
+}
+
+func (x *BoundaryGroup) GetLevel() float64 {
+	if x != nil && x.Level != nil {
+		return *x.Level
+	}
+	return 0
+}
+
 // GetBoundaryResponse holds one boundary per group.
 type GetBoundaryResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2472,7 +2604,7 @@ type GetBoundaryResponse struct {
 
 func (x *GetBoundaryResponse) Reset() {
 	*x = GetBoundaryResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2616,7 @@ func (x *GetBoundaryResponse) String() string {
 func (*GetBoundaryResponse) ProtoMessage() {}
 
 func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2629,7 @@ func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryResponse.ProtoReflect.Descriptor instead.
 func (*GetBoundaryResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
@@ -2538,7 +2670,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
 	"\x04bias\x18\x03 \x01(\x01R\x04bias\x12\x1c\n" +
-	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x80\x04\n" +
+	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\xf7\x04\n" +
 	"\x06Result\x12\x1d\n" +
 	"\n" +
 	"final_bias\x18\x01 \x01(\x01R\tfinalBias\x12\x19\n" +
@@ -2559,7 +2691,11 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"trajectory\x18\x0e \x03(\v2\x1b.eosweep.v1.TrajectoryPointR\n" +
 	"trajectory\x12\"\n" +
-	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\"\xcd\x02\n" +
+	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\x129\n" +
+	"\ametrics\x18\x10 \x03(\v2\x1f.eosweep.v1.Result.MetricsEntryR\ametrics\x1a:\n" +
+	"\fMetricsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xcd\x02\n" +
 	"\x05Trial\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bsweep_id\x18\x02 \x01(\tR\asweepId\x125\n" +
@@ -2600,12 +2736,22 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"g\n" +
 	"\x12ListTrialsResponse\x12)\n" +
 	"\x06trials\x18\x01 \x03(\v2\x11.eosweep.v1.TrialR\x06trials\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
 	"\x11LeaseTrialRequest\x12\x1b\n" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x12\x1d\n" +
 	"\n" +
 	"max_trials\x18\x02 \x01(\x05R\tmaxTrials\x12-\n" +
-	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"\xad\x02\n" +
+	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04wait\x12\x1d\n" +
+	"\n" +
+	"allow_exec\x18\x04 \x01(\bR\tallowExec\"\xde\x01\n" +
+	"\tExecTrial\x12\x18\n" +
+	"\acommand\x18\x01 \x03(\tR\acommand\x120\n" +
+	"\x03env\x18\x02 \x03(\v2\x1e.eosweep.v1.ExecTrial.EnvEntryR\x03env\x12\x18\n" +
+	"\aworkdir\x18\x03 \x01(\tR\aworkdir\x123\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x02\n" +
 	"\x05Lease\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x19\n" +
 	"\btrial_id\x18\x02 \x01(\tR\atrialId\x12\x14\n" +
@@ -2613,7 +2759,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x05model\x18\x04 \x01(\tR\x05model\x125\n" +
 	"\x06params\x18\x05 \x03(\v2\x1d.eosweep.v1.Lease.ParamsEntryR\x06params\x12\x18\n" +
 	"\aattempt\x18\x06 \x01(\x05R\aattempt\x126\n" +
-	"\bdeadline\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x1a9\n" +
+	"\bdeadline\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12)\n" +
+	"\x04exec\x18\b \x01(\v2\x15.eosweep.v1.ExecTrialR\x04exec\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"w\n" +
@@ -2672,7 +2819,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"stdTestAcc\x124\n" +
 	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\x12+\n" +
 	"\x12mean_max_eos_ratio\x18\x11 \x01(\x01R\x0fmeanMaxEosRatio\x12)\n" +
-	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xa6\x04\n" +
+	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xf9\x04\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
@@ -2688,12 +2835,16 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06trials\x18\v \x01(\x05R\x06trials\x12\x10\n" +
 	"\x03fit\x18\f \x01(\tR\x03fit\x12\x1d\n" +
 	"\n" +
-	"onset_form\x18\r \x01(\tR\tonsetForm\x1a8\n" +
+	"onset_form\x18\r \x01(\tR\tonsetForm\x12\x16\n" +
+	"\x06metric\x18\x0e \x01(\tR\x06metric\x12\x14\n" +
+	"\x05sense\x18\x0f \x01(\tR\x05sense\x12\x19\n" +
+	"\x05level\x18\x10 \x01(\x01H\x01R\x05level\x88\x01\x01\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\a_theory\"H\n" +
+	"\a_theoryB\b\n" +
+	"\x06_level\"H\n" +
 	"\x13GetBoundaryResponse\x121\n" +
 	"\x06groups\x18\x01 \x03(\v2\x19.eosweep.v1.BoundaryGroupR\x06groups*s\n" +
 	"\n" +
@@ -2751,7 +2902,7 @@ func file_eosweep_v1_coordinator_proto_rawDescGZIP() []byte {
 }
 
 var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(SweepState)(0),               // 0: eosweep.v1.SweepState
 	(TrialState)(0),               // 1: eosweep.v1.TrialState
@@ -2775,84 +2926,91 @@ var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(*ListTrialsRequest)(nil),     // 19: eosweep.v1.ListTrialsRequest
 	(*ListTrialsResponse)(nil),    // 20: eosweep.v1.ListTrialsResponse
 	(*LeaseTrialRequest)(nil),     // 21: eosweep.v1.LeaseTrialRequest
-	(*Lease)(nil),                 // 22: eosweep.v1.Lease
-	(*LeaseTrialResponse)(nil),    // 23: eosweep.v1.LeaseTrialResponse
-	(*LeaseRef)(nil),              // 24: eosweep.v1.LeaseRef
-	(*HeartbeatRequest)(nil),      // 25: eosweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),     // 26: eosweep.v1.HeartbeatResponse
-	(*TrialReport)(nil),           // 27: eosweep.v1.TrialReport
-	(*ReportResultRequest)(nil),   // 28: eosweep.v1.ReportResultRequest
-	(*ReportOutcome)(nil),         // 29: eosweep.v1.ReportOutcome
-	(*ReportResultResponse)(nil),  // 30: eosweep.v1.ReportResultResponse
-	(*GetBoundaryRequest)(nil),    // 31: eosweep.v1.GetBoundaryRequest
-	(*Interval)(nil),              // 32: eosweep.v1.Interval
-	(*EtaRow)(nil),                // 33: eosweep.v1.EtaRow
-	(*BoundaryGroup)(nil),         // 34: eosweep.v1.BoundaryGroup
-	(*GetBoundaryResponse)(nil),   // 35: eosweep.v1.GetBoundaryResponse
-	nil,                           // 36: eosweep.v1.Trial.ParamsEntry
-	nil,                           // 37: eosweep.v1.Lease.ParamsEntry
-	nil,                           // 38: eosweep.v1.BoundaryGroup.GroupEntry
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
+	(*ExecTrial)(nil),             // 22: eosweep.v1.ExecTrial
+	(*Lease)(nil),                 // 23: eosweep.v1.Lease
+	(*LeaseTrialResponse)(nil),    // 24: eosweep.v1.LeaseTrialResponse
+	(*LeaseRef)(nil),              // 25: eosweep.v1.LeaseRef
+	(*HeartbeatRequest)(nil),      // 26: eosweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),     // 27: eosweep.v1.HeartbeatResponse
+	(*TrialReport)(nil),           // 28: eosweep.v1.TrialReport
+	(*ReportResultRequest)(nil),   // 29: eosweep.v1.ReportResultRequest
+	(*ReportOutcome)(nil),         // 30: eosweep.v1.ReportOutcome
+	(*ReportResultResponse)(nil),  // 31: eosweep.v1.ReportResultResponse
+	(*GetBoundaryRequest)(nil),    // 32: eosweep.v1.GetBoundaryRequest
+	(*Interval)(nil),              // 33: eosweep.v1.Interval
+	(*EtaRow)(nil),                // 34: eosweep.v1.EtaRow
+	(*BoundaryGroup)(nil),         // 35: eosweep.v1.BoundaryGroup
+	(*GetBoundaryResponse)(nil),   // 36: eosweep.v1.GetBoundaryResponse
+	nil,                           // 37: eosweep.v1.Result.MetricsEntry
+	nil,                           // 38: eosweep.v1.Trial.ParamsEntry
+	nil,                           // 39: eosweep.v1.ExecTrial.EnvEntry
+	nil,                           // 40: eosweep.v1.Lease.ParamsEntry
+	nil,                           // 41: eosweep.v1.BoundaryGroup.GroupEntry
+	(*timestamppb.Timestamp)(nil), // 42: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 43: google.protobuf.Duration
 }
 var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
 	0,  // 0: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
 	4,  // 1: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
-	39, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	42, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
 	6,  // 3: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
-	36, // 4: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
-	1,  // 5: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
-	7,  // 6: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
-	5,  // 7: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 8: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 9: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
-	5,  // 10: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 11: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	8,  // 12: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
-	40, // 13: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
-	37, // 14: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
-	39, // 15: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
-	22, // 16: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
-	40, // 17: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
-	24, // 18: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
-	24, // 19: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
-	40, // 20: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
-	7,  // 21: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
-	27, // 22: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
-	2,  // 23: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
-	29, // 24: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
-	38, // 25: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
-	33, // 26: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
-	3,  // 27: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
-	32, // 28: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
-	32, // 29: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
-	32, // 30: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
-	34, // 31: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
-	9,  // 32: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
-	11, // 33: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
-	13, // 34: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
-	15, // 35: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
-	17, // 36: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
-	19, // 37: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
-	21, // 38: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
-	25, // 39: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
-	28, // 40: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
-	31, // 41: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
-	10, // 42: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
-	12, // 43: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
-	14, // 44: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
-	16, // 45: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
-	18, // 46: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
-	20, // 47: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
-	23, // 48: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
-	26, // 49: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
-	30, // 50: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
-	35, // 51: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
-	42, // [42:52] is the sub-list for method output_type
-	32, // [32:42] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	37, // 4: eosweep.v1.Result.metrics:type_name -> eosweep.v1.Result.MetricsEntry
+	38, // 5: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
+	1,  // 6: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
+	7,  // 7: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
+	5,  // 8: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	5,  // 9: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	5,  // 10: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
+	5,  // 11: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	5,  // 12: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	8,  // 13: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
+	43, // 14: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
+	39, // 15: eosweep.v1.ExecTrial.env:type_name -> eosweep.v1.ExecTrial.EnvEntry
+	43, // 16: eosweep.v1.ExecTrial.timeout:type_name -> google.protobuf.Duration
+	40, // 17: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
+	42, // 18: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
+	22, // 19: eosweep.v1.Lease.exec:type_name -> eosweep.v1.ExecTrial
+	23, // 20: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
+	43, // 21: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
+	25, // 22: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
+	25, // 23: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
+	43, // 24: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
+	7,  // 25: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
+	28, // 26: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
+	2,  // 27: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
+	30, // 28: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
+	41, // 29: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
+	34, // 30: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
+	3,  // 31: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
+	33, // 32: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
+	33, // 33: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
+	33, // 34: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
+	35, // 35: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
+	9,  // 36: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
+	11, // 37: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
+	13, // 38: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
+	15, // 39: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
+	17, // 40: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
+	19, // 41: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
+	21, // 42: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
+	26, // 43: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
+	29, // 44: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
+	32, // 45: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
+	10, // 46: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
+	12, // 47: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
+	14, // 48: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
+	16, // 49: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
+	18, // 50: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
+	20, // 51: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
+	24, // 52: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
+	27, // 53: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
+	31, // 54: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
+	36, // 55: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
+	46, // [46:56] is the sub-list for method output_type
+	36, // [36:46] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_eosweep_v1_coordinator_proto_init() }
@@ -2860,19 +3018,19 @@ func file_eosweep_v1_coordinator_proto_init() {
 	if File_eosweep_v1_coordinator_proto != nil {
 		return
 	}
-	file_eosweep_v1_coordinator_proto_msgTypes[23].OneofWrappers = []any{
+	file_eosweep_v1_coordinator_proto_msgTypes[24].OneofWrappers = []any{
 		(*TrialReport_Result)(nil),
 		(*TrialReport_Error)(nil),
 		(*TrialReport_Released)(nil),
 	}
-	file_eosweep_v1_coordinator_proto_msgTypes[30].OneofWrappers = []any{}
+	file_eosweep_v1_coordinator_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_eosweep_v1_coordinator_proto_rawDesc), len(file_eosweep_v1_coordinator_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   35,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
