@@ -14,19 +14,23 @@ import (
 // Record is the JSON form of one group's boundary, as in boundary.json:
 // intervals are [low, high] pairs, Theory is null for models without one.
 type Record struct {
-	Group     map[string]float64 `json:"group"`
-	EtaStar   float64            `json:"eta_star"`
-	CI        [2]float64         `json:"ci"`
-	Fit       string             `json:"fit"`
-	Onset     float64            `json:"onset"`
-	OnsetCI   [2]float64         `json:"onset_ci"`
-	OnsetForm string             `json:"onset_form"`
-	Crossing  Crossing           `json:"crossing"`
-	Bracket   [2]float64         `json:"bracket"`
-	Theory    *float64           `json:"theory"`
-	Stability float64            `json:"stability"`
-	Trials    int                `json:"trials"`
-	Rows      []EtaRow           `json:"rows,omitempty"`
+	Group map[string]float64 `json:"group"`
+	// Metric, Sense and Level are the order parameter's (Group.Metric).
+	Metric    string     `json:"metric"`
+	Sense     Sense      `json:"sense"`
+	Level     *float64   `json:"level,omitempty"`
+	EtaStar   float64    `json:"eta_star"`
+	CI        [2]float64 `json:"ci"`
+	Fit       string     `json:"fit"`
+	Onset     float64    `json:"onset"`
+	OnsetCI   [2]float64 `json:"onset_ci"`
+	OnsetForm string     `json:"onset_form"`
+	Crossing  Crossing   `json:"crossing"`
+	Bracket   [2]float64 `json:"bracket"`
+	Theory    *float64   `json:"theory"`
+	Stability float64    `json:"stability"`
+	Trials    int        `json:"trials"`
+	Rows      []EtaRow   `json:"rows,omitempty"`
 }
 
 // Records converts groups to their JSON records; withRows keeps the per-η rows.
@@ -34,7 +38,8 @@ func Records(groups []Group, withRows bool) []Record {
 	out := make([]Record, len(groups))
 	for i, g := range groups {
 		out[i] = Record{
-			Group: g.Key, EtaStar: g.EtaStar, CI: pair(g.CI), Fit: g.Fit,
+			Group: g.Key, Metric: g.Metric.MetricName(), Sense: g.Metric.MetricSense(), Level: g.Metric.Level,
+			EtaStar: g.EtaStar, CI: pair(g.CI), Fit: g.Fit,
 			Onset: g.Onset, OnsetCI: pair(g.OnsetCI), OnsetForm: g.OnsetForm,
 			Crossing: g.Crossing, Bracket: pair(g.Bracket), Theory: g.Theory,
 			Stability: g.Stability, Trials: g.Trials,
@@ -78,22 +83,43 @@ func axesOf(groups []Group) []string {
 	return axes
 }
 
+// showMetric reports whether the tables name each group's metric: when some
+// group's is not the default one (final_bias, drop), so also when a sweep's
+// boundaries on several metrics are shown side by side.
+func showMetric(groups []Group) bool {
+	for _, g := range groups {
+		if !g.Metric.IsDefault() {
+			return true
+		}
+	}
+	return false
+}
+
 // csvHeader lists the columns WriteCSV writes after the group axes.
 var csvHeader = []string{
 	"crossing", "bracket_low", "bracket_high", "eta_star", "ci_low", "ci_high", "fit",
 	"onset", "onset_ci_low", "onset_ci_high", "onset_form", "theory", "stability", "trials",
 }
 
-// WriteCSV writes one row per group: the group's axis values, then csvHeader.
+// WriteCSV writes one row per group: the group's metric (a column "metric"
+// holding Metric.String, when showMetric), its axis values, then csvHeader.
 // A missing theory is an empty cell.
 func WriteCSV(w io.Writer, groups []Group) error {
 	axes := axesOf(groups)
+	withMetric := showMetric(groups)
 	cw := csv.NewWriter(w)
-	if err := cw.Write(append(append([]string{}, axes...), csvHeader...)); err != nil {
+	var head []string
+	if withMetric {
+		head = append(head, "metric")
+	}
+	if err := cw.Write(append(append(head, axes...), csvHeader...)); err != nil {
 		return fmt.Errorf("boundary csv: %w", err)
 	}
 	for _, g := range groups {
-		row := make([]string, 0, len(axes)+len(csvHeader))
+		row := make([]string, 0, 1+len(axes)+len(csvHeader))
+		if withMetric {
+			row = append(row, g.Metric.String())
+		}
 		for _, a := range axes {
 			row = append(row, num(g.Key[a]))
 		}
@@ -121,15 +147,24 @@ func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 // WriteTable writes an aligned plain-text table, one line per group: the
 // bracket (or the side of the grid the crossing is on), η* with its 95%
 // interval, the onset with its interval, the theory and stability lines, and
-// η*/theory and onset/theory where there is a theory.
+// η*/theory and onset/theory where there is a theory. When showMetric, the
+// first column names each group's metric (several metrics of one sweep come
+// out side by side, one line per metric and group).
 func WriteTable(w io.Writer, groups []Group) error {
 	axes := axesOf(groups)
+	withMetric := showMetric(groups)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if withMetric {
+		fmt.Fprint(tw, "metric\t")
+	}
 	for _, a := range axes {
 		fmt.Fprintf(tw, "%s\t", a)
 	}
 	fmt.Fprintln(tw, "bracket\tη* [95% CI]\tonset [95% CI]\ttheory\t2/S₀\tη*/theory\tonset/theory\ttrials")
 	for _, g := range groups {
+		if withMetric {
+			fmt.Fprintf(tw, "%s\t", g.Metric)
+		}
 		for _, a := range axes {
 			fmt.Fprintf(tw, "%g\t", g.Key[a])
 		}

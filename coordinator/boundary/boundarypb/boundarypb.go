@@ -20,6 +20,7 @@ func GroupToProto(g boundary.Group) *pb.BoundaryGroup {
 		Group: g.Key, Crossing: crossings[g.Crossing], Bracket: interval(g.Bracket), EtaStar: g.EtaStar,
 		Ci: interval(g.CI), Onset: g.Onset, OnsetCi: interval(g.OnsetCI), Theory: g.Theory,
 		Stability: g.Stability, Trials: int32(g.Trials), Fit: g.Fit, OnsetForm: g.OnsetForm,
+		Metric: g.Metric.Name, Sense: string(g.Metric.Sense), Level: g.Metric.Level,
 	}
 	for _, r := range g.Rows {
 		out.Rows = append(out.Rows, &pb.EtaRow{Eta: r.Eta, Seeds: int32(r.Seeds), Learned: int32(r.Learned),
@@ -38,6 +39,7 @@ func GroupFromProto(g *pb.BoundaryGroup) boundary.Group {
 		Key: g.GetGroup(), Bracket: fromInterval(g.GetBracket()), EtaStar: g.GetEtaStar(), CI: fromInterval(g.GetCi()),
 		Onset: g.GetOnset(), OnsetCI: fromInterval(g.GetOnsetCi()), Theory: g.Theory,
 		Stability: g.GetStability(), Trials: int(g.GetTrials()), Fit: g.GetFit(), OnsetForm: g.GetOnsetForm(),
+		Metric: boundary.Metric{Name: g.GetMetric(), Sense: boundary.Sense(g.GetSense()), Level: g.Level},
 	}
 	for c, p := range crossings {
 		if p == g.GetCrossing() {
