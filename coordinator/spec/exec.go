@@ -72,10 +72,7 @@ func (s *Spec) parseExec(raw *rawExec) error {
 		if len(arg) > MaxExecArgBytes || strings.IndexByte(arg, 0) >= 0 {
 			return fmt.Errorf("%w: exec.command[%d]: %d bytes or a NUL byte (at most %d bytes, no NUL)", ErrInvalid, i, len(arg), MaxExecArgBytes)
 		}
-		names, err := placeholder.Names(arg)
-		if err != nil {
-			return fmt.Errorf("%w: exec.command[%d]: %w", ErrInvalid, i, err)
-		}
+		names := placeholder.Names(arg)
 		if i == 0 && len(names) > 0 {
 			return fmt.Errorf("%w: exec.command[0]: the program %q may not hold a placeholder (workers allow programs by name)", ErrInvalid, arg)
 		}

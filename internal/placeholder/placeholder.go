@@ -4,10 +4,12 @@
 //
 // # Syntax
 //
-// "{name}" stands for the value of parameter name ([a-z_][a-z0-9_]*); "{{"
-// and "}}" are a literal "{" and "}". Anything else between braces, or a
-// brace left alone, is an error saying where. Values are written by Format,
-// so that a program parsing them as float64 gets exactly the trial's value.
+// "{name}", name a parameter name ([a-z_][a-z0-9_]*), stands for the value
+// of that parameter; "{{name}}" is the literal text "{name}". Every other
+// character is itself, braces included, so that arguments holding JSON,
+// shell or awk code ('{"lr": 1}', '{ print $1 }') need no escaping. Values
+// are written by Format, so that a program parsing them as float64 gets
+// exactly the trial's value.
 package placeholder
 
 import (
@@ -18,9 +20,6 @@ import (
 	"strings"
 )
 
-// ErrSyntax is wrapped by every malformed-template error.
-var ErrSyntax = errors.New("bad placeholder")
-
 // ErrUnknown is wrapped when a placeholder names no parameter.
 var ErrUnknown = errors.New("unknown placeholder")
 
@@ -30,81 +29,74 @@ type piece struct {
 	name string
 }
 
-func parse(arg string) ([]piece, error) {
+// nameAt returns the length of the parameter name starting at arg[i] and
+// closed by '}' (0 when there is none).
+func nameAt(arg string, i int) int {
+	j := i
+	for j < len(arg) {
+		c := arg[j]
+		if c == '_' || (c >= 'a' && c <= 'z') || (j > i && c >= '0' && c <= '9') {
+			j++
+			continue
+		}
+		break
+	}
+	if j == i || j >= len(arg) || arg[j] != '}' {
+		return 0
+	}
+	return j - i
+}
+
+func parse(arg string) []piece {
 	var out []piece
 	var lit strings.Builder
 	for i := 0; i < len(arg); i++ {
-		c := arg[i]
-		switch {
-		case c == '{' && i+1 < len(arg) && arg[i+1] == '{':
-			lit.WriteByte('{')
-			i++
-		case c == '}' && i+1 < len(arg) && arg[i+1] == '}':
-			lit.WriteByte('}')
-			i++
-		case c == '{':
-			end := strings.IndexByte(arg[i+1:], '}')
-			if end < 0 {
-				return nil, fmt.Errorf("%w: %q: '{' at byte %d is not closed (write {{ for a literal {)", ErrSyntax, arg, i)
-			}
-			name := arg[i+1 : i+1+end]
-			if !validName(name) {
-				return nil, fmt.Errorf("%w: %q: {%s} at byte %d is not a parameter name [a-z_][a-z0-9_]* (write {{ for a literal {)", ErrSyntax, arg, name, i)
-			}
-			if lit.Len() > 0 {
-				out = append(out, piece{text: lit.String()})
-				lit.Reset()
-			}
-			out = append(out, piece{name: name})
-			i += end + 1
-		case c == '}':
-			return nil, fmt.Errorf("%w: %q: '}' at byte %d has no '{' (write }} for a literal })", ErrSyntax, arg, i)
-		default:
-			lit.WriteByte(c)
+		if arg[i] != '{' {
+			lit.WriteByte(arg[i])
+			continue
 		}
+		// {{name}}: the literal {name}.
+		if i+1 < len(arg) && arg[i+1] == '{' {
+			if n := nameAt(arg, i+2); n > 0 && i+3+n < len(arg) && arg[i+3+n] == '}' {
+				lit.WriteString(arg[i+1 : i+3+n])
+				i += 3 + n
+				continue
+			}
+		}
+		n := nameAt(arg, i+1)
+		if n == 0 {
+			lit.WriteByte('{')
+			continue
+		}
+		if lit.Len() > 0 {
+			out = append(out, piece{text: lit.String()})
+			lit.Reset()
+		}
+		out = append(out, piece{name: arg[i+1 : i+1+n]})
+		i += n + 1
 	}
 	if lit.Len() > 0 || len(out) == 0 {
 		out = append(out, piece{text: lit.String()})
 	}
-	return out, nil
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range []byte(s) {
-		if !(c == '_' || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9')) {
-			return false
-		}
-	}
-	return true
+	return out
 }
 
 // Names returns the parameter names arg's placeholders refer to, in order of
 // appearance (repeats included).
-func Names(arg string) ([]string, error) {
-	ps, err := parse(arg)
-	if err != nil {
-		return nil, err
-	}
+func Names(arg string) []string {
 	var names []string
-	for _, p := range ps {
+	for _, p := range parse(arg) {
 		if p.name != "" {
 			names = append(names, p.name)
 		}
 	}
-	return names, nil
+	return names
 }
 
 // Expand substitutes every placeholder of arg by Format of its value.
 func Expand(arg string, values map[string]float64) (string, error) {
-	ps, err := parse(arg)
-	if err != nil {
-		return "", err
-	}
 	var b strings.Builder
-	for _, p := range ps {
+	for _, p := range parse(arg) {
 		if p.name == "" {
 			b.WriteString(p.text)
 			continue
