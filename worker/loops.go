@@ -14,6 +14,7 @@ import (
 	"github.com/eosweep/eosweep/engine"
 	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+	"github.com/eosweep/eosweep/worker/execrun"
 )
 
 // backoff is exponential backoff with full jitter between base and cap.
@@ -62,7 +63,7 @@ func (w *Worker) leaseLoop(ctx context.Context, jobs chan<- *job, slots chan str
 		}
 		callCtx, cancel := context.WithTimeout(ctx, w.cfg.LeaseWait+15*time.Second)
 		resp, err := w.client.LeaseTrial(callCtx, &pb.LeaseTrialRequest{WorkerId: w.cfg.ID, MaxTrials: int32(n),
-			Wait: durationpb.New(w.cfg.LeaseWait)}, grpc.WaitForReady(true))
+			Wait: durationpb.New(w.cfg.LeaseWait), AllowExec: w.cfg.Exec != nil}, grpc.WaitForReady(true))
 		cancel()
 		got := len(resp.GetLeases())
 		for range n - got {
@@ -119,7 +120,7 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 		w.cfg.Logger.Info("trial skipped: lease lost before it ran", "sweep", l.GetSweepId(), "trial", l.GetTrialId())
 		return
 	}
-	cfg, err := engine.Resolve(l.GetModel(), l.GetParams())
+	run, err := w.runner(l)
 	if err != nil {
 		w.drop(l)
 		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Error{Error: err.Error()} })
@@ -129,7 +130,7 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	if w.cfg.OnRun != nil {
 		w.cfg.OnRun(l.GetSweepId(), l.GetTrialId())
 	}
-	res, err := w.cfg.Runner.Run(jctx, cfg)
+	res, err := run(jctx)
 	w.drop(l)
 	switch {
 	case err == nil:
@@ -144,6 +145,29 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 		w.cfg.Logger.Warn("trial failed", "sweep", l.GetSweepId(), "trial", l.GetTrialId(), "err", err)
 		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Error{Error: err.Error()} })
 	}
+}
+
+// runner returns what runs a leased trial: its program on Config.Exec for an
+// exec trial, the engine (Config.Runner) on its resolved configuration
+// otherwise.
+func (w *Worker) runner(l *pb.Lease) (func(context.Context) (engine.Result, error), error) {
+	if x := l.GetExec(); x != nil || l.GetModel() == engine.ModelExec {
+		if w.cfg.Exec == nil {
+			return nil, errors.New("exec trial leased to a worker without --allow-exec (it does not run programs)")
+		}
+		t := execrun.Trial{Sweep: l.GetSweepId(), ID: l.GetTrialId(), Command: x.GetCommand(), Env: x.GetEnv(),
+			Workdir: x.GetWorkdir(), Timeout: x.GetTimeout().AsDuration(), Params: l.GetParams(),
+			Progress: func(p engine.Point) {
+				w.cfg.Logger.Debug("trial progress", "sweep", l.GetSweepId(), "trial", l.GetTrialId(),
+					"step", p.Step, "loss", p.Loss, "bias", p.Bias, "sharpness", p.Sharpness)
+			}}
+		return func(ctx context.Context) (engine.Result, error) { return w.cfg.Exec.Run(ctx, t) }, nil
+	}
+	cfg, err := engine.Resolve(l.GetModel(), l.GetParams())
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (engine.Result, error) { return w.cfg.Runner.Run(ctx, cfg) }, nil
 }
 
 func (w *Worker) send(l *pb.Lease, set func(*pb.TrialReport)) {

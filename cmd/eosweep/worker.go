@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
+	"github.com/eosweep/eosweep/worker/execrun"
 )
 
 // trialLogEnv names a file to which the worker appends "SWEEP TRIAL" for
@@ -25,6 +27,8 @@ type workerOptions struct {
 	prefetch  int
 	leaseWait time.Duration
 	grace     time.Duration
+	allowExec bool
+	execAllow []string
 	ops       opsFlags
 }
 
@@ -37,7 +41,12 @@ func newWorkerCmd(d *deps) *cobra.Command {
 (--parallel at once), heartbeats its leases and reports the results. It
 reconnects with exponential backoff when the coordinator is away. On SIGTERM
 it stops leasing, lets running trials finish within --grace (then hands their
-leases back) and exits.`,
+leases back) and exits.
+
+With --allow-exec it also takes the trials of exec sweeps: it runs their
+program, each in its own process group, which is killed (SIGTERM, then
+SIGKILL) when the lease is lost, the sweep cancelled, the trial's timeout
+passes or the worker drains. Without it, the coordinator never hands it one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, d, &o) },
 	}
@@ -48,6 +57,8 @@ leases back) and exits.`,
 	f.IntVar(&o.prefetch, "prefetch", 1, "trials per slot to lease ahead (more for very short trials)")
 	f.DurationVar(&o.leaseWait, "lease-wait", 10*time.Second, "long-poll wait of one lease request")
 	f.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long running trials may take to finish")
+	f.BoolVar(&o.allowExec, "allow-exec", false, "also run exec trials: the programs of model exec sweeps (runs code that submitters give)")
+	f.StringSliceVar(&o.execAllow, "exec-allow", nil, "with --allow-exec, run only these programs (paths or names in PATH, comma-separated)")
 	o.ops.bindMetrics(f) // observe.go
 	return cmd
 }
@@ -70,10 +81,30 @@ func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 		return err
 	}
 	defer stopOps()
-	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
+	cfg := worker.Config{ID: o.id, Parallel: o.parallel,
 		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
-		Runner: obs.runner()})
+		Runner: obs.runner()}
+	if cfg.Exec, err = execRunner(o, log); err != nil {
+		return err
+	}
+	w := worker.New(pb.NewCoordinatorServiceClient(conn), cfg)
 	return w.Run(cmd.Context())
+}
+
+// execRunner is the worker's exec runner: nil without --allow-exec.
+func execRunner(o *workerOptions, log *slog.Logger) (worker.ExecRunner, error) {
+	if !o.allowExec {
+		if len(o.execAllow) > 0 {
+			return nil, fmt.Errorf("flag --exec-allow: only with --allow-exec")
+		}
+		return nil, nil
+	}
+	r, err := execrun.New(o.execAllow, 0, log)
+	if err != nil {
+		return nil, fmt.Errorf("flag --exec-allow: %w", err)
+	}
+	log.Warn("worker runs exec trials: programs given by sweep submitters", "exec_allow", o.execAllow)
+	return r, nil
 }
 
 // trialLog opens the execution log named by EOSWEEP_TRIAL_LOG, if any.
