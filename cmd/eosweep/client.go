@@ -173,7 +173,7 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 			}
 		}
 		if token = resp.GetNextPageToken(); token == "" {
-			return sweepTrials{Analysis: sp.Analysis(), Trials: finished.Join(trials, results)}, nil
+			return sweepTrials{Analyses: sp.Analyses(), Trials: finished.Join(trials, results)}, nil
 		}
 	}
 }
@@ -252,8 +252,7 @@ func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, 
 	if err != nil {
 		return nil, err
 	}
-	a, err := finished.Analyze(sp, done)
-	return a.Groups, err
+	return finished.Boundaries(sp, done)
 }
 
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
@@ -261,5 +260,5 @@ func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	return sweepTrials{Analysis: sp.Analysis(), Trials: done}, nil
+	return sweepTrials{Analyses: sp.Analyses(), Trials: done}, nil
 }

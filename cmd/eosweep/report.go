@@ -12,10 +12,10 @@ import (
 )
 
 // sweepTrials is what a report needs from a sweep: the analysis options from
-// its spec (spec.Spec.Analysis, the model included) and its finished trials
-// (state DONE) with results.
+// its spec (spec.Spec.Analyses, one per metric, the model included) and its
+// finished trials (state DONE) with results.
 type sweepTrials struct {
-	Analysis boundary.Options
+	Analyses []boundary.Options
 	Trials   []boundary.Trial
 }
 
@@ -84,16 +84,17 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if len(data.Trials) == 0 {
 		return nil, fmt.Errorf("report: the sweep has no finished trials yet")
 	}
-	a, err := boundary.Analyze(data.Trials, data.Analysis)
+	as, err := boundary.AnalyzeEach(data.Trials, data.Analyses)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	if err := report.Write(o.out, a, opt); err != nil {
+	opt.Boundaries = boundary.SideBySide(as) // every metric's; the plots draw the first
+	if err := report.Write(o.out, as[0], opt); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
 		report.TrialsCSV, report.BoundaryJSON, report.PhasePNG)
-	return a.Groups, nil
+	return opt.Boundaries, nil
 }
 
 // parseSize parses "WxH" in pixels.

@@ -40,7 +40,7 @@ params: {steps: 300}
 	cmd := &cobra.Command{}
 	cmd.SetOut(&out)
 	o := reportOptions{out: dir, size: "400x300", trajectory: "width=8, seed=1"}
-	groups, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials}, o)
+	groups, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Trials: res.Analysis.Trials}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ params: {steps: 300}
 		t.Errorf("output %q does not say where the report is", s)
 	}
 	o.trajectory = "width=3"
-	if _, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials}, o); err == nil {
+	if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Trials: res.Analysis.Trials}, o); err == nil {
 		t.Error("a trajectory selection matching no trial was accepted")
 	}
 }

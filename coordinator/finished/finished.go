@@ -50,8 +50,23 @@ func Trials(st *store.Store, sweep string) ([]boundary.Trial, error) {
 	return Join(trials, results), nil
 }
 
+// Boundaries runs the boundary analysis of finished trials once per metric
+// of their sweep's spec (spec.Spec.Analyses) and returns every group's
+// boundaries, the metrics of a group side by side (boundary.SideBySide);
+// ErrNone when there are none.
+func Boundaries(sp *spec.Spec, done []boundary.Trial) ([]boundary.Group, error) {
+	if len(done) == 0 {
+		return nil, ErrNone
+	}
+	as, err := boundary.AnalyzeEach(done, sp.Analyses())
+	if err != nil {
+		return nil, fmt.Errorf("analyse: %w", err)
+	}
+	return boundary.SideBySide(as), nil
+}
+
 // Analyze runs the boundary analysis of finished trials under their sweep's
-// spec (spec.Spec.Analysis); ErrNone when there are none.
+// spec (spec.Spec.Analysis, its first metric); ErrNone when there are none.
 func Analyze(sp *spec.Spec, done []boundary.Trial) (boundary.Analysis, error) {
 	if len(done) == 0 {
 		return boundary.Analysis{}, ErrNone

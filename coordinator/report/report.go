@@ -55,6 +55,11 @@ type Options struct {
 	Trajectory map[string]float64
 	// Width and Height of every PNG in pixels (at 96 dpi); 0 means 900×620.
 	Width, Height int
+	// Boundaries, when set, are the groups boundary.json and boundary.txt
+	// hold instead of the analysis' own: the boundaries of every metric of
+	// the sweep side by side (boundary.SideBySide). The plots draw the
+	// analysis given to Write.
+	Boundaries []boundary.Group
 }
 
 // File names written by Write.
@@ -102,7 +107,11 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 	if err := writeTrialsCSV(filepath.Join(dir, TrialsCSV), a); err != nil {
 		return err
 	}
-	if err := writeBoundary(dir, a.Groups); err != nil {
+	groups := a.Groups
+	if opt.Boundaries != nil {
+		groups = opt.Boundaries
+	}
+	if err := writeBoundary(dir, groups); err != nil {
 		return err
 	}
 	if len(a.Trials) == 0 {

@@ -3,8 +3,10 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,23 +68,45 @@ func trialOrder(a boundary.Analysis) []int {
 }
 
 // writeTrialsCSV writes one row per trial: every resolved parameter of the
-// model (sorted by name), every scalar result field, then the analysis
-// columns group, plateau, drop and learned.
+// model (sorted by name; for model exec every parameter any trial has), every
+// scalar result field, the metrics any trial reports beyond them (sorted; an
+// empty cell where a trial lacks one), then the analysis columns group,
+// plateau, drop and learned.
 func writeTrialsCSV(path string, a boundary.Analysis) error {
 	trials, model := a.Trials, a.Options.Model
 	params := engine.ParamNames(model)
+	exec := model == engine.ModelExec
+	metrics := map[string]bool{}
+	for _, t := range trials {
+		for k := range t.Result.Metrics {
+			metrics[k] = true
+		}
+		if exec {
+			for k := range t.Params {
+				if !slices.Contains(params, k) {
+					params = append(params, k)
+				}
+			}
+		}
+	}
+	sort.Strings(params)
+	extra := slices.Sorted(maps.Keys(metrics))
 	header := append([]string{}, params...)
 	for _, f := range resultFields {
 		header = append(header, f.name)
 	}
+	header = append(header, extra...)
 	header = append(header, "group", "plateau", "drop", "learned")
 	rows := [][]string{header}
 	for _, i := range trialOrder(a) {
-		cfg, err := engine.Resolve(model, trials[i].Params)
-		if err != nil {
-			return fmt.Errorf("trials.csv: trial %d: %w", i, err)
+		p := trials[i].Params
+		if !exec {
+			cfg, err := engine.Resolve(model, trials[i].Params)
+			if err != nil {
+				return fmt.Errorf("trials.csv: trial %d: %w", i, err)
+			}
+			p = cfg.Params()
 		}
-		p := cfg.Params()
 		row := make([]string, 0, len(header))
 		for _, k := range params {
 			row = append(row, num(p[k]))
@@ -98,6 +122,13 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 			case reflect.Bool:
 				row = append(row, strconv.FormatBool(v.Bool()))
 			}
+		}
+		for _, k := range extra {
+			cell := ""
+			if v, ok := trials[i].Result.Metrics[k]; ok {
+				cell = num(v)
+			}
+			row = append(row, cell)
 		}
 		o := a.OrderParameters[i]
 		row = append(row, o.Group, num(o.Plateau), num(o.Drop), strconv.FormatBool(o.Learned))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/engine"
 )
 
@@ -11,7 +12,14 @@ import (
 // count: every float finite, accuracies in [0, 1], wall time ≥ 0, steps_run in
 // [0, steps], a trajectory of at most engine.MaxTrajectory points with steps
 // in [0, steps] starting at step 0. Errors wrap ErrInvalidResult and name the field.
+//
+// steps = spec.NoSteps (an exec trial) checks the result as a program's:
+// every float finite, steps_run and trajectory steps ≥ 0, metrics bounded
+// (see validateProgram).
 func ValidateResult(r engine.Result, steps int) error {
+	if steps == spec.NoSteps {
+		return validateProgram(r)
+	}
 	fields := []struct {
 		name string
 		v    float64
