@@ -2,17 +2,28 @@ package scheduler
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eosweep/eosweep/engine"
 )
 
 const execTrials = "name: prog\nmodel: exec\nexec: {command: [python3, train.py, --lr, \"{eta}\"], timeout: 1m}\n" +
 	"grid: {eta: [0.5, 1, 2], seed: [0, 1]}\nparams: {width: 3}\n"
+
+func leaseExec(t *testing.T, s *Scheduler, n int) []Lease {
+	t.Helper()
+	ls, err := s.LeaseFor(context.Background(), "w", Capabilities{Exec: true}, n, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
 
 // An exec trial's result is a program's: no step count, no θ₀ to record,
 // but every value finite and the metrics bounded and named.
@@ -25,7 +36,7 @@ func TestExecResultValidation(t *testing.T) {
 		!strings.Contains(got, `command="[python3 train.py --lr {eta}]"`) {
 		t.Errorf("the coordinator's log does not name the exec sweep's command:\n%s", got)
 	}
-	ls := lease(t, s, 6)
+	ls := leaseExec(t, s, 6)
 	nanMetric := engine.Result{Metrics: map[string]float64{"val_loss": math.NaN()}}
 	badName := engine.Result{Metrics: map[string]float64{"Val": 1}}
 	negSteps := engine.Result{StepsRun: -1}
@@ -76,7 +87,7 @@ func TestExecSweepSurvivesRestart(t *testing.T) {
 	st := openStore(t, path)
 	s := newTestScheduler(t, st, nil, Config{})
 	sw := submit(t, s, execTrials)
-	l := lease(t, s, 1)[0]
+	l := leaseExec(t, s, 1)[0]
 	if l.Model != engine.ModelExec || l.Params["width"] != 3 {
 		t.Fatalf("lease %+v", l)
 	}
@@ -95,5 +106,33 @@ func TestExecSweepSurvivesRestart(t *testing.T) {
 	}
 	if r := deliverOne(t, s, l, engine.Result{FinalBias: 1}); r.Verdict != Duplicate {
 		t.Fatalf("completed trial after restart: %+v", r)
+	}
+}
+
+// A long-polling worker without the capability is not handed an exec trial
+// submitted while it waits; one with it is woken by the submit.
+func TestExecLongPoll(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{})
+	plain := make(chan []Lease, 1)
+	waiting := make(chan struct{}, 2)
+	s.hooks.leaseWaiting = func() { waiting <- struct{}{} }
+	go func() {
+		ls, _ := s.LeaseFor(context.Background(), "plain", Capabilities{}, 10, 300*time.Millisecond)
+		plain <- ls
+	}()
+	<-waiting
+	runner := make(chan []Lease, 1)
+	go func() {
+		ls, _ := s.LeaseFor(context.Background(), "runner", Capabilities{Exec: true}, 10, time.Minute)
+		runner <- ls
+	}()
+	<-waiting
+	submit(t, s, execTrials)
+	if ls := <-runner; len(ls) != 6 || ls[0].Exec == nil || ls[0].Exec.Command[0] != "python3" {
+		t.Fatalf("exec worker got %+v", ls)
+	}
+	if ls := <-plain; len(ls) != 0 {
+		t.Fatalf("plain worker got %+v", ls)
 	}
 }
