@@ -16,6 +16,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator/spec"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
+	"github.com/eosweep/eosweep/worker/execrun"
 )
 
 // runOptions are the flags of `eosweep run`.
@@ -54,8 +55,19 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
-	if _, err := spec.Parse(text, o.scheduler.maxTrials); err != nil {
+	sp, err := spec.Parse(text, o.scheduler.maxTrials)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	// The spec given here is the user's own: its program, and only it, runs.
+	var execRunner worker.ExecRunner
+	if sp.Exec != nil {
+		r, err := execrun.New(sp.Exec.Command[:1], 0, nil)
+		if err != nil {
+			return fmt.Errorf("%s: exec.command[0]: %w", path, err)
+		}
+		execRunner = r
+		fmt.Fprintf(cmd.ErrOrStderr(), "exec sweep: every trial runs %q\n", sp.Exec.Command)
 	}
 	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: o.scheduler.config(nil)})
 	if err != nil {
@@ -86,7 +98,7 @@ func runEmbedded(cmd *cobra.Command, path string, o runOptions) error {
 	defer closeLog()
 	workCtx, stopWork := context.WithCancel(ctx)
 	w := worker.New(cl, worker.Config{ID: "embedded", Parallel: o.workers, Prefetch: 2, LeaseWait: time.Second,
-		Grace: 2 * time.Second, OnRun: onRun})
+		Grace: 2 * time.Second, OnRun: onRun, Exec: execRunner})
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = w.Run(workCtx) }()
 	final, err := watch(ctx, cmd, cl, sw.GetId(), o.quiet)

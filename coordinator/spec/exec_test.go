@@ -140,7 +140,7 @@ func TestParseExecErrors(t *testing.T) {
 
 func TestParseMetrics(t *testing.T) {
 	t.Parallel()
-	one, eps := 1.0, 0.05
+	one, eps, eosLevel := 1.0, 0.05, EOSLevel
 	native := "model: sparse\ngrid: {eta: [1e-3, 2e-3], width: [100]}\nboundary: "
 	cases := []struct {
 		name, yaml string
@@ -154,7 +154,7 @@ func TestParseMetrics(t *testing.T) {
 			[]boundary.Options{{Metric: boundary.Metric{Name: "final_loss", Sense: boundary.SenseDrop, Level: &[]float64{0.5}[0]}}}},
 		{"list of names", native + "{metrics: [final_bias, max_eos_ratio]}", []boundary.Options{
 			{BiasEps: 0.01, Metric: boundary.Metric{Name: "final_bias", Sense: boundary.SenseDrop}},
-			{Metric: boundary.Metric{Name: "max_eos_ratio", Sense: boundary.SenseRise, Level: &one}}}},
+			{Metric: boundary.Metric{Name: "max_eos_ratio", Sense: boundary.SenseRise, Level: &eosLevel}}}},
 		{"list of entries", native + "{bias_eps: 0.03, metrics: [{metric: final_bias, eps: 0.05}, {metric: max_eos_ratio, level: 1, sense: rise}, min_bias]}",
 			[]boundary.Options{
 				{BiasEps: eps, Metric: boundary.Metric{Name: "final_bias", Sense: boundary.SenseDrop}},
