@@ -221,8 +221,13 @@ func (g *groupData) orderParameter(refEta float64, level *float64) {
 	g.setDrops()
 }
 
-// setDrops sets drop and learned from each observation's plateau.
+// setDrops sets drop and learned from each observation's plateau. Against
+// a Level, a seed counts as past it from the first η where it passed it on
+// (the observations are in increasing η): the boundary is where the metric
+// first reaches the level, even if it falls back later (max_eos_ratio drops
+// below 1 again for some seeds far above η*).
 func (g *groupData) setDrops() {
+	reached := map[float64]bool{} // seeds past the level at a smaller η
 	for i := range g.obs {
 		o := &g.obs[i]
 		if math.IsNaN(o.plateau) {
@@ -231,6 +236,10 @@ func (g *groupData) setDrops() {
 		}
 		o.drop = g.metric.change(o.value, o.plateau)
 		o.learned = !o.diverged && o.drop > o.eps
+		if g.metric.Level != nil && !o.diverged {
+			o.learned = o.learned || reached[o.seed]
+			reached[o.seed] = o.learned
+		}
 	}
 }
 

@@ -66,15 +66,20 @@ func TestMetricRiseFromPlateau(t *testing.T) {
 	}
 }
 
-// A level instead of the plateau: learned once max_eos_ratio passes 1; no
-// onset is fitted.
+// A level instead of the plateau: learned from where max_eos_ratio first
+// passes 1 on, also where it falls back below (far above the edge, as
+// measured runs do); no onset is fitted.
 func TestMetricLevel(t *testing.T) {
 	t.Parallel()
 	const eta0 = 0.01
 	grid := logGrid(0.002, 0.05, 30)
 	trials := metricTrials([]float64{1}, 4, grid, func(eta, seed, _ float64) engine.Result {
-		// η·S/2 grows with η up to the edge of stability at eta0·(1 + seed/100), then stays just above 1.
+		// η·S/2 grows with η up to the edge of stability at eta0·(1 + seed/100), then stays just above 1;
+		// two seeds fall back below it past 2·eta0.
 		edge := eta0 * (1 + seed/100)
+		if eta > 2*eta0 && seed < 2 {
+			return engine.Result{MaxEOSRatio: 0.97}
+		}
 		return engine.Result{MaxEOSRatio: math.Min(eta/edge, 1.001)}
 	})
 	one := 1.0
@@ -92,9 +97,10 @@ func TestMetricLevel(t *testing.T) {
 	if math.Abs(g.EtaStar/(eta0*1.015)-1) > 0.05 {
 		t.Errorf("η* = %g, want ≈ %g", g.EtaStar, eta0*1.015)
 	}
-	for _, o := range a.OrderParameters {
-		if o.Plateau != 1 {
-			t.Fatalf("plateau %g, want the level 1", o.Plateau)
+	for i, o := range a.OrderParameters {
+		p := trials[i].Params
+		if want := p["eta"] > eta0*(1+p["seed"]/100); o.Plateau != 1 || o.Learned != want {
+			t.Fatalf("trial %v: %+v, want plateau 1 (the level), learned %v", p, o, want)
 		}
 	}
 }
