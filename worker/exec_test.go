@@ -32,11 +32,17 @@ func execWorker(t *testing.T, c pb.CoordinatorServiceClient, id string, allow ..
 	return worker.New(c, worker.Config{ID: id, Parallel: 2, LeaseWait: 50 * time.Millisecond, Exec: r})
 }
 
-// waitDone waits for the sweep to leave RUNNING (refinement rounds included).
+// waitDone waits up to a minute for the sweep to leave RUNNING (refinement
+// rounds included).
 func waitDone(t *testing.T, c coord, id string) scheduler.SweepInfo {
 	t.Helper()
+	return waitDoneWithin(t, c, id, time.Minute)
+}
+
+func waitDoneWithin(t *testing.T, c coord, id string, limit time.Duration) scheduler.SweepInfo {
+	t.Helper()
 	var info scheduler.SweepInfo
-	testwait.Until(t, "the sweep to finish", 60*time.Second, func() (bool, <-chan struct{}) {
+	testwait.Until(t, "the sweep to finish", limit, func() (bool, <-chan struct{}) {
 		var err error
 		if info, err = c.Scheduler.Sweep(id); err != nil {
 			t.Fatal(err)

@@ -65,6 +65,10 @@ passes or the worker drains. Without it, the coordinator never hands it one.`,
 
 func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 	log := d.logger()
+	execRun, err := execRunner(o, log)
+	if err != nil {
+		return err
+	}
 	obs := o.ops.observer() // nil when metrics are off
 	conn, err := o.coord.dial(obs.dialOptions()...)
 	if err != nil {
@@ -81,13 +85,9 @@ func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 		return err
 	}
 	defer stopOps()
-	cfg := worker.Config{ID: o.id, Parallel: o.parallel,
+	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
 		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
-		Runner: obs.runner()}
-	if cfg.Exec, err = execRunner(o, log); err != nil {
-		return err
-	}
-	w := worker.New(pb.NewCoordinatorServiceClient(conn), cfg)
+		Runner: obs.runner(), Exec: execRun})
 	return w.Run(cmd.Context())
 }
 
