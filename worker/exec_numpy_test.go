@@ -19,7 +19,7 @@ import (
 // network, swept on exec workers, finds the bias boundary's onset within 6%
 // of 8π/d² at d = 100 and within 5% of the native engine's onset on the same
 // grid (figure1-native.yaml; the two draw different data). About a minute of
-// two cores: EOSWEEP_NUMPY=1 go test ./worker -run NumPy -v
+// CPU on two cores: EOSWEEP_NUMPY=1 go test ./worker -run NumPy -v
 func TestNumPyExampleAgreesWithEngine(t *testing.T) {
 	if os.Getenv("EOSWEEP_NUMPY") == "" {
 		t.Skip("SKIPPED: set EOSWEEP_NUMPY=1 to run the NumPy example's sweep (about a minute of two cores)")
