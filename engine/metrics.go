@@ -15,25 +15,40 @@ const (
 )
 
 // metricFields maps the names of Result's scalar fields (their JSON names)
-// to readers and writers. Booleans read as 0 or 1.
+// to readers and writers. Booleans read as 0 or 1; an absent accuracy (nil)
+// reads as not there.
 var metricFields = map[string]struct {
-	get func(*Result) float64
+	get func(*Result) (float64, bool)
 	set func(*Result, float64)
 }{
-	"final_bias":        {func(r *Result) float64 { return r.FinalBias }, func(r *Result, v float64) { r.FinalBias = v }},
-	"min_bias":          {func(r *Result) float64 { return r.MinBias }, func(r *Result, v float64) { r.MinBias = v }},
-	"initial_sharpness": {func(r *Result) float64 { return r.InitialSharpness }, func(r *Result, v float64) { r.InitialSharpness = v }},
-	"final_sharpness":   {func(r *Result) float64 { return r.FinalSharpness }, func(r *Result, v float64) { r.FinalSharpness = v }},
-	"eos_ratio":         {func(r *Result) float64 { return r.EOSRatio }, func(r *Result, v float64) { r.EOSRatio = v }},
-	"max_eos_ratio":     {func(r *Result) float64 { return r.MaxEOSRatio }, func(r *Result, v float64) { r.MaxEOSRatio = v }},
-	"final_loss":        {func(r *Result) float64 { return r.FinalLoss }, func(r *Result, v float64) { r.FinalLoss = v }},
-	"train_acc":         {func(r *Result) float64 { return r.TrainAcc }, func(r *Result, v float64) { r.TrainAcc = v }},
-	"test_acc":          {func(r *Result) float64 { return r.TestAcc }, func(r *Result, v float64) { r.TestAcc = v }},
-	"wall_ms":           {func(r *Result) float64 { return r.WallMS }, func(r *Result, v float64) { r.WallMS = v }},
-	"steps_run":         {func(r *Result) float64 { return float64(r.StepsRun) }, func(r *Result, v float64) { r.StepsRun = int(v) }},
-	"threshold_learned": {func(r *Result) float64 { return b2f(r.ThresholdLearned) }, func(r *Result, v float64) { r.ThresholdLearned = v != 0 }},
-	"diverged":          {func(r *Result) float64 { return b2f(r.Diverged) }, func(r *Result, v float64) { r.Diverged = v != 0 }},
-	"dead":              {func(r *Result) float64 { return b2f(r.Dead) }, func(r *Result, v float64) { r.Dead = v != 0 }},
+	"final_bias":               {always(func(r *Result) float64 { return r.FinalBias }), func(r *Result, v float64) { r.FinalBias = v }},
+	"min_bias":                 {always(func(r *Result) float64 { return r.MinBias }), func(r *Result, v float64) { r.MinBias = v }},
+	"initial_sharpness":        {always(func(r *Result) float64 { return r.InitialSharpness }), func(r *Result, v float64) { r.InitialSharpness = v }},
+	"final_sharpness":          {always(func(r *Result) float64 { return r.FinalSharpness }), func(r *Result, v float64) { r.FinalSharpness = v }},
+	"eos_ratio":                {always(func(r *Result) float64 { return r.EOSRatio }), func(r *Result, v float64) { r.EOSRatio = v }},
+	"max_eos_ratio":            {always(func(r *Result) float64 { return r.MaxEOSRatio }), func(r *Result, v float64) { r.MaxEOSRatio = v }},
+	"max_eos_ratio_after_init": {always(func(r *Result) float64 { return r.MaxEOSRatioAfterInit }), func(r *Result, v float64) { r.MaxEOSRatioAfterInit = v }},
+	"final_loss":               {always(func(r *Result) float64 { return r.FinalLoss }), func(r *Result, v float64) { r.FinalLoss = v }},
+	"train_acc":                {optional(func(r *Result) *float64 { return r.TrainAcc }), func(r *Result, v float64) { r.TrainAcc = &v }},
+	"test_acc":                 {optional(func(r *Result) *float64 { return r.TestAcc }), func(r *Result, v float64) { r.TestAcc = &v }},
+	"wall_ms":                  {always(func(r *Result) float64 { return r.WallMS }), func(r *Result, v float64) { r.WallMS = v }},
+	"steps_run":                {always(func(r *Result) float64 { return float64(r.StepsRun) }), func(r *Result, v float64) { r.StepsRun = int(v) }},
+	"bias_negative":            {always(func(r *Result) float64 { return b2f(r.BiasNegative) }), func(r *Result, v float64) { r.BiasNegative = v != 0 }},
+	"diverged":                 {always(func(r *Result) float64 { return b2f(r.Diverged) }), func(r *Result, v float64) { r.Diverged = v != 0 }},
+	"dead":                     {always(func(r *Result) float64 { return b2f(r.Dead) }), func(r *Result, v float64) { r.Dead = v != 0 }},
+}
+
+func always(f func(*Result) float64) func(*Result) (float64, bool) {
+	return func(r *Result) (float64, bool) { return f(r), true }
+}
+
+func optional(f func(*Result) *float64) func(*Result) (float64, bool) {
+	return func(r *Result) (float64, bool) {
+		if p := f(r); p != nil {
+			return *p, true
+		}
+		return 0, false
+	}
 }
 
 func b2f(b bool) float64 {
@@ -54,17 +69,18 @@ func IsField(name string) bool {
 }
 
 // IsBoolField reports whether name is a boolean field of Result
-// (threshold_learned, diverged, dead).
+// (bias_negative, diverged, dead).
 func IsBoolField(name string) bool {
-	return name == "threshold_learned" || name == "diverged" || name == "dead"
+	return name == "bias_negative" || name == "diverged" || name == "dead"
 }
 
 // Metric returns the value of the metric name: the scalar field of that JSON
-// name (booleans as 0 or 1), else the entry of Metrics. It is the one place
-// the boundary analysis reads an order parameter from.
+// name (booleans as 0 or 1; an absent accuracy is not found), else the entry
+// of Metrics. It is the one place the boundary analysis reads an order
+// parameter from.
 func (r *Result) Metric(name string) (float64, bool) {
 	if f, ok := metricFields[name]; ok {
-		return f.get(r), true
+		return f.get(r)
 	}
 	v, ok := r.Metrics[name]
 	return v, ok

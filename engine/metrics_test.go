@@ -38,6 +38,9 @@ func TestMetricFieldsRoundTrip(t *testing.T) {
 	if _, ok := r.Metric("absent"); ok {
 		t.Error("Metric(absent) found")
 	}
+	if v, ok := r.Metric("test_acc"); ok {
+		t.Errorf("Metric(test_acc) of a result without accuracies = %v, found (want absent, not 0)", v)
+	}
 }
 
 func TestCheckMetrics(t *testing.T) {

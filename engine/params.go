@@ -129,6 +129,13 @@ func ParamNames(model string) []string {
 	return names
 }
 
+// HasData reports whether model trains on a data set (it takes n), and so
+// has train and test accuracies.
+func HasData(model string) bool {
+	_, ok := defaults[model]["n"]
+	return ok
+}
+
 // Default returns the default of parameter name for model.
 func Default(model, name string) (float64, bool) {
 	v, ok := defaults[model][name]
@@ -239,12 +246,15 @@ func (c Config) Params() map[string]float64 {
 // Key returns a canonical text form "model k=v k=v ..." (sorted keys, shortest
 // round-trip float formatting): the identity of a trial, suitable for hashing.
 func (c Config) Key() string {
-	var b strings.Builder
-	b.WriteString(c.Model)
+	b := make([]byte, 0, 24*len(c.params)+len(c.Model))
+	b = append(b, c.Model...)
 	for _, k := range sortedKeys(c.params) {
-		fmt.Fprintf(&b, " %s=%s", k, formatFloat(c.params[k]))
+		b = append(b, ' ')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendFloat(b, c.params[k], 'g', -1, 64)
 	}
-	return b.String()
+	return string(b)
 }
 
 // Theory returns the model's theoretical critical step size, if it has one:
@@ -275,8 +285,4 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func formatFloat(v float64) string {
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }

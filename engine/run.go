@@ -102,6 +102,7 @@ type gd struct {
 	sharp    float64 // last finite sharpness measured
 	sharp0   float64
 	maxEOS   float64 // largest η·sharp/2 over the measurements so far
+	maxEOS1  float64 // largest η·S/2 over the finite measurements at steps ≥ 1 (0: none yet)
 	diverged bool
 	traj     trajectory
 }
@@ -193,27 +194,35 @@ func (g *gd) measureSharpness() float64 {
 		g.maxEOS = eos
 	}
 	g.maxEOS = max(g.maxEOS, eos)
+	if g.step > 0 && finite(s) {
+		g.maxEOS1 = max(g.maxEOS1, g.eta*s/2)
+	}
 	return g.sharp
 }
 
 func (g *gd) result() Result {
 	bias := g.m.bias(g.theta)
-	train, test := g.m.accuracy(g.theta)
 	r := Result{
-		FinalBias:        bias,
-		MinBias:          g.minBias,
-		ThresholdLearned: bias < -g.cfg.BiasEps,
-		InitialSharpness: g.sharp0,
-		FinalSharpness:   g.sharp,
-		EOSRatio:         g.eta * g.sharp / 2,
-		MaxEOSRatio:      g.maxEOS,
-		FinalLoss:        finiteOr(g.loss, lossBound),
-		TrainAcc:         train,
-		TestAcc:          test,
-		StepsRun:         g.step,
-		Diverged:         g.diverged,
-		Dead:             g.m.dead(g.theta),
-		Trajectory:       g.traj.points,
+		FinalBias:            bias,
+		MinBias:              g.minBias,
+		BiasNegative:         !g.diverged && bias < -g.cfg.BiasEps,
+		InitialSharpness:     g.sharp0,
+		FinalSharpness:       g.sharp,
+		EOSRatio:             g.eta * g.sharp / 2,
+		MaxEOSRatio:          g.maxEOS,
+		MaxEOSRatioAfterInit: g.maxEOS1,
+		FinalLoss:            finiteOr(g.loss, lossBound),
+		StepsRun:             g.step,
+		Diverged:             g.diverged,
+		Dead:                 g.m.dead(g.theta),
+		Trajectory:           g.traj.points,
+	}
+	if HasData(g.cfg.Model) {
+		train, test := g.m.accuracy(g.theta)
+		r.TrainAcc = &train
+		if g.cfg.NTest > 0 {
+			r.TestAcc = &test
+		}
 	}
 	return r
 }

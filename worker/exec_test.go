@@ -89,7 +89,7 @@ boundary:
 	t.Logf("%d trials in %d rounds: bracket [%.6g, %.6g], η* %.6g (%s), onset %.6g (%s); η₀ %g",
 		g.GetTrials(), info.Sweep.Round, g.GetBracket().GetLow(), g.GetBracket().GetHigh(), g.GetEtaStar(), g.GetFit(),
 		g.GetOnset(), g.GetOnsetForm(), eta0)
-	if g.GetMetric() != "score" || g.GetSense() != "drop" || g.GetTheory() != 0 {
+	if g.GetMetric() != "score" || g.GetSense() != pb.Sense_SENSE_DROP || g.GetTheory() != 0 {
 		t.Errorf("group metric %q sense %q theory %v", g.GetMetric(), g.GetSense(), g.GetTheory())
 	}
 	if r := g.GetEtaStar() / eta0; math.Abs(r-1) > 0.02 || g.GetCrossing() != pb.Crossing_CROSSING_INSIDE {

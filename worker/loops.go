@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/metrics"
 	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker/execrun"
@@ -130,7 +131,9 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	if w.cfg.OnRun != nil {
 		w.cfg.OnRun(l.GetSweepId(), l.GetTrialId())
 	}
+	start := time.Now()
 	res, err := run(jctx)
+	w.record(jctx, start, res, err)
 	w.drop(l)
 	switch {
 	case err == nil:
@@ -168,6 +171,20 @@ func (w *Worker) runner(l *pb.Lease) (func(context.Context) (engine.Result, erro
 		return nil, err
 	}
 	return func(ctx context.Context) (engine.Result, error) { return w.cfg.Runner.Run(ctx, cfg) }, nil
+}
+
+// record counts one run (the engine's or a program's) with its outcome and time.
+func (w *Worker) record(jctx context.Context, start time.Time, res engine.Result, err error) {
+	outcome := metrics.TrialOK
+	switch {
+	case err != nil && jctx.Err() != nil:
+		outcome = metrics.TrialCancelled
+	case err != nil:
+		outcome = metrics.TrialError
+	case res.Diverged:
+		outcome = metrics.TrialDiverged
+	}
+	w.metrics.TrialRun(outcome, time.Since(start))
 }
 
 func (w *Worker) send(l *pb.Lease, set func(*pb.TrialReport)) {

@@ -29,7 +29,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/metrics"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker/execrun"
 )
@@ -74,8 +77,11 @@ type Config struct {
 	// hands it one (--allow-exec sets it).
 	Exec ExecRunner
 	// OnRun, if set, is called before every engine execution.
-	OnRun  func(sweep, trial string)
-	Logger *slog.Logger
+	OnRun func(sweep, trial string)
+	// Metrics, if set, gets the worker's metrics (metrics.NewWorker)
+	// registered on it, and only those: a process serves its own registry.
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -111,7 +117,8 @@ type Worker struct {
 	mu   sync.Mutex
 	held map[string]*job // leases held (queued or running), by sweep/trial
 
-	ttl        atomic.Int64 // lease TTL in ns, from the coordinator (0 until known)
+	metrics    *metrics.Worker // nil without Config.Metrics
+	ttl        atomic.Int64    // lease TTL in ns, from the coordinator (0 until known)
 	executions atomic.Int64
 	reported   atomic.Int64
 	reports    chan *pb.TrialReport
@@ -126,11 +133,26 @@ type job struct {
 // errLeaseLost cancels a trial whose lease the coordinator no longer honours.
 var errLeaseLost = errors.New("lease lost")
 
-// New returns a worker using client.
+// New returns a worker using client. It panics when Config.Metrics already
+// holds a worker's metrics (a programming error, as with MustRegister).
 func New(client pb.CoordinatorServiceClient, cfg Config) *Worker {
 	cfg.defaults()
 	w := &Worker{cfg: cfg, client: client, held: map[string]*job{}}
+	if cfg.Metrics != nil {
+		m, err := metrics.NewWorker(cfg.Metrics, metrics.WorkerState{Held: w.heldCount, Slots: cfg.Parallel})
+		if err != nil {
+			panic(fmt.Sprintf("worker: %v", err))
+		}
+		w.metrics = m
+	}
 	return w
+}
+
+// heldCount returns how many leases the worker holds.
+func (w *Worker) heldCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.held)
 }
 
 // Executions returns how many trials this worker has started on the engine.

@@ -131,9 +131,7 @@ func (b *blockingRunner) Run(ctx context.Context, cfg engine.Config) (engine.Res
 		b.causes <- context.Cause(ctx)
 		return engine.Result{}, ctx.Err()
 	case <-time.After(b.d):
-		r := enginetest.Result(cfg.Steps)
-		r.FinalBias = -cfg.Eta
-		return r, nil
+		return enginetest.ResultBias(cfg.Steps, -cfg.Eta), nil
 	}
 }
 

@@ -38,7 +38,7 @@ func TestClusterMatchesEmbedded(t *testing.T) {
 	testwait.Poll(t, "the sweep", time.Minute, func() bool { return sweepStatus(t, addr, sub.Sweep).State == "done" })
 	remote := eosweep(t, "boundary", sub.Sweep, "--coordinator", addr, "--format", "json")
 	reportDir := filepath.Join(dir, "report")
-	if out := eosweep(t, "report", sub.Sweep, "--coordinator", addr, "--out", reportDir, "--size", "300x200"); !strings.Contains(out, "report of 24 trials") {
+	if out := eosweep(t, "report", sub.Sweep, "--coordinator", addr, "--out", reportDir, "--size", "single"); !strings.Contains(out, "report of 24 trials") {
 		t.Fatalf("report over gRPC: %s", out)
 	}
 	w1.stop(t)
@@ -200,7 +200,7 @@ func TestWorkerWaitsForCoordinator(t *testing.T) {
 	}
 	lis.Close()
 	coord, _ := startCoordinator(t, filepath.Join(dir, "c.db"), addr)
-	sub := submitSpec(t, addr, writeSpec(t, dir, "model: single\ngrid: {eta: [1, 2, 3]}\nparams: {steps: 100}\n"))
+	sub := submitSpec(t, addr, writeSpec(t, dir, "name: waits\nmodel: single\ngrid: {eta: [1, 2, 3]}\nparams: {steps: 100}\n"))
 	waitSweep(t, addr, sub.Sweep, "the sweep", 30*time.Second, sweepDone)
 	w.stop(t)
 	coord.stop(t)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"runtime"
 	"strconv"
@@ -27,8 +28,15 @@ func execute(ctx context.Context, args ...string) (stdout, stderr string, err er
 // default of --workers and --parallel.
 const helpGolden = "testdata/help.golden"
 
+// updateHelp rewrites helpGolden from the current command tree (after a
+// deliberate flag or help change): go test ./cmd/eosweep -run TestHelpUnchanged -update-help
+var updateHelp = flag.Bool("update-help", false, "rewrite "+helpGolden+" from the current commands")
+
 func TestHelpUnchanged(t *testing.T) {
 	t.Parallel()
+	if *updateHelp {
+		writeHelpGolden(t)
+	}
 	golden, err := os.ReadFile(helpGolden)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +59,29 @@ func TestHelpUnchanged(t *testing.T) {
 				t.Errorf("eosweep %s changed:\n%s", head, lineDiff(want, got))
 			}
 		})
+	}
+}
+
+// writeHelpGolden writes the --help of the root and of every command.
+func writeHelpGolden(t *testing.T) {
+	t.Helper()
+	heads := []string{" --help"}
+	for _, c := range newRootCmd(&deps{}).Commands() {
+		if c.IsAvailableCommand() && c.Name() != "help" && c.Name() != "completion" {
+			heads = append(heads, c.Name()+" --help")
+		}
+	}
+	var b strings.Builder
+	for _, head := range heads {
+		out, _, err := execute(context.Background(), strings.Fields(head)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = strings.ReplaceAll(out, "(default "+strconv.Itoa(runtime.NumCPU())+")", "(default NUMCPU)")
+		b.WriteString("=== eosweep " + head + "\n" + out)
+	}
+	if err := os.WriteFile(helpGolden, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,22 +1,22 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/report"
 )
 
 // sweepTrials is what a report needs from a sweep: the analysis options from
 // its spec (spec.Spec.Analyses, one per metric, the model included) and its
-// finished trials (state DONE) with results.
+// trials, finished (state DONE, with results) and missing.
 type sweepTrials struct {
 	Analyses []boundary.Options
-	Trials   []boundary.Trial
+	finished.Set
 }
 
 // reportOptions are the flags of `eosweep report`.
@@ -26,25 +26,41 @@ type reportOptions struct {
 	trajectory string
 	size       string
 	source     sourceFlags
+	figures    []string
 }
 
 func newReportCmd() *cobra.Command {
 	var o reportOptions
 	cmd := &cobra.Command{
-		Use:   "report SWEEP --out DIR [--trajectory k=v,...] [--axis NAME] [--size WxH]",
-		Short: "Write a sweep's report: trials.csv, boundary.json and PNG plots",
+		Use:   "report SWEEP --out DIR [--trajectory k=v,...] [--axis NAME] [--size single|double] [--figure NAME,...]",
+		Short: "Write a sweep's report: trials.csv, trajectories.csv, boundary.json and figures (PNG, SVG, PDF)",
 		Long: `Analyse a sweep's finished trials and write into DIR:
-  trials.csv       one row per trial: every parameter and result field
-  boundary.json    per group: eta_star and ci (logistic fit), onset and onset_ci
-                   (hinge fit), bracket, theory, stability (2/S0), trials
+  trials.csv       one row per trial: id, every parameter and result field,
+                   the analysis (group, plateau, drop, learned), state and
+                   error; trials without a result (failed, ...) included
+  trajectories.csv every finished trial's trajectory, one row per point:
+                   trial, eta, seed, width, step, loss, bias, sharpness
+  boundary.json    per group and metric of the spec's boundary: the metric,
+                   its sense and level, eta_star and ci (logistic fit), onset
+                   and onset_ci (hinge fit), bracket, theory, stability (2/S0),
+                   trials, and what it lacks: incomplete, missing, diverged,
+                   unconverged
   boundary.txt     the boundary table
-  phase.png        phase diagram: log eta x group axis, coloured by the bias drop
-  overview.png     every group's final bias, test accuracy and max eta*sharpness/2
-                   over the run (max_eos_ratio) vs eta
-  group-*.png      the same per group, per trial, with eta*, its CI and the onset
-  trajectory.png   loss, bias and sharpness (with 2/eta) of one trial
---trajectory picks that trial by parameters (e.g. eta=0.001,width=200,seed=0);
-by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
+and every figure as .png (300 dpi), .svg and .pdf:
+  phase            phase diagram: log eta x group axis, coloured by the bias drop,
+                   eta*, onset, theory and 2/S0 on each group's row
+  overview         every group's final bias, test accuracy and the largest
+                   eta*sharpness/2 after step 0 (max_eos_ratio_after_init) vs eta
+  group-*          the same per group, per trial, with eta*, its CI and the onset
+  trajectory       loss, bias and sharpness (with 2/eta) of one trial
+  paper1           the paper's Figure 1: final bias and test accuracy (%) vs eta
+                   on a linear axis 0..0.012, insets 0..0.0015, dashed 8pi/d^2
+                   (written for sparse sweeps, or when asked for with --figure)
+--size: figure width, double (7 in, a two-column paper's text width) or single
+(3.4 in, one column). --figure: only these (phase, overview, groups,
+trajectory, paper1). --trajectory picks that trial by parameters (e.g.
+eta=0.001,width=200,seed=0); by default the smallest seed near 1.5*eta* of the
+first group with a boundary.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := o.source.finished(cmd.Context(), args[0])
@@ -62,7 +78,8 @@ by default the smallest seed near 1.5*eta* of the first group with a boundary.`,
 	f.StringVar(&o.out, "out", "", "directory to write the report into (required)")
 	f.StringVar(&o.axis, "axis", "", "group axis on the phase diagram's vertical axis (default width, else the first)")
 	f.StringVar(&o.trajectory, "trajectory", "", "trial whose trajectory to plot, as name=value,... (default: automatic)")
-	f.StringVar(&o.size, "size", "900x620", "size of every PNG in pixels, WxH")
+	f.StringVar(&o.size, "size", string(report.DoubleColumn), "figure width: double (7 in) or single (3.4 in, one column)")
+	f.StringSliceVar(&o.figures, "figure", nil, "write only these figures: phase, overview, groups, trajectory, paper1 (default: all; paper1 for sparse)")
 	o.source.bind(f) // --coordinator ADDR or --db PATH (client.go)
 	return cmd
 }
@@ -73,37 +90,32 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if o.out == "" {
 		return nil, fmt.Errorf("flag --out: required")
 	}
-	opt := report.Options{Axis: o.axis}
+	opt := report.Options{Axis: o.axis, Figures: o.figures}
 	var err error
-	if opt.Width, opt.Height, err = parseSize(o.size); err != nil {
-		return nil, err
+	if opt.Size, err = report.ParseSize(o.size); err != nil {
+		return nil, fmt.Errorf("flag --size: %w", err)
 	}
 	if opt.Trajectory, err = parseAssignments(o.trajectory); err != nil {
 		return nil, fmt.Errorf("flag --trajectory: %w", err)
 	}
-	if len(data.Trials) == 0 {
+	if len(data.Done) == 0 {
 		return nil, fmt.Errorf("report: the sweep has no finished trials yet")
 	}
-	as, err := boundary.AnalyzeEach(data.Trials, data.Analyses)
+	as, err := boundary.AnalyzeEach(data.Done, data.Missing, data.Analyses)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	opt.Boundaries = boundary.SideBySide(as) // every metric's; the plots draw the first
+	opt.Boundaries = boundary.SideBySide(as) // every metric's; the figures draw the first
 	if err := report.Write(o.out, as[0], opt); err != nil {
+		switch {
+		case errors.Is(err, report.ErrUnknownAxis):
+			return nil, fmt.Errorf("flag --axis: %w", err)
+		case errors.Is(err, report.ErrNoTrajectory):
+			return nil, fmt.Errorf("flag --trajectory: %w", err)
+		}
 		return nil, err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
+	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Done), o.out,
 		report.TrialsCSV, report.BoundaryJSON, report.PhasePNG)
 	return opt.Boundaries, nil
-}
-
-// parseSize parses "WxH" in pixels.
-func parseSize(s string) (int, int, error) {
-	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
-	w, err1 := strconv.Atoi(strings.TrimSpace(ws))
-	h, err2 := strconv.Atoi(strings.TrimSpace(hs))
-	if !ok || err1 != nil || err2 != nil || w < 100 || h < 100 || w > 10000 || h > 10000 {
-		return 0, 0, fmt.Errorf("flag --size %q: want WxH in pixels, each 100..10000", s)
-	}
-	return w, h, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eosweep/eosweep/coordinator/boundary/sweeptest"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/report"
 	"github.com/eosweep/eosweep/coordinator/spec"
 )
@@ -39,39 +40,55 @@ params: {steps: 300}
 	var out bytes.Buffer
 	cmd := &cobra.Command{}
 	cmd.SetOut(&out)
-	o := reportOptions{out: dir, size: "400x300", trajectory: "width=8, seed=1"}
-	groups, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Trials: res.Analysis.Trials}, o)
+	o := reportOptions{out: dir, size: "single", trajectory: "width=8, seed=1"}
+	groups, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(groups) != 2 {
 		t.Errorf("%d groups, want 2 (widths 4, 8)", len(groups))
 	}
-	for _, name := range []string{report.TrialsCSV, report.BoundaryJSON, report.BoundaryTable, report.PhasePNG,
-		report.OverviewPNG, report.TrajectoryPNG, "group-width-4.png", "group-width-8.png"} {
+	files := []string{report.TrialsCSV, report.BoundaryJSON, report.BoundaryTable}
+	for _, fig := range []string{report.PhaseName, report.OverviewName, report.TrajectoryName, "group-width-4", "group-width-8"} {
+		for _, ext := range []string{".png", ".svg", ".pdf"} {
+			files = append(files, fig+ext)
+		}
+	}
+	for _, name := range files {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.Paper1PNG)); err == nil {
+		t.Error("paper1 written for a mean sweep without --figure paper1")
+	}
+	only := t.TempDir()
+	if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}},
+		reportOptions{out: only, figures: []string{"paper1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(only, report.Paper1PNG)); err != nil {
+		t.Errorf("--figure paper1: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(only, report.PhasePNG)); err == nil {
+		t.Error("--figure paper1 also wrote the phase diagram")
+	}
+	for _, bad := range []reportOptions{{out: only, size: "900x620"}, {out: only, figures: []string{"phse"}}} {
+		if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}}, bad); err == nil {
+			t.Errorf("options %+v accepted", bad)
 		}
 	}
 	if s := out.String(); !strings.Contains(s, "report of 24 trials written to "+dir) {
 		t.Errorf("output %q does not say where the report is", s)
 	}
 	o.trajectory = "width=3"
-	if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Trials: res.Analysis.Trials}, o); err == nil {
+	if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}}, o); err == nil {
 		t.Error("a trajectory selection matching no trial was accepted")
 	}
 }
 
 func TestReportFlags(t *testing.T) {
 	t.Parallel()
-	if w, h, err := parseSize("640x480"); err != nil || w != 640 || h != 480 {
-		t.Errorf("parseSize: %d %d %v", w, h, err)
-	}
-	for _, bad := range []string{"640", "x480", "10x10", "axb"} {
-		if _, _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) accepted", bad)
-		}
-	}
 	if m, err := parseAssignments("eta=0.001, seed=2"); err != nil || m["eta"] != 0.001 || m["seed"] != 2 || len(m) != 2 {
 		t.Errorf("parseAssignments: %v %v", m, err)
 	}
@@ -80,7 +97,7 @@ func TestReportFlags(t *testing.T) {
 			t.Errorf("parseAssignments(%q) accepted", bad)
 		}
 	}
-	if _, err := writeReport(&cobra.Command{}, sweepTrials{}, reportOptions{size: "900x620"}); err == nil {
+	if _, err := writeReport(&cobra.Command{}, sweepTrials{}, reportOptions{}); err == nil {
 		t.Error("a report without --out was accepted")
 	}
 }

@@ -70,7 +70,11 @@ func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 		return err
 	}
 	obs := o.ops.observer() // nil when metrics are off
-	conn, err := o.coord.dial(obs.dialOptions()...)
+	dopts, err := obs.dialOptions()
+	if err != nil {
+		return err
+	}
+	conn, err := o.coord.dial(dopts...)
 	if err != nil {
 		return err
 	}
@@ -87,7 +91,7 @@ func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
 	defer stopOps()
 	w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: o.id, Parallel: o.parallel,
 		Prefetch: o.prefetch, LeaseWait: o.leaseWait, Grace: o.grace, OnRun: onRun, Logger: log,
-		Runner: obs.runner(), Exec: execRun})
+		Metrics: obs.registerer(), Exec: execRun})
 	return w.Run(cmd.Context())
 }
 

@@ -14,10 +14,12 @@ import "github.com/eosweep/eosweep/engine"
 
 // Trial is one finished trial as the analysis sees it.
 type Trial struct {
+	// ID is the trial's id ("" where the caller has none, e.g. in tests).
+	ID string
 	// Params are the trial's input parameters as given to engine.Resolve
 	// (the spec's fixed params plus the grid point), not the resolved ones.
 	Params map[string]float64
-	// Result is the engine's result. Failed trials are not passed in.
+	// Result is the engine's result. Trials without one are MissingTrials.
 	Result engine.Result
 }
 
@@ -105,4 +107,18 @@ type Group struct {
 	Stability float64
 	// Trials counts the trials analysed in the group (diverged included).
 	Trials int
+
+	// Missing lists the group's trials without a result (failed, pending,
+	// leased, cancelled), by η and seed: the estimates above do not see them.
+	Missing []Mark
+	// Diverged lists the group's trials that diverged, by η and seed: they
+	// count in Trials and in their rows, never as learned, and in no fit.
+	Diverged []Mark
+	// Incomplete is set when Missing is not empty.
+	Incomplete bool
+	// Unconverged names the estimates a missing trial could still move
+	// (EstimateBracket, EstimateCI, EstimateOnsetCI): the bracket when some
+	// outcome of the missing trials would change it, an interval when a
+	// missing trial lies inside it (or there is no estimate yet).
+	Unconverged []string
 }

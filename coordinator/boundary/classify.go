@@ -38,6 +38,7 @@ type OrderParameter struct {
 // obs is one trial inside a group, with its order parameter.
 type obs struct {
 	idx      int // index into the trials given to Analyze
+	id       string
 	eta      float64
 	seed     float64
 	res      *engine.Result
@@ -54,9 +55,11 @@ type groupData struct {
 	key    map[string]float64
 	vals   []float64 // key values in GroupBy order, for sorting
 	name   string
-	theory *float64 // the model's theory line at the group's first trial
+	theory *float64 // the model's theory line at the group's first finished trial
 	metric Metric
 	obs    []obs
+	// missing are the group's trials without a result, by (η, seed).
+	missing []missing
 }
 
 // DefaultBiasEps is the threshold of an analysis whose Options.BiasEps is 0
@@ -110,7 +113,7 @@ func GroupName(axes []string, key map[string]float64) string {
 // classify groups the trials and computes each trial's plateau, drop and
 // learned flag. Groups come out sorted by their key values (GroupBy order),
 // observations by (η, seed).
-func classify(trials []Trial, opt Options) ([]*groupData, error) {
+func classify(trials []Trial, missingTrials []MissingTrial, opt Options) ([]*groupData, error) {
 	if opt.Model == "" {
 		return nil, ErrNoModel
 	}
@@ -120,11 +123,11 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 	byName := map[string]*groupData{}
 	var groups []*groupData
 	found := len(trials) == 0
-	for i := range trials {
-		t := &trials[i]
-		pt, err := resolvePoint(opt.Model, t.Params)
+	// group resolves params and returns the group they belong to.
+	group := func(what string, params map[string]float64) (*groupData, point, error) {
+		pt, err := resolvePoint(opt.Model, params)
 		if err != nil {
-			return nil, fmt.Errorf("trial %d: %w", i, err)
+			return nil, pt, fmt.Errorf("%s: %w", what, err)
 		}
 		p := pt.params
 		key := make(map[string]float64, len(opt.GroupBy))
@@ -132,7 +135,7 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 		for j, a := range opt.GroupBy {
 			v, ok := p[a]
 			if !ok {
-				return nil, fmt.Errorf("trial %d: group axis %q: %w for model %s", i, a, engine.ErrUnknownParam, opt.Model)
+				return nil, pt, fmt.Errorf("%s: group axis %q: %w for model %s", what, a, engine.ErrUnknownParam, opt.Model)
 			}
 			key[a], vals[j] = v, v
 		}
@@ -142,6 +145,25 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 			g = &groupData{key: key, vals: vals, name: name, theory: pt.theory, metric: opt.Metric}
 			byName[name] = g
 			groups = append(groups, g)
+		}
+		return g, pt, nil
+	}
+	for i := range missingTrials {
+		m := &missingTrials[i]
+		g, pt, err := group("missing trial "+m.ID, m.Params)
+		if err != nil {
+			return nil, err
+		}
+		g.missing = append(g.missing, missing{eta: pt.eta, seed: pt.seed, t: m})
+	}
+	for i := range trials {
+		t := &trials[i]
+		g, pt, err := group(fmt.Sprintf("trial %d", i), t.Params)
+		if err != nil {
+			return nil, err
+		}
+		if len(g.obs) == 0 {
+			g.theory = pt.theory // the theory line from a finished trial where there is one
 		}
 		eps := opt.BiasEps
 		if eps <= 0 && opt.Metric.Level == nil {
@@ -153,7 +175,7 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 		}
 		found = found || ok
 		g.obs = append(g.obs, obs{
-			idx: i, eta: pt.eta, seed: pt.seed, res: &t.Result, value: v, eps: eps,
+			idx: i, id: t.ID, eta: pt.eta, seed: pt.seed, res: &t.Result, value: v, eps: eps,
 			diverged: t.Result.Diverged || !isFinite(v),
 		})
 	}
@@ -169,7 +191,16 @@ func classify(trials []Trial, opt Options) ([]*groupData, error) {
 			}
 			return a.seed < b.seed
 		})
-		g.orderParameter(opt.ReferenceEta, opt.Metric.Level)
+		sort.SliceStable(g.missing, func(i, j int) bool {
+			a, b := g.missing[i], g.missing[j]
+			if a.eta != b.eta {
+				return a.eta < b.eta
+			}
+			return a.seed < b.seed
+		})
+		if len(g.obs) > 0 {
+			g.orderParameter(opt.ReferenceEta, opt.Metric.Level)
+		}
 	}
 	return groups, nil
 }

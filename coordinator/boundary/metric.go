@@ -97,12 +97,13 @@ func (m Metric) check() error {
 	return fmt.Errorf("metric %s: sense %q is not %q or %q", m.MetricName(), m.Sense, SenseDrop, SenseRise)
 }
 
-// AnalyzeEach analyses the trials once per options — one per metric of a
-// sweep (spec.Spec.Analyses) — and returns the analyses in that order.
-func AnalyzeEach(trials []Trial, opts []Options) ([]Analysis, error) {
+// AnalyzeEach analyses the trials, with the sweep's trials that have no
+// result (AnalyzeIncomplete; nil for none), once per options — one per metric
+// of a sweep (spec.Spec.Analyses) — and returns the analyses in that order.
+func AnalyzeEach(trials []Trial, missing []MissingTrial, opts []Options) ([]Analysis, error) {
 	out := make([]Analysis, len(opts))
 	for i, o := range opts {
-		a, err := Analyze(trials, o)
+		a, err := AnalyzeIncomplete(trials, missing, o)
 		if err != nil {
 			return nil, fmt.Errorf("metric %s: %w", o.Metric, err)
 		}

@@ -163,7 +163,7 @@ func TestMetricDefaultAndSideBySide(t *testing.T) {
 	one := 1.0
 	eos := base
 	eos.Metric = Metric{Name: "max_eos_ratio", Sense: SenseRise, Level: &one}
-	as, err := AnalyzeEach(trials, []Options{base, eos})
+	as, err := AnalyzeEach(trials, nil, []Options{base, eos})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,16 +178,24 @@ func TestMetricDefaultAndSideBySide(t *testing.T) {
 	}
 }
 
-// The tables name the metric only when some group's is not the default.
+// The table names the metric only when some group's is not the default; the
+// CSV always ends with metric, sense and level (a fixed set of columns).
 func TestRenderMetricColumn(t *testing.T) {
 	t.Parallel()
 	groups := renderGroups()
-	var plain bytes.Buffer
+	var plain, plainCSV bytes.Buffer
 	if err := WriteTable(&plain, groups); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(plain.String(), "metric") {
 		t.Errorf("default metric shown:\n%s", plain.String())
+	}
+	if err := WriteCSV(&plainCSV, groups); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(plainCSV.String(), "\n"); !strings.HasPrefix(first, "width,crossing,") ||
+		!strings.HasSuffix(first, ",diverged_trials,metric,sense,level") || !strings.Contains(plainCSV.String(), ",final_bias,drop,\n") {
+		t.Errorf("csv of the default metric:\n%s", plainCSV.String())
 	}
 	one := 1.0
 	groups[1].Metric = Metric{Name: "max_eos_ratio", Sense: SenseRise, Level: &one}
@@ -203,7 +211,7 @@ func TestRenderMetricColumn(t *testing.T) {
 	if err := WriteCSV(&csvOut, groups); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(csvOut.String(), "metric,width,crossing") || !strings.Contains(csvOut.String(), "\nmax_eos_ratio rise past 1,8,") {
+	if !strings.HasPrefix(csvOut.String(), "width,crossing") || !strings.Contains(csvOut.String(), ",max_eos_ratio,rise,1\n") {
 		t.Errorf("csv:\n%s", csvOut.String())
 	}
 	if err := WriteJSON(&js, groups); err != nil {
@@ -212,5 +220,48 @@ func TestRenderMetricColumn(t *testing.T) {
 	if !strings.Contains(js.String(), `"metric": "max_eos_ratio"`) || !strings.Contains(js.String(), `"sense": "rise"`) ||
 		!strings.Contains(js.String(), `"level": 1`) || !strings.Contains(js.String(), `"metric": "final_bias"`) {
 		t.Errorf("json:\n%s", js.String())
+	}
+}
+
+// Several metrics of an incomplete exec sweep: every analysis marks the same
+// missing trials; a trial that lacks one metric (but did not diverge) is
+// left out of that metric's fit without being called diverged; the table's
+// notes name each group's missing trials once, not once per metric.
+func TestMetricsOfAnIncompleteSweep(t *testing.T) {
+	t.Parallel()
+	grid := logGrid(0.005, 0.08, 9)
+	trials := metricTrials([]float64{1}, 2, grid, func(eta, seed, w float64) engine.Result {
+		return engine.Result{FinalBias: -math.Max(0, math.Log(eta/0.02)),
+			Metrics: map[string]float64{"score": math.Max(0, math.Log(eta/0.02))}}
+	})
+	trials[3].Result.Metrics = nil // reported final_bias only
+	trials[5].Result.Diverged = true
+	trials[5].ID = "div"
+	miss := []MissingTrial{{ID: "gone", Params: map[string]float64{"eta": 0.03, "seed": 0, "width": 1}, State: "failed", Error: "exit status 2"}}
+	base := Options{Model: engine.ModelExec, GroupBy: []string{"width"}}
+	score := base
+	score.Metric = Metric{Name: "score", Sense: SenseRise}
+	as, err := AnalyzeEach(trials, miss, []Options{base, score})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := SideBySide(as)
+	if len(groups) != 2 {
+		t.Fatalf("%d groups, want one per metric", len(groups))
+	}
+	for _, g := range groups {
+		if !g.Incomplete || len(g.Missing) != 1 || g.Missing[0].Trial != "gone" {
+			t.Errorf("%s: incomplete %v, missing %v", g.Metric, g.Incomplete, g.Missing)
+		}
+		if len(g.Diverged) != 1 || g.Diverged[0].Trial != "div" {
+			t.Errorf("%s: diverged marks %v, want only the diverged trial", g.Metric, g.Diverged)
+		}
+	}
+	var table bytes.Buffer
+	if err := WriteTable(&table, groups); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(table.String(), "have no result"); n != 1 {
+		t.Errorf("the missing trial is noted %d times:\n%s", n, table.String())
 	}
 }

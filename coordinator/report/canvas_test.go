@@ -17,8 +17,10 @@ func TestLogTicks(t *testing.T) {
 		lo, hi float64
 		want   []string
 	}{
-		{0.45, 9, []string{"0.5", "1", "2", "5"}},
-		{1e-4, 2.5e-2, []string{"0.0001", "0.001", "0.01"}},
+		{0.45, 9, []string{"0.5", "1", "2", "5"}},                 // narrow, plain decimals
+		{1e-4, 2.5e-2, []string{"10^{−4}", "10^{−3}", "10^{−2}"}}, // decades as powers
+		{1.5e-4, 9e-4, []string{"2×10^{−4}", "5×10^{−4}"}},        // narrow: 2× and 5×
+		{0.02, 50, []string{"0.1", "1", "10"}},
 	}
 	for _, c := range cases {
 		got := labels(c.lo, c.hi)
@@ -46,8 +48,8 @@ func TestQuantityClip(t *testing.T) {
 		want float64
 	}{
 		{eosQ, 0.98, 0.98},
-		{eosQ, 3, 3},
-		{eosQ, 65, 3},
+		{eosQ, eosCap, eosCap},
+		{eosQ, 65, eosCap},
 		{biasQ, 65, 65},
 		{biasQ, -4, -4},
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -13,248 +14,249 @@ import (
 	"github.com/eosweep/eosweep/coordinator/boundary"
 )
 
-// quantity is one panel of the curves against η: a per-row mean and spread,
-// and the per-trial value.
-type quantity struct {
-	label string
-	mean  func(boundary.EtaRow) (float64, float64)
-	trial func(boundary.Trial) float64
-	ref   float64 // a horizontal reference line (NaN for none)
-	// cap, when > 0, clips values (and error bars) at it, so that a few huge
-	// values do not flatten the interesting range (the edge of stability at 1).
-	cap float64
-}
-
-// clip returns v clipped at q.cap (unchanged without a cap).
-func (q quantity) clip(v float64) float64 {
-	if q.cap > 0 && v > q.cap {
-		return q.cap
+// grid returns the panel grid for n panels: stacked in one column for a
+// single-column figure (x shared), side by side for a double-column one.
+func grid(size Size, n int) (rows, cols int) {
+	if size == SingleColumn {
+		return n, 1
 	}
-	return v
+	return 1, n
 }
 
-var (
-	biasQ = quantity{"final bias b_T",
-		func(r boundary.EtaRow) (float64, float64) { return r.MeanBias, r.StdBias },
-		func(t boundary.Trial) float64 { return t.Result.FinalBias }, math.NaN(), 0}
-	accQ = quantity{"test accuracy",
-		func(r boundary.EtaRow) (float64, float64) { return r.MeanTestAcc, r.StdTestAcc },
-		func(t boundary.Trial) float64 { return t.Result.TestAcc }, math.NaN(), 0}
-	// eosQ plots the largest η·S/2 of each run: at the edge of stability it
-	// sits at ≈1 while the final η·S/2 may have fallen below. Far above η*
-	// the first steps catapult it far higher, so the panel is clipped at 3.
-	eosQ = quantity{"max η·S/2 in the run (≤ 3)",
-		func(r boundary.EtaRow) (float64, float64) { return r.MeanMaxEOSRatio, r.StdMaxEOSRatio },
-		func(t boundary.Trial) float64 { return t.Result.MaxEOSRatio }, 1, 3}
-)
-
-// quantities are the panels for these groups: test accuracy only when the
-// model reports one.
-func quantities(groups []boundary.Group) []quantity {
-	for _, g := range groups {
-		for _, r := range g.Rows {
-			if r.MeanTestAcc != 0 {
-				return []quantity{biasQ, accQ, eosQ}
-			}
+// meanCurve adds q's per-η means (± one standard deviation over seeds) in
+// colour c; values above q's cap are drawn at the cap as up-triangles. It
+// returns the thumbnails for a legend, the points drawn and whether any
+// value was clipped.
+func meanCurve(p *plot.Plot, ms []etaMean, q quantity, c color.Color, st style, ys *span) ([]plot.Thumbnailer, plotter.XYs, bool, error) {
+	if len(ms) == 0 {
+		return nil, nil, false, nil
+	}
+	xys := make(plotter.XYs, len(ms))
+	errs := make(plotter.YErrors, len(ms))
+	var clipped plotter.XYs
+	for i, m := range ms {
+		lo, hi := m.bar()
+		lo, hi = q.clip(lo), q.clip(hi)
+		y := q.clip(m.mean)
+		if y != m.mean {
+			clipped = append(clipped, plotter.XY{X: m.eta, Y: y})
 		}
-	}
-	return []quantity{biasQ, eosQ}
-}
-
-// live returns the rows where some seed did not diverge.
-func live(rows []boundary.EtaRow) []boundary.EtaRow {
-	var out []boundary.EtaRow
-	for _, r := range rows {
-		if r.Seeds > r.Diverged {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// meanCurve adds the per-η means of q with error bars (± one standard
-// deviation over seeds) in colour c; it returns the line for a legend.
-func meanCurve(p *plot.Plot, rows []boundary.EtaRow, q quantity, c color.Color, ys *span) (*plotter.Line, error) {
-	xys := make(plotter.XYs, len(rows))
-	errs := make(plotter.YErrors, len(rows))
-	for i, r := range rows {
-		m, s := q.mean(r)
-		lo, hi := q.clip(m-s), q.clip(m+s)
-		m = q.clip(m)
-		xys[i] = plotter.XY{X: r.Eta, Y: m}
-		errs[i].Low, errs[i].High = m-lo, hi-m
+		xys[i] = plotter.XY{X: m.eta, Y: y}
+		errs[i].Low, errs[i].High = y-lo, hi-y
 		ys.add(lo, hi)
 	}
-	l, sc, err := plotter.NewLinePoints(xys)
+	l, err := plotter.NewLine(xys)
 	if err != nil {
-		return nil, err
+		return nil, nil, false, err
 	}
-	l.LineStyle = draw.LineStyle{Color: c, Width: vg.Points(1.5)}
-	sc.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(2.2), Shape: draw.CircleGlyph{}}
-	bars := &plotter.YErrorBars{XYs: xys, YErrors: errs, CapWidth: vg.Points(3), LineStyle: draw.LineStyle{Color: c, Width: vg.Points(0.8)}}
-	p.Add(l, sc, bars)
-	return l, nil
+	l.LineStyle = draw.LineStyle{Color: c, Width: st.line}
+	bars := &plotter.YErrorBars{XYs: xys, YErrors: errs, CapWidth: 1.6 * st.marker, LineStyle: draw.LineStyle{Color: c, Width: st.thin}}
+	sc, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: c, Radius: st.marker, Shape: draw.CircleGlyph{}}
+	if len(clipped) > 0 {
+		sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+			g := sc.GlyphStyle
+			if xys[i].Y >= q.cap && q.cap > 0 {
+				g.Shape, g.Radius = draw.TriangleGlyph{}, 1.4*st.marker
+			}
+			return g
+		}
+	}
+	p.Add(bars, l, sc)
+	return []plot.Thumbnailer{l, &glyphThumb{draw.GlyphStyle{Color: c, Radius: st.marker, Shape: draw.CircleGlyph{}}}}, xys, len(clipped) > 0, nil
 }
 
-// finishPanel fixes the axes' ranges and draws the reference line.
-func finishPanel(p *plot.Plot, q quantity, xs, ys span) {
+// glyphThumb is a legend thumbnail of one glyph.
+type glyphThumb struct{ g draw.GlyphStyle }
+
+func (t *glyphThumb) Thumbnail(c *draw.Canvas) { c.DrawGlyph(t.g, c.Center()) }
+
+// finishPanel fixes the axes' ranges (x from xs in log, y from ys with the
+// reference line) and draws the reference line.
+func finishPanel(f *Figure, p *plot.Plot, q quantity, xs, ys span, st style) {
 	if !math.IsNaN(q.ref) {
 		ys.add(q.ref)
 	}
 	p.X.Min, p.X.Max = xs.logPadded()
 	p.Y.Min, p.Y.Max = ys.padded()
 	if !math.IsNaN(q.ref) {
-		p.Add(hline(q.ref, p.X.Min, p.X.Max, color.Gray{90}, dotted))
+		p.Add(hline(q.ref, p.X.Min, p.X.Max, referenceColor, st.thin, dotted))
+		f.addLegend(q.refLabel, hline(0, 0, 1, referenceColor, st.thin, dotted))
 	}
 }
 
-// plotOverview draws every group's means against η, one colour per group,
-// with each group's theory line in its colour: the paper's Figure 1 layout.
-func plotOverview(path string, a boundary.Analysis, opt Options) error {
-	groups, model := a.Groups, a.Options.Model
-	qs := quantities(groups)
-	axis := phaseAxis(a.Options.GroupBy, opt)
-	labels := rowLabels(groups, axis, a.Options.GroupBy)
-	plots := make([]*plot.Plot, len(qs))
+func clippedEntry(f *Figure, q quantity, st style) {
+	f.addLegend(fmt.Sprintf("above %g, drawn at %g", q.cap, q.cap),
+		&glyphThumb{draw.GlyphStyle{Color: referenceColor, Radius: 1.4 * st.marker, Shape: draw.TriangleGlyph{}}})
+}
+
+// OverviewFigure draws every group's per-η means over seeds (± one sd)
+// against η: the final bias, the test accuracy (models with data) and the
+// largest η·S/2 after θ₀, one colour per group, with each group's theory
+// line dashed in its colour.
+func OverviewFigure(d *Data, size Size) (*Figure, error) {
+	st := styleFor(size)
+	qs := quantities(d.Model)
+	rows, cols := grid(size, len(qs))
+	f := newFigure("overview", st, rows, cols)
+	f.xlabel = "step size $η$"
+	xs := newSpan()
+	for _, t := range d.Trials {
+		xs.add(t.Params["eta"])
+	}
 	for qi, q := range qs {
-		p := newPlot("", "step size η", q.label, true)
-		if qi == 0 {
-			p.Title.Text = fmt.Sprintf("%s: per-η means over seeds (±1 sd); dashed: theory η*", model)
-		}
-		xs, ys := newSpan(), newSpan()
-		for gi, g := range groups {
-			rows := live(g.Rows)
-			if len(rows) == 0 {
-				continue
-			}
-			for _, r := range rows {
-				xs.add(r.Eta)
-			}
-			l, err := meanCurve(p, rows, q, groupColor(gi), &ys)
+		p := st.newPlot(q.label, true)
+		pn := &panel{p: p, shareX: rows > 1 && qi < len(qs)-1}
+		ys := newSpan()
+		for gi := range d.Groups {
+			thumbs, pts, clipped, err := meanCurve(p, means(d.groupTrials(gi), q), q, groupColor(gi), st, &ys)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if qi == 0 {
-				name := labels[gi]
-				if axis != "" && name == fmt.Sprint(g.Key[axis]) {
-					name = axis + " " + name
-				}
-				p.Legend.Add(name, l)
+			if thumbs != nil {
+				f.addLegend(d.groupLabel(gi), thumbs...)
+				pn.marks = append(pn.marks, pts)
+			}
+			if clipped {
+				clippedEntry(f, q, st)
 			}
 		}
-		finishPanel(p, q, xs, ys)
-		for gi, g := range groups {
+		finishPanel(f, p, q, xs, ys, st)
+		for gi, g := range d.Groups {
 			if g.Theory != nil && *g.Theory > p.X.Min && *g.Theory < p.X.Max {
-				p.Add(vline(*g.Theory, p.Y.Min, p.Y.Max, groupColor(gi), dashed))
+				c, thumb, label := d.theoryStyle(gi)
+				p.Add(vline(*g.Theory, p.Y.Min, p.Y.Max, c, st.line, dashed))
+				f.addLegend(label, vline(0, 0, 1, thumb, st.line, dashed))
 			}
 		}
-		p.Legend.Top = true
-		plots[qi] = p
+		f.panels = append(f.panels, pn)
 	}
-	return savePanels(path, opt.Width, opt.Height, plots...)
+	f.note = fmt.Sprintf("%s: per-$η$ mean over seeds ± 1 sd (within the seeds' range)", d.Model)
+	return f.finish(), nil
 }
 
-// plotGroup draws one group's trials (grey points) and means against η, with
-// the theory line (red dashed), η* (black) with its CI (grey band), the
-// onset (black dotted) and the stability line 2/S₀ (blue dotted).
-func plotGroup(path string, a boundary.Analysis, g boundary.Group, opt Options) error {
-	model, name := a.Options.Model, boundary.GroupName(a.Options.GroupBy, g.Key)
-	var mine []boundary.Trial
-	for i, o := range a.OrderParameters {
-		if o.Group == name && !a.Trials[i].Result.Diverged {
-			mine = append(mine, a.Trials[i])
-		}
+// GroupFigure draws one group's trials (grey crosses) and per-η means
+// against η with its estimates: η* (solid) and its 95% interval (grey
+// band), the onset (dotted), the theory line (red dashed) and 2/S₀ (blue
+// dash-dotted), each with its value in the legend.
+func GroupFigure(d *Data, gi int, size Size) (*Figure, error) {
+	if gi < 0 || gi >= len(d.Groups) {
+		return nil, fmt.Errorf("group %d: there are %d groups", gi, len(d.Groups))
 	}
-	qs := quantities([]boundary.Group{g})
-	plots := make([]*plot.Plot, len(qs))
+	g := d.Groups[gi]
+	st := styleFor(size)
+	qs := quantities(d.Model)
+	rows, cols := grid(size, len(qs))
+	f := newFigure(GroupFile(g.Key), st, rows, cols)
+	f.xlabel = "step size $η$"
+	f.note = fmt.Sprintf("%s, %s: %d trials", d.Model, d.groupLabel(gi), g.Trials)
+	mine := d.groupTrials(gi)
+	xs := newSpan()
+	for _, i := range d.members[gi] {
+		xs.add(d.Trials[i].Params["eta"])
+	}
 	for qi, q := range qs {
-		p := newPlot("", "step size η", q.label, true)
-		if qi == 0 {
-			p.Title.Text = groupTitle(model, name, g)
-		}
-		xs, ys := newSpan(), newSpan()
-		pts := make(plotter.XYs, len(mine))
-		for i, t := range mine {
-			pts[i] = plotter.XY{X: t.Params["eta"], Y: q.clip(q.trial(t))}
-			xs.add(pts[i].X)
-			ys.add(pts[i].Y)
+		p := st.newPlot(q.label, true)
+		pn := &panel{p: p, shareX: rows > 1 && qi < len(qs)-1}
+		ys := newSpan()
+		var pts plotter.XYs
+		var over []bool // clipped at the cap
+		for _, t := range mine {
+			if v := q.value(t); !math.IsNaN(v) && !math.IsInf(v, 0) {
+				pts = append(pts, plotter.XY{X: t.Params["eta"], Y: q.clip(v)})
+				over = append(over, q.clip(v) != v)
+				ys.add(q.clip(v))
+			}
 		}
 		if len(pts) > 0 {
 			sc, err := plotter.NewScatter(pts)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{140}, Radius: vg.Points(2), Shape: draw.CrossGlyph{}}
+			sc.GlyphStyle = draw.GlyphStyle{Color: trialColor, Radius: 1.2 * st.marker, Shape: draw.CrossGlyph{}}
+			sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+				g := sc.GlyphStyle
+				if over[i] {
+					g.Shape, g.Radius = draw.TriangleGlyph{}, 1.4*st.marker
+				}
+				return g
+			}
+			if slices.Contains(over, true) {
+				clippedEntry(f, q, st)
+			}
 			p.Add(sc)
-			if qi == 0 {
-				p.Legend.Add("trials", sc)
-			}
+			f.addLegend("trial (one seed)", sc)
+			pn.marks = append(pn.marks, pts)
 		}
-		if rows := live(g.Rows); len(rows) > 0 {
-			l, err := meanCurve(p, rows, q, groupColor(0), &ys)
-			if err != nil {
-				return err
-			}
-			if qi == 0 {
-				p.Legend.Add("mean ± sd", l)
-			}
+		thumbs, mpts, clipped, err := meanCurve(p, means(mine, q), q, groupColor(0), st, &ys)
+		if err != nil {
+			return nil, err
 		}
-		finishPanel(p, q, xs, ys)
-		addVerticals(p, g, qi == 0)
-		p.Legend.Top = true
-		plots[qi] = p
+		if thumbs != nil {
+			f.addLegend("mean over seeds ± 1 sd (within their range)", thumbs...)
+			pn.marks = append(pn.marks, mpts)
+		}
+		if clipped {
+			clippedEntry(f, q, st)
+		}
+		finishPanel(f, p, q, xs, ys, st)
+		addVerticals(f, p, d.Model, g, st)
+		f.panels = append(f.panels, pn)
 	}
-	return savePanels(path, opt.Width, opt.Height, plots...)
-}
-
-func groupTitle(model, name string, g boundary.Group) string {
-	s := fmt.Sprintf("%s %s: η* = %.4g", model, name, g.EtaStar)
-	if g.Fit == boundary.FitNone {
-		s = fmt.Sprintf("%s %s: no boundary (%s the grid)", model, name, g.Crossing)
-	}
-	if g.OnsetForm != boundary.OnsetNone {
-		s += fmt.Sprintf(", onset = %.4g", g.Onset)
-	}
-	if g.Theory != nil {
-		s += fmt.Sprintf(", theory = %.4g", *g.Theory)
-	}
-	return s
+	return f.finish(), nil
 }
 
 // addVerticals draws the group's estimates and reference lines that fall
-// inside the panel's η range.
-func addVerticals(p *plot.Plot, g boundary.Group, legend bool) {
+// inside the panel's η range, with their values in the legend.
+func addVerticals(f *Figure, p *plot.Plot, model string, g boundary.Group, st style) {
 	in := func(x float64) bool { return x > p.X.Min && x < p.X.Max }
 	y0, y1 := p.Y.Min, p.Y.Max
+	if g.Fit != boundary.FitNone {
+		lo, hi := math.Max(g.CI.Low, p.X.Min), math.Min(g.CI.High, p.X.Max)
+		if hi > lo {
+			b := band(lo, hi, y0, y1, bandColor)
+			p.Add(b)
+			f.addLegend("95% CI of $η^*$", band(0, 1, 0, 1, bandColor))
+		}
+	}
 	type mark struct {
 		x     float64
 		ok    bool
 		c     color.Color
+		w     vg.Length
 		dash  []vg.Length
 		label string
 	}
 	marks := []mark{
-		{g.EtaStar, g.Fit != boundary.FitNone, estimateColor, nil, "η* (logistic)"},
-		{g.Onset, g.OnsetForm != boundary.OnsetNone, estimateColor, dotted, "onset (hinge)"},
-		{g.Stability, g.Stability > 0, stabilityColor, dotted, "2/S₀"},
+		{g.EtaStar, g.Fit != boundary.FitNone, estimateColor, st.line, nil, "$η^*$ = " + sci(g.EtaStar) + " (logistic fit)"},
+		{g.Onset, g.OnsetForm != boundary.OnsetNone, estimateColor, st.line, dotted, "onset = " + sci(g.Onset) + " (hinge fit)"},
+		{g.Stability, g.Stability > 0, stabilityColor, st.line, dashDot, "stability $2/S_0$ = " + sci(g.Stability)},
 	}
 	if g.Theory != nil {
-		marks = append(marks, mark{*g.Theory, true, theoryColor, dashed, "theory"})
-	}
-	if g.Fit != boundary.FitNone {
-		lo, hi := math.Max(g.CI.Low, p.X.Min), math.Min(g.CI.High, p.X.Max)
-		if hi > lo {
-			p.Add(band(lo, hi, y0, y1, bandColor))
-		}
+		marks = append(marks, mark{*g.Theory, true, theoryColor, st.line, dashed, "theory " + theorySymbol(model) + " = " + sci(*g.Theory)})
 	}
 	for _, m := range marks {
 		if !m.ok || !in(m.x) {
 			continue
 		}
-		l := vline(m.x, y0, y1, m.c, m.dash)
-		p.Add(l)
-		if legend {
-			p.Legend.Add(m.label, l)
-		}
+		p.Add(vline(m.x, y0, y1, m.c, m.w, m.dash))
+		f.addLegend(m.label, vline(0, 0, 1, m.c, m.w, m.dash))
 	}
+}
+
+// theoryStyle is the colour of group gi's theory line, the colour of its
+// legend thumbnail and the legend label: red for one group, else the
+// group's colour (one legend entry for all).
+func (d *Data) theoryStyle(gi int) (line, thumb color.Color, label string) {
+	label = "theory " + theorySymbol(d.Model)
+	if len(d.Groups) == 1 {
+		if th := d.Groups[0].Theory; th != nil {
+			label += " = " + sci(*th)
+		}
+		return theoryColor, theoryColor, label
+	}
+	return groupColor(gi), referenceColor, label + " (in the group's colour)"
 }

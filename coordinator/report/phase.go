@@ -3,59 +3,15 @@ package report
 import (
 	"image/color"
 	"math"
-	"sort"
-	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
-	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
 )
-
-// phaseAxis returns the group axis (of axes, the analysis' GroupBy) that
-// labels the rows of the phase diagram.
-func phaseAxis(axes []string, opt Options) string {
-	if opt.Axis != "" {
-		return opt.Axis
-	}
-	for _, a := range axes {
-		if a == "width" {
-			return a
-		}
-	}
-	if len(axes) > 0 {
-		return axes[0]
-	}
-	return ""
-}
-
-// rowLabels labels each group by its value of axis, or by its whole key when
-// that value does not tell the groups apart.
-func rowLabels(groups []boundary.Group, axis string, axes []string) []string {
-	labels := make([]string, len(groups))
-	seen := map[float64]bool{}
-	unique := axis != ""
-	for _, g := range groups {
-		v, ok := g.Key[axis]
-		if !ok || seen[v] {
-			unique = false
-		}
-		seen[v] = true
-	}
-	for i, g := range groups {
-		if unique {
-			labels[i] = strconv.FormatFloat(g.Key[axis], 'g', -1, 64)
-		} else {
-			labels[i] = boundary.GroupName(axes, g.Key)
-		}
-	}
-	return labels
-}
 
 // dropScale maps a mean bias drop to the colour axis: log₁₀ of the drop,
 // floored at a thousandth of the largest drop of the sweep, so that the small
@@ -79,12 +35,23 @@ func newDropScale(groups []boundary.Group) dropScale {
 
 func (s dropScale) value(drop float64) float64 { return math.Log10(math.Max(drop, s.floor)) }
 
-// colorMap is a perceptual scale over the drop's log range.
+// colorMap is viridis over the drop's log range.
 func (s dropScale) colorMap() palette.ColorMap {
-	cm := moreland.ExtendedBlackBody()
+	cm := &viridis{}
 	cm.SetMin(s.value(s.floor))
 	cm.SetMax(s.value(s.floor * 1e3))
 	return cm
+}
+
+// ticks are the colour bar's: every decade of the drop in its range,
+// labelled as the log axes label theirs, and minor ticks between.
+func (s dropScale) ticks() []plot.Tick {
+	lo, hi := s.floor, s.floor*1e3
+	var out []plot.Tick
+	for _, t := range logTicks(lo, hi) {
+		out = append(out, plot.Tick{Value: math.Log10(t.Value), Label: t.Label})
+	}
+	return out
 }
 
 func colorAt(cm palette.ColorMap, v float64) color.Color {
@@ -96,150 +63,225 @@ func colorAt(cm palette.ColorMap, v float64) color.Color {
 	return c
 }
 
-// plotPhase draws the phase diagram: one row per group, one cell per η
-// coloured by the mean drop (grey crosses where every seed diverged), with
-// η* and its CI, the onset and its CI, the theory and stability lines, and a
-// colour bar.
-func plotPhase(path string, a boundary.Analysis, opt Options) error {
-	groups := a.Groups
-	axis := phaseAxis(a.Options.GroupBy, opt)
-	labels := rowLabels(groups, axis, a.Options.GroupBy)
-	scale := newDropScale(groups)
-	cm := scale.colorMap()
-	ylabel := axis
-	if ylabel == "" {
-		ylabel = "group"
-	}
-	p := newPlot("Phase diagram: mean bias drop below the plateau", "step size η", ylabel, true)
+// cell is one η of one group on the phase diagram.
+type cell struct {
+	x0, x1, y0, y1 float64 // η and row extent
+	c              color.Color
+	drop           float64 // the mean drop it shows
+	diverged       bool
+}
 
-	var cells, diverged plotter.XYs
-	var cellColors []color.Color
-	xr := newSpan()
+// cells is a plotter of filled rectangles in data coordinates.
+type cells []cell
+
+func (cs cells) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, ty := p.Transforms(&c)
+	for _, k := range cs {
+		r := vg.Rectangle{Min: vg.Point{X: tx(k.x0), Y: ty(k.y0)}, Max: vg.Point{X: tx(k.x1), Y: ty(k.y1)}}
+		r.Max.X += vg.Points(0.3) // overlap the next cell: no seam between equal colours
+		c.SetColor(k.c)
+		c.Fill(r.Path())
+	}
+}
+
+func (cs cells) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	for _, k := range cs {
+		xmin, xmax = math.Min(xmin, k.x0), math.Max(xmax, k.x1)
+		ymin, ymax = math.Min(ymin, k.y0), math.Max(ymax, k.y1)
+	}
+	return
+}
+
+// rowHalf is half the height of a row's cells (rows are 1 apart).
+const rowHalf = 0.42
+
+// divergedColor fills a cell where every seed diverged.
+var divergedColor = color.RGBA{190, 190, 190, 255}
+
+// phaseCells lays out one row per group: each η's cell reaches halfway (in
+// log η) to its neighbours.
+func phaseCells(groups []boundary.Group, scale dropScale, cm palette.ColorMap) cells {
+	var out cells
 	for gi, g := range groups {
-		for _, r := range g.Rows {
-			xr.add(r.Eta)
-			if r.Seeds == r.Diverged {
-				diverged = append(diverged, plotter.XY{X: r.Eta, Y: float64(gi)})
-				continue
+		rows := g.Rows
+		for i, r := range rows {
+			lo, hi := r.Eta/1.12, r.Eta*1.12
+			if i > 0 {
+				lo = math.Sqrt(rows[i-1].Eta * r.Eta)
+			} else if len(rows) > 1 {
+				lo = r.Eta / math.Sqrt(rows[1].Eta/r.Eta)
 			}
-			cells = append(cells, plotter.XY{X: r.Eta, Y: float64(gi)})
-			cellColors = append(cellColors, colorAt(cm, scale.value(r.MeanDrop)))
+			if i+1 < len(rows) {
+				hi = math.Sqrt(rows[i+1].Eta * r.Eta)
+			} else if len(rows) > 1 {
+				hi = r.Eta * math.Sqrt(r.Eta/rows[i-1].Eta)
+			}
+			k := cell{x0: lo, x1: hi, y0: float64(gi) - rowHalf, y1: float64(gi) + rowHalf, drop: r.MeanDrop}
+			if r.Seeds == r.Diverged {
+				k.c, k.diverged = divergedColor, true
+			} else {
+				k.c = colorAt(cm, scale.value(r.MeanDrop))
+			}
+			out = append(out, k)
 		}
 	}
-	if len(cells) > 0 {
-		sc, err := plotter.NewScatter(cells)
-		if err != nil {
-			return err
-		}
-		sc.GlyphStyleFunc = func(i int) draw.GlyphStyle {
-			return draw.GlyphStyle{Color: cellColors[i], Radius: vg.Points(4.5), Shape: draw.BoxGlyph{}}
-		}
-		p.Add(sc)
+	return out
+}
+
+// PhaseFigure is the phase diagram: one row per group, one cell per η
+// coloured by the mean drop of the final bias below its plateau (viridis,
+// log scale), and on each group's own row η* and the onset with their 95%
+// intervals and the theory and stability lines as marks across the row.
+func PhaseFigure(d *Data, size Size) (*Figure, error) {
+	st := styleFor(size)
+	f := newFigure("phase", st, 1, 1)
+	f.xlabel = "step size $η$"
+	ylabel := ""
+	if d.Axis != "" {
+		ylabel = paramSymbol(d.Model, d.Axis)
 	}
-	if len(diverged) > 0 {
-		sc, err := plotter.NewScatter(diverged)
-		if err != nil {
-			return err
-		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{150}, Radius: vg.Points(4), Shape: draw.CrossGlyph{}}
-		p.Add(sc)
-		p.Legend.Add("all seeds diverged", sc)
+	p := st.newPlot(ylabel, true)
+	p.Y.Tick.Marker = nil
+	scale := newDropScale(d.Groups)
+	cm := scale.colorMap()
+	cs := phaseCells(d.Groups, scale, cm)
+	p.Add(cs)
+	f.bar = &colorBar{cm: cm, ticks: scale.ticks(), label: "mean drop of $b_T$ below its plateau"}
+
+	xr := newSpan()
+	for _, k := range cs {
+		xr.add(k.x0, k.x1)
 	}
-	if err := addBoundaryMarks(p, groups, &xr); err != nil {
-		return err
+	var centres plotter.XYs
+	for _, k := range cs {
+		centres = append(centres, plotter.XY{X: math.Sqrt(k.x0 * k.x1), Y: (k.y0 + k.y1) / 2})
 	}
-	p.X.Min, p.X.Max = xr.logPadded()
-	p.Y.Min, p.Y.Max = -0.7, float64(len(groups))+0.1
-	ticks := make([]plot.Tick, len(labels))
-	for i, l := range labels {
-		ticks[i] = plot.Tick{Value: float64(i), Label: l}
+	if hasDiverged(cs) {
+		f.addLegend("every seed diverged", band(0, 1, 0, 1, divergedColor))
+	}
+	pn := &panel{p: p, marks: []plotter.XYs{centres}}
+	marks := addRowMarks(f, p, d, xr, st)
+	pn.marks = append(pn.marks, marks...)
+	p.X.Min, p.X.Max = xr.lo, xr.hi
+	p.Y.Min, p.Y.Max = -0.5, float64(len(d.Groups))-0.5
+	ticks := make([]plot.Tick, len(d.Groups))
+	for gi := range d.Groups {
+		ticks[gi] = plot.Tick{Value: float64(gi), Label: d.rowLabel(gi)}
 	}
 	p.Y.Tick.Marker = plot.ConstantTicks(ticks)
-	p.Legend.Top, p.Legend.Left = true, true
-
-	img := vgimg.NewWith(vgimg.UseWH(pixels(opt.Width), pixels(opt.Height)), vgimg.UseDPI(dpi))
-	dc := draw.New(img)
-	barW := vg.Points(70)
-	p.Draw(draw.Crop(dc, 0, -barW, 0, 0))
-	bar := plot.New()
-	bar.HideX()
-	bar.Y.Label.Text = "log₁₀ mean drop"
-	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
-	bar.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-barW, 0, vg.Points(30), -vg.Points(30)))
-	return writePNG(path, img)
+	p.Y.Tick.LineStyle.Width = 0
+	f.panels = []*panel{pn}
+	st.panelH = max(st.panelH, vg.Length(len(d.Groups))*0.32*vg.Inch)
+	f.st = st
+	return f.finish(), nil
 }
 
-// addBoundaryMarks adds, per group row, η* with its CI (just above the row),
-// the onset with its CI (just below), and the theory and stability lines
-// through the rows. xr grows to hold what is drawn; a stability line far
-// outside the grid (beyond 3×) is left out rather than squashing the axis.
-func addBoundaryMarks(p *plot.Plot, groups []boundary.Group, xr *span) error {
-	lo, hi := xr.lo, xr.hi
-	var star, onset, theory, stab plotter.XYs
+func hasDiverged(cs cells) bool {
+	for _, k := range cs {
+		if k.diverged {
+			return true
+		}
+	}
+	return false
+}
+
+// addRowMarks draws, on each group's row, the theory line and 2/S₀ as
+// vertical strokes across the row, η* (triangle, upper half) and the onset
+// (circle, lower half) with their 95% intervals, each over a white halo so
+// that it reads on any cell colour. It returns the estimates' points.
+// Marks outside the cells' η range are left out (2/S₀ may be far off).
+func addRowMarks(f *Figure, p *plot.Plot, d *Data, xr span, st style) []plotter.XYs {
+	in := func(x float64) bool { return x >= xr.lo && x <= xr.hi }
+	halo := func(ls draw.LineStyle) draw.LineStyle {
+		return draw.LineStyle{Color: background, Width: ls.Width + 1.6*st.thin}
+	}
+	// theory wider than 2/S₀, so that both show where they coincide (mean)
+	theory := draw.LineStyle{Color: theoryColor, Width: 2 * st.line, Dashes: dashed}
+	stab := draw.LineStyle{Color: stabilityColor, Width: st.line, Dashes: dotted}
+	var star, onset plotter.XYs
 	var starErr, onsetErr plotter.XErrors
-	for gi, g := range groups {
+	var haveTheory, haveStab bool
+	for gi, g := range d.Groups {
 		y := float64(gi)
-		if g.Fit != boundary.FitNone && g.EtaStar > 0 {
-			star = append(star, plotter.XY{X: g.EtaStar, Y: y + 0.25})
-			starErr = append(starErr, struct{ Low, High float64 }{g.EtaStar - g.CI.Low, g.CI.High - g.EtaStar})
-			xr.add(g.CI.Low, g.CI.High)
+		for _, m := range []struct {
+			x  float64
+			ok bool
+			ls draw.LineStyle
+			on *bool
+		}{
+			{deref(g.Theory), g.Theory != nil && in(deref(g.Theory)), theory, &haveTheory},
+			{g.Stability, g.Stability > 0 && in(g.Stability), stab, &haveStab},
+		} {
+			if !m.ok {
+				continue
+			}
+			l := vline(m.x, y-rowHalf, y+rowHalf, nil, 0, nil)
+			l.LineStyle = halo(m.ls)
+			l2 := vline(m.x, y-rowHalf, y+rowHalf, nil, 0, nil)
+			l2.LineStyle = m.ls
+			p.Add(l, l2)
+			*m.on = true
 		}
-		if g.OnsetForm != boundary.OnsetNone && g.Onset > 0 {
-			onset = append(onset, plotter.XY{X: g.Onset, Y: y - 0.25})
-			onsetErr = append(onsetErr, struct{ Low, High float64 }{g.Onset - g.OnsetCI.Low, g.OnsetCI.High - g.Onset})
-			xr.add(g.OnsetCI.Low, g.OnsetCI.High)
+		if g.Fit != boundary.FitNone && g.EtaStar > 0 && in(g.EtaStar) {
+			star = append(star, plotter.XY{X: g.EtaStar, Y: y + 0.2})
+			starErr = append(starErr, struct{ Low, High float64 }{g.EtaStar - math.Max(g.CI.Low, xr.lo), math.Min(g.CI.High, xr.hi) - g.EtaStar})
 		}
-		if g.Theory != nil && *g.Theory > 0 {
-			theory = append(theory, plotter.XY{X: *g.Theory, Y: y})
-			xr.add(*g.Theory)
-		}
-		if g.Stability > lo/3 && g.Stability < hi*3 {
-			stab = append(stab, plotter.XY{X: g.Stability, Y: y})
-			xr.add(g.Stability)
+		if g.OnsetForm != boundary.OnsetNone && g.Onset > 0 && in(g.Onset) {
+			onset = append(onset, plotter.XY{X: g.Onset, Y: y - 0.2})
+			onsetErr = append(onsetErr, struct{ Low, High float64 }{g.Onset - math.Max(g.OnsetCI.Low, xr.lo), math.Min(g.OnsetCI.High, xr.hi) - g.Onset})
 		}
 	}
-	if err := addLine(p, theory, "theory", draw.LineStyle{Color: theoryColor, Width: vg.Points(1.5), Dashes: dashed}, draw.PlusGlyph{}); err != nil {
-		return err
+	if haveTheory {
+		f.addLegend("theory "+theorySymbol(d.Model), vline(0, 0, 1, theoryColor, 2*st.line, dashed))
 	}
-	if err := addLine(p, stab, "2/S₀ (stability)", draw.LineStyle{Color: stabilityColor, Width: vg.Points(1.5), Dashes: dotted}, draw.RingGlyph{}); err != nil {
-		return err
+	if haveStab {
+		f.addLegend("stability $2/S_0$", vline(0, 0, 1, stabilityColor, st.line, dotted))
 	}
-	if err := addEstimate(p, star, starErr, "η* logistic, 95% CI", draw.PyramidGlyph{}); err != nil {
-		return err
+	var marks []plotter.XYs
+	for _, e := range []struct {
+		xys   plotter.XYs
+		errs  plotter.XErrors
+		shape draw.GlyphDrawer
+		label string
+	}{
+		{star, starErr, draw.PyramidGlyph{}, "$η^*$ (logistic fit), 95% CI"},
+		{onset, onsetErr, draw.CircleGlyph{}, "onset (hinge fit), 95% CI"},
+	} {
+		if len(e.xys) == 0 {
+			continue
+		}
+		haloBars := &plotter.XErrorBars{XYs: e.xys, XErrors: e.errs, CapWidth: 2.4 * st.marker,
+			LineStyle: draw.LineStyle{Color: background, Width: st.line + 1.6*st.thin}}
+		bars := &plotter.XErrorBars{XYs: e.xys, XErrors: e.errs, CapWidth: 2.4 * st.marker,
+			LineStyle: draw.LineStyle{Color: estimateColor, Width: st.line}}
+		haloPts, _ := plotter.NewScatter(e.xys)
+		haloPts.GlyphStyle = draw.GlyphStyle{Color: background, Radius: 1.6*st.marker + 1.2*st.thin, Shape: e.shape}
+		pts, _ := plotter.NewScatter(e.xys)
+		pts.GlyphStyle = draw.GlyphStyle{Color: estimateColor, Radius: 1.6 * st.marker, Shape: e.shape}
+		p.Add(haloBars, haloPts, bars, pts)
+		f.addLegend(e.label, &errBarThumb{bars.LineStyle}, &glyphThumb{pts.GlyphStyle})
+		marks = append(marks, e.xys)
 	}
-	return addEstimate(p, onset, onsetErr, "onset (hinge), 95% CI", draw.CircleGlyph{})
+	return marks
 }
 
-// addLine draws a line through xys sorted by y (the group rows), with glyphs.
-func addLine(p *plot.Plot, xys plotter.XYs, name string, ls draw.LineStyle, shape draw.GlyphDrawer) error {
-	if len(xys) == 0 {
-		return nil
+func deref(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
 	}
-	sort.Slice(xys, func(i, j int) bool { return xys[i].Y < xys[j].Y })
-	l, s, err := plotter.NewLinePoints(xys)
-	if err != nil {
-		return err
-	}
-	l.LineStyle = ls
-	s.GlyphStyle = draw.GlyphStyle{Color: ls.Color, Radius: vg.Points(4), Shape: shape}
-	p.Add(l, s)
-	p.Legend.Add(name, l, s)
-	return nil
+	return *p
 }
 
-// addEstimate draws estimates with horizontal error bars.
-func addEstimate(p *plot.Plot, xys plotter.XYs, errs plotter.XErrors, name string, shape draw.GlyphDrawer) error {
-	if len(xys) == 0 {
-		return nil
-	}
-	bars := &plotter.XErrorBars{XYs: xys, XErrors: errs, CapWidth: vg.Points(5),
-		LineStyle: draw.LineStyle{Color: estimateColor, Width: vg.Points(1.2)}}
-	s, err := plotter.NewScatter(xys)
-	if err != nil {
-		return err
-	}
-	s.GlyphStyle = draw.GlyphStyle{Color: estimateColor, Radius: vg.Points(3.5), Shape: shape}
-	p.Add(bars, s)
-	p.Legend.Add(name, s)
-	return nil
+// errBarThumb is a legend thumbnail of a horizontal interval with end caps.
+type errBarThumb struct{ ls draw.LineStyle }
+
+func (t *errBarThumb) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	h := (c.Max.Y - c.Min.Y) / 3
+	x0, x1 := c.Min.X+h/2, c.Max.X-h/2
+	c.StrokeLine2(t.ls, x0, y, x1, y)
+	c.StrokeLine2(t.ls, x0, y-h, x0, y+h)
+	c.StrokeLine2(t.ls, x1, y-h, x1, y+h)
 }

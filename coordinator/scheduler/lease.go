@@ -58,6 +58,7 @@ func (s *Scheduler) LeaseFor(ctx context.Context, worker string, caps Capabiliti
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
+		start := time.Now() // the grant's own time, for Observer.Leased
 		leases, recorded, wake, err := s.claim(worker, caps, limit)
 		if err != nil {
 			return nil, err
@@ -74,6 +75,7 @@ func (s *Scheduler) LeaseFor(ctx context.Context, worker string, caps Capabiliti
 				}
 				return nil, nil
 			}
+			s.cfg.Observer.Leased(len(leases), time.Since(start))
 			return leases, nil
 		}
 		if h := s.hooks.leaseWaiting; h != nil {
@@ -301,8 +303,8 @@ func (s *Scheduler) expire() {
 	if err := recorded(); err != nil {
 		s.cfg.Logger.Error("record expired leases", "err", err)
 	}
-	if s.cfg.OnExpire != nil && len(recs) > 0 {
-		s.cfg.OnExpire(len(recs))
+	if len(recs) > 0 {
+		s.cfg.Observer.LeasesExpired(len(recs))
 	}
 	for sw := range touched {
 		s.maybeAdvance(sw)

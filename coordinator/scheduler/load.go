@@ -18,7 +18,7 @@ func (s *Scheduler) load() error {
 	now := s.cfg.Now()
 	var released []store.Trial
 	for _, rec := range sweeps {
-		sp, err := spec.Parse([]byte(rec.SpecYAML), 0)
+		sp, err := spec.ParseStored([]byte(rec.SpecYAML))
 		if err != nil {
 			return fmt.Errorf("load sweep %s: stored spec: %w", rec.ID, err)
 		}
@@ -35,8 +35,10 @@ func (s *Scheduler) load() error {
 			if tr.State == store.Leased {
 				t.rec.State = store.Pending
 				t.rec.Deadline = time.Time{}
-				t.holdUntil = now.Add(s.cfg.LeaseTTL)
-				s.held[t] = struct{}{}
+				if !s.cfg.ReleaseOnLoad {
+					t.holdUntil = now.Add(s.cfg.LeaseTTL)
+					s.held[t] = struct{}{}
+				}
 				released = append(released, t.rec)
 			}
 			sw.add(t)
@@ -52,7 +54,9 @@ func (s *Scheduler) load() error {
 	if err := s.persist(nil, released); err != nil {
 		return fmt.Errorf("load: release leases: %w", err)
 	}
-	if len(released) > 0 {
+	if len(released) > 0 && s.cfg.ReleaseOnLoad {
+		s.cfg.Logger.Info("restart: leases of the previous process released", "trials", len(released))
+	} else if len(released) > 0 {
 		s.cfg.Logger.Info("restart: leases released, held for re-adoption", "trials", len(released), "hold", s.cfg.LeaseTTL)
 	}
 	return nil

@@ -23,7 +23,7 @@ type BoundaryRefiner struct{}
 
 // Plan implements Refiner.
 func (BoundaryRefiner) Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]float64, error) {
-	as, err := boundary.AnalyzeEach(done, sp.Analyses())
+	as, err := boundary.AnalyzeEach(done, nil, sp.Analyses())
 	if err != nil {
 		return nil, fmt.Errorf("analyse: %w", err)
 	}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -240,5 +241,44 @@ func TestExampleIdentitiesUnchanged(t *testing.T) {
 		if s.ID() != ids[0] || trials[0].ID != ids[1] {
 			t.Errorf("%s: sweep %s trial %s, want %s %s", name, s.ID(), trials[0].ID, ids[0], ids[1])
 		}
+	}
+}
+
+// An exec spec goes through the bounded parse and the streamed expansion like
+// any other: Size counts its points, Each and At give exec trials (no step
+// count), ParseStored reads it back as the same sweep, ParseNew holds it to
+// the same checks, and a grid over the limit is refused with its size before
+// anything is expanded.
+func TestExecSpecBoundedAndStreamed(t *testing.T) {
+	t.Parallel()
+	s := mustParse(t, execSpec)
+	if s.Size() != 12*5*2 {
+		t.Fatalf("Size = %d, want 120", s.Size())
+	}
+	var ids []string
+	err := s.Each(context.Background(), func(i int, tr Trial) error {
+		if tr.Steps != NoSteps || !strings.HasPrefix(tr.Key, "exec ") {
+			t.Errorf("point %d: %+v is not an exec trial", i, tr)
+		}
+		at, err := s.At(i)
+		if err != nil || at.ID != tr.ID {
+			t.Errorf("At(%d) = %v, %v; Each gave %s", i, at.ID, err, tr.ID)
+		}
+		ids = append(ids, tr.ID)
+		return nil
+	})
+	if err != nil || len(ids) != 120 {
+		t.Fatalf("Each: %v, %d trials", err, len(ids))
+	}
+	stored, err := ParseStored([]byte(s.YAML))
+	if err != nil || stored.ID() != s.ID() || !reflect.DeepEqual(stored.Exec, s.Exec) {
+		t.Fatalf("ParseStored: %v, id %s vs %s", err, stored.ID(), s.ID())
+	}
+	if _, err := ParseNew([]byte(execSpec), 0); err != nil {
+		t.Errorf("ParseNew: %v", err)
+	}
+	huge := strings.Replace(execSpec, "seed: {range: [0, 5]}", "seed: {range: [0, 100000]}", 1)
+	if _, err := Parse([]byte(huge), 0); err == nil || !strings.Contains(err.Error(), "grid: has 2,400,000 trials; the limit is 100,000") {
+		t.Errorf("a grid over the limit: %v", err)
 	}
 }

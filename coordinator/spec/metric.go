@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"reflect"
 
 	"go.yaml.in/yaml/v3"
 
@@ -95,6 +96,14 @@ func (s *Spec) parseMetrics(raw *rawMetrics) error {
 	return nil
 }
 
+// rawMetricEntry is an entry of boundary.metrics given as a mapping.
+type rawMetricEntry struct {
+	Metric string   `yaml:"metric"`
+	Sense  *string  `yaml:"sense"`
+	Level  *float64 `yaml:"level"`
+	Eps    *float64 `yaml:"eps"`
+}
+
 // metricEntry parses one entry of boundary.metrics: a name, or a mapping
 // with metric (required), sense, level and eps.
 func (s *Spec) metricEntry(field string, node *yaml.Node) (Metric, error) {
@@ -102,21 +111,12 @@ func (s *Spec) metricEntry(field string, node *yaml.Node) (Metric, error) {
 	case yaml.ScalarNode:
 		return s.metric(field, node.Value, nil, nil, nil)
 	case yaml.MappingNode:
-		var e struct {
-			Metric string   `yaml:"metric"`
-			Sense  *string  `yaml:"sense"`
-			Level  *float64 `yaml:"level"`
-			Eps    *float64 `yaml:"eps"`
-		}
-		for i := 0; i < len(node.Content); i += 2 {
-			switch k := node.Content[i].Value; k {
-			case "metric", "sense", "level", "eps":
-			default:
-				return Metric{}, fmt.Errorf("%w: %s.%s: unknown key (want metric, sense, level, eps)", ErrInvalid, field, k)
-			}
+		var e rawMetricEntry
+		if err := checkKeys(node, reflect.TypeFor[rawMetricEntry](), field+"."); err != nil { // decode.go
+			return Metric{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
 		if err := node.Decode(&e); err != nil {
-			return Metric{}, fmt.Errorf("%w: %s: %w", ErrInvalid, field, err)
+			return Metric{}, fmt.Errorf("%w: %s: %w", ErrInvalid, field, yamlError(err))
 		}
 		if e.Metric == "" {
 			return Metric{}, fmt.Errorf("%w: %s.metric: required", ErrInvalid, field)

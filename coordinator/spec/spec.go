@@ -5,7 +5,11 @@
 //
 // A spec names a model, grid axes (any model parameter: a list, linspace,
 // logspace or range), fixed params and boundary options. Parse rejects a bad
-// spec with a message naming the field. Trials expands the grid; every trial's
+// spec with a message naming the field, and bounds it before allocating: the
+// text (MaxSpecBytes), each axis (MaxAxisValues and the trial limit) and the
+// grid's size. Size counts the grid's trials; Each expands them one by one,
+// in constant memory, stopping when its context is done; At gives one by its
+// ordinal and Trials collects them all (for small grids). Every trial's
 // ID is a hash of its resolved engine configuration, and the sweep's ID is a
 // hash of the canonical spec, so submitting the same spec twice names the same
 // sweep and the same trials. Analysis gives the options of the sweep's
@@ -13,7 +17,6 @@
 package spec
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -21,6 +24,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"slices"
 	"sort"
 
@@ -32,6 +36,17 @@ import (
 
 // DefaultMaxTrials is the grid size refused by default.
 const DefaultMaxTrials = 100_000
+
+// MaxSpecBytes bounds the spec text Parse reads (256 KiB).
+const MaxSpecBytes = 256 << 10
+
+// MaxAxisValues bounds one grid axis, whatever the trial limit: the axes'
+// values are held in memory (the grid's points never are).
+const MaxAxisValues = 1_000_000
+
+// FullCheckPoints is the largest grid whose every point Parse resolves (see
+// Parse for what it checks of a larger one).
+const FullCheckPoints = 10_000
 
 // MaxRefineRounds bounds boundary.refine.rounds.
 const MaxRefineRounds = 32
@@ -50,9 +65,12 @@ type Spec struct {
 	Exec *Exec
 	// YAML is the text the spec was parsed from.
 	YAML string
+
+	points [][]float64 // per axis of Grid: its distinct values, first occurrences in order
 }
 
-// Axis is one grid axis with its expanded values, in the order given.
+// Axis is one grid axis with its expanded values, in the order given. A value
+// given twice names one grid point (it is expanded once).
 type Axis struct {
 	Name   string
 	Values []float64
@@ -108,18 +126,49 @@ type rawRefine struct {
 	Tolerance float64 `yaml:"tolerance"`
 }
 
-// Parse decodes and validates a YAML spec. maxTrials ≤ 0 means DefaultMaxTrials.
-// Every trial of the grid is resolved with engine.Resolve, so a spec that parses
-// runs. Errors wrap ErrInvalid and name the field.
+// Parse decodes and validates a YAML spec submitted for a new sweep: a text
+// of at most MaxSpecBytes, a grid of at most maxTrials points (≤ 0 means
+// DefaultMaxTrials), each axis at most min(maxTrials, MaxAxisValues) values.
+// Every axis's length is known before its values are allocated, and a grid
+// too large is refused with its size before anything is expanded. Errors
+// wrap ErrInvalid and name the field.
+//
+// A spec that parses runs: a grid of at most FullCheckPoints points has every
+// point resolved with engine.Resolve; a larger one has every value of every
+// axis resolved (the other axes at their first value) and, for every pair of
+// axes, the four corners of their smallest and largest values (the engine's
+// only constraint between parameters, horizon/eta ≤ the step limit, is
+// monotone in each, so the corners find it). Each resolves every point again
+// as it expands; a submit that writes the trials it yields therefore stores
+// only runnable trials.
 func Parse(data []byte, maxTrials int) (*Spec, error) {
 	if maxTrials <= 0 {
 		maxTrials = DefaultMaxTrials
 	}
+	if len(data) > MaxSpecBytes {
+		return nil, fmt.Errorf("%w: spec: %s (%s bytes); the limit is 256 KiB (%s bytes)",
+			ErrInvalid, byteSize(len(data)), commas(int64(len(data))), commas(MaxSpecBytes))
+	}
+	return parse(data, newAxisLimit(maxTrials), maxTrials)
+}
+
+// ParseStored re-reads the spec of a stored sweep, which Parse accepted when
+// it was submitted (perhaps by an older eosweep, or with a higher limit):
+// the text, trial and axis limits are submit-time policy and are not applied
+// again, so a store keeps opening whatever its sweeps' sizes. It validates
+// as Parse does.
+func ParseStored(data []byte) (*Spec, error) {
+	return parse(data, axisLimit{n: maxStoredAxisValues}, math.MaxInt)
+}
+
+// maxStoredAxisValues bounds an axis of a stored spec (8 bytes a value) only
+// as a guard against a damaged record: no eosweep accepted one this long.
+const maxStoredAxisValues = 1 << 27
+
+func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	var raw rawSpec
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if err := decode(data, &raw); err != nil { // decode.go
+		return nil, err
 	}
 	s := &Spec{Name: raw.Name, Model: raw.Model, Params: raw.Params, YAML: string(data)}
 	if s.Params == nil {
@@ -135,24 +184,27 @@ func Parse(data []byte, maxTrials int) (*Spec, error) {
 	if len(raw.Grid) == 0 {
 		return nil, fmt.Errorf("%w: grid: empty (give at least one axis, e.g. eta)", ErrInvalid)
 	}
-	total := 1
+	size := big.NewInt(1)
 	for _, name := range sortedNodeKeys(raw.Grid) {
 		if err := checkName(s.Model, "grid", name); err != nil {
 			return nil, err
 		}
-		node := raw.Grid[name]
-		vals, err := axisValues(&node, maxTrials)
-		if err != nil {
-			return nil, fmt.Errorf("%w: grid.%s: %w", ErrInvalid, name, err)
-		}
 		if _, dup := s.Params[name]; dup {
 			return nil, fmt.Errorf("%w: grid.%s: also set in params (give it in one place)", ErrInvalid, name)
 		}
-		if total > maxTrials/len(vals) {
-			return nil, fmt.Errorf("%w: grid: more than %d trials", ErrInvalid, maxTrials)
+		node := raw.Grid[name]
+		vals, err := axisValues(&node, lim)
+		if err != nil {
+			return nil, fmt.Errorf("%w: grid.%s: %w", ErrInvalid, name, err)
 		}
-		total *= len(vals)
 		s.Grid = append(s.Grid, Axis{Name: name, Values: vals})
+		pts := distinct(vals)
+		s.points = append(s.points, pts)
+		size.Mul(size, big.NewInt(int64(len(pts))))
+	}
+	if size.Cmp(big.NewInt(int64(maxTrials))) > 0 {
+		return nil, fmt.Errorf("%w: grid: has %s trials; the limit is %s (raise it with --max-trials)",
+			ErrInvalid, commab(size), commas(int64(maxTrials)))
 	}
 	if err := s.parseExec(raw.Exec); err != nil {
 		return nil, err
@@ -160,7 +212,7 @@ func Parse(data []byte, maxTrials int) (*Spec, error) {
 	if err := s.parseBoundary(raw.Boundary); err != nil {
 		return nil, err
 	}
-	if _, err := s.Trials(); err != nil {
+	if err := s.validate(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -194,44 +246,6 @@ func (s *Spec) parseBoundary(b *rawBoundary) error {
 	return s.parseMetrics(&b.rawMetrics)
 }
 
-// Trials expands the grid (the cartesian product of the axes, last axis
-// fastest) into resolved trials, dropping grid points that resolve to the same
-// configuration. Errors name the grid point and the parameter.
-func (s *Spec) Trials() ([]Trial, error) {
-	n := 1
-	for _, a := range s.Grid {
-		n *= len(a.Values)
-	}
-	out := make([]Trial, 0, n)
-	seen := make(map[string]bool, n)
-	idx := make([]int, len(s.Grid))
-	for range n {
-		p := make(map[string]float64, len(s.Params)+len(s.Grid))
-		for k, v := range s.Params {
-			p[k] = v
-		}
-		for i, a := range s.Grid {
-			p[a.Name] = a.Values[idx[i]]
-		}
-		t, err := s.NewTrial(p)
-		if err != nil {
-			return nil, fmt.Errorf("%w: grid point %s: %w", ErrInvalid, s.pointString(idx), err)
-		}
-		if !seen[t.ID] {
-			seen[t.ID] = true
-			out = append(out, t)
-		}
-		for i := len(idx) - 1; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < len(s.Grid[i].Values) {
-				break
-			}
-			idx[i] = 0
-		}
-	}
-	return out, nil
-}
-
 // NewTrial resolves input parameters into a trial with its ID.
 func NewTrial(model string, params map[string]float64) (Trial, error) {
 	cfg, err := engine.Resolve(model, params)
@@ -255,19 +269,6 @@ func (s *Spec) NewTrial(params map[string]float64) (Trial, error) {
 func TrialID(cfg engine.Config) string {
 	sum := sha256.Sum256([]byte(cfg.Key()))
 	return hex.EncodeToString(sum[:8])
-}
-
-func (s *Spec) pointString(idx []int) string {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, a := range s.Grid {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s=%v", a.Name, a.Values[idx[i]])
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 // GroupBy returns the grid axes that define a boundary group: all but eta and seed.
@@ -350,7 +351,7 @@ func checkName(model, field, name string) error {
 		return nil
 	}
 	if !slices.Contains(engine.ParamNames(model), name) {
-		return fmt.Errorf("%w: %s.%s: %w for model %s", ErrInvalid, field, name, engine.ErrUnknownParam, model)
+		return unknownParam(field+"."+name, model)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@
 // Its result is one JSON object: the file $EOSWEEP_RESULT when the program
 // wrote it, else the last non-empty line of stdout that is not a progress
 // line. Numeric fields named as engine.Result's (final_bias, test_acc, …) set
-// those fields, booleans diverged, dead and threshold_learned too; any other
+// those fields, booleans diverged, dead and bias_negative too; any other
 // numeric field is a metric (engine.Result.Metrics); other values are
 // ignored. "trajectory" may hold a list of {step, loss, bias, sharpness}
 // points, downsampled to engine.MaxTrajectory. Lines "EOSWEEP_PROGRESS

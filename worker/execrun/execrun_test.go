@@ -43,7 +43,7 @@ func TestResultFromStdout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.FinalBias != -0.5 || res.TestAcc != 0.75 || res.StepsRun != 40 || res.Diverged ||
+	if res.FinalBias != -0.5 || res.TestAcc == nil || *res.TestAcc != 0.75 || res.StepsRun != 40 || res.Diverged ||
 		len(res.Metrics) != 1 || res.Metrics["val_loss"] != 0.25 || len(res.Trajectory) != 2 || res.Trajectory[1].Sharpness != 2 {
 		t.Fatalf("result %+v", res)
 	}
