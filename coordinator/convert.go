@@ -60,8 +60,12 @@ func TrialFromProto(t *pb.Trial) (store.Trial, *engine.Result, error) {
 }
 
 func leaseToProto(l scheduler.Lease) *pb.Lease {
-	return &pb.Lease{SweepId: l.Sweep, TrialId: l.Trial, Token: l.Token, Model: l.Model, Params: l.Params,
+	out := &pb.Lease{SweepId: l.Sweep, TrialId: l.Trial, Token: l.Token, Model: l.Model, Params: l.Params,
 		Attempt: int32(l.Attempt), Deadline: timestamppb.New(l.Deadline)}
+	if x := l.Exec; x != nil {
+		out.Exec = &pb.ExecTrial{Command: x.Command, Env: x.Env, Workdir: x.Workdir, Timeout: durationpb.New(x.Timeout)}
+	}
+	return out
 }
 
 func ttl(s *scheduler.Scheduler) *durationpb.Duration { return durationpb.New(s.LeaseTTL()) }

@@ -212,12 +212,12 @@ func (s *Server) GetBoundary(_ context.Context, req *pb.GetBoundaryRequest) (*pb
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	a, err := finished.AnalyzeSet(info.Spec, set)
+	groups, err := finished.Boundaries(info.Spec, set)
 	if err != nil {
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
 	resp := &pb.GetBoundaryResponse{}
-	for _, g := range a.Groups {
+	for _, g := range groups {
 		resp.Groups = append(resp.Groups, boundarypb.GroupToProto(g))
 	}
 	return resp, nil

@@ -26,7 +26,8 @@ func (s *Server) LeaseTrial(ctx context.Context, req *pb.LeaseTrialRequest) (*pb
 	if deadline, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(deadline)-leaseReplyMargin)
 	}
-	leases, err := s.sched.Lease(ctx, req.GetWorkerId(), int(req.GetMaxTrials()), max(wait, 0))
+	caps := scheduler.Capabilities{Exec: req.GetAllowExec()}
+	leases, err := s.sched.LeaseFor(ctx, req.GetWorkerId(), caps, int(req.GetMaxTrials()), max(wait, 0))
 	if err != nil {
 		return nil, grpcError(err)
 	}

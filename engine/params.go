@@ -17,6 +17,11 @@ const (
 	ModelReLU   = "relu"   // two-layer symmetric ReLU network, DESIGN §2.4
 )
 
+// ModelExec names the trials of an exec sweep: an outside program, which
+// the engine does not run, with free-form numeric parameters. It is not in
+// Models and Resolve refuses it.
+const ModelExec = "exec"
+
 // Models lists the model names in a stable order.
 var Models = []string{ModelSingle, ModelMean, ModelSparse, ModelReLU}
 

@@ -56,6 +56,10 @@ type Result struct {
 	Dead                 bool     `json:"dead"`
 	WallMS               float64  `json:"wall_ms"`
 	Trajectory           []Point  `json:"trajectory"`
+	// Metrics holds further numeric fields by name: what an exec trial's
+	// program reported beyond the fields above (see metrics.go). The engine
+	// never sets it.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // Array is a dense float64 array in row-major order, for --dump.

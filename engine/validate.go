@@ -26,8 +26,44 @@ import (
 //     minimum is over every iterate);
 //   - bias_negative only for a run that did not diverge and with
 //     final_bias < 0 (it means final_bias < −bias_eps, bias_eps ≥ 0;
-//     ValidateFor checks it exactly).
+//     ValidateFor checks it exactly);
+//   - metrics bounded, named and finite (CheckMetrics; the engine sets none).
 func (r Result) Validate(steps int) error { return r.validate(steps, -1) }
+
+// ValidateProgram checks the result of an exec trial. A program reports what
+// it measures, so there is no step count to hold it to and no θ₀ it must
+// record: every field and metric finite, metrics bounded and named
+// (CheckMetrics), steps_run and trajectory steps ≥ 0, a trajectory of at most
+// MaxTrajectory finite points, wall time ≥ 0. Errors wrap ErrInvalidResult
+// and name the field by its JSON name.
+func (r Result) ValidateProgram() error {
+	if err := r.CheckMetrics(); err != nil {
+		return err
+	}
+	for _, name := range FieldNames() {
+		if v, _ := r.Metric(name); math.IsNaN(v) || math.IsInf(v, 0) {
+			return invalid("%s: %v is not finite", name, v)
+		}
+	}
+	if r.WallMS < 0 {
+		return invalid("wall_ms: %v is negative", r.WallMS)
+	}
+	if r.StepsRun < 0 {
+		return invalid("steps_run: %d is negative", r.StepsRun)
+	}
+	if len(r.Trajectory) > MaxTrajectory {
+		return invalid("trajectory: %d points, at most %d", len(r.Trajectory), MaxTrajectory)
+	}
+	for i, p := range r.Trajectory {
+		if p.Step < 0 {
+			return invalid("trajectory[%d].step: %d is negative", i, p.Step)
+		}
+		if err := p.checkFinite(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // ValidateFor is Validate for the trial cfg describes, with the rule that
 // needs more than its step count: bias_negative is exactly "did not diverge
@@ -89,6 +125,9 @@ func (r Result) validate(steps int, biasEps float64) error {
 	if r.MinBias > r.FinalBias {
 		return invalid("min_bias: %v is above final_bias %v", r.MinBias, r.FinalBias)
 	}
+	if err := r.CheckMetrics(); err != nil {
+		return err
+	}
 	name, negative := r.signFlag()
 	switch {
 	case biasEps >= 0 && negative != (!r.Diverged && r.FinalBias < -biasEps):
@@ -116,13 +155,8 @@ func (r Result) validateTrajectory() error {
 		if i > 0 && p.Step <= tr[i-1].Step {
 			return invalid("trajectory[%d].step: %d does not follow trajectory[%d].step %d (steps strictly increase)", i, p.Step, i-1, tr[i-1].Step)
 		}
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{{"loss", p.Loss}, {"bias", p.Bias}, {"sharpness", p.Sharpness}} {
-			if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-				return invalid("trajectory[%d].%s: %v is not finite", i, f.name, f.v)
-			}
+		if err := p.checkFinite(i); err != nil {
+			return err
 		}
 		if p.Bias < r.MinBias {
 			return invalid("trajectory[%d].bias: %v is below min_bias %v (the minimum is over every step)", i, p.Bias, r.MinBias)
@@ -130,6 +164,19 @@ func (r Result) validateTrajectory() error {
 	}
 	if last := tr[len(tr)-1].Step; last != r.StepsRun {
 		return invalid("trajectory: ends at step %d, not at steps_run %d (a run records its last iterate)", last, r.StepsRun)
+	}
+	return nil
+}
+
+// checkFinite checks that the trajectory point at index i is finite.
+func (p Point) checkFinite(i int) error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"loss", p.Loss}, {"bias", p.Bias}, {"sharpness", p.Sharpness}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return invalid("trajectory[%d].%s: %v is not finite", i, f.name, f.v)
+		}
 	}
 	return nil
 }

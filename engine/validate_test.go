@@ -180,6 +180,8 @@ func TestValidateRefuses(t *testing.T) {
 				r.Trajectory[i] = Point{Step: i * 100 / MaxTrajectory, Bias: -0.5}
 			}
 		}, "trajectory", false},
+		{"nan metric", func(r *Result) { r.Metrics = map[string]float64{"val_loss": math.NaN()} }, "metrics.val_loss", false},
+		{"metric named as a field", func(r *Result) { r.Metrics = map[string]float64{"final_bias": 1} }, "metrics.final_bias", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -210,5 +212,53 @@ func TestValidateDiverged(t *testing.T) {
 		if err := r.ValidateFor(Config{Steps: 100, BiasEps: 0.01}); err != nil {
 			t.Errorf("diverged at step %d: %v", stepsRun, err)
 		}
+	}
+}
+
+// TestValidateProgram: an exec trial's result is held to what a program can
+// promise without a step count — no θ₀, any steps_run ≥ 0, any order of
+// trajectory steps — and still refused, naming the field, when a value is
+// not finite, negative where it cannot be, too long, or a metric is bad.
+func TestValidateProgram(t *testing.T) {
+	t.Parallel()
+	acc := 0.75
+	ok := Result{FinalBias: 3, MinBias: 5, StepsRun: 1 << 20, TestAcc: &acc, WallMS: 10,
+		Metrics:    map[string]float64{"val_loss": 0.25},
+		Trajectory: []Point{{Step: 7, Loss: 1}, {Step: 3, Loss: 2}}}
+	if err := ok.ValidateProgram(); err != nil {
+		t.Fatalf("a program's result: %v", err)
+	}
+	if err := (Result{}).ValidateProgram(); err != nil {
+		t.Fatalf("an empty result (a program that reports nothing but exits 0): %v", err)
+	}
+	if err := ok.Validate(100); err == nil {
+		t.Fatal("Validate(100) accepted a result without θ₀ and beyond its steps")
+	}
+	for _, c := range []struct {
+		name   string
+		change func(*Result)
+		field  string
+	}{
+		{"nan field", func(r *Result) { r.FinalLoss = math.NaN() }, "final_loss"},
+		{"inf accuracy", func(r *Result) { inf := math.Inf(1); r.TrainAcc = &inf }, "train_acc"},
+		{"negative steps_run", func(r *Result) { r.StepsRun = -1 }, "steps_run"},
+		{"negative wall time", func(r *Result) { r.WallMS = -1 }, "wall_ms"},
+		{"negative step", func(r *Result) { r.Trajectory[1].Step = -3 }, "trajectory[1].step"},
+		{"nan in trajectory", func(r *Result) { r.Trajectory[0].Bias = math.NaN() }, "trajectory[0].bias"},
+		{"trajectory too long", func(r *Result) { r.Trajectory = make([]Point, MaxTrajectory+1) }, "trajectory"},
+		{"inf metric", func(r *Result) { r.Metrics["val_loss"] = math.Inf(-1) }, "metrics.val_loss"},
+		{"bad metric name", func(r *Result) { r.Metrics["Val"] = 1 }, "metrics: name"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := ok
+			r.Metrics = map[string]float64{"val_loss": 0.25}
+			r.Trajectory = append([]Point(nil), ok.Trajectory...)
+			c.change(&r)
+			err := r.ValidateProgram()
+			if err == nil || !errors.Is(err, ErrInvalidResult) || !strings.Contains(err.Error(), c.field) {
+				t.Fatalf("ValidateProgram = %v, want an ErrInvalidResult naming %s", err, c.field)
+			}
+		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/eosweep/eosweep/internal/transport"
 	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+	"github.com/eosweep/eosweep/worker/execrun"
 )
 
 // backoff is exponential backoff with full jitter between base and cap.
@@ -118,7 +119,7 @@ func (w *Worker) leaseLoop(ctx context.Context) {
 		start := time.Now()
 		asked := w.cfg.Now()
 		resp, err := w.client.LeaseTrial(callCtx, &pb.LeaseTrialRequest{WorkerId: w.cfg.ID, MaxTrials: int32(n),
-			Wait: durationpb.New(w.cfg.LeaseWait)})
+			Wait: durationpb.New(w.cfg.LeaseWait), AllowExec: w.cfg.Exec != nil})
 		cancel()
 		if len(resp.GetLeases()) == n {
 			w.pace.roundTrip(time.Since(start)) // answered at once: it did not wait for work
@@ -258,7 +259,7 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 		w.cfg.Logger.Info("trial skipped: lease lost before it ran", "sweep", l.GetSweepId(), "trial", l.GetTrialId())
 		return
 	}
-	cfg, err := engine.Resolve(l.GetModel(), l.GetParams())
+	run, err := w.runner(l)
 	if err != nil {
 		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Error{Error: err.Error()} })
 		return
@@ -268,7 +269,7 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 		w.cfg.OnRun(l.GetSweepId(), l.GetTrialId())
 	}
 	start := time.Now()
-	res, err := w.cfg.Runner.Run(jctx, cfg)
+	res, err := run(jctx)
 	w.record(jctx, start, res, err)
 	w.pace.trialRan(time.Since(start))
 	switch {
@@ -286,7 +287,30 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	}
 }
 
-// record counts one engine run with its outcome and time.
+// runner returns what runs a leased trial: its program on Config.Exec for an
+// exec trial, the engine (Config.Runner) on its resolved configuration
+// otherwise.
+func (w *Worker) runner(l *pb.Lease) (func(context.Context) (engine.Result, error), error) {
+	if x := l.GetExec(); x != nil || l.GetModel() == engine.ModelExec {
+		if w.cfg.Exec == nil {
+			return nil, errors.New("exec trial leased to a worker without --allow-exec (it does not run programs)")
+		}
+		t := execrun.Trial{Sweep: l.GetSweepId(), ID: l.GetTrialId(), Command: x.GetCommand(), Env: x.GetEnv(),
+			Workdir: x.GetWorkdir(), Timeout: x.GetTimeout().AsDuration(), Params: l.GetParams(),
+			Progress: func(p engine.Point) {
+				w.cfg.Logger.Debug("trial progress", "sweep", l.GetSweepId(), "trial", l.GetTrialId(),
+					"step", p.Step, "loss", p.Loss, "bias", p.Bias, "sharpness", p.Sharpness)
+			}}
+		return func(ctx context.Context) (engine.Result, error) { return w.cfg.Exec.Run(ctx, t) }, nil
+	}
+	cfg, err := engine.Resolve(l.GetModel(), l.GetParams())
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (engine.Result, error) { return w.cfg.Runner.Run(ctx, cfg) }, nil
+}
+
+// record counts one run (the engine's or a program's) with its outcome and time.
 func (w *Worker) record(jctx context.Context, start time.Time, res engine.Result, err error) {
 	outcome := metrics.TrialOK
 	switch {

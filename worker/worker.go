@@ -82,11 +82,18 @@ import (
 	"github.com/eosweep/eosweep/engine"
 	"github.com/eosweep/eosweep/internal/metrics"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+	"github.com/eosweep/eosweep/worker/execrun"
 )
 
 // Runner runs one trial. engine.Run satisfies it through RunnerFunc.
 type Runner interface {
 	Run(ctx context.Context, cfg engine.Config) (engine.Result, error)
+}
+
+// ExecRunner runs the trials of exec sweeps (an outside program per trial);
+// *execrun.Runner satisfies it.
+type ExecRunner interface {
+	Run(ctx context.Context, t execrun.Trial) (engine.Result, error)
 }
 
 // RunnerFunc adapts a function to Runner.
@@ -141,6 +148,10 @@ type Config struct {
 	Now func() time.Time
 	// Runner runs trials (default engine.Run).
 	Runner Runner
+	// Exec runs exec trials. Nil (the default) means the worker does not
+	// take them: it leases without allow_exec, so the coordinator never
+	// hands it one (--allow-exec sets it).
+	Exec ExecRunner
 	// OnRun, if set, is called before every engine execution.
 	OnRun func(sweep, trial string)
 	// Metrics, if set, gets the worker's metrics (metrics.NewWorker)

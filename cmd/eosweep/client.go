@@ -185,7 +185,7 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 			}
 		}
 		if token = resp.GetNextPageToken(); token == "" {
-			return sweepTrials{Analysis: sp.Analysis(), Set: finished.Split(trials, results)}, nil
+			return sweepTrials{Analyses: sp.Analyses(), Set: finished.Split(trials, results)}, nil
 		}
 	}
 }
@@ -317,8 +317,7 @@ func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, 
 	if err != nil {
 		return nil, err
 	}
-	a, err := finished.AnalyzeSet(sp, set)
-	return a.Groups, err
+	return finished.Boundaries(sp, set)
 }
 
 func (l *local) Trials(ctx context.Context, prefix string, _ map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
@@ -346,5 +345,5 @@ func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	return sweepTrials{Analysis: sp.Analysis(), Set: set}, nil
+	return sweepTrials{Analyses: sp.Analyses(), Set: set}, nil
 }

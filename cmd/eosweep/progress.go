@@ -23,7 +23,8 @@ func isTerminal(w io.Writer) bool {
 
 // trialBound is the most trials a sweep of this spec can hold: its grid,
 // and for every refinement round at most one new η for each seed of each
-// group (what boundary.Refine plans). 0 when the spec does not parse.
+// group and boundary metric (what boundary.Refine plans, every metric's
+// bracket bisected). 0 when the spec does not parse.
 func trialBound(specYAML string) int64 {
 	sp, err := spec.ParseStored([]byte(specYAML))
 	if err != nil {
@@ -36,7 +37,7 @@ func trialBound(specYAML string) int64 {
 			etas = len(a.Values)
 		}
 	}
-	perRound := (trials + etas - 1) / etas
+	perRound := (trials + etas - 1) / etas * max(1, len(sp.Boundary.Metrics))
 	return int64(trials + sp.Boundary.Refine.Rounds*perRound)
 }
 

@@ -107,3 +107,22 @@ func TestProgressOnTerminal(t *testing.T) {
 		}
 	}
 }
+
+// The progress bound counts every boundary metric's refinement: each round
+// bisects every metric's bracket, so a sweep of two metrics may add two η
+// per seed and group (the percentage must never go backwards).
+func TestTrialBoundCountsMetrics(t *testing.T) {
+	t.Parallel()
+	const base = "name: b\nmodel: single\ngrid: {eta: {logspace: [0.5, 8, 8]}, x0: [1.5, 2], seed: [0, 1, 2]}\n"
+	for _, c := range []struct {
+		boundary string
+		want     int64
+	}{
+		{"boundary: {refine: {rounds: 3, tolerance: 0.01}}\n", 48 + 3*6},
+		{"boundary: {refine: {rounds: 3, tolerance: 0.01}, metrics: [final_bias, max_eos_ratio]}\n", 48 + 3*6*2},
+	} {
+		if got := trialBound(base + c.boundary); got != c.want {
+			t.Errorf("%s: trialBound = %d, want %d", c.boundary, got, c.want)
+		}
+	}
+}

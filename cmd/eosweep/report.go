@@ -12,10 +12,10 @@ import (
 )
 
 // sweepTrials is what a report needs from a sweep: the analysis options from
-// its spec (spec.Spec.Analysis, the model included) and its trials, finished
-// (state DONE, with results) and missing.
+// its spec (spec.Spec.Analyses, one per metric, the model included) and its
+// trials, finished (state DONE, with results) and missing.
 type sweepTrials struct {
-	Analysis boundary.Options
+	Analyses []boundary.Options
 	finished.Set
 }
 
@@ -40,9 +40,11 @@ func newReportCmd() *cobra.Command {
                    error; trials without a result (failed, ...) included
   trajectories.csv every finished trial's trajectory, one row per point:
                    trial, eta, seed, width, step, loss, bias, sharpness
-  boundary.json    per group: eta_star and ci (logistic fit), onset and onset_ci
-                   (hinge fit), bracket, theory, stability (2/S0), trials, and
-                   what it lacks: incomplete, missing, diverged, unconverged
+  boundary.json    per group and metric of the spec's boundary: the metric,
+                   its sense and level, eta_star and ci (logistic fit), onset
+                   and onset_ci (hinge fit), bracket, theory, stability (2/S0),
+                   trials, and what it lacks: incomplete, missing, diverged,
+                   unconverged
   boundary.txt     the boundary table
 and every figure as .png (300 dpi), .svg and .pdf:
   phase            phase diagram: log eta x group axis, coloured by the bias drop,
@@ -99,11 +101,12 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if len(data.Done) == 0 {
 		return nil, fmt.Errorf("report: the sweep has no finished trials yet")
 	}
-	a, err := boundary.AnalyzeIncomplete(data.Done, data.Missing, data.Analysis)
+	as, err := boundary.AnalyzeEach(data.Done, data.Missing, data.Analyses)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	if err := report.Write(o.out, a, opt); err != nil {
+	opt.Boundaries = boundary.SideBySide(as) // every metric's; the figures draw the first
+	if err := report.Write(o.out, as[0], opt); err != nil {
 		switch {
 		case errors.Is(err, report.ErrUnknownAxis):
 			return nil, fmt.Errorf("flag --axis: %w", err)
@@ -114,5 +117,5 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Done), o.out,
 		report.TrialsCSV, report.BoundaryJSON, report.PhasePNG)
-	return a.Groups, nil
+	return opt.Boundaries, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator/store"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
+	"github.com/eosweep/eosweep/worker/execrun"
 )
 
 // runOptions are the flags of `eosweep run`.
@@ -65,8 +66,19 @@ func runEmbedded(cmd *cobra.Command, log *slog.Logger, path string, o runOptions
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
-	if _, err := spec.ParseNew(text, o.scheduler.maxTrials); err != nil {
+	sp, err := spec.ParseNew(text, o.scheduler.maxTrials)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	// The spec given here is the user's own: its program, and only it, runs.
+	var execRunner worker.ExecRunner
+	if sp.Exec != nil {
+		r, err := execrun.New(sp.Exec.Command[:1], 0, nil)
+		if err != nil {
+			return fmt.Errorf("%s: exec.command[0]: %w", path, err)
+		}
+		execRunner = r
+		log.Info("exec sweep: every trial runs its program", "command", sp.Exec.Command)
 	}
 	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: embeddedScheduler(o.scheduler.config(nil))})
 	if err != nil {
@@ -99,7 +111,7 @@ func runEmbedded(cmd *cobra.Command, log *slog.Logger, path string, o runOptions
 	defer closeLog()
 	workCtx, stopWork := context.WithCancel(ctx)
 	w := worker.New(cl, worker.Config{ID: "embedded", Parallel: o.workers, Prefetch: 2, LeaseWait: time.Second,
-		Grace: 2 * time.Second, OnRun: onRun, Logger: log})
+		Grace: 2 * time.Second, OnRun: onRun, Logger: log, Exec: execRunner})
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = w.Run(workCtx) }()
 	var view *progressView

@@ -61,7 +61,7 @@ func AnalyzeIncomplete(trials []Trial, missing []MissingTrial, opt Options) (Ana
 }
 
 func (g *groupData) analyze() Group {
-	res := Group{Key: g.key, Trials: len(g.obs), Rows: g.rows()}
+	res := Group{Key: g.key, Metric: g.metric, Trials: len(g.obs), Rows: g.rows()}
 	res.Crossing, res.Bracket = findBracket(res.Rows)
 
 	var x, drop []float64
@@ -76,12 +76,12 @@ func (g *groupData) analyze() Group {
 	}
 	lf := fitLogistic(x, y)
 	res.EtaStar, res.CI, res.Fit = lf.etaStar, lf.ci, lf.kind
-	hf := fitOnset(x, drop)
-	res.Onset, res.OnsetCI, res.OnsetForm = hf.onset, hf.ci, hf.form
-
-	if th, ok := g.cfg.Theory(); ok {
-		res.Theory = &th
+	res.OnsetForm = OnsetNone
+	if g.metric.Level == nil { // a level crossing has no hinge shape
+		hf := fitOnset(x, drop)
+		res.Onset, res.OnsetCI, res.OnsetForm = hf.onset, hf.ci, hf.form
 	}
+	res.Theory = g.theory
 	res.Stability = g.stability()
 	g.marks(&res)
 	return res

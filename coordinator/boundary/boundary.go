@@ -28,11 +28,15 @@ type Options struct {
 	Model string
 	// GroupBy are the grid axes that define a group: every axis but "eta" and "seed".
 	GroupBy []string
-	// BiasEps is the drop below the seed's plateau that counts as learned.
+	// BiasEps is the drop below the seed's plateau that counts as learned:
+	// the threshold of Metric's change (0: the model's bias_eps, or
+	// DefaultBiasEps; taken as given when Metric has a Level).
 	BiasEps float64
 	// ReferenceEta, when > 0, pins the η whose final bias is each seed's plateau;
 	// otherwise the group's smallest η is used.
 	ReferenceEta float64
+	// Metric is the order parameter (the zero value: final_bias, drop).
+	Metric Metric
 }
 
 // Interval is a closed interval [Low, High].
@@ -78,6 +82,8 @@ const (
 type Group struct {
 	// Key holds the group's axis values by parameter name (GroupBy axes only).
 	Key map[string]float64
+	// Metric is the order parameter the boundary is of (Options.Metric).
+	Metric Metric
 	// Rows are the per-η aggregates in increasing η.
 	Rows []EtaRow
 	// Crossing tells whether Bracket is meaningful.

@@ -60,7 +60,7 @@ func (g *groupData) marks(res *Group) {
 			Attempt: m.t.Attempt, Error: m.t.Error})
 	}
 	for _, o := range g.obs {
-		if o.diverged {
+		if o.res.Diverged { // not a run that merely lacks the metric (o.diverged)
 			res.Diverged = append(res.Diverged, Mark{Trial: o.id, Eta: o.eta, Seed: o.seed, State: StateDiverged})
 		}
 	}

@@ -17,18 +17,22 @@ import (
 // intervals are [low, high] pairs, Theory is null for models without one.
 // Missing, Diverged and Unconverged are lists (empty, never null).
 type Record struct {
-	Group     map[string]float64 `json:"group"`
-	EtaStar   float64            `json:"eta_star"`
-	CI        [2]float64         `json:"ci"`
-	Fit       string             `json:"fit"`
-	Onset     float64            `json:"onset"`
-	OnsetCI   [2]float64         `json:"onset_ci"`
-	OnsetForm string             `json:"onset_form"`
-	Crossing  Crossing           `json:"crossing"`
-	Bracket   [2]float64         `json:"bracket"`
-	Theory    *float64           `json:"theory"`
-	Stability float64            `json:"stability"`
-	Trials    int                `json:"trials"`
+	Group map[string]float64 `json:"group"`
+	// Metric, Sense and Level are the order parameter's (Group.Metric).
+	Metric    string     `json:"metric"`
+	Sense     Sense      `json:"sense"`
+	Level     *float64   `json:"level,omitempty"`
+	EtaStar   float64    `json:"eta_star"`
+	CI        [2]float64 `json:"ci"`
+	Fit       string     `json:"fit"`
+	Onset     float64    `json:"onset"`
+	OnsetCI   [2]float64 `json:"onset_ci"`
+	OnsetForm string     `json:"onset_form"`
+	Crossing  Crossing   `json:"crossing"`
+	Bracket   [2]float64 `json:"bracket"`
+	Theory    *float64   `json:"theory"`
+	Stability float64    `json:"stability"`
+	Trials    int        `json:"trials"`
 	// Incomplete is set when some of the group's trials have no result.
 	Incomplete bool `json:"incomplete"`
 	// Missing are those trials: trial, eta, seed, state, attempt, error.
@@ -46,7 +50,8 @@ func Records(groups []Group, withRows bool) []Record {
 	out := make([]Record, len(groups))
 	for i, g := range groups {
 		out[i] = Record{
-			Group: g.Key, EtaStar: g.EtaStar, CI: pair(g.CI), Fit: g.Fit,
+			Group: g.Key, Metric: g.Metric.MetricName(), Sense: g.Metric.MetricSense(), Level: g.Metric.Level,
+			EtaStar: g.EtaStar, CI: pair(g.CI), Fit: g.Fit,
 			Onset: g.Onset, OnsetCI: pair(g.OnsetCI), OnsetForm: g.OnsetForm,
 			Crossing: g.Crossing, Bracket: pair(g.Bracket), Theory: g.Theory,
 			Stability: g.Stability, Trials: g.Trials, Incomplete: g.Incomplete,
@@ -99,17 +104,33 @@ func axesOf(groups []Group) []string {
 	return axes
 }
 
+// showMetric reports whether the tables name each group's metric: when some
+// group's is not the default one (final_bias, drop), so also when a sweep's
+// boundaries on several metrics are shown side by side.
+func showMetric(groups []Group) bool {
+	for _, g := range groups {
+		if !g.Metric.IsDefault() {
+			return true
+		}
+	}
+	return false
+}
+
 // csvHeader lists the columns WriteCSV writes after the group axes.
 var csvHeader = []string{
 	"crossing", "bracket_low", "bracket_high", "eta_star", "ci_low", "ci_high", "fit",
 	"onset", "onset_ci_low", "onset_ci_high", "onset_form", "theory", "stability", "trials",
 	"incomplete", "missing", "diverged", "unconverged", "missing_trials", "diverged_trials",
+	"metric", "sense", "level",
 }
 
 // WriteCSV writes one row per group: the group's axis values, then csvHeader.
 // A missing theory is an empty cell. missing and diverged count the marked
 // trials, missing_trials and diverged_trials list them as "state eta=… seed=…"
-// joined by "; ", unconverged joins its names with ";".
+// joined by "; ", unconverged joins its names with ";". metric, sense and
+// level are the group's order parameter (Group.Metric: its name, drop or
+// rise, and the fixed level it is compared with, an empty cell for each
+// seed's plateau): several metrics of one sweep are rows side by side.
 func WriteCSV(w io.Writer, groups []Group) error {
 	axes := axesOf(groups)
 	cw := csv.NewWriter(w)
@@ -121,16 +142,20 @@ func WriteCSV(w io.Writer, groups []Group) error {
 		for _, a := range axes {
 			row = append(row, num(g.Key[a]))
 		}
-		theory := ""
+		theory, level := "", ""
 		if g.Theory != nil {
 			theory = num(*g.Theory)
+		}
+		if g.Metric.Level != nil {
+			level = num(*g.Metric.Level)
 		}
 		row = append(row, string(g.Crossing), num(g.Bracket.Low), num(g.Bracket.High),
 			num(g.EtaStar), num(g.CI.Low), num(g.CI.High), g.Fit,
 			num(g.Onset), num(g.OnsetCI.Low), num(g.OnsetCI.High), g.OnsetForm,
 			theory, num(g.Stability), strconv.Itoa(g.Trials),
 			strconv.FormatBool(g.Incomplete), strconv.Itoa(len(g.Missing)), strconv.Itoa(len(g.Diverged)),
-			strings.Join(g.Unconverged, ";"), markList(g.Missing), markList(g.Diverged))
+			strings.Join(g.Unconverged, ";"), markList(g.Missing), markList(g.Diverged),
+			g.Metric.MetricName(), string(g.Metric.MetricSense()), level)
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("boundary csv: %w", err)
 		}
@@ -159,15 +184,24 @@ func markList(ms []Mark) string {
 // η*/theory and onset/theory where there is a theory, the trials analysed and
 // those without a result. An estimate a missing trial could still move
 // carries a "*". Below the table, for every group with trials missing or
-// diverged, one line per kind says which η and seeds, and why.
+// diverged, one line per kind says which η and seeds, and why. When
+// showMetric, the first column names each group's metric (several metrics of
+// one sweep come out side by side, one line per metric and group).
 func WriteTable(w io.Writer, groups []Group) error {
 	axes := axesOf(groups)
+	withMetric := showMetric(groups)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if withMetric {
+		fmt.Fprint(tw, "metric\t")
+	}
 	for _, a := range axes {
 		fmt.Fprintf(tw, "%s\t", a)
 	}
 	fmt.Fprintln(tw, "bracket\tη* [95% CI]\tonset [95% CI]\ttheory\t2/S₀\tη*/theory\tonset/theory\ttrials\tmissing")
 	for _, g := range groups {
+		if withMetric {
+			fmt.Fprintf(tw, "%s\t", g.Metric)
+		}
 		for _, a := range axes {
 			fmt.Fprintf(tw, "%g\t", g.Key[a])
 		}
@@ -209,9 +243,14 @@ func star(g Group, estimate string) string {
 func Notes(axes []string, groups []Group) string {
 	var b strings.Builder
 	unconverged := false
+	seen := map[string]bool{} // a group's boundaries on several metrics share its trials
 	for _, g := range groups {
 		unconverged = unconverged || len(g.Unconverged) > 0
 		name := GroupName(axes, g.Key)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
 		if n := len(g.Missing); n > 0 {
 			fmt.Fprintf(&b, "%s: %d of %s have no result, so the estimates do not see them: %s\n",
 				name, n, plural(n+g.Trials, "trial"), clusters(g.Missing))

@@ -80,8 +80,24 @@ func Trials(st *store.Store, sweep string) ([]boundary.Trial, error) {
 	return s.Done, err
 }
 
+// Boundaries runs the boundary analysis of a sweep's trials once per metric
+// of its spec (spec.Spec.Analyses), each group marked with what it lacks as
+// AnalyzeSet does, and returns every group's boundaries, the metrics of a
+// group side by side (boundary.SideBySide); ErrNone when no trial has
+// finished.
+func Boundaries(sp *spec.Spec, s Set) ([]boundary.Group, error) {
+	if len(s.Done) == 0 {
+		return nil, ErrNone
+	}
+	as, err := boundary.AnalyzeEach(s.Done, s.Missing, sp.Analyses())
+	if err != nil {
+		return nil, fmt.Errorf("analyse: %w", err)
+	}
+	return boundary.SideBySide(as), nil
+}
+
 // Analyze runs the boundary analysis of finished trials under their sweep's
-// spec (spec.Spec.Analysis); ErrNone when there are none.
+// spec (spec.Spec.Analysis, its first metric); ErrNone when there are none.
 func Analyze(sp *spec.Spec, done []boundary.Trial) (boundary.Analysis, error) {
 	return AnalyzeSet(sp, Set{Done: done})
 }

@@ -85,6 +85,11 @@ type Options struct {
 	// Figures names the figures to write (see FigureNames); empty writes
 	// every standard figure, and paper1 for the sparse model.
 	Figures []string
+	// Boundaries, when set, are the groups boundary.json and boundary.txt
+	// hold instead of the analysis' own: the boundaries of every metric of
+	// the sweep side by side (boundary.SideBySide). The figures draw the
+	// analysis given to Write.
+	Boundaries []boundary.Group
 }
 
 // File names written by Write. Every figure is written as .png, .svg and
@@ -179,7 +184,11 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 	if err := writeTrajectoriesCSV(filepath.Join(dir, TrajectoriesCSV), a); err != nil { // trajectories.go
 		return err
 	}
-	if err := writeBoundary(dir, a.Groups); err != nil {
+	groups := a.Groups
+	if opt.Boundaries != nil {
+		groups = opt.Boundaries
+	}
+	if err := writeBoundary(dir, groups); err != nil {
 		return err
 	}
 	if len(a.Trials) == 0 {

@@ -361,3 +361,97 @@ func TestWriteRefusesUnknownSelections(t *testing.T) {
 		t.Errorf("eta=1.8e-4 (rounded): %v", err)
 	}
 }
+
+// The report of an exec sweep with two boundary metrics and a failed trial:
+// trials.csv lists the program's free-form parameters as given and its
+// metrics (an empty cell where a trial lacks one, and on the missing row),
+// trajectories.csv reads η, seed and width from those parameters,
+// boundary.json holds both metrics' boundaries (Options.Boundaries), and
+// every figure is drawn.
+func TestWriteExecSweep(t *testing.T) {
+	t.Parallel()
+	var done []boundary.Trial
+	for _, w := range []float64{64, 256} {
+		for seed := range 2 {
+			for k := range 8 {
+				eta := 1e-3 * math.Pow(2, float64(k))
+				drop := math.Max(0, math.Log(eta/0.02))
+				r := engine.Result{FinalBias: -drop, StepsRun: 10, Metrics: map[string]float64{"val_loss": 1 + drop},
+					Trajectory: []engine.Point{{Step: 0, Loss: 1}, {Step: 10, Loss: 0.5, Bias: -drop}}}
+				if k == 3 && seed == 1 {
+					r.Metrics = nil
+				}
+				done = append(done, boundary.Trial{ID: fmt.Sprintf("w%g-s%d-k%d", w, seed, k),
+					Params: map[string]float64{"eta": eta, "seed": float64(seed), "width": w, "horizon": 10}, Result: r})
+			}
+		}
+	}
+	missing := []boundary.MissingTrial{{ID: "gone", Params: map[string]float64{"eta": 0.5, "seed": 0, "width": 64, "horizon": 10},
+		State: "failed", Attempt: 3, Error: "exit status 1"}}
+	base := boundary.Options{Model: engine.ModelExec, GroupBy: []string{"width"}, BiasEps: 0.05}
+	loss := base
+	loss.Metric = boundary.Metric{Name: "val_loss", Sense: boundary.SenseRise}
+	as, err := boundary.AnalyzeEach(done, missing, []boundary.Options{base, loss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	if err := Write(dir, as[0], Options{DPI: 30, Boundaries: boundary.SideBySide(as)}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) [][]string {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	trials := read(TrialsCSV)
+	head := trials[0]
+	col := func(name string) int { return slices.Index(head, name) }
+	if !slices.Equal(head[:5], []string{"trial", "eta", "horizon", "seed", "width"}) || col("val_loss") < col("wall_ms") || col("val_loss") > col("group") {
+		t.Fatalf("trials.csv header %v", head)
+	}
+	if len(trials) != len(done)+len(missing)+1 {
+		t.Fatalf("%d rows", len(trials)-1)
+	}
+	for _, r := range trials[1:] {
+		switch id := r[col("trial")]; {
+		case id == "gone":
+			if r[col("state")] != "failed" || r[col("val_loss")] != "" || r[col("width")] != "64" || r[col("group")] != "width=64" {
+				t.Errorf("missing row %v", r)
+			}
+		case id == "w64-s1-k3" || id == "w256-s1-k3":
+			if r[col("val_loss")] != "" {
+				t.Errorf("%s lacks val_loss, row %v", id, r)
+			}
+		case r[col("val_loss")] == "":
+			t.Errorf("%s: no val_loss cell", id)
+		}
+	}
+	traj := read(TrajectoriesCSV)
+	if len(traj) != 2*len(done)+1 || traj[1][3] == "" {
+		t.Errorf("trajectories.csv: %d rows, first %v", len(traj)-1, traj[1])
+	}
+	var recs []boundary.Record
+	data, err := os.ReadFile(filepath.Join(dir, BoundaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &recs); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || recs[0].Metric != "final_bias" || recs[1].Metric != "val_loss" || recs[1].Sense != boundary.SenseRise || !recs[0].Incomplete {
+		t.Errorf("boundary.json: %+v", recs)
+	}
+	for _, name := range []string{PhasePNG, OverviewPNG, TrajectoryPNG, GroupFile(map[string]float64{"width": 64}) + ".png"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
-	"github.com/eosweep/eosweep/engine"
 )
 
 // load rebuilds the in-memory state from the store. LEASED trials become
@@ -71,11 +70,11 @@ func newTrialState(sw *sweepState, rec store.Trial) (*trialState, error) {
 	if !rec.State.Valid() {
 		return nil, fmt.Errorf("trial %s: stored state %d is not a trial state", rec.ID, uint8(rec.State))
 	}
-	cfg, err := engine.Resolve(sw.rec.Model, rec.Params)
+	tr, err := sw.spec.NewTrial(rec.Params)
 	if err != nil {
 		return nil, fmt.Errorf("trial %s: %w", rec.ID, err)
 	}
-	return &trialState{sweep: sw, rec: rec, steps: cfg.Steps}, nil
+	return &trialState{sweep: sw, rec: rec, steps: tr.Steps}, nil
 }
 
 // add appends t to the sweep (t.rec.Seq must follow the last one's).

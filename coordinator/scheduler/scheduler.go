@@ -130,10 +130,13 @@ type Scheduler struct {
 	sweeps   map[string]*sweepState
 	order    []*sweepState // by creation
 	queue    []*trialState // FIFO of pending trials; stale entries are skipped
-	leased   map[*trialState]struct{}
-	held     map[*trialState]struct{}
-	wake     chan struct{} // closed when work is queued
-	closed   bool
+	// execQueue is the FIFO of pending exec trials, leased only to workers
+	// that run programs (Capabilities.Exec).
+	execQueue []*trialState
+	leased    map[*trialState]struct{}
+	held      map[*trialState]struct{}
+	wake      chan struct{} // closed when work is queued
+	closed    bool
 
 	stop     chan struct{}
 	loopDone chan struct{}
@@ -239,12 +242,21 @@ func (s *Scheduler) enqueue(t *trialState) {
 		return
 	}
 	t.queued = true
-	wasEmpty := len(s.queue) == 0
-	s.queue = append(s.queue, t)
+	q := s.queueOf(t)
+	wasEmpty := len(*q) == 0
+	*q = append(*q, t)
 	if wasEmpty && !s.closed { // leasers wait only on an empty queue
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
+}
+
+// queueOf returns the queue t waits in: execQueue for an exec trial.
+func (s *Scheduler) queueOf(t *trialState) *[]*trialState {
+	if t.sweep.spec.Exec != nil {
+		return &s.execQueue
+	}
+	return &s.queue
 }
 
 func (sw *sweepState) notify() {

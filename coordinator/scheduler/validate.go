@@ -1,7 +1,16 @@
 package scheduler
 
-import "github.com/eosweep/eosweep/engine"
+import (
+	"github.com/eosweep/eosweep/coordinator/spec"
+	"github.com/eosweep/eosweep/engine"
+)
 
-// ValidateResult is engine.Result.Validate, kept while the scheduler's
-// callers move to it (the rules live with the type).
-func ValidateResult(r engine.Result, steps int) error { return r.Validate(steps) }
+// ValidateResult is engine.Result.Validate, or ValidateProgram for an exec
+// trial (steps = spec.NoSteps: its program decides), kept while the
+// scheduler's callers move to them (the rules live with the type).
+func ValidateResult(r engine.Result, steps int) error {
+	if steps == spec.NoSteps {
+		return r.ValidateProgram()
+	}
+	return r.Validate(steps)
+}

@@ -41,11 +41,17 @@ func decode(data []byte, raw *rawSpec) error {
 	return nil
 }
 
-// keysOf lists the YAML keys of a struct type, in declaration order.
+// keysOf lists the YAML keys of a struct type, in declaration order, those
+// of its inline fields in their place.
 func keysOf(t reflect.Type) []string {
 	var keys []string
 	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case opts == "inline" && f.Type.Kind() == reflect.Struct:
+			keys = append(keys, keysOf(f.Type)...)
+		case name != "" && name != "-":
 			keys = append(keys, name)
 		}
 	}
@@ -84,11 +90,20 @@ func checkKeys(node *yaml.Node, t reflect.Type, path string) error {
 	return nil
 }
 
-// fieldType is the type of t's field with YAML key name.
+// fieldType is the type of t's field with YAML key name (looked for in its
+// inline fields too), nil when it has none.
 func fieldType(t reflect.Type, name string) reflect.Type {
 	for i := range t.NumField() {
-		if n, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); n == name {
-			return t.Field(i).Type
+		f := t.Field(i)
+		n, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if opts == "inline" && f.Type.Kind() == reflect.Struct {
+			if ft := fieldType(f.Type, name); ft != nil {
+				return ft
+			}
+			continue
+		}
+		if n == name {
+			return f.Type
 		}
 	}
 	return nil
@@ -142,6 +157,8 @@ var kinds = map[string]string{
 	"float64": "a number", "*float64": "a number", "int": "a whole number", "string": "a text",
 	"[]float64": "a list of numbers", "map[string]float64": "a mapping of parameter names to numbers",
 	"map[string]yaml.Node": "a mapping of parameter names to axes",
+	"*string":              "a text", "[]string": "a list of texts", "map[string]string": "a mapping of names to texts",
+	"[]yaml.Node": "a list",
 }
 
 // yamlError rewrites yaml's type errors without Go type names.

@@ -102,7 +102,7 @@ func (s *Spec) point(axes [][]float64, idx []int) (Trial, error) {
 	for a, ax := range s.Grid {
 		p[ax.Name] = axes[a][idx[a]]
 	}
-	t, err := NewTrial(s.Model, p)
+	t, err := s.NewTrial(p)
 	if err != nil {
 		return Trial{}, fmt.Errorf("%w: grid point %s: %w", ErrInvalid, s.pointString(axes, idx), err)
 	}

@@ -29,6 +29,8 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte("model: single\ngrid: {eta: [1, 2]}\n"))
 	f.Add([]byte("model: mean\ngrid: {eta: {logspace: [0.1, 10, 4]}, width: {range: [1, 4]}}\nparams: {steps: 5}\n"))
 	f.Add([]byte("model: relu\ngrid: {eta: [.nan]}\n"))
+	f.Add([]byte(execSpec))
+	f.Add([]byte("model: sparse\ngrid: {eta: [1]}\nboundary: {metrics: [final_bias, {metric: max_eos_ratio, level: 1}]}\n"))
 	f.Add([]byte("model: sparse\ngrid: {eta: {linspace: [1, 2, 1e300]}}\n"))
 	f.Add([]byte("model: single\ngrid:\n  eta: [1]\n  seed: {range: [1.0e17, 100000000000000016]}\n"))
 	f.Add([]byte(hugeGrid))

@@ -61,6 +61,8 @@ type Spec struct {
 	Grid     []Axis             // sorted by Name
 	Params   map[string]float64 // fixed parameters
 	Boundary Boundary
+	// Exec is the program of a model exec sweep (exec.go); nil otherwise.
+	Exec *Exec
 	// YAML is the text the spec was parsed from.
 	YAML string
 
@@ -79,6 +81,9 @@ type Boundary struct {
 	BiasEps      float64 // 0: the model's default bias_eps
 	ReferenceEta float64 // 0: each group's smallest η
 	Refine       Refine
+	// Metrics are the order parameters analysed (metric.go); empty means
+	// the default, final_bias dropping against its plateau.
+	Metrics []Metric `json:",omitempty"`
 }
 
 // Refine configures adaptive refinement in log η.
@@ -91,7 +96,13 @@ type Refine struct {
 type Trial struct {
 	ID     string
 	Params map[string]float64 // input parameters: spec params plus the grid point
-	Config engine.Config
+	Config engine.Config      // resolved; zero for an exec trial
+	// Key is the canonical text the ID hashes (engine.Config.Key, or the
+	// exec command template and parameters).
+	Key string
+	// Steps is the resolved step count a result is checked against, or
+	// NoSteps for an exec trial (its program decides).
+	Steps int
 }
 
 type rawSpec struct {
@@ -100,12 +111,14 @@ type rawSpec struct {
 	Grid     map[string]yaml.Node `yaml:"grid"`
 	Params   map[string]float64   `yaml:"params"`
 	Boundary *rawBoundary         `yaml:"boundary"`
+	Exec     *rawExec             `yaml:"exec"`
 }
 
 type rawBoundary struct {
 	BiasEps      *float64   `yaml:"bias_eps"`
 	ReferenceEta *float64   `yaml:"reference_eta"`
 	Refine       *rawRefine `yaml:"refine"`
+	rawMetrics   `yaml:",inline"`
 }
 
 type rawRefine struct {
@@ -161,9 +174,9 @@ func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	if s.Params == nil {
 		s.Params = map[string]float64{}
 	}
-	if engine.ParamNames(s.Model) == nil {
+	if engine.ParamNames(s.Model) == nil && s.Model != engine.ModelExec {
 		_, err := engine.Resolve(s.Model, nil)
-		return nil, fmt.Errorf("%w: model: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: model: %w (or %s, a program of your own)", ErrInvalid, err, engine.ModelExec)
 	}
 	if err := checkNames(s.Model, "params", s.Params); err != nil {
 		return nil, err
@@ -173,8 +186,8 @@ func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	}
 	size := big.NewInt(1)
 	for _, name := range sortedNodeKeys(raw.Grid) {
-		if !slices.Contains(engine.ParamNames(s.Model), name) {
-			return nil, unknownParam("grid."+name, s.Model)
+		if err := checkName(s.Model, "grid", name); err != nil {
+			return nil, err
 		}
 		if _, dup := s.Params[name]; dup {
 			return nil, fmt.Errorf("%w: grid.%s: also set in params (give it in one place)", ErrInvalid, name)
@@ -192,6 +205,9 @@ func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	if size.Cmp(big.NewInt(int64(maxTrials))) > 0 {
 		return nil, fmt.Errorf("%w: grid: has %s trials; the limit is %s (raise it with --max-trials)",
 			ErrInvalid, commab(size), commas(int64(maxTrials)))
+	}
+	if err := s.parseExec(raw.Exec); err != nil {
+		return nil, err
 	}
 	if err := s.parseBoundary(raw.Boundary); err != nil {
 		return nil, err
@@ -227,7 +243,7 @@ func (s *Spec) parseBoundary(b *rawBoundary) error {
 		}
 		s.Boundary.Refine = Refine{Rounds: r.Rounds, Tolerance: r.Tolerance}
 	}
-	return nil
+	return s.parseMetrics(&b.rawMetrics)
 }
 
 // NewTrial resolves input parameters into a trial with its ID.
@@ -236,7 +252,17 @@ func NewTrial(model string, params map[string]float64) (Trial, error) {
 	if err != nil {
 		return Trial{}, err
 	}
-	return Trial{ID: TrialID(cfg), Params: params, Config: cfg}, nil
+	return Trial{ID: TrialID(cfg), Params: params, Config: cfg, Key: cfg.Key(), Steps: cfg.Steps}, nil
+}
+
+// NewTrial makes the trial of the sweep at the given input parameters: the
+// package's NewTrial for the engine's models, an exec trial (exec.go) for
+// model exec. Refinement adds its points through here.
+func (s *Spec) NewTrial(params map[string]float64) (Trial, error) {
+	if s.Exec != nil {
+		return s.execTrial(params)
+	}
+	return NewTrial(s.Model, params)
 }
 
 // TrialID is the identity of a trial: a hex-truncated SHA-256 of cfg.Key().
@@ -262,6 +288,9 @@ func (s *Spec) BiasEps() float64 {
 	if s.Boundary.BiasEps > 0 {
 		return s.Boundary.BiasEps
 	}
+	if s.Model == engine.ModelExec { // params are the program's, not the analysis'
+		return boundary.DefaultBiasEps
+	}
 	if v, ok := s.Params["bias_eps"]; ok {
 		return v
 	}
@@ -270,11 +299,11 @@ func (s *Spec) BiasEps() float64 {
 }
 
 // Analysis returns the options the spec's boundary analysis runs with: its
-// model, GroupBy, BiasEps and boundary.reference_eta. The coordinator's
-// refinement and GetBoundary, the CLI's reports and in-process sweeps all
-// take them from here.
+// model, GroupBy, BiasEps, boundary.reference_eta and its first metric
+// (Analyses has one per metric). The coordinator's refinement and
+// GetBoundary, the CLI's reports and in-process sweeps all take them from here.
 func (s *Spec) Analysis() boundary.Options {
-	return boundary.Options{Model: s.Model, GroupBy: s.GroupBy(), BiasEps: s.BiasEps(), ReferenceEta: s.Boundary.ReferenceEta}
+	return s.Analyses()[0]
 }
 
 type canonical struct {
@@ -283,12 +312,13 @@ type canonical struct {
 	Grid     []Axis             `json:"grid"`
 	Params   map[string]float64 `json:"params"`
 	Boundary Boundary           `json:"boundary"`
+	Exec     *Exec              `json:"exec,omitempty"`
 }
 
 // ID returns the sweep's identity: a hex-truncated SHA-256 of the canonical
 // spec (expanded axes, sorted keys), independent of YAML formatting.
 func (s *Spec) ID() string {
-	data, err := json.Marshal(canonical{s.Name, s.Model, s.Grid, s.Params, s.Boundary})
+	data, err := json.Marshal(canonical{s.Name, s.Model, s.Grid, s.Params, s.Boundary, s.Exec})
 	if err != nil {
 		panic(fmt.Sprintf("spec: canonical form: %v", err)) // finite floats always marshal
 	}
@@ -298,15 +328,30 @@ func (s *Spec) ID() string {
 
 // checkNames refuses parameters the model does not take and non-finite values.
 func checkNames(model, field string, params map[string]float64) error {
-	names := engine.ParamNames(model)
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v := params[k]
-		if !slices.Contains(names, k) {
-			return unknownParam(field+"."+k, model)
+		if err := checkName(model, field, k); err != nil {
+			return err
 		}
 		if !finite(v) {
 			return fmt.Errorf("%w: %s.%s: %v is not a finite number", ErrInvalid, field, k, v)
 		}
+	}
+	return nil
+}
+
+// checkName refuses a parameter name the model does not take: for model
+// exec any engine.ValidName, else the model's parameters.
+func checkName(model, field, name string) error {
+	if model == engine.ModelExec {
+		if !engine.ValidName(name) {
+			return fmt.Errorf("%w: %s.%.80s: an exec parameter's name is [a-z_][a-z0-9_]* of at most %d bytes",
+				ErrInvalid, field, name, engine.MaxMetricName)
+		}
+		return nil
+	}
+	if !slices.Contains(engine.ParamNames(model), name) {
+		return unknownParam(field+"."+name, model)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ package wire
 
 import (
 	"fmt"
+	"maps"
 	"math"
 
 	"github.com/eosweep/eosweep/engine"
@@ -34,6 +35,9 @@ func ResultToProto(r engine.Result) *pb.Result {
 	}
 	for i, p := range r.Trajectory {
 		out.Trajectory[i] = &pb.TrajectoryPoint{Step: int64(p.Step), Loss: p.Loss, Bias: p.Bias, Sharpness: p.Sharpness}
+	}
+	if len(r.Metrics) > 0 {
+		out.Metrics = maps.Clone(r.Metrics)
 	}
 	return out
 }
@@ -58,8 +62,10 @@ func accuracy(v *float64) *float64 {
 	return &c
 }
 
-// ResultFromProto converts a wire result, refusing integers out of range and
-// trajectories longer than engine.MaxTrajectory (before allocating them).
+// ResultFromProto converts a wire result, refusing integers out of range,
+// trajectories longer than engine.MaxTrajectory, and more than
+// engine.MaxMetrics metrics or a metric name longer than
+// engine.MaxMetricName (before allocating them).
 func ResultFromProto(r *pb.Result) (engine.Result, error) {
 	if r == nil {
 		r = &pb.Result{}
@@ -69,6 +75,14 @@ func ResultFromProto(r *pb.Result) (engine.Result, error) {
 	}
 	if len(r.GetTrajectory()) > engine.MaxTrajectory {
 		return engine.Result{}, fmt.Errorf("%w: trajectory: %d points, at most %d", engine.ErrInvalidResult, len(r.GetTrajectory()), engine.MaxTrajectory)
+	}
+	if len(r.GetMetrics()) > engine.MaxMetrics {
+		return engine.Result{}, fmt.Errorf("%w: metrics: %d entries, at most %d", engine.ErrInvalidResult, len(r.GetMetrics()), engine.MaxMetrics)
+	}
+	for k := range r.GetMetrics() {
+		if len(k) > engine.MaxMetricName {
+			return engine.Result{}, fmt.Errorf("%w: metrics: a name of %d bytes, at most %d", engine.ErrInvalidResult, len(k), engine.MaxMetricName)
+		}
 	}
 	out := engine.Result{
 		FinalBias: r.GetFinalBias(), MinBias: r.GetMinBias(), BiasNegative: biasNegative(r),
@@ -82,6 +96,9 @@ func ResultFromProto(r *pb.Result) (engine.Result, error) {
 			return engine.Result{}, fmt.Errorf("%w: trajectory[%d].step: %d is out of range", engine.ErrInvalidResult, i, p.GetStep())
 		}
 		out.Trajectory[i] = engine.Point{Step: int(p.GetStep()), Loss: p.GetLoss(), Bias: p.GetBias(), Sharpness: p.GetSharpness()}
+	}
+	if len(r.GetMetrics()) > 0 {
+		out.Metrics = maps.Clone(r.GetMetrics())
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ package wire_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -32,11 +33,17 @@ func TestResultFromProtoRefuses(t *testing.T) {
 	for i := range long {
 		long[i] = &pb.TrajectoryPoint{Step: int64(i)}
 	}
+	many := map[string]float64{}
+	for i := range engine.MaxMetrics + 1 {
+		many[fmt.Sprintf("m%d", i)] = 1
+	}
 	for _, c := range []struct {
 		name  string
 		in    *pb.Result
 		field string
 	}{
+		{"too many metrics", &pb.Result{Metrics: many}, "metrics"},
+		{"long metric name", &pb.Result{Metrics: map[string]float64{strings.Repeat("a", engine.MaxMetricName+1): 1}}, "metrics"},
 		{"negative steps", &pb.Result{StepsRun: -1}, "steps_run"},
 		{"steps beyond int32", &pb.Result{StepsRun: math.MaxInt32 + 1}, "steps_run"},
 		{"long trajectory", &pb.Result{Trajectory: long}, "trajectory"},

@@ -132,23 +132,27 @@ class Client:
     def trials(self, sweep):
         """Returns a sweep's trials, one row each, in the order they were
         created. Columns as in trials.csv: the trial's parameters as
-        submitted (sorted by name) and every scalar result field (NaN until
-        the trial is done), then trial (its id), state, attempt, round and
-        error. (trials.csv also has every resolved default parameter
+        submitted (sorted by name), every scalar result field (NaN until
+        the trial is done) and the metrics an exec program reported beyond
+        them (sorted by name; NaN where a trial has none), then trial (its
+        id), state, attempt, round and error. (trials.csv also has every resolved default parameter
         and the analysis columns group, plateau, drop and learned.)"""
         trials = list(self._trials(sweep))
         params = sorted({k for t in trials for k in t.params})
         fields = _result_fields()
+        metrics = sorted({k for t in trials for k in t.result.metrics})
         rows = []
         for t in trials:
             row = {k: t.params.get(k, math.nan) for k in params}
             done = t.HasField("result")
             for f in fields:
                 row[f.name] = _field(t.result, f) if done else math.nan
+            for k in metrics:
+                row[k] = t.result.metrics.get(k, math.nan)
             row.update(trial=t.id, state=_enum_name(pb.TrialState, t.state, "TRIAL_STATE_"),
                        attempt=t.attempt, round=t.round, error=t.last_error)
             rows.append(row)
-        columns = params + [f.name for f in fields] + ["trial", "state", "attempt", "round", "error"]
+        columns = params + [f.name for f in fields] + metrics + ["trial", "state", "attempt", "round", "error"]
         return pd.DataFrame(rows, columns=columns)
 
     def trajectories(self, sweep):
@@ -178,7 +182,9 @@ class Client:
         estimates lack: incomplete, missing and diverged (counts), unconverged
         (the estimates a missing trial could still move, joined by ";"),
         missing_trials and diverged_trials ("state eta=… seed=…" joined by
-        "; ")."""
+        "; "), and the order parameter: metric, sense (drop or rise) and
+        level (NaN against each seed's plateau). A sweep whose boundary names
+        several metrics has one row per group and metric."""
         groups = self._call(self._stub.GetBoundary, pb.GetBoundaryRequest(sweep_id=sweep)).groups
         axes = sorted({k for g in groups for k in g.group})
         rows = []
@@ -198,14 +204,17 @@ class Client:
                 stability=g.stability, trials=g.trials,
                 incomplete=g.incomplete, missing=len(g.missing), diverged=len(g.diverged),
                 unconverged=";".join(g.unconverged),
-                missing_trials=_marks(g.missing), diverged_trials=_marks(g.diverged))
+                missing_trials=_marks(g.missing), diverged_trials=_marks(g.diverged),
+                metric=g.metric or "final_bias", sense=_enum_name(pb.Sense, g.sense, "SENSE_") or "drop",
+                level=g.level if g.HasField("level") else math.nan)
             rows.append(row)
         return pd.DataFrame(rows, columns=axes + _BOUNDARY_COLUMNS)
 
 
 _BOUNDARY_COLUMNS = ["crossing", "bracket_low", "bracket_high", "eta_star", "ci_low", "ci_high", "fit",
                      "onset", "onset_ci_low", "onset_ci_high", "onset_form", "theory", "stability", "trials",
-                     "incomplete", "missing", "diverged", "unconverged", "missing_trials", "diverged_trials"]
+                     "incomplete", "missing", "diverged", "unconverged", "missing_trials", "diverged_trials",
+                     "metric", "sense", "level"]
 
 
 def _marks(marks):

@@ -24,7 +24,7 @@ SPEC = """name: python-client
 model: single
 grid: {eta: {logspace: [0.5, 8, 8]}, x0: [1.5, 2]}
 params: {steps: 300}
-boundary: {refine: {rounds: 1, tolerance: 0.02}}
+boundary: {refine: {rounds: 1, tolerance: 0.02}, metrics: [final_bias, {metric: max_eos_ratio, sense: rise, level: 1}]}
 """
 
 ADDR = os.environ.get("EOSWEEP_COORDINATOR")
@@ -113,10 +113,14 @@ class ClientTest(unittest.TestCase):
         from io import StringIO
         cli = pd.read_csv(StringIO(self.eosweep("boundary", self.sweep, "--format", "csv")), float_precision="round_trip")
         self.assertEqual(list(b.columns), list(cli.columns))
-        self.assertEqual(len(b), 2)
-        b, cli = b.sort_values("x0").reset_index(drop=True), cli.sort_values("x0").reset_index(drop=True)
+        self.assertEqual(len(b), 4, "two groups (x0), each with the boundaries of two metrics")
+        b = b.sort_values(["x0", "metric"]).reset_index(drop=True)
+        cli = cli.sort_values(["x0", "metric"]).reset_index(drop=True)
         for c in b.columns:
             self.assertColumnsEqual(b[c], cli[c], c)
+        self.assertEqual(list(b["metric"]), ["final_bias", "max_eos_ratio"] * 2)
+        self.assertEqual(list(b["sense"]), ["drop", "rise"] * 2)
+        self.assertTrue(b["level"].iloc[0::2].isna().all() and (b["level"].iloc[1::2] == 1).all())
         self.assertTrue(set(b["fit"]) <= {"mle", "separated", "none"})
         theory = 8 / b["x0"] ** 2
         self.assertTrue(((b["theory"] - theory).abs() < 1e-12).all())

@@ -16,6 +16,13 @@ var crossings = map[boundary.Crossing]pb.Crossing{
 	boundary.CrossingAbove:  pb.Crossing_CROSSING_ABOVE,
 }
 
+// senses maps boundary.Metric's senses; the empty sense (SenseDrop by
+// default) goes on the wire as SENSE_DROP.
+var senses = map[boundary.Sense]pb.Sense{
+	boundary.SenseDrop: pb.Sense_SENSE_DROP,
+	boundary.SenseRise: pb.Sense_SENSE_RISE,
+}
+
 var fits = map[string]pb.Fit{
 	boundary.FitNone:      pb.Fit_FIT_NONE,
 	boundary.FitMLE:       pb.Fit_FIT_MLE,
@@ -52,6 +59,7 @@ func GroupToProto(g boundary.Group) *pb.BoundaryGroup {
 		Stability: g.Stability, Trials: int32(g.Trials), Fit: fits[g.Fit],
 		Missing: marksToProto(g.Missing), Diverged: marksToProto(g.Diverged), Incomplete: g.Incomplete,
 		Unconverged: g.Unconverged,
+		Metric:      g.Metric.Name, Sense: senses[g.Metric.MetricSense()], Level: g.Metric.Level,
 	}
 	form, relative := strings.CutSuffix(g.OnsetForm, relativeSuffix)
 	out.OnsetForm, out.OnsetRelative = onsetForms[form], relative
@@ -75,6 +83,7 @@ func GroupFromProto(g *pb.BoundaryGroup) boundary.Group {
 		OnsetForm: lookup(onsetForms, g.GetOnsetForm()),
 		Missing:   marksFromProto(g.GetMissing()), Diverged: marksFromProto(g.GetDiverged()), Incomplete: g.GetIncomplete(),
 		Unconverged: append([]string{}, g.GetUnconverged()...),
+		Metric:      boundary.Metric{Name: g.GetMetric(), Sense: lookup(senses, g.GetSense()), Level: g.Level},
 	}
 	if g.GetOnsetRelative() && out.OnsetForm != "" {
 		out.OnsetForm += relativeSuffix

@@ -15,7 +15,7 @@ func TestGroupRoundTrip(t *testing.T) {
 	var g boundary.Group
 	// The group's strings are its fit and onset form: "none" is valid for both.
 	wiretest.Fill(t, &g, map[reflect.Type]any{reflect.TypeFor[boundary.Crossing](): boundary.CrossingBelow,
-		reflect.TypeFor[string](): boundary.FitNone})
+		reflect.TypeFor[string](): boundary.FitNone, reflect.TypeFor[boundary.Sense](): boundary.SenseRise})
 	if got := boundarypb.GroupFromProto(boundarypb.GroupToProto(g)); !reflect.DeepEqual(got, g) {
 		t.Fatalf("round trip lost fields:\n got %+v\nwant %+v", got, g)
 	}
@@ -62,5 +62,31 @@ func TestFitAndOnsetFormEnums(t *testing.T) {
 	}
 	if p := boundarypb.GroupToProto(boundary.Group{Fit: boundary.FitNone, OnsetForm: boundary.OnsetNone}); p.GetOnsetForm() != pb.OnsetForm_ONSET_FORM_NONE {
 		t.Errorf("onset none is %v on the wire", p.GetOnsetForm())
+	}
+}
+
+// A metric's sense is an enum on the wire; the empty sense (the default,
+// drop) goes as SENSE_DROP, never UNSPECIFIED, and the metric's name and
+// level come back as sent.
+func TestSenseEnum(t *testing.T) {
+	t.Parallel()
+	one := 1.0
+	for _, c := range []struct {
+		metric boundary.Metric
+		want   pb.Sense
+		back   boundary.Sense
+	}{
+		{boundary.Metric{}, pb.Sense_SENSE_DROP, boundary.SenseDrop},
+		{boundary.Metric{Name: "final_bias", Sense: boundary.SenseDrop}, pb.Sense_SENSE_DROP, boundary.SenseDrop},
+		{boundary.Metric{Name: "max_eos_ratio", Sense: boundary.SenseRise, Level: &one}, pb.Sense_SENSE_RISE, boundary.SenseRise},
+	} {
+		p := boundarypb.GroupToProto(boundary.Group{Fit: boundary.FitNone, OnsetForm: boundary.OnsetNone, Metric: c.metric})
+		if p.GetSense() != c.want || p.GetMetric() != c.metric.Name || (p.Level == nil) != (c.metric.Level == nil) {
+			t.Errorf("%v: on the wire metric %q sense %v level %v", c.metric, p.GetMetric(), p.GetSense(), p.Level)
+		}
+		back := boundarypb.GroupFromProto(p).Metric
+		if back.Sense != c.back || back.Name != c.metric.Name || back.MetricName() != c.metric.MetricName() {
+			t.Errorf("%v came back as %+v", c.metric, back)
+		}
 	}
 }

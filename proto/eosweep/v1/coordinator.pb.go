@@ -271,6 +271,58 @@ func (Crossing) EnumDescriptor() ([]byte, []int) {
 	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{3}
 }
 
+// Sense says which way a boundary's metric moves past it.
+type Sense int32
+
+const (
+	Sense_SENSE_UNSPECIFIED Sense = 0
+	// The metric falls below its reference (the bias of the threshold neuron).
+	Sense_SENSE_DROP Sense = 1
+	// The metric climbs above its reference (η·sharpness/2 reaching 1).
+	Sense_SENSE_RISE Sense = 2
+)
+
+// Enum value maps for Sense.
+var (
+	Sense_name = map[int32]string{
+		0: "SENSE_UNSPECIFIED",
+		1: "SENSE_DROP",
+		2: "SENSE_RISE",
+	}
+	Sense_value = map[string]int32{
+		"SENSE_UNSPECIFIED": 0,
+		"SENSE_DROP":        1,
+		"SENSE_RISE":        2,
+	}
+)
+
+func (x Sense) Enum() *Sense {
+	p := new(Sense)
+	*p = x
+	return p
+}
+
+func (x Sense) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Sense) Descriptor() protoreflect.EnumDescriptor {
+	return file_eosweep_v1_coordinator_proto_enumTypes[4].Descriptor()
+}
+
+func (Sense) Type() protoreflect.EnumType {
+	return &file_eosweep_v1_coordinator_proto_enumTypes[4]
+}
+
+func (x Sense) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Sense.Descriptor instead.
+func (Sense) EnumDescriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{4}
+}
+
 // Fit says how a group's eta_star and ci were obtained.
 type Fit int32
 
@@ -312,11 +364,11 @@ func (x Fit) String() string {
 }
 
 func (Fit) Descriptor() protoreflect.EnumDescriptor {
-	return file_eosweep_v1_coordinator_proto_enumTypes[4].Descriptor()
+	return file_eosweep_v1_coordinator_proto_enumTypes[5].Descriptor()
 }
 
 func (Fit) Type() protoreflect.EnumType {
-	return &file_eosweep_v1_coordinator_proto_enumTypes[4]
+	return &file_eosweep_v1_coordinator_proto_enumTypes[5]
 }
 
 func (x Fit) Number() protoreflect.EnumNumber {
@@ -325,7 +377,7 @@ func (x Fit) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Fit.Descriptor instead.
 func (Fit) EnumDescriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{4}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{5}
 }
 
 // OnsetForm is the shape of the hinge fit of the bias drop against eta:
@@ -373,11 +425,11 @@ func (x OnsetForm) String() string {
 }
 
 func (OnsetForm) Descriptor() protoreflect.EnumDescriptor {
-	return file_eosweep_v1_coordinator_proto_enumTypes[5].Descriptor()
+	return file_eosweep_v1_coordinator_proto_enumTypes[6].Descriptor()
 }
 
 func (OnsetForm) Type() protoreflect.EnumType {
-	return &file_eosweep_v1_coordinator_proto_enumTypes[5]
+	return &file_eosweep_v1_coordinator_proto_enumTypes[6]
 }
 
 func (x OnsetForm) Number() protoreflect.EnumNumber {
@@ -386,7 +438,7 @@ func (x OnsetForm) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OnsetForm.Descriptor instead.
 func (OnsetForm) EnumDescriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{5}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{6}
 }
 
 // Progress counts a sweep's trials per state.
@@ -727,7 +779,11 @@ type Result struct {
 	// b_T < −bias_eps for a run that did not diverge: the engine's absolute sign
 	// test, not the sweep analysis' plateau-relative "learned". Absent in
 	// results from workers older than this field (see threshold_learned).
-	BiasNegative  *bool `protobuf:"varint,17,opt,name=bias_negative,json=biasNegative,proto3,oneof" json:"bias_negative,omitempty"`
+	BiasNegative *bool `protobuf:"varint,17,opt,name=bias_negative,json=biasNegative,proto3,oneof" json:"bias_negative,omitempty"`
+	// Further numeric fields an exec trial's program reported, by name (those
+	// named as a field above are carried in that field instead). Bounded in
+	// count and name length (engine.MaxMetrics, engine.MaxMetricName).
+	Metrics       map[string]float64 `protobuf:"bytes,18,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -880,6 +936,13 @@ func (x *Result) GetBiasNegative() bool {
 		return *x.BiasNegative
 	}
 	return false
+}
+
+func (x *Result) GetMetrics() map[string]float64 {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
 }
 
 // Trial is one grid point of a sweep.
@@ -1589,7 +1652,10 @@ type LeaseTrialRequest struct {
 	// at 4096); 0 or less is refused.
 	MaxTrials int32 `protobuf:"varint,2,opt,name=max_trials,json=maxTrials,proto3" json:"max_trials,omitempty"`
 	// How long to wait for a pending trial before returning none.
-	Wait          *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	Wait *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	// The worker runs exec trials (it was started with --allow-exec). Exec
+	// trials are leased only to workers that say so.
+	AllowExec     bool `protobuf:"varint,4,opt,name=allow_exec,json=allowExec,proto3" json:"allow_exec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1645,24 +1711,107 @@ func (x *LeaseTrialRequest) GetWait() *durationpb.Duration {
 	return nil
 }
 
+func (x *LeaseTrialRequest) GetAllowExec() bool {
+	if x != nil {
+		return x.AllowExec
+	}
+	return false
+}
+
+// ExecTrial is how to run an exec trial's program (the spec's exec block).
+type ExecTrial struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command template: the program and its arguments, with {name}
+	// placeholders for the trial's parameters (internal/placeholder).
+	Command []string `protobuf:"bytes,1,rep,name=command,proto3" json:"command,omitempty"`
+	// Extra environment variables for the program.
+	Env map[string]string `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Working directory; empty means the worker's.
+	Workdir string `protobuf:"bytes,3,opt,name=workdir,proto3" json:"workdir,omitempty"`
+	// The program is killed after this long and the attempt fails.
+	Timeout       *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecTrial) Reset() {
+	*x = ExecTrial{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecTrial) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecTrial) ProtoMessage() {}
+
+func (x *ExecTrial) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecTrial.ProtoReflect.Descriptor instead.
+func (*ExecTrial) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ExecTrial) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *ExecTrial) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *ExecTrial) GetWorkdir() string {
+	if x != nil {
+		return x.Workdir
+	}
+	return ""
+}
+
+func (x *ExecTrial) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
 // Lease is one trial leased to a worker until its deadline.
 type Lease struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
 	TrialId string                 `protobuf:"bytes,2,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
 	// Proves the lease in Heartbeat and ReportResult.
-	Token         string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
-	Model         string                 `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
-	Params        map[string]float64     `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	Attempt       int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Token    string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	Model    string                 `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	Params   map[string]float64     `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Attempt  int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// Set for a trial of model exec: the program to run with params.
+	Exec          *ExecTrial `protobuf:"bytes,8,opt,name=exec,proto3" json:"exec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +1823,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +1836,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Lease) GetSweepId() string {
@@ -1739,6 +1888,13 @@ func (x *Lease) GetDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Lease) GetExec() *ExecTrial {
+	if x != nil {
+		return x.Exec
+	}
+	return nil
+}
+
 // LeaseTrialResponse holds zero or more leases.
 type LeaseTrialResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1751,7 +1907,7 @@ type LeaseTrialResponse struct {
 
 func (x *LeaseTrialResponse) Reset() {
 	*x = LeaseTrialResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +1919,7 @@ func (x *LeaseTrialResponse) String() string {
 func (*LeaseTrialResponse) ProtoMessage() {}
 
 func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +1932,7 @@ func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTrialResponse.ProtoReflect.Descriptor instead.
 func (*LeaseTrialResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LeaseTrialResponse) GetLeases() []*Lease {
@@ -1805,7 +1961,7 @@ type LeaseRef struct {
 
 func (x *LeaseRef) Reset() {
 	*x = LeaseRef{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1817,7 +1973,7 @@ func (x *LeaseRef) String() string {
 func (*LeaseRef) ProtoMessage() {}
 
 func (x *LeaseRef) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1830,7 +1986,7 @@ func (x *LeaseRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseRef.ProtoReflect.Descriptor instead.
 func (*LeaseRef) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LeaseRef) GetSweepId() string {
@@ -1865,7 +2021,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +2033,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +2046,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *HeartbeatRequest) GetWorkerId() string {
@@ -1919,7 +2075,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2087,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2100,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HeartbeatResponse) GetLost() []*LeaseRef {
@@ -1980,7 +2136,7 @@ type TrialReport struct {
 
 func (x *TrialReport) Reset() {
 	*x = TrialReport{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2148,7 @@ func (x *TrialReport) String() string {
 func (*TrialReport) ProtoMessage() {}
 
 func (x *TrialReport) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2005,7 +2161,7 @@ func (x *TrialReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialReport.ProtoReflect.Descriptor instead.
 func (*TrialReport) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TrialReport) GetSweepId() string {
@@ -2099,7 +2255,7 @@ type ReportResultRequest struct {
 
 func (x *ReportResultRequest) Reset() {
 	*x = ReportResultRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +2267,7 @@ func (x *ReportResultRequest) String() string {
 func (*ReportResultRequest) ProtoMessage() {}
 
 func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2124,7 +2280,7 @@ func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultRequest.ProtoReflect.Descriptor instead.
 func (*ReportResultRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReportResultRequest) GetWorkerId() string {
@@ -2153,7 +2309,7 @@ type ReportOutcome struct {
 
 func (x *ReportOutcome) Reset() {
 	*x = ReportOutcome{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2165,7 +2321,7 @@ func (x *ReportOutcome) String() string {
 func (*ReportOutcome) ProtoMessage() {}
 
 func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2178,7 +2334,7 @@ func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportOutcome.ProtoReflect.Descriptor instead.
 func (*ReportOutcome) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReportOutcome) GetTrialId() string {
@@ -2213,7 +2369,7 @@ type ReportResultResponse struct {
 
 func (x *ReportResultResponse) Reset() {
 	*x = ReportResultResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2381,7 @@ func (x *ReportResultResponse) String() string {
 func (*ReportResultResponse) ProtoMessage() {}
 
 func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2238,7 +2394,7 @@ func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultResponse.ProtoReflect.Descriptor instead.
 func (*ReportResultResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReportResultResponse) GetOutcomes() []*ReportOutcome {
@@ -2258,7 +2414,7 @@ type GetBoundaryRequest struct {
 
 func (x *GetBoundaryRequest) Reset() {
 	*x = GetBoundaryRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2270,7 +2426,7 @@ func (x *GetBoundaryRequest) String() string {
 func (*GetBoundaryRequest) ProtoMessage() {}
 
 func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2283,7 +2439,7 @@ func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryRequest.ProtoReflect.Descriptor instead.
 func (*GetBoundaryRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetBoundaryRequest) GetSweepId() string {
@@ -2304,7 +2460,7 @@ type Interval struct {
 
 func (x *Interval) Reset() {
 	*x = Interval{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2316,7 +2472,7 @@ func (x *Interval) String() string {
 func (*Interval) ProtoMessage() {}
 
 func (x *Interval) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2329,7 +2485,7 @@ func (x *Interval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Interval.ProtoReflect.Descriptor instead.
 func (*Interval) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Interval) GetLow() float64 {
@@ -2373,7 +2529,7 @@ type EtaRow struct {
 
 func (x *EtaRow) Reset() {
 	*x = EtaRow{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2541,7 @@ func (x *EtaRow) String() string {
 func (*EtaRow) ProtoMessage() {}
 
 func (x *EtaRow) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2554,7 @@ func (x *EtaRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EtaRow.ProtoReflect.Descriptor instead.
 func (*EtaRow) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EtaRow) GetEta() float64 {
@@ -2558,14 +2714,22 @@ type BoundaryGroup struct {
 	// Set when missing is not empty.
 	Incomplete bool `protobuf:"varint,16,opt,name=incomplete,proto3" json:"incomplete,omitempty"`
 	// The estimates a missing trial could still move: "bracket", "ci", "onset_ci".
-	Unconverged   []string `protobuf:"bytes,17,rep,name=unconverged,proto3" json:"unconverged,omitempty"`
+	Unconverged []string `protobuf:"bytes,17,rep,name=unconverged,proto3" json:"unconverged,omitempty"`
+	// The metric whose boundary this is (boundary.Metric.Name: a result field
+	// or an exec program's metric; empty means final_bias) and the way it
+	// moves past the boundary.
+	Metric string `protobuf:"bytes,23,opt,name=metric,proto3" json:"metric,omitempty"`
+	Sense  Sense  `protobuf:"varint,24,opt,name=sense,proto3,enum=eosweep.v1.Sense" json:"sense,omitempty"`
+	// The fixed level the metric is compared with, when the spec gives one
+	// (absent: each seed's plateau at the reference η).
+	Level         *float64 `protobuf:"fixed64,25,opt,name=level,proto3,oneof" json:"level,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BoundaryGroup) Reset() {
 	*x = BoundaryGroup{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2577,7 +2741,7 @@ func (x *BoundaryGroup) String() string {
 func (*BoundaryGroup) ProtoMessage() {}
 
 func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2590,7 +2754,7 @@ func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BoundaryGroup.ProtoReflect.Descriptor instead.
 func (*BoundaryGroup) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BoundaryGroup) GetGroup() map[string]float64 {
@@ -2719,6 +2883,27 @@ func (x *BoundaryGroup) GetUnconverged() []string {
 	return nil
 }
 
+func (x *BoundaryGroup) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *BoundaryGroup) GetSense() Sense {
+	if x != nil {
+		return x.Sense
+	}
+	return Sense_SENSE_UNSPECIFIED
+}
+
+func (x *BoundaryGroup) GetLevel() float64 {
+	if x != nil && x.Level != nil {
+		return *x.Level
+	}
+	return 0
+}
+
 // TrialMark names one trial a boundary group lacks or discounts (boundary.Mark).
 type TrialMark struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -2736,7 +2921,7 @@ type TrialMark struct {
 
 func (x *TrialMark) Reset() {
 	*x = TrialMark{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2748,7 +2933,7 @@ func (x *TrialMark) String() string {
 func (*TrialMark) ProtoMessage() {}
 
 func (x *TrialMark) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2761,7 +2946,7 @@ func (x *TrialMark) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialMark.ProtoReflect.Descriptor instead.
 func (*TrialMark) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TrialMark) GetTrialId() string {
@@ -2816,7 +3001,7 @@ type GetBoundaryResponse struct {
 
 func (x *GetBoundaryResponse) Reset() {
 	*x = GetBoundaryResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2828,7 +3013,7 @@ func (x *GetBoundaryResponse) String() string {
 func (*GetBoundaryResponse) ProtoMessage() {}
 
 func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2841,7 +3026,7 @@ func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryResponse.ProtoReflect.Descriptor instead.
 func (*GetBoundaryResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
@@ -2860,7 +3045,7 @@ type ListWorkersRequest struct {
 
 func (x *ListWorkersRequest) Reset() {
 	*x = ListWorkersRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2872,7 +3057,7 @@ func (x *ListWorkersRequest) String() string {
 func (*ListWorkersRequest) ProtoMessage() {}
 
 func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2885,7 +3070,7 @@ func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
 }
 
 // WorkerInfo is one worker as the coordinator sees it.
@@ -2907,7 +3092,7 @@ type WorkerInfo struct {
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +3104,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +3117,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WorkerInfo) GetWorkerId() string {
@@ -2987,7 +3172,7 @@ type ListWorkersResponse struct {
 
 func (x *ListWorkersResponse) Reset() {
 	*x = ListWorkersResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2999,7 +3184,7 @@ func (x *ListWorkersResponse) String() string {
 func (*ListWorkersResponse) ProtoMessage() {}
 
 func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3012,7 +3197,7 @@ func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
@@ -3034,7 +3219,7 @@ type RetrySweepRequest struct {
 
 func (x *RetrySweepRequest) Reset() {
 	*x = RetrySweepRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3046,7 +3231,7 @@ func (x *RetrySweepRequest) String() string {
 func (*RetrySweepRequest) ProtoMessage() {}
 
 func (x *RetrySweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3059,7 +3244,7 @@ func (x *RetrySweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySweepRequest.ProtoReflect.Descriptor instead.
 func (*RetrySweepRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RetrySweepRequest) GetSweepId() string {
@@ -3087,7 +3272,7 @@ type RetrySweepResponse struct {
 
 func (x *RetrySweepResponse) Reset() {
 	*x = RetrySweepResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3099,7 +3284,7 @@ func (x *RetrySweepResponse) String() string {
 func (*RetrySweepResponse) ProtoMessage() {}
 
 func (x *RetrySweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3112,7 +3297,7 @@ func (x *RetrySweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySweepResponse.ProtoReflect.Descriptor instead.
 func (*RetrySweepResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RetrySweepResponse) GetSweep() *Sweep {
@@ -3164,7 +3349,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
 	"\x04bias\x18\x03 \x01(\x01R\x04bias\x12\x1c\n" +
-	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x9d\x05\n" +
+	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x94\x06\n" +
 	"\x06Result\x12\x1d\n" +
 	"\n" +
 	"final_bias\x18\x01 \x01(\x01R\tfinalBias\x12\x19\n" +
@@ -3187,7 +3372,11 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"trajectory\x12\"\n" +
 	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\x126\n" +
 	"\x18max_eos_ratio_after_init\x18\x10 \x01(\x01R\x14maxEosRatioAfterInit\x12(\n" +
-	"\rbias_negative\x18\x11 \x01(\bH\x02R\fbiasNegative\x88\x01\x01B\f\n" +
+	"\rbias_negative\x18\x11 \x01(\bH\x02R\fbiasNegative\x88\x01\x01\x129\n" +
+	"\ametrics\x18\x12 \x03(\v2\x1f.eosweep.v1.Result.MetricsEntryR\ametrics\x1a:\n" +
+	"\fMetricsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\f\n" +
 	"\n" +
 	"_train_accB\v\n" +
 	"\t_test_accB\x10\n" +
@@ -3236,12 +3425,22 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06states\x18\x04 \x03(\x0e2\x16.eosweep.v1.TrialStateR\x06states\"g\n" +
 	"\x12ListTrialsResponse\x12)\n" +
 	"\x06trials\x18\x01 \x03(\v2\x11.eosweep.v1.TrialR\x06trials\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
 	"\x11LeaseTrialRequest\x12\x1b\n" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x12\x1d\n" +
 	"\n" +
 	"max_trials\x18\x02 \x01(\x05R\tmaxTrials\x12-\n" +
-	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"\xad\x02\n" +
+	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04wait\x12\x1d\n" +
+	"\n" +
+	"allow_exec\x18\x04 \x01(\bR\tallowExec\"\xde\x01\n" +
+	"\tExecTrial\x12\x18\n" +
+	"\acommand\x18\x01 \x03(\tR\acommand\x120\n" +
+	"\x03env\x18\x02 \x03(\v2\x1e.eosweep.v1.ExecTrial.EnvEntryR\x03env\x12\x18\n" +
+	"\aworkdir\x18\x03 \x01(\tR\aworkdir\x123\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x02\n" +
 	"\x05Lease\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x19\n" +
 	"\btrial_id\x18\x02 \x01(\tR\atrialId\x12\x14\n" +
@@ -3249,7 +3448,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x05model\x18\x04 \x01(\tR\x05model\x125\n" +
 	"\x06params\x18\x05 \x03(\v2\x1d.eosweep.v1.Lease.ParamsEntryR\x06params\x12\x18\n" +
 	"\aattempt\x18\x06 \x01(\x05R\aattempt\x126\n" +
-	"\bdeadline\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x1a9\n" +
+	"\bdeadline\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12)\n" +
+	"\x04exec\x18\b \x01(\v2\x15.eosweep.v1.ExecTrialR\x04exec\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"w\n" +
@@ -3308,7 +3508,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"stdTestAcc\x124\n" +
 	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\x12+\n" +
 	"\x12mean_max_eos_ratio\x18\x11 \x01(\x01R\x0fmeanMaxEosRatio\x12)\n" +
-	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xa7\x06\n" +
+	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\x8d\a\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
@@ -3331,12 +3531,16 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"incomplete\x18\x10 \x01(\bR\n" +
 	"incomplete\x12 \n" +
-	"\vunconverged\x18\x11 \x03(\tR\vunconverged\x1a8\n" +
+	"\vunconverged\x18\x11 \x03(\tR\vunconverged\x12\x16\n" +
+	"\x06metric\x18\x17 \x01(\tR\x06metric\x12'\n" +
+	"\x05sense\x18\x18 \x01(\x0e2\x11.eosweep.v1.SenseR\x05sense\x12\x19\n" +
+	"\x05level\x18\x19 \x01(\x01H\x01R\x05level\x88\x01\x01\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\a_theoryJ\x04\b\f\x10\rJ\x04\b\r\x10\x0e\"\x92\x01\n" +
+	"\a_theoryB\b\n" +
+	"\x06_levelJ\x04\b\f\x10\rJ\x04\b\r\x10\x0e\"\x92\x01\n" +
 	"\tTrialMark\x12\x19\n" +
 	"\btrial_id\x18\x01 \x01(\tR\atrialId\x12\x10\n" +
 	"\x03eta\x18\x02 \x01(\x01R\x03eta\x12\x12\n" +
@@ -3389,7 +3593,13 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x14CROSSING_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCROSSING_INSIDE\x10\x01\x12\x12\n" +
 	"\x0eCROSSING_BELOW\x10\x02\x12\x12\n" +
-	"\x0eCROSSING_ABOVE\x10\x03*H\n" +
+	"\x0eCROSSING_ABOVE\x10\x03*>\n" +
+	"\x05Sense\x12\x15\n" +
+	"\x11SENSE_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"SENSE_DROP\x10\x01\x12\x0e\n" +
+	"\n" +
+	"SENSE_RISE\x10\x02*H\n" +
 	"\x03Fit\x12\x13\n" +
 	"\x0fFIT_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bFIT_NONE\x10\x01\x12\v\n" +
@@ -3432,133 +3642,142 @@ func file_eosweep_v1_coordinator_proto_rawDescGZIP() []byte {
 	return file_eosweep_v1_coordinator_proto_rawDescData
 }
 
-var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(SweepState)(0),               // 0: eosweep.v1.SweepState
 	(TrialState)(0),               // 1: eosweep.v1.TrialState
 	(ReportStatus)(0),             // 2: eosweep.v1.ReportStatus
 	(Crossing)(0),                 // 3: eosweep.v1.Crossing
-	(Fit)(0),                      // 4: eosweep.v1.Fit
-	(OnsetForm)(0),                // 5: eosweep.v1.OnsetForm
-	(*Progress)(nil),              // 6: eosweep.v1.Progress
-	(*Sweep)(nil),                 // 7: eosweep.v1.Sweep
-	(*TrajectoryPoint)(nil),       // 8: eosweep.v1.TrajectoryPoint
-	(*Result)(nil),                // 9: eosweep.v1.Result
-	(*Trial)(nil),                 // 10: eosweep.v1.Trial
-	(*SubmitSweepRequest)(nil),    // 11: eosweep.v1.SubmitSweepRequest
-	(*SubmitSweepResponse)(nil),   // 12: eosweep.v1.SubmitSweepResponse
-	(*GetSweepRequest)(nil),       // 13: eosweep.v1.GetSweepRequest
-	(*GetSweepResponse)(nil),      // 14: eosweep.v1.GetSweepResponse
-	(*ListSweepsRequest)(nil),     // 15: eosweep.v1.ListSweepsRequest
-	(*ListSweepsResponse)(nil),    // 16: eosweep.v1.ListSweepsResponse
-	(*WatchSweepRequest)(nil),     // 17: eosweep.v1.WatchSweepRequest
-	(*WatchSweepResponse)(nil),    // 18: eosweep.v1.WatchSweepResponse
-	(*CancelSweepRequest)(nil),    // 19: eosweep.v1.CancelSweepRequest
-	(*CancelSweepResponse)(nil),   // 20: eosweep.v1.CancelSweepResponse
-	(*ListTrialsRequest)(nil),     // 21: eosweep.v1.ListTrialsRequest
-	(*ListTrialsResponse)(nil),    // 22: eosweep.v1.ListTrialsResponse
-	(*LeaseTrialRequest)(nil),     // 23: eosweep.v1.LeaseTrialRequest
-	(*Lease)(nil),                 // 24: eosweep.v1.Lease
-	(*LeaseTrialResponse)(nil),    // 25: eosweep.v1.LeaseTrialResponse
-	(*LeaseRef)(nil),              // 26: eosweep.v1.LeaseRef
-	(*HeartbeatRequest)(nil),      // 27: eosweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),     // 28: eosweep.v1.HeartbeatResponse
-	(*TrialReport)(nil),           // 29: eosweep.v1.TrialReport
-	(*ReportResultRequest)(nil),   // 30: eosweep.v1.ReportResultRequest
-	(*ReportOutcome)(nil),         // 31: eosweep.v1.ReportOutcome
-	(*ReportResultResponse)(nil),  // 32: eosweep.v1.ReportResultResponse
-	(*GetBoundaryRequest)(nil),    // 33: eosweep.v1.GetBoundaryRequest
-	(*Interval)(nil),              // 34: eosweep.v1.Interval
-	(*EtaRow)(nil),                // 35: eosweep.v1.EtaRow
-	(*BoundaryGroup)(nil),         // 36: eosweep.v1.BoundaryGroup
-	(*TrialMark)(nil),             // 37: eosweep.v1.TrialMark
-	(*GetBoundaryResponse)(nil),   // 38: eosweep.v1.GetBoundaryResponse
-	(*ListWorkersRequest)(nil),    // 39: eosweep.v1.ListWorkersRequest
-	(*WorkerInfo)(nil),            // 40: eosweep.v1.WorkerInfo
-	(*ListWorkersResponse)(nil),   // 41: eosweep.v1.ListWorkersResponse
-	(*RetrySweepRequest)(nil),     // 42: eosweep.v1.RetrySweepRequest
-	(*RetrySweepResponse)(nil),    // 43: eosweep.v1.RetrySweepResponse
-	nil,                           // 44: eosweep.v1.Trial.ParamsEntry
-	nil,                           // 45: eosweep.v1.Lease.ParamsEntry
-	nil,                           // 46: eosweep.v1.BoundaryGroup.GroupEntry
-	(*durationpb.Duration)(nil),   // 47: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
+	(Sense)(0),                    // 4: eosweep.v1.Sense
+	(Fit)(0),                      // 5: eosweep.v1.Fit
+	(OnsetForm)(0),                // 6: eosweep.v1.OnsetForm
+	(*Progress)(nil),              // 7: eosweep.v1.Progress
+	(*Sweep)(nil),                 // 8: eosweep.v1.Sweep
+	(*TrajectoryPoint)(nil),       // 9: eosweep.v1.TrajectoryPoint
+	(*Result)(nil),                // 10: eosweep.v1.Result
+	(*Trial)(nil),                 // 11: eosweep.v1.Trial
+	(*SubmitSweepRequest)(nil),    // 12: eosweep.v1.SubmitSweepRequest
+	(*SubmitSweepResponse)(nil),   // 13: eosweep.v1.SubmitSweepResponse
+	(*GetSweepRequest)(nil),       // 14: eosweep.v1.GetSweepRequest
+	(*GetSweepResponse)(nil),      // 15: eosweep.v1.GetSweepResponse
+	(*ListSweepsRequest)(nil),     // 16: eosweep.v1.ListSweepsRequest
+	(*ListSweepsResponse)(nil),    // 17: eosweep.v1.ListSweepsResponse
+	(*WatchSweepRequest)(nil),     // 18: eosweep.v1.WatchSweepRequest
+	(*WatchSweepResponse)(nil),    // 19: eosweep.v1.WatchSweepResponse
+	(*CancelSweepRequest)(nil),    // 20: eosweep.v1.CancelSweepRequest
+	(*CancelSweepResponse)(nil),   // 21: eosweep.v1.CancelSweepResponse
+	(*ListTrialsRequest)(nil),     // 22: eosweep.v1.ListTrialsRequest
+	(*ListTrialsResponse)(nil),    // 23: eosweep.v1.ListTrialsResponse
+	(*LeaseTrialRequest)(nil),     // 24: eosweep.v1.LeaseTrialRequest
+	(*ExecTrial)(nil),             // 25: eosweep.v1.ExecTrial
+	(*Lease)(nil),                 // 26: eosweep.v1.Lease
+	(*LeaseTrialResponse)(nil),    // 27: eosweep.v1.LeaseTrialResponse
+	(*LeaseRef)(nil),              // 28: eosweep.v1.LeaseRef
+	(*HeartbeatRequest)(nil),      // 29: eosweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),     // 30: eosweep.v1.HeartbeatResponse
+	(*TrialReport)(nil),           // 31: eosweep.v1.TrialReport
+	(*ReportResultRequest)(nil),   // 32: eosweep.v1.ReportResultRequest
+	(*ReportOutcome)(nil),         // 33: eosweep.v1.ReportOutcome
+	(*ReportResultResponse)(nil),  // 34: eosweep.v1.ReportResultResponse
+	(*GetBoundaryRequest)(nil),    // 35: eosweep.v1.GetBoundaryRequest
+	(*Interval)(nil),              // 36: eosweep.v1.Interval
+	(*EtaRow)(nil),                // 37: eosweep.v1.EtaRow
+	(*BoundaryGroup)(nil),         // 38: eosweep.v1.BoundaryGroup
+	(*TrialMark)(nil),             // 39: eosweep.v1.TrialMark
+	(*GetBoundaryResponse)(nil),   // 40: eosweep.v1.GetBoundaryResponse
+	(*ListWorkersRequest)(nil),    // 41: eosweep.v1.ListWorkersRequest
+	(*WorkerInfo)(nil),            // 42: eosweep.v1.WorkerInfo
+	(*ListWorkersResponse)(nil),   // 43: eosweep.v1.ListWorkersResponse
+	(*RetrySweepRequest)(nil),     // 44: eosweep.v1.RetrySweepRequest
+	(*RetrySweepResponse)(nil),    // 45: eosweep.v1.RetrySweepResponse
+	nil,                           // 46: eosweep.v1.Result.MetricsEntry
+	nil,                           // 47: eosweep.v1.Trial.ParamsEntry
+	nil,                           // 48: eosweep.v1.ExecTrial.EnvEntry
+	nil,                           // 49: eosweep.v1.Lease.ParamsEntry
+	nil,                           // 50: eosweep.v1.BoundaryGroup.GroupEntry
+	(*durationpb.Duration)(nil),   // 51: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 52: google.protobuf.Timestamp
 }
 var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
-	47, // 0: eosweep.v1.Progress.eta:type_name -> google.protobuf.Duration
+	51, // 0: eosweep.v1.Progress.eta:type_name -> google.protobuf.Duration
 	0,  // 1: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
-	6,  // 2: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
-	48, // 3: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
-	48, // 4: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
-	8,  // 5: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
-	44, // 6: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
-	1,  // 7: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
-	9,  // 8: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
-	48, // 9: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
-	7,  // 10: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	7,  // 11: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	7,  // 12: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
-	7,  // 13: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	7,  // 14: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	1,  // 15: eosweep.v1.ListTrialsRequest.states:type_name -> eosweep.v1.TrialState
-	10, // 16: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
-	47, // 17: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
-	45, // 18: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
-	48, // 19: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
-	24, // 20: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
-	47, // 21: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
-	26, // 22: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
-	26, // 23: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
-	47, // 24: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
-	9,  // 25: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
-	29, // 26: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
-	2,  // 27: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
-	31, // 28: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
-	46, // 29: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
-	35, // 30: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
-	3,  // 31: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
-	34, // 32: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
-	34, // 33: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
-	34, // 34: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
-	4,  // 35: eosweep.v1.BoundaryGroup.fit:type_name -> eosweep.v1.Fit
-	5,  // 36: eosweep.v1.BoundaryGroup.onset_form:type_name -> eosweep.v1.OnsetForm
-	37, // 37: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
-	37, // 38: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
-	36, // 39: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
-	48, // 40: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
-	40, // 41: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
-	1,  // 42: eosweep.v1.RetrySweepRequest.states:type_name -> eosweep.v1.TrialState
-	7,  // 43: eosweep.v1.RetrySweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	11, // 44: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
-	13, // 45: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
-	15, // 46: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
-	17, // 47: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
-	19, // 48: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
-	21, // 49: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
-	23, // 50: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
-	27, // 51: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
-	30, // 52: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
-	33, // 53: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
-	39, // 54: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
-	42, // 55: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
-	12, // 56: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
-	14, // 57: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
-	16, // 58: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
-	18, // 59: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
-	20, // 60: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
-	22, // 61: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
-	25, // 62: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
-	28, // 63: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
-	32, // 64: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
-	38, // 65: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
-	41, // 66: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
-	43, // 67: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
-	56, // [56:68] is the sub-list for method output_type
-	44, // [44:56] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	7,  // 2: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
+	52, // 3: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	52, // 4: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
+	9,  // 5: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
+	46, // 6: eosweep.v1.Result.metrics:type_name -> eosweep.v1.Result.MetricsEntry
+	47, // 7: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
+	1,  // 8: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
+	10, // 9: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
+	52, // 10: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
+	8,  // 11: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	8,  // 12: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	8,  // 13: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
+	8,  // 14: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	8,  // 15: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	1,  // 16: eosweep.v1.ListTrialsRequest.states:type_name -> eosweep.v1.TrialState
+	11, // 17: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
+	51, // 18: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
+	48, // 19: eosweep.v1.ExecTrial.env:type_name -> eosweep.v1.ExecTrial.EnvEntry
+	51, // 20: eosweep.v1.ExecTrial.timeout:type_name -> google.protobuf.Duration
+	49, // 21: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
+	52, // 22: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
+	25, // 23: eosweep.v1.Lease.exec:type_name -> eosweep.v1.ExecTrial
+	26, // 24: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
+	51, // 25: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
+	28, // 26: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
+	28, // 27: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
+	51, // 28: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
+	10, // 29: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
+	31, // 30: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
+	2,  // 31: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
+	33, // 32: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
+	50, // 33: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
+	37, // 34: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
+	3,  // 35: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
+	36, // 36: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
+	36, // 37: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
+	36, // 38: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
+	5,  // 39: eosweep.v1.BoundaryGroup.fit:type_name -> eosweep.v1.Fit
+	6,  // 40: eosweep.v1.BoundaryGroup.onset_form:type_name -> eosweep.v1.OnsetForm
+	39, // 41: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
+	39, // 42: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
+	4,  // 43: eosweep.v1.BoundaryGroup.sense:type_name -> eosweep.v1.Sense
+	38, // 44: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
+	52, // 45: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
+	42, // 46: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
+	1,  // 47: eosweep.v1.RetrySweepRequest.states:type_name -> eosweep.v1.TrialState
+	8,  // 48: eosweep.v1.RetrySweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	12, // 49: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
+	14, // 50: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
+	16, // 51: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
+	18, // 52: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
+	20, // 53: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
+	22, // 54: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
+	24, // 55: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
+	29, // 56: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
+	32, // 57: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
+	35, // 58: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
+	41, // 59: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
+	44, // 60: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
+	13, // 61: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
+	15, // 62: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
+	17, // 63: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
+	19, // 64: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
+	21, // 65: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
+	23, // 66: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
+	27, // 67: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
+	30, // 68: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
+	34, // 69: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
+	40, // 70: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
+	43, // 71: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
+	45, // 72: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
+	61, // [61:73] is the sub-list for method output_type
+	49, // [49:61] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_eosweep_v1_coordinator_proto_init() }
@@ -3568,19 +3787,19 @@ func file_eosweep_v1_coordinator_proto_init() {
 	}
 	file_eosweep_v1_coordinator_proto_msgTypes[0].OneofWrappers = []any{}
 	file_eosweep_v1_coordinator_proto_msgTypes[3].OneofWrappers = []any{}
-	file_eosweep_v1_coordinator_proto_msgTypes[23].OneofWrappers = []any{
+	file_eosweep_v1_coordinator_proto_msgTypes[24].OneofWrappers = []any{
 		(*TrialReport_Result)(nil),
 		(*TrialReport_Error)(nil),
 		(*TrialReport_Released)(nil),
 	}
-	file_eosweep_v1_coordinator_proto_msgTypes[30].OneofWrappers = []any{}
+	file_eosweep_v1_coordinator_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_eosweep_v1_coordinator_proto_rawDesc), len(file_eosweep_v1_coordinator_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   41,
+			NumEnums:      7,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
