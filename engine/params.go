@@ -11,10 +11,10 @@ import (
 
 // Model names.
 const (
-	ModelSingle = "single" // single-neuron linear network, DESIGN §2.1
-	ModelMean   = "mean"   // mean-output dynamics, DESIGN §2.2
-	ModelSparse = "sparse" // the paper's Figure 1 network, DESIGN §2.3
-	ModelReLU   = "relu"   // two-layer symmetric ReLU network, DESIGN §2.4
+	ModelSingle = "single" // single-neuron linear network
+	ModelMean   = "mean"   // mean-output dynamics
+	ModelSparse = "sparse" // the paper's Figure 1 network
+	ModelReLU   = "relu"   // two-layer symmetric ReLU network
 )
 
 // ModelExec names the trials of an exec sweep: an outside program, which

@@ -1,4 +1,4 @@
-// Package spec parses and validates sweep specs (DESIGN §3) and expands them
+// Package spec parses and validates sweep specs (the README's "Sweep specs") and expands them
 // into trials with stable identities.
 //
 // # Basics
