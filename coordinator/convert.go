@@ -15,16 +15,23 @@ import (
 
 // SweepToProto converts a scheduler view of a sweep.
 func SweepToProto(info scheduler.SweepInfo) *pb.Sweep {
-	p := info.Progress
 	return &pb.Sweep{
 		Id: info.Sweep.ID, Name: info.Sweep.Name, Model: info.Sweep.Model,
 		State: pb.SweepState(info.Sweep.State), Round: int32(info.Sweep.Round),
 		MaxRounds: int32(info.Spec.Boundary.Refine.Rounds), SpecYaml: info.Sweep.SpecYAML,
-		Created: timestamppb.New(info.Sweep.Created),
-		Progress: &pb.Progress{Total: int64(p.Total), Pending: int64(p.Pending), Leased: int64(p.Leased),
-			Done: int64(p.Done), Failed: int64(p.Failed), Cancelled: int64(p.Cancelled),
-			ResultsPerSecond: p.ResultsPerSecond, EtaSeconds: p.ETA.Seconds()},
+		Created:  timestamppb.New(info.Sweep.Created),
+		Progress: progressToProto(info.Progress),
 	}
+}
+
+func progressToProto(p scheduler.Progress) *pb.Progress {
+	out := &pb.Progress{Total: int64(p.Total), Pending: int64(p.Pending), Leased: int64(p.Leased),
+		Done: int64(p.Done), Failed: int64(p.Failed), Cancelled: int64(p.Cancelled),
+		ResultsPerSecond: p.ResultsPerSecond}
+	if p.ETA > 0 {
+		out.Eta = durationpb.New(p.ETA)
+	}
+	return out
 }
 
 // TrialToProto converts a stored trial and its result (nil when it has none).
@@ -53,8 +60,12 @@ func TrialFromProto(t *pb.Trial) (store.Trial, *engine.Result, error) {
 }
 
 func leaseToProto(l scheduler.Lease) *pb.Lease {
-	return &pb.Lease{SweepId: l.Sweep, TrialId: l.Trial, Token: l.Token, Model: l.Model, Params: l.Params,
+	out := &pb.Lease{SweepId: l.Sweep, TrialId: l.Trial, Token: l.Token, Model: l.Model, Params: l.Params,
 		Attempt: int32(l.Attempt), Deadline: timestamppb.New(l.Deadline)}
+	if x := l.Exec; x != nil {
+		out.Exec = &pb.ExecTrial{Command: x.Command, Env: x.Env, Workdir: x.Workdir, Timeout: durationpb.New(x.Timeout)}
+	}
+	return out
 }
 
 func ttl(s *scheduler.Scheduler) *durationpb.Duration { return durationpb.New(s.LeaseTTL()) }

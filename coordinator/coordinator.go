@@ -18,12 +18,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/eosweep/eosweep/coordinator/coordmetrics"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/store"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
@@ -41,7 +44,10 @@ type Config struct {
 	// ServerOptions are passed to grpc.NewServer (transport security,
 	// keepalive, interceptors).
 	ServerOptions []grpc.ServerOption
-	Logger        *slog.Logger
+	// Metrics, if set, gets the coordinator's metrics (package coordmetrics)
+	// registered on it, and only those: a process serves its own registry.
+	Metrics prometheus.Registerer
+	Logger  *slog.Logger
 }
 
 // Coordinator is a running coordinator.
@@ -82,15 +88,37 @@ func Open(cfg Config) (*Coordinator, error) {
 	if sc.Logger == nil {
 		sc.Logger = cfg.Logger
 	}
+	opts := cfg.ServerOptions
+	var m *coordmetrics.Metrics
+	if cfg.Metrics != nil {
+		if m, err = coordmetrics.New(cfg.Metrics); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		sc.Observer = m
+		// First, so that calls refused by authentication are counted too.
+		opts = append(m.ServerOptions(), opts...)
+	}
 	sched, err := scheduler.New(st, sc)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
+	if m != nil {
+		if err := m.Watch(sched, st.Stats); err != nil {
+			sched.Close()
+			_ = st.Close()
+			return nil, err
+		}
+	}
 	c := &Coordinator{Store: st, Scheduler: sched, Server: NewServer(sched, st),
-		GRPC: grpc.NewServer(cfg.ServerOptions...), Health: health.NewServer(), log: cfg.Logger}
+		GRPC: grpc.NewServer(opts...), Health: health.NewServer(), log: cfg.Logger}
 	pb.RegisterCoordinatorServiceServer(c.GRPC, c.Server)
 	healthpb.RegisterHealthServer(c.GRPC, c.Health)
+	// Server reflection, so grpcurl and other generic clients can list,
+	// describe and call the service; behind the token when one is set (only
+	// the health service is exempt).
+	reflection.Register(c.GRPC)
 	c.Health.SetServingStatus(pb.CoordinatorService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return c, nil
 }

@@ -91,6 +91,9 @@ func (s *Server) SubmitSweep(_ context.Context, req *pb.SubmitSweepRequest) (*pb
 
 // GetSweep implements CoordinatorService.
 func (s *Server) GetSweep(_ context.Context, req *pb.GetSweepRequest) (*pb.GetSweepResponse, error) {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return nil, err
+	}
 	info, err := s.sched.Sweep(req.GetSweepId())
 	if err != nil {
 		return nil, grpcError(err)
@@ -111,6 +114,9 @@ func (s *Server) ListSweeps(context.Context, *pb.ListSweepsRequest) (*pb.ListSwe
 // watchEvery while the sweep changes, at least every watchIdle, until it is
 // DONE or CANCELLED.
 func (s *Server) WatchSweep(req *pb.WatchSweepRequest, stream pb.CoordinatorService_WatchSweepServer) error {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return err
+	}
 	ctx := stream.Context()
 	for {
 		info, err := s.sched.Sweep(req.GetSweepId())
@@ -139,6 +145,9 @@ func (s *Server) WatchSweep(req *pb.WatchSweepRequest, stream pb.CoordinatorServ
 
 // CancelSweep implements CoordinatorService.
 func (s *Server) CancelSweep(_ context.Context, req *pb.CancelSweepRequest) (*pb.CancelSweepResponse, error) {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return nil, err
+	}
 	if _, err := s.sched.Cancel(req.GetSweepId()); err != nil {
 		return nil, grpcError(err)
 	}
@@ -151,6 +160,9 @@ func (s *Server) CancelSweep(_ context.Context, req *pb.CancelSweepRequest) (*pb
 
 // ListTrials implements CoordinatorService.
 func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.ListTrialsResponse, error) {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return nil, err
+	}
 	trials, err := s.sched.Trials(req.GetSweepId())
 	if err != nil {
 		return nil, grpcError(err)
@@ -162,7 +174,10 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 		}
 	}
 	size := int(req.GetPageSize())
-	if size <= 0 || size > maxPage {
+	if size < 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "page_size: %d is negative (0 means the server's default, %d)", size, maxPage)
+	}
+	if size == 0 || size > maxPage {
 		size = maxPage
 	}
 	page := trials[start:min(start+size, len(trials))]
@@ -186,20 +201,23 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 
 // GetBoundary implements CoordinatorService.
 func (s *Server) GetBoundary(_ context.Context, req *pb.GetBoundaryRequest) (*pb.GetBoundaryResponse, error) {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return nil, err
+	}
 	info, err := s.sched.Sweep(req.GetSweepId())
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	done, err := finished.Trials(s.st, info.Sweep.ID)
+	set, err := finished.Read(s.st, info.Sweep.ID)
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	a, err := finished.Analyze(info.Spec, done)
+	groups, err := finished.Boundaries(info.Spec, set)
 	if err != nil {
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
 	resp := &pb.GetBoundaryResponse{}
-	for _, g := range a.Groups {
+	for _, g := range groups {
 		resp.Groups = append(resp.Groups, boundarypb.GroupToProto(g))
 	}
 	return resp, nil

@@ -56,9 +56,7 @@ func TestSubmitValidationCodes(t *testing.T) {
 }
 
 func validResult() *pb.Result {
-	r := enginetest.Result(20)
-	r.FinalBias = -0.1
-	return wire.ResultToProto(r)
+	return wire.ResultToProto(enginetest.ResultBias(20, -0.1))
 }
 
 func TestReportResultOverGRPC(t *testing.T) {
@@ -78,17 +76,20 @@ func TestReportResultOverGRPC(t *testing.T) {
 	rep := func(r *pb.Result) *pb.TrialReport {
 		return &pb.TrialReport{SweepId: l.GetSweepId(), TrialId: l.GetTrialId(), Token: l.GetToken(), Outcome: &pb.TrialReport_Result{Result: r}}
 	}
+	// A call whose every report is refused answers each with its reason.
 	bad := validResult()
 	bad.FinalLoss = math.Inf(-1)
-	_, err = cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{rep(bad)}})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "final_loss") {
-		t.Fatalf("malformed: %v", err)
-	}
 	negative := validResult()
 	negative.StepsRun = -3
-	_, err = cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{rep(negative)}})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "steps_run") {
-		t.Fatalf("negative steps: %v", err)
+	refused, err := cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{rep(bad), rep(negative)}})
+	if err != nil || len(refused.GetOutcomes()) != 2 {
+		t.Fatalf("all refused: %v, %v; want an outcome per report", refused, err)
+	}
+	for i, field := range []string{"final_loss", "steps_run"} {
+		o := refused.GetOutcomes()[i]
+		if o.GetStatus() != pb.ReportStatus_REPORT_STATUS_REJECTED || !strings.Contains(o.GetMessage(), field) || o.GetTrialId() != l.GetTrialId() {
+			t.Errorf("outcome %d = %v, want REJECTED naming %s", i, o, field)
+		}
 	}
 	empty := &pb.TrialReport{SweepId: l.GetSweepId(), TrialId: l.GetTrialId(), Token: l.GetToken()}
 	resp, err := cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "w", Reports: []*pb.TrialReport{empty, rep(validResult()), rep(validResult())}})

@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -18,11 +19,15 @@ func (s *Server) LeaseTrial(ctx context.Context, req *pb.LeaseTrialRequest) (*pb
 	if err := required("worker_id", req.GetWorkerId()); err != nil {
 		return nil, err
 	}
+	if n := req.GetMaxTrials(); n <= 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "max_trials: %d, want at least 1", n)
+	}
 	wait := min(req.GetWait().AsDuration(), maxLeaseWait)
 	if deadline, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(deadline)-leaseReplyMargin)
 	}
-	leases, err := s.sched.Lease(ctx, req.GetWorkerId(), int(req.GetMaxTrials()), max(wait, 0))
+	caps := scheduler.Capabilities{Exec: req.GetAllowExec()}
+	leases, err := s.sched.LeaseFor(ctx, req.GetWorkerId(), caps, int(req.GetMaxTrials()), max(wait, 0))
 	if err != nil {
 		return nil, grpcError(err)
 	}
@@ -54,8 +59,9 @@ func (s *Server) Heartbeat(_ context.Context, req *pb.HeartbeatRequest) (*pb.Hea
 }
 
 // ReportResult implements CoordinatorService. Each report gets an outcome in
-// request order; when every report of the call is rejected the call fails
-// with InvalidArgument carrying the first reason (it names the field).
+// request order, a rejected one with its reason (naming the field), also
+// when every report of the call is rejected; only a request without
+// worker_id or reports fails as a whole (InvalidArgument).
 func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*pb.ReportResultResponse, error) {
 	if err := required("worker_id", req.GetWorkerId()); err != nil {
 		return nil, err
@@ -63,25 +69,16 @@ func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*
 	if len(req.GetReports()) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "reports: empty")
 	}
-	outcomes := make([]*pb.ReportOutcome, len(req.GetReports()))
-	var deliveries []scheduler.Delivery
-	var index []int
+	deliveries := make([]scheduler.Delivery, len(req.GetReports()))
 	for i, r := range req.GetReports() {
-		outcomes[i] = &pb.ReportOutcome{TrialId: r.GetTrialId()}
 		d := scheduler.Delivery{Sweep: r.GetSweepId(), Trial: r.GetTrialId(), Token: r.GetToken()}
 		switch o := r.GetOutcome().(type) {
 		case *pb.TrialReport_Result:
-			res, err := wire.ResultFromProto(o.Result)
-			if err != nil {
-				outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, err.Error()
-				continue
-			}
-			d.Result = res
+			d.Result, d.Invalid = wire.ResultFromProto(o.Result)
 		case *pb.TrialReport_Released:
 			d.Release = o.Released
 			if !d.Release {
-				outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, "released: false (omit it)"
-				continue
+				d.Invalid = errors.New("released: false (omit it)")
 			}
 		case *pb.TrialReport_Error:
 			d.Failure = o.Error
@@ -89,26 +86,20 @@ func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*
 				d.Failure = "unspecified worker error"
 			}
 		default:
-			outcomes[i].Status, outcomes[i].Message = pb.ReportStatus_REPORT_STATUS_REJECTED, "outcome: neither result nor error"
-			continue
+			d.Invalid = errors.New("outcome: neither result nor error")
 		}
-		deliveries = append(deliveries, d)
-		index = append(index, i)
+		deliveries[i] = d
 	}
 	receipts, err := s.sched.Deliver(deliveries)
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	for j, r := range receipts {
-		outcomes[index[j]].Status = pb.ReportStatus(r.Verdict)
+	outcomes := make([]*pb.ReportOutcome, len(receipts))
+	for i, r := range receipts {
+		outcomes[i] = &pb.ReportOutcome{TrialId: deliveries[i].Trial, Status: pb.ReportStatus(r.Verdict)}
 		if r.Err != nil {
-			outcomes[index[j]].Message = r.Err.Error()
+			outcomes[i].Message = r.Err.Error()
 		}
 	}
-	for _, o := range outcomes {
-		if o.Status != pb.ReportStatus_REPORT_STATUS_REJECTED {
-			return &pb.ReportResultResponse{Outcomes: outcomes}, nil
-		}
-	}
-	return nil, status.Errorf(codes.InvalidArgument, "trial %s: %s", outcomes[0].TrialId, outcomes[0].Message)
+	return &pb.ReportResultResponse{Outcomes: outcomes}, nil
 }

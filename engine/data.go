@@ -1,6 +1,6 @@
 package engine
 
-// Data shared by the sparse and relu models (DESIGN §2.3): x = λ·y·e_j + σ·ξ,
+// Data shared by the sparse and relu models: x = λ·y·e_j + σ·ξ,
 // y uniform in {±1}, j uniform in [d], ξ ~ N(0, I_d).
 
 // dataDim is the data dimension d of cfg: the width for sparse, D for relu.

@@ -29,7 +29,7 @@ func TestFigure1(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range res {
-		t.Logf("η = %-7g b_T = %8.4f  2/S₀ = %.3g  test acc %.3f  η·S/2 = %.3f", etas[i], r.FinalBias, 2/r.InitialSharpness, r.TestAcc, r.EOSRatio)
+		t.Logf("η = %-7g b_T = %8.4f  2/S₀ = %.3g  test acc %.3f  η·S/2 = %.3f", etas[i], r.FinalBias, 2/r.InitialSharpness, valueOr(r.TestAcc, 0), r.EOSRatio)
 		if r.Diverged || r.Dead {
 			t.Errorf("η = %g: diverged %v, dead %v", etas[i], r.Diverged, r.Dead)
 		}
@@ -51,7 +51,7 @@ func TestFigure1(t *testing.T) {
 			t.Errorf("b_T does not fall with η past η*: %.4f at η = %g, %.4f at η = %g", res[i-1].FinalBias, etas[i-1], res[i].FinalBias, etas[i])
 		}
 	}
-	if lo, hi := res[0].TestAcc, res[len(res)-1].TestAcc; hi < lo+0.05 {
+	if lo, hi := valueOr(res[0].TestAcc, 0), valueOr(res[len(res)-1].TestAcc, 0); hi < lo+0.05 {
 		t.Errorf("test accuracy %.3f at η = 1.2e-2, %.3f on the plateau: want a clear rise", hi, lo)
 	}
 }

@@ -2,7 +2,7 @@ package engine
 
 import "math"
 
-// The two losses of DESIGN §2, each with its first and second derivatives,
+// The two losses, each with its first and second derivatives,
 // stable for large |s| (no overflow, no cancellation).
 
 // logistic returns ℓ(s) = log(1+e^{−s}), ℓ'(s) = −1/(1+e^{s}) and

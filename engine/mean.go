@@ -2,7 +2,7 @@ package engine
 
 import "math"
 
-// mean is the paper's reduced mean-output model of DESIGN §2.2:
+// mean is the paper's reduced mean-output model:
 // θ = (a₁…a_m, b), F = ℓ_sym(σ(b)·Σa) with σ(b) = bΦ(b) + φ(b),
 // σ' = Φ, σ″ = φ. Init a_i ~ N(0, init_scale²/m), b = b0.
 type mean struct {

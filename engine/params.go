@@ -11,11 +11,16 @@ import (
 
 // Model names.
 const (
-	ModelSingle = "single" // single-neuron linear network, DESIGN §2.1
-	ModelMean   = "mean"   // mean-output dynamics, DESIGN §2.2
-	ModelSparse = "sparse" // the paper's Figure 1 network, DESIGN §2.3
-	ModelReLU   = "relu"   // two-layer symmetric ReLU network, DESIGN §2.4
+	ModelSingle = "single" // single-neuron linear network
+	ModelMean   = "mean"   // mean-output dynamics
+	ModelSparse = "sparse" // the paper's Figure 1 network
+	ModelReLU   = "relu"   // two-layer symmetric ReLU network
 )
+
+// ModelExec names the trials of an exec sweep: an outside program, which
+// the engine does not run, with free-form numeric parameters. It is not in
+// Models and Resolve refuses it.
+const ModelExec = "exec"
 
 // Models lists the model names in a stable order.
 var Models = []string{ModelSingle, ModelMean, ModelSparse, ModelReLU}
@@ -122,6 +127,13 @@ func ParamNames(model string) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// HasData reports whether model trains on a data set (it takes n), and so
+// has train and test accuracies.
+func HasData(model string) bool {
+	_, ok := defaults[model]["n"]
+	return ok
 }
 
 // Default returns the default of parameter name for model.
@@ -234,12 +246,15 @@ func (c Config) Params() map[string]float64 {
 // Key returns a canonical text form "model k=v k=v ..." (sorted keys, shortest
 // round-trip float formatting): the identity of a trial, suitable for hashing.
 func (c Config) Key() string {
-	var b strings.Builder
-	b.WriteString(c.Model)
+	b := make([]byte, 0, 24*len(c.params)+len(c.Model))
+	b = append(b, c.Model...)
 	for _, k := range sortedKeys(c.params) {
-		fmt.Fprintf(&b, " %s=%s", k, formatFloat(c.params[k]))
+		b = append(b, ' ')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendFloat(b, c.params[k], 'g', -1, 64)
 	}
-	return b.String()
+	return string(b)
 }
 
 // Theory returns the model's theoretical critical step size, if it has one:
@@ -270,8 +285,4 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func formatFloat(v float64) string {
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }

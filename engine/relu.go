@@ -7,7 +7,7 @@ import (
 	"github.com/eosweep/eosweep/engine/internal/kernel"
 )
 
-// relu is the two-layer symmetric ReLU network of DESIGN §2.4:
+// relu is the two-layer symmetric ReLU network:
 // f(x) = Σ_{i<m} a_i·g_b(⟨w_i, x⟩), g_b(s) = ReLU(s+b) − ReLU(−s+b), one bias b
 // shared by all neurons, trained θ = (W, a, b) laid out as W (m×d, row-major),
 // then a (m), then b. Loss L = (1/n)·Σ_k ℓ(y_k·f(x_k)), ℓ logistic.
@@ -48,7 +48,7 @@ func init() {
 	registerModel(ModelReLU, func(c Config) (model, error) { return newReLU(c) })
 }
 
-// newReLU draws the data (shared with sparse, DESIGN §2.3) and θ₀ of cfg:
+// newReLU draws the data (shared with sparse) and θ₀ of cfg:
 // w_i ~ N(0, w_scale²·I_d/d), a_i ~ N(0, a_scale²/m), b = b0.
 func newReLU(cfg Config) (*relu, error) {
 	if cfg.D < 1 || cfg.Width < 1 || cfg.N < 1 {

@@ -108,8 +108,8 @@ func TestReLURun(t *testing.T) {
 		cfg := mustResolve(t, ModelReLU, p)
 		r := runT(t, ModelReLU, p)
 		checkResult(t, cfg.Key(), cfg, r)
-		if !(r.InitialSharpness > 0) || r.TrainAcc < 0.5 {
-			t.Errorf("η = %v: initial sharpness %v, train accuracy %v", eta, r.InitialSharpness, r.TrainAcc)
+		if !(r.InitialSharpness > 0) || valueOr(r.TrainAcc, 0) < 0.5 {
+			t.Errorf("η = %v: initial sharpness %v, train accuracy %v", eta, r.InitialSharpness, valueOr(r.TrainAcc, 0))
 		}
 	}
 	p := smallReLUTrial(map[string]float64{"eta": 0.5, "b0": -100})
@@ -173,9 +173,9 @@ func TestReLUDump(t *testing.T) {
 	theta := append(append(append([]float64(nil), d["W"].Data...), d["a"].Data...), d["b"].Data...)
 	loss, train := naiveReLU(d["X"].Data, d["y"].Data, theta, m, dd)
 	_, test := naiveReLU(d["X_test"].Data, d["y_test"].Data, theta, m, dd)
-	if math.Abs(loss-res.FinalLoss) > 1e-12*loss || train != res.TrainAcc || test != res.TestAcc || theta[len(theta)-1] != res.FinalBias {
+	if math.Abs(loss-res.FinalLoss) > 1e-12*loss || train != valueOr(res.TrainAcc, -1) || test != valueOr(res.TestAcc, -1) || theta[len(theta)-1] != res.FinalBias {
 		t.Errorf("replay: loss %v train %v test %v b %v; result %v %v %v %v",
-			loss, train, test, theta[len(theta)-1], res.FinalLoss, res.TrainAcc, res.TestAcc, res.FinalBias)
+			loss, train, test, theta[len(theta)-1], res.FinalLoss, valueOr(res.TrainAcc, -1), valueOr(res.TestAcc, -1), res.FinalBias)
 	}
 }
 

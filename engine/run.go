@@ -202,23 +202,27 @@ func (g *gd) measureSharpness() float64 {
 
 func (g *gd) result() Result {
 	bias := g.m.bias(g.theta)
-	train, test := g.m.accuracy(g.theta)
 	r := Result{
 		FinalBias:            bias,
 		MinBias:              g.minBias,
-		ThresholdLearned:     bias < -g.cfg.BiasEps,
+		BiasNegative:         !g.diverged && bias < -g.cfg.BiasEps,
 		InitialSharpness:     g.sharp0,
 		FinalSharpness:       g.sharp,
 		EOSRatio:             g.eta * g.sharp / 2,
 		MaxEOSRatio:          g.maxEOS,
 		MaxEOSRatioAfterInit: g.maxEOS1,
 		FinalLoss:            finiteOr(g.loss, lossBound),
-		TrainAcc:             train,
-		TestAcc:              test,
 		StepsRun:             g.step,
 		Diverged:             g.diverged,
 		Dead:                 g.m.dead(g.theta),
 		Trajectory:           g.traj.points,
+	}
+	if HasData(g.cfg.Model) {
+		train, test := g.m.accuracy(g.theta)
+		r.TrainAcc = &train
+		if g.cfg.NTest > 0 {
+			r.TestAcc = &test
+		}
 	}
 	return r
 }

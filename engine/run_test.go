@@ -23,13 +23,16 @@ func runT(t *testing.T, model string, p map[string]float64) Result {
 func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	t.Helper()
 	for field, v := range map[string]float64{
-		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness, "final_sharpness": r.FinalSharpness,
-		"eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio, "max_eos_ratio_after_init": r.MaxEOSRatioAfterInit,
-		"final_loss": r.FinalLoss, "train_acc": r.TrainAcc, "test_acc": r.TestAcc, "wall_ms": r.WallMS,
+		"final_bias": r.FinalBias, "min_bias": r.MinBias, "initial_sharpness": r.InitialSharpness,
+		"final_sharpness": r.FinalSharpness, "eos_ratio": r.EOSRatio, "max_eos_ratio": r.MaxEOSRatio, "max_eos_ratio_after_init": r.MaxEOSRatioAfterInit,
+		"final_loss": r.FinalLoss, "train_acc": valueOr(r.TrainAcc, 0), "test_acc": valueOr(r.TestAcc, 0), "wall_ms": r.WallMS,
 	} {
 		if !finite(v) {
 			t.Errorf("%s: %s = %g is not finite", name, field, v)
 		}
+	}
+	if hasTrain, hasTest := r.TrainAcc != nil, r.TestAcc != nil; hasTrain != HasData(cfg.Model) || hasTest != (HasData(cfg.Model) && cfg.NTest > 0) {
+		t.Errorf("%s: train_acc present %v, test_acc present %v (model %s, n_test %d)", name, hasTrain, hasTest, cfg.Model, cfg.NTest)
 	}
 	tr := r.Trajectory
 	if len(tr) == 0 || len(tr) > MaxTrajectory {
@@ -52,8 +55,8 @@ func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	if last := tr[len(tr)-1]; last.Bias != r.FinalBias || last.Loss != r.FinalLoss {
 		t.Errorf("%s: last point %+v, result bias %g loss %g", name, last, r.FinalBias, r.FinalLoss)
 	}
-	if r.ThresholdLearned != (r.FinalBias < -cfg.BiasEps) {
-		t.Errorf("%s: threshold_learned %v with final bias %g", name, r.ThresholdLearned, r.FinalBias)
+	if r.BiasNegative != (!r.Diverged && r.FinalBias < -cfg.BiasEps) {
+		t.Errorf("%s: bias_negative %v with final bias %g (diverged %v)", name, r.BiasNegative, r.FinalBias, r.Diverged)
 	}
 	if want := cfg.Eta * r.FinalSharpness / 2; r.EOSRatio != want {
 		t.Errorf("%s: eos_ratio %g, want η·S/2 = %g", name, r.EOSRatio, want)
@@ -74,6 +77,12 @@ func checkResult(t *testing.T, name string, cfg Config, r Result) {
 	}
 	if !r.Diverged && r.StepsRun != cfg.Steps {
 		t.Errorf("%s: ran %d of %d steps without diverging", name, r.StepsRun, cfg.Steps)
+	}
+	if err := r.ValidateFor(cfg); err != nil {
+		t.Errorf("%s: the engine's own result fails validation: %v", name, err)
+	}
+	if err := r.Validate(cfg.Steps); err != nil {
+		t.Errorf("%s: the engine's own result fails validation: %v", name, err)
 	}
 }
 
@@ -283,5 +292,34 @@ func TestUpdateRefusesNonFinite(t *testing.T) {
 	g := &gd{eta: 0.5, theta: []float64{1, 2}, next: make([]float64, 2), grad: []float64{2, -2}}
 	if !g.update() || g.theta[0] != 0 || g.theta[1] != 3 {
 		t.Errorf("finite step: theta %v, want [0 3]", g.theta)
+	}
+}
+
+// valueOr returns *v, or fallback when v is absent.
+func valueOr(v *float64, fallback float64) float64 {
+	if v == nil {
+		return fallback
+	}
+	return *v
+}
+
+// A run that diverges is never bias-negative, however negative its last
+// finite bias: a relu at η = 100 ends far below −bias_eps. Accuracies are
+// present exactly where there is data to measure them on.
+func TestDivergedIsNeverBiasNegative(t *testing.T) {
+	t.Parallel()
+	p := map[string]float64{"eta": 100, "steps": 200, "n": 100, "n_test": 0, "d": 20}
+	r := runT(t, ModelReLU, p)
+	if !r.Diverged || !(r.FinalBias < -1) {
+		t.Fatalf("want a diverged run with a very negative bias: diverged %v, b_T %g", r.Diverged, r.FinalBias)
+	}
+	if r.BiasNegative {
+		t.Errorf("diverged run (b_T = %g) is bias_negative", r.FinalBias)
+	}
+	if r.TrainAcc == nil || r.TestAcc != nil {
+		t.Errorf("n_test = 0: train_acc %v, test_acc %v; want present, absent", r.TrainAcc, r.TestAcc)
+	}
+	if s := runT(t, ModelSingle, map[string]float64{"eta": 1, "steps": 10}); s.TrainAcc != nil || s.TestAcc != nil {
+		t.Errorf("single (no data): train_acc %v, test_acc %v; want both absent", s.TrainAcc, s.TestAcc)
 	}
 }

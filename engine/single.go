@@ -2,7 +2,7 @@ package engine
 
 import "math"
 
-// single is the single-neuron linear network of DESIGN §2.1: θ = (x, y),
+// single is the single-neuron linear network: θ = (x, y),
 // F = ℓ_sym(x·y), x₀ given, y₀ ~ N(0, init_scale²). Its order parameter is
 // |x| − x₀ (≈0 below η* = 8/x₀², negative above).
 type single struct {

@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// sparse is the paper's Figure 1 network of DESIGN §2.3: first layer fixed to
+// sparse is the paper's Figure 1 network: first layer fixed to
 // ±e_i (2d neurons), one shared bias, θ = (a⁺, a⁻, b),
 // f(x) = a⁺·Σ_i ReLU(x_i + b) + a⁻·Σ_i ReLU(−x_i + b), logistic loss averaged
 // over the n training samples. Init a⁺, a⁻ ~ N(0, init_scale²/(2d)), b = b0.

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Theory lines of DESIGN §2 and issue 2.
+// Theory lines of the models (README, "Models").
 
 func TestSingleTheoryLine(t *testing.T) {
 	t.Parallel()

@@ -24,14 +24,14 @@ import (
 // fsyncs every commit. b.N is the number of trials; results/s counts
 // durable results.
 func BenchmarkCoordinatorThroughput(b *testing.B) {
-	for _, prefetch := range []int{1, 64} {
-		b.Run(fmt.Sprintf("workers=8/prefetch=%d", prefetch), func(b *testing.B) {
-			benchThroughput(b, 8, prefetch)
+	for _, c := range []struct{ workers, parallel, prefetch int }{{8, 1, 1}, {8, 1, 64}, {8, 1, 0}, {2, 2, 1}, {2, 2, 64}, {2, 2, 0}} {
+		b.Run(fmt.Sprintf("workers=%d/parallel=%d/prefetch=%d", c.workers, c.parallel, c.prefetch), func(b *testing.B) {
+			benchThroughput(b, c.workers, c.parallel, c.prefetch)
 		})
 	}
 }
 
-func benchThroughput(b *testing.B, workers, prefetch int) {
+func benchThroughput(b *testing.B, workers, parallel, prefetch int) {
 	c, err := coordinator.Open(coordinator.Config{DBPath: filepath.Join(b.TempDir(), "bench.db"),
 		Scheduler: scheduler.Config{LeaseTTL: time.Minute, MaxTrials: 10_000_000}})
 	if err != nil {
@@ -58,7 +58,7 @@ func benchThroughput(b *testing.B, workers, prefetch int) {
 			b.Fatal(err)
 		}
 		defer conn.Close()
-		w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: fmt.Sprint("bench-", i), Parallel: 1,
+		w := worker.New(pb.NewCoordinatorServiceClient(conn), worker.Config{ID: fmt.Sprint("bench-", i), Parallel: parallel,
 			Prefetch: prefetch, LeaseWait: 100 * time.Millisecond, Grace: time.Second})
 		wg.Add(1)
 		go func() { defer wg.Done(); w.Run(ctx) }()

@@ -3,17 +3,22 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/metrics"
+	"github.com/eosweep/eosweep/internal/transport"
 	"github.com/eosweep/eosweep/internal/wire"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
+	"github.com/eosweep/eosweep/worker/execrun"
 )
 
 // backoff is exponential backoff with full jitter between base and cap.
@@ -41,68 +46,203 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// leaseLoop leases as many trials as there are free slots until ctx ends.
-func (w *Worker) leaseLoop(ctx context.Context, jobs chan<- *job, slots chan struct{}) {
-	bo := backoff{base: 100 * time.Millisecond, cap: 10 * time.Second}
+// maxLeaseBatch bounds the trials asked for in one LeaseTrial call, about
+// 400 KB of leases (the coordinator's own bound is scheduler.MaxLeaseBatch,
+// 4096).
+const maxLeaseBatch = 2048
+
+// depth is how many trials per slot the worker holds at most.
+func (w *Worker) depth() int {
+	if w.cfg.Prefetch > 0 {
+		return w.cfg.Prefetch
+	}
+	return max(min(w.pace.depth(), w.pace.maxHeld()/w.cfg.Parallel), 1)
+}
+
+// capacity is how many leases the worker holds at most (queued and running).
+func (w *Worker) capacity() int { return w.cfg.Parallel * w.depth() }
+
+// stalledLocked reports whether leasing must wait for the reports: too many
+// undelivered (twice the capacity), or delivery failing with a slot's worth
+// waiting. Callers hold w.mu.
+func (w *Worker) stalledLocked() bool {
+	backlog := w.out.results
+	return backlog >= 2*w.capacity() || (w.failing && backlog >= w.cfg.Parallel)
+}
+
+// checkStallLocked hands back the queued leases when delivery fails with a
+// slot's worth of results waiting. Callers hold w.mu.
+func (w *Worker) checkStallLocked() {
+	if w.failing && w.out.results >= w.cfg.Parallel && len(w.queue) > 0 {
+		w.releaseQueuedLocked("reports cannot be delivered")
+	}
+}
+
+// leaseRoom waits until the worker should lease — a slot is idle, or half
+// of what may be queued ahead is free — and returns how many trials to ask
+// for (all the room there is); 0 when ctx ends first.
+func (w *Worker) leaseRoom(ctx context.Context) int {
+	w.mu.Lock()
 	for {
-		select { // wait for one free slot, then take every free one
-		case slots <- struct{}{}:
+		depth := w.depth()
+		free := w.cfg.Parallel*depth - len(w.queue) - w.running
+		idle := len(w.queue) == 0 && w.running < w.cfg.Parallel
+		refill := max(1, w.cfg.Parallel*(depth-1)/2)
+		if free > 0 && (idle || free >= refill) && !w.stalledLocked() {
+			w.mu.Unlock()
+			return min(free, maxLeaseBatch)
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		select {
+		case <-ch:
 		case <-ctx.Done():
+			return 0
+		}
+		w.mu.Lock()
+	}
+}
+
+// retryCap is the longest pause between retries of a failed call.
+const retryCap = 5 * time.Second
+
+// leaseLoop leases trials while there is room until ctx ends.
+func (w *Worker) leaseLoop(ctx context.Context) {
+	bo := backoff{base: 100 * time.Millisecond, cap: retryCap}
+	var quiet idle
+	for {
+		n := w.leaseRoom(ctx)
+		if n == 0 {
 			return
 		}
-		n := 1
-	more:
-		for n < cap(slots) {
-			select {
-			case slots <- struct{}{}:
-				n++
-			default:
-				break more
-			}
-		}
 		callCtx, cancel := context.WithTimeout(ctx, w.cfg.LeaseWait+15*time.Second)
+		start := time.Now()
+		asked := w.cfg.Now()
 		resp, err := w.client.LeaseTrial(callCtx, &pb.LeaseTrialRequest{WorkerId: w.cfg.ID, MaxTrials: int32(n),
-			Wait: durationpb.New(w.cfg.LeaseWait)}, grpc.WaitForReady(true))
+			Wait: durationpb.New(w.cfg.LeaseWait), AllowExec: w.cfg.Exec != nil})
 		cancel()
-		got := len(resp.GetLeases())
-		for range n - got {
-			<-slots
+		if len(resp.GetLeases()) == n {
+			w.pace.roundTrip(time.Since(start)) // answered at once: it did not wait for work
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
+			if transport.IsPermanent(err) {
+				w.refuse(err)
+				return
+			}
 			d := bo.next()
-			w.cfg.Logger.Warn("lease failed; retrying", "worker", w.cfg.ID, "err", err, "backoff", d)
+			w.logCallFailure("lease", err, bo.n, d)
 			if !sleep(ctx, d) {
 				return
 			}
 			continue
 		}
+		if bo.n > 0 {
+			w.cfg.Logger.Info("coordinator reachable again", "worker", w.cfg.ID, "coordinator", w.cfg.Coordinator, "failed_attempts", bo.n)
+		}
 		bo.reset()
 		if t := resp.GetLeaseTtl().AsDuration(); t > 0 {
 			w.ttl.Store(int64(t))
 		}
-		for _, l := range resp.GetLeases() {
-			j := &job{lease: l}
-			w.hold(j)
-			jobs <- j
+		if len(resp.GetLeases()) > 0 {
+			quiet = idle{}
+		} else if (w.cfg.ExitWhenIdle > 0 || w.cfg.UntilDone != "") && w.holdsNothing() && w.noMoreWork(ctx, &quiet, asked) {
+			return
 		}
+		w.enqueue(resp.GetLeases())
 	}
 }
 
-// runLoop runs queued jobs; once ctx (the worker's life) has ended, jobs not
-// yet started are handed back instead.
-func (w *Worker) runLoop(ctx, runCtx context.Context, jobs <-chan *job, slots <-chan struct{}) {
-	for j := range jobs {
-		if ctx.Err() != nil {
-			w.drop(j.lease)
-			w.send(j.lease, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Released{Released: true} })
-		} else {
-			w.execute(runCtx, j)
-		}
-		<-slots
+// logCallFailure logs a failed call that will be retried: "cannot reach
+// ADDR: why" when the coordinator is unreachable, else what failed.
+func (w *Worker) logCallFailure(call string, err error, attempt int, retryIn time.Duration) {
+	if status.Code(err) == codes.Unavailable {
+		w.cfg.Logger.Warn(fmt.Sprintf("cannot reach %s: %s", w.cfg.Coordinator, status.Convert(err).Message()),
+			"worker", w.cfg.ID, "call", call, "attempt", attempt, "retry_in", retryIn)
+		return
 	}
+	w.cfg.Logger.Warn(call+" failed; retrying", "worker", w.cfg.ID, "coordinator", w.cfg.Coordinator,
+		"err", err, "attempt", attempt, "retry_in", retryIn)
+}
+
+// enqueue adds leased trials to the queue (or hands them back at once when
+// leasing has ended meanwhile).
+func (w *Worker) enqueue(leases []*pb.Lease) {
+	if len(leases) == 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pace.leased(proto.Size(leases[0]))
+	for _, l := range leases {
+		j := &job{lease: l}
+		w.held[key(l.GetSweepId(), l.GetTrialId())] = j
+		w.queue = append(w.queue, j)
+	}
+	if !w.leasing {
+		w.releaseQueuedLocked("worker shutting down")
+	}
+	w.notifyLocked()
+}
+
+// next waits for a queued job and marks it running; nil once leasing has
+// ended and the queue is empty.
+func (w *Worker) next() *job {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		if len(w.queue) > 0 {
+			j := w.queue[0]
+			w.queue[0] = nil
+			w.queue = w.queue[1:]
+			w.running++
+			w.notifyLocked()
+			return j
+		}
+		if !w.leasing {
+			return nil
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		<-ch
+		w.mu.Lock()
+	}
+}
+
+// runLoop runs queued jobs until there are no more.
+func (w *Worker) runLoop(runCtx context.Context) {
+	for j := w.next(); j != nil; j = w.next() {
+		w.execute(runCtx, j)
+		w.mu.Lock()
+		w.running--
+		w.notifyLocked()
+		w.mu.Unlock()
+	}
+}
+
+// lost forgets the queued job of a lost lease; for a running one it returns
+// the job's cancel function (nil until the job can be cancelled).
+func (w *Worker) lost(l *pb.LeaseRef) context.CancelCauseFunc {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := key(l.GetSweepId(), l.GetTrialId())
+	j := w.held[k]
+	if j == nil {
+		return nil
+	}
+	if i := slices.Index(w.queue, j); i >= 0 {
+		w.queue = slices.Delete(w.queue, i, i+1)
+		delete(w.held, k)
+		w.notifyLocked()
+		w.cfg.Logger.Info("trial skipped: lease lost before it ran", "sweep", l.GetSweepId(), "trial", l.GetTrialId())
+		return nil
+	}
+	if j.cancel == nil {
+		j.lost = true // running, but not yet cancellable: execute checks
+	}
+	return j.cancel
 }
 
 // execute runs one leased trial and queues its report.
@@ -114,14 +254,13 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	j.cancel = cancel
 	lost := j.lost
 	w.mu.Unlock()
+	defer w.drop(l)
 	if lost {
-		w.drop(l)
 		w.cfg.Logger.Info("trial skipped: lease lost before it ran", "sweep", l.GetSweepId(), "trial", l.GetTrialId())
 		return
 	}
-	cfg, err := engine.Resolve(l.GetModel(), l.GetParams())
+	run, err := w.runner(l)
 	if err != nil {
-		w.drop(l)
 		w.send(l, func(r *pb.TrialReport) { r.Outcome = &pb.TrialReport_Error{Error: err.Error()} })
 		return
 	}
@@ -129,8 +268,10 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	if w.cfg.OnRun != nil {
 		w.cfg.OnRun(l.GetSweepId(), l.GetTrialId())
 	}
-	res, err := w.cfg.Runner.Run(jctx, cfg)
-	w.drop(l)
+	start := time.Now()
+	res, err := run(jctx)
+	w.record(jctx, start, res, err)
+	w.pace.trialRan(time.Since(start))
 	switch {
 	case err == nil:
 		w.cfg.Logger.Debug("trial done", "worker", w.cfg.ID, "sweep", l.GetSweepId(), "trial", l.GetTrialId(),
@@ -146,81 +287,67 @@ func (w *Worker) execute(runCtx context.Context, j *job) {
 	}
 }
 
-func (w *Worker) send(l *pb.Lease, set func(*pb.TrialReport)) {
+// runner returns what runs a leased trial: its program on Config.Exec for an
+// exec trial, the engine (Config.Runner) on its resolved configuration
+// otherwise.
+func (w *Worker) runner(l *pb.Lease) (func(context.Context) (engine.Result, error), error) {
+	if x := l.GetExec(); x != nil || l.GetModel() == engine.ModelExec {
+		if w.cfg.Exec == nil {
+			return nil, errors.New("exec trial leased to a worker without --allow-exec (it does not run programs)")
+		}
+		t := execrun.Trial{Sweep: l.GetSweepId(), ID: l.GetTrialId(), Command: x.GetCommand(), Env: x.GetEnv(),
+			Workdir: x.GetWorkdir(), Timeout: x.GetTimeout().AsDuration(), Params: l.GetParams(),
+			Progress: func(p engine.Point) {
+				w.cfg.Logger.Debug("trial progress", "sweep", l.GetSweepId(), "trial", l.GetTrialId(),
+					"step", p.Step, "loss", p.Loss, "bias", p.Bias, "sharpness", p.Sharpness)
+			}}
+		return func(ctx context.Context) (engine.Result, error) { return w.cfg.Exec.Run(ctx, t) }, nil
+	}
+	cfg, err := engine.Resolve(l.GetModel(), l.GetParams())
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (engine.Result, error) { return w.cfg.Runner.Run(ctx, cfg) }, nil
+}
+
+// record counts one run (the engine's or a program's) with its outcome and time.
+func (w *Worker) record(jctx context.Context, start time.Time, res engine.Result, err error) {
+	outcome := metrics.TrialOK
+	switch {
+	case err != nil && jctx.Err() != nil:
+		outcome = metrics.TrialCancelled
+	case err != nil:
+		outcome = metrics.TrialError
+	case res.Diverged:
+		outcome = metrics.TrialDiverged
+	}
+	w.metrics.TrialRun(outcome, time.Since(start))
+}
+
+// drop forgets a lease that is finished (no more heartbeats).
+func (w *Worker) drop(l *pb.Lease) {
+	w.mu.Lock()
+	delete(w.held, key(l.GetSweepId(), l.GetTrialId()))
+	w.mu.Unlock()
+}
+
+// newReport returns the report of lease l, its outcome set by set.
+func newReport(l *pb.Lease, set func(*pb.TrialReport)) *pb.TrialReport {
 	r := &pb.TrialReport{SweepId: l.GetSweepId(), TrialId: l.GetTrialId(), Token: l.GetToken()}
 	set(r)
-	w.reports <- r
+	return r
 }
 
-// maxReportBatch bounds the reports of one ReportResult call.
-const maxReportBatch = 512
-
-// reportLoop sends whatever reports are waiting in one call, retrying
-// transport failures with backoff, until the reports channel is closed and
-// empty or ctx ends.
-func (w *Worker) reportLoop(ctx context.Context) {
-	bo := backoff{base: 50 * time.Millisecond, cap: 5 * time.Second}
-	var batch []*pb.TrialReport
-	open := true
-	for open || len(batch) > 0 {
-		if len(batch) == 0 {
-			r, ok := <-w.reports
-			if !ok {
-				return
-			}
-			batch = append(batch, r)
-		}
-	gather:
-		for open && len(batch) < maxReportBatch {
-			select {
-			case r, ok := <-w.reports:
-				if !ok {
-					open = false
-					break gather
-				}
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		if err := w.report(ctx, batch); err != nil {
-			d := bo.next()
-			w.cfg.Logger.Warn("report failed; retrying", "worker", w.cfg.ID, "reports", len(batch), "err", err, "backoff", d)
-			if !sleep(ctx, d) {
-				w.cfg.Logger.Error("reports not delivered", "worker", w.cfg.ID, "reports", len(batch))
-				return
-			}
-			continue
-		}
-		bo.reset()
-		batch = batch[:0]
-	}
+// send queues the report of lease l for delivery.
+func (w *Worker) send(l *pb.Lease, set func(*pb.TrialReport)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.queueReportLocked(newReport(l, set))
+	w.checkStallLocked()
 }
 
-// report sends one batch. It returns an error only when the batch should be retried.
-func (w *Worker) report(ctx context.Context, batch []*pb.TrialReport) error {
-	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	resp, err := w.client.ReportResult(callCtx, &pb.ReportResultRequest{WorkerId: w.cfg.ID, Reports: batch}, grpc.WaitForReady(true))
-	if status.Code(err) == codes.InvalidArgument {
-		w.cfg.Logger.Error("reports rejected", "worker", w.cfg.ID, "reports", len(batch), "err", err)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	w.reported.Add(int64(len(batch)))
-	for i, o := range resp.GetOutcomes() {
-		if o.GetStatus() == pb.ReportStatus_REPORT_STATUS_REJECTED {
-			var sweep string
-			if i < len(batch) && batch[i].GetTrialId() == o.GetTrialId() {
-				sweep = batch[i].GetSweepId()
-			}
-			w.cfg.Logger.Warn("report rejected", "worker", w.cfg.ID, "sweep", sweep, "trial", o.GetTrialId(), "reason", o.GetMessage())
-		}
-	}
-	return nil
-}
+// heartbeatBatch bounds the leases of one Heartbeat call (about 100 bytes each).
+const heartbeatBatch = 2048
 
 // heartbeatLoop extends every held lease every TTL/3 and cancels the trials
 // whose leases are lost.
@@ -239,26 +366,22 @@ func (w *Worker) heartbeatLoop(ctx context.Context) {
 			refs = append(refs, &pb.LeaseRef{SweepId: j.lease.GetSweepId(), TrialId: j.lease.GetTrialId(), Token: j.lease.GetToken()})
 		}
 		w.mu.Unlock()
-		if len(refs) == 0 {
-			continue
-		}
-		callCtx, cancel := context.WithTimeout(ctx, every)
-		resp, err := w.client.Heartbeat(callCtx, &pb.HeartbeatRequest{WorkerId: w.cfg.ID, Leases: refs})
-		cancel()
-		if err != nil {
-			w.cfg.Logger.Warn("heartbeat failed", "worker", w.cfg.ID, "err", err)
-			continue
-		}
-		for _, l := range resp.GetLost() {
-			w.mu.Lock()
-			var cancel context.CancelCauseFunc
-			if j := w.held[key(l.GetSweepId(), l.GetTrialId())]; j != nil {
-				j.lost = true     // a job still waiting for a runner is skipped
-				cancel = j.cancel // nil until the job runs
+		for chunk := range slices.Chunk(refs, heartbeatBatch) {
+			callCtx, cancel := context.WithTimeout(ctx, every)
+			resp, err := w.client.Heartbeat(callCtx, &pb.HeartbeatRequest{WorkerId: w.cfg.ID, Leases: chunk})
+			cancel()
+			if err != nil {
+				if transport.IsPermanent(err) {
+					w.refuse(err)
+					return
+				}
+				w.cfg.Logger.Warn("heartbeat failed", "worker", w.cfg.ID, "err", err)
+				break
 			}
-			w.mu.Unlock()
-			if cancel != nil {
-				cancel(errLeaseLost)
+			for _, l := range resp.GetLost() {
+				if cancel := w.lost(l); cancel != nil {
+					cancel(errLeaseLost)
+				}
 			}
 		}
 	}

@@ -57,8 +57,15 @@ func submit(t *testing.T, c coord, yaml string) string {
 // every change the scheduler announces, for up to 20 s.
 func waitState(t *testing.T, c coord, id, what string, cond func(scheduler.Progress) bool) scheduler.Progress {
 	t.Helper()
+	return waitStateFor(t, c, id, what, 20*time.Second, cond)
+}
+
+// waitStateFor is waitState with its own limit (for tests that store
+// megabytes of results, slow under -race on a loaded machine).
+func waitStateFor(t *testing.T, c coord, id, what string, limit time.Duration, cond func(scheduler.Progress) bool) scheduler.Progress {
+	t.Helper()
 	var info scheduler.SweepInfo
-	testwait.Until(t, what, 20*time.Second, func() (bool, <-chan struct{}) {
+	testwait.Until(t, what, limit, func() (bool, <-chan struct{}) {
 		var err error
 		if info, err = c.Scheduler.Sweep(id); err != nil {
 			t.Fatal(err)
@@ -131,9 +138,7 @@ func (b *blockingRunner) Run(ctx context.Context, cfg engine.Config) (engine.Res
 		b.causes <- context.Cause(ctx)
 		return engine.Result{}, ctx.Err()
 	case <-time.After(b.d):
-		r := enginetest.Result(cfg.Steps)
-		r.FinalBias = -cfg.Eta
-		return r, nil
+		return enginetest.ResultBias(cfg.Steps, -cfg.Eta), nil
 	}
 }
 
@@ -253,4 +258,37 @@ func TestDrainGraceExpires(t *testing.T) {
 		t.Fatal("worker did not stop after its grace period")
 	}
 	waitState(t, c, id, "the lease handed back", func(p scheduler.Progress) bool { return p.Pending == 1 })
+}
+
+// TestGraceReleasesBeforeExit (issue 14): a trial that cannot finish within
+// the grace period is cancelled and its lease handed back before Run
+// returns: the trial is PENDING again with no attempt counted the moment the
+// worker is gone (its lease TTL is a minute: no expiry explains it).
+func TestGraceReleasesBeforeExit(t *testing.T) {
+	t.Parallel()
+	c := start(t, time.Minute)
+	id := submit(t, c, "model: single\ngrid: {eta: [1, 2]}\nparams: {steps: 5}\n")
+	r := newBlockingRunner(time.Hour, 2)
+	cancel, done := run(t, worker.New(c, worker.Config{Parallel: 2, Prefetch: 1, Runner: r, Grace: 500 * time.Millisecond, LeaseWait: 50 * time.Millisecond}))
+	<-r.started
+	<-r.started
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker outlived its grace period")
+	}
+	info, err := c.Scheduler.Sweep(id)
+	if err != nil || info.Progress.Pending != 2 {
+		t.Fatalf("after the worker exited: %+v, %v; want both trials handed back", info.Progress, err)
+	}
+	tr, err := c.ListTrials(context.Background(), &pb.ListTrialsRequest{SweepId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range tr.GetTrials() {
+		if x.GetAttempt() != 0 {
+			t.Errorf("trial %s counts attempt %d: it was not handed back", x.GetId(), x.GetAttempt())
+		}
+	}
 }

@@ -27,6 +27,12 @@ type source interface {
 	Sweep(ctx context.Context, id string) (*pb.Sweep, error)
 	Boundary(ctx context.Context, id string) ([]boundary.Group, error)
 	Finished(ctx context.Context, id string) (sweepTrials, error)
+	// Trials reads a sweep's trials; a source may leave out trials in states
+	// not in want (nil: every state), or return them all.
+	Trials(ctx context.Context, id string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error)
+	// Watch calls show with the sweep (its full id) at every change until
+	// it leaves RUNNING (show's error stops it).
+	Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error
 	Close() error
 }
 
@@ -38,29 +44,28 @@ type sourceFlags struct {
 }
 
 func (s *sourceFlags) bind(f *pflag.FlagSet) {
-	s.coord.bind(f, "", "coordinator address HOST:PORT") // security.go
+	s.coord.bind(f, defaultCoordinator, "coordinator address HOST:PORT") // security.go
 	f.StringVar(&s.db, "db", "", "read this store file directly (a stopped coordinator's or an embedded run's)")
 }
 
-// open opens the source the flags name.
+// open opens the source the flags name: the store file with --db, else the
+// coordinator (--coordinator, $EOSWEEP_COORDINATOR or the default).
 func (s *sourceFlags) open() (source, error) {
-	switch {
-	case s.coord.addr != "" && s.db != "":
-		return nil, errors.New("flags --coordinator and --db: give one, not both")
-	case s.coord.addr != "":
+	if s.db == "" {
 		conn, err := s.coord.dial()
 		if err != nil {
 			return nil, err
 		}
 		return &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}, nil
-	case s.db != "":
-		st, err := store.Open(s.db, store.Options{ReadOnly: true})
-		if err != nil {
-			return nil, fmt.Errorf("%w (if a coordinator runs on it, use --coordinator)", err)
-		}
-		return &local{st: st}, nil
 	}
-	return nil, errors.New("flag --coordinator or --db: required")
+	if s.coord.given() {
+		return nil, errors.New("flags --coordinator and --db: give one, not both")
+	}
+	st, err := store.Open(s.db, store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("%w (if a coordinator runs on it, use --coordinator)", err)
+	}
+	return &local{st: st}, nil
 }
 
 // finished reads a sweep's finished trials from the source the flags name.
@@ -73,9 +78,10 @@ func (s *sourceFlags) finished(ctx context.Context, id string) (sweepTrials, err
 	return src.Finished(ctx, id)
 }
 
-// resolveID finds the sweep whose id is, or starts with, prefix.
+// resolveID finds the sweep whose id is, or starts with, prefix, or else
+// the one sweep of that name.
 func resolveID(sweeps []*pb.Sweep, prefix string) (string, error) {
-	var match []string
+	var match, named []string
 	for _, s := range sweeps {
 		if s.GetId() == prefix {
 			return prefix, nil
@@ -83,6 +89,12 @@ func resolveID(sweeps []*pb.Sweep, prefix string) (string, error) {
 		if strings.HasPrefix(s.GetId(), prefix) {
 			match = append(match, s.GetId())
 		}
+		if s.GetName() == prefix && prefix != "" {
+			named = append(named, s.GetId())
+		}
+	}
+	if len(match) == 0 {
+		match = named
 	}
 	switch len(match) {
 	case 0:
@@ -150,7 +162,7 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
+	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
 	if err != nil {
 		return sweepTrials{}, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
 	}
@@ -173,7 +185,60 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 			}
 		}
 		if token = resp.GetNextPageToken(); token == "" {
-			return sweepTrials{Analysis: sp.Analysis(), Trials: finished.Join(trials, results)}, nil
+			return sweepTrials{Analyses: sp.Analyses(), Set: finished.Split(trials, results)}, nil
+		}
+	}
+}
+
+func (r *remote) Trials(ctx context.Context, prefix string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
+	sw, err := r.Sweep(ctx, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	var states []pb.TrialState // the coordinator filters (an older one sends all: listTrials filters again)
+	for st := range want {
+		states = append(states, pb.TrialState(st))
+	}
+	var out []trialInfo
+	token := ""
+	for {
+		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token, States: states})
+		if err != nil {
+			return nil, nil, fmt.Errorf("list trials: %w", err)
+		}
+		for _, t := range resp.GetTrials() {
+			rec, _, err := coordinator.TrialFromProto(t)
+			if err != nil {
+				return nil, nil, err
+			}
+			if d := t.GetDeadline(); d != nil {
+				rec.Deadline = d.AsTime()
+			}
+			out = append(out, trialInfo{Trial: rec, Worker: t.GetWorkerId()})
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return sw, out, nil
+		}
+	}
+}
+
+func (r *remote) Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error {
+	stream, err := r.cl.WatchSweep(ctx, &pb.WatchSweepRequest{SweepId: id})
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	var last *pb.Sweep
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if last != nil && last.GetState() != pb.SweepState_SWEEP_STATE_RUNNING {
+				return nil
+			}
+			return fmt.Errorf("watch: %w", err)
+		}
+		last = msg.GetSweep()
+		if err := show(last); err != nil {
+			return err
 		}
 	}
 }
@@ -204,7 +269,7 @@ func (l *local) sweep(rec store.Sweep) (*pb.Sweep, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp, err := spec.Parse([]byte(rec.SpecYAML), 0)
+	sp, err := spec.ParseStored([]byte(rec.SpecYAML))
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: stored spec: %w", rec.ID, err)
 	}
@@ -232,34 +297,53 @@ func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
 	return nil, fmt.Errorf("sweep %q: %w", id, scheduler.ErrUnknownSweep)
 }
 
-// load reads a sweep's spec and finished trials (finished.Trials, as the
-// coordinator's GetBoundary does).
-func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, []boundary.Trial, error) {
+// load reads a sweep's spec and trials (finished.Read, as the coordinator's
+// GetBoundary does).
+func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, finished.Set, error) {
+	sw, err := l.Sweep(ctx, prefix)
+	if err != nil {
+		return nil, finished.Set{}, err
+	}
+	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
+	if err != nil {
+		return nil, finished.Set{}, err
+	}
+	set, err := finished.Read(l.st, sw.GetId())
+	return sp, set, err
+}
+
+func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
+	sp, set, err := l.load(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return finished.Boundaries(sp, set)
+}
+
+func (l *local) Trials(ctx context.Context, prefix string, _ map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
 	sw, err := l.Sweep(ctx, prefix)
 	if err != nil {
 		return nil, nil, err
 	}
-	sp, err := spec.Parse([]byte(sw.GetSpecYaml()), 0)
+	trials, err := l.st.Trials(sw.GetId())
 	if err != nil {
 		return nil, nil, err
 	}
-	done, err := finished.Trials(l.st, sw.GetId())
-	return sp, done, err
+	out := make([]trialInfo, len(trials))
+	for i, t := range trials {
+		out[i] = trialInfo{Trial: t}
+	}
+	return sw, out, nil
 }
 
-func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
-	sp, done, err := l.load(ctx, prefix)
-	if err != nil {
-		return nil, err
-	}
-	a, err := finished.Analyze(sp, done)
-	return a.Groups, err
+func (l *local) Watch(context.Context, string, func(*pb.Sweep) error) error {
+	return errors.New("flag --watch: needs --coordinator (a store file is read as it is; while a coordinator runs on it, ask the coordinator)")
 }
 
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
-	sp, done, err := l.load(ctx, prefix)
+	sp, set, err := l.load(ctx, prefix)
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	return sweepTrials{Analysis: sp.Analysis(), Trials: done}, nil
+	return sweepTrials{Analyses: sp.Analyses(), Set: set}, nil
 }

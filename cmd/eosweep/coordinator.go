@@ -68,38 +68,43 @@ never run again. SIGTERM/SIGINT stops it gracefully.`,
 
 func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions) error {
 	obs := o.ops.observer() // nil when metrics are off
-	tcfg, err := o.transport.config()
+	opts, err := o.transport.options()
 	if err != nil {
 		return err
 	}
-	opts, err := o.transport.options(obs.serverOptions())
+	tcfg, err := o.transport.config() // the dashboard's token and certificate
 	if err != nil {
 		return err
 	}
-	sc := o.scheduler.config(log)
-	sc.OnExpire = obs.coordinator().LeaseExpired // a no-op when metrics are off
-	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: sc, ServerOptions: opts, Logger: log})
+	// Listen first: an address that cannot be served fails before the store
+	// is opened, and nothing has to be stopped.
+	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
+		return fmt.Errorf("listen %s: %w", o.listen, err)
+	}
+	c, err := coordinator.Open(coordinator.Config{DBPath: o.db, Scheduler: o.scheduler.config(log), ServerOptions: opts,
+		Metrics: obs.registerer(), Logger: log})
+	if err != nil {
+		lis.Close()
 		return err
 	}
-	obs.observe(c.Scheduler)
 	stopOps, err := startOps(log, o.ops, obs, c.Health) // metrics and health endpoints (observe.go)
 	if err != nil {
-		_ = c.Shutdown(0)
+		lis.Close()
+		_ = c.Shutdown(o.grace) // nothing served yet: returns at once
 		return err
 	}
 	defer stopOps()
-	lis, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		_ = c.Shutdown(0)
-		return fmt.Errorf("listen %s: %w", o.listen, err)
+	if host, _, err := net.SplitHostPort(o.listen); err == nil && !loopback(host) && !o.transport.secured() {
+		log.Warn("serving without a token or TLS on a non-loopback address: anyone who can reach it can submit, cancel and read sweeps",
+			"addr", lis.Addr().String(), "fix", "--token-file (and --tls-cert/--tls-key), or --listen 127.0.0.1:PORT")
 	}
-	// The first line on stdout: scripts and tests read the address from it.
+	// One parseable line on stdout: scripts and tests read the address from it.
 	fmt.Fprintf(cmd.OutOrStdout(), "listening on %s\n", lis.Addr())
-	stopDashboard, err := o.dashboard.start(cmd.OutOrStdout(), log, c, tcfg) // dashboard.go: "dashboard on URL"
+	stopDashboard, err := o.dashboard.start(cmd.OutOrStdout(), log, c, tcfg) // dashboard.go: a second line, "dashboard on URL"
 	if err != nil {
-		_ = lis.Close()
-		_ = c.Shutdown(0)
+		lis.Close()
+		_ = c.Shutdown(o.grace) // nothing served yet: returns at once
 		return err
 	}
 	defer stopDashboard()
@@ -113,4 +118,13 @@ func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions)
 		log.Info("coordinator stopping", "grace", o.grace)
 		return c.Shutdown(o.grace)
 	}
+}
+
+// loopback reports whether host (from --listen) names only this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -200,7 +200,7 @@ func TestWorkerWaitsForCoordinator(t *testing.T) {
 	}
 	lis.Close()
 	coord, _ := startCoordinator(t, filepath.Join(dir, "c.db"), addr)
-	sub := submitSpec(t, addr, writeSpec(t, dir, "model: single\ngrid: {eta: [1, 2, 3]}\nparams: {steps: 100}\n"))
+	sub := submitSpec(t, addr, writeSpec(t, dir, "name: waits\nmodel: single\ngrid: {eta: [1, 2, 3]}\nparams: {steps: 100}\n"))
 	waitSweep(t, addr, sub.Sweep, "the sweep", 30*time.Second, sweepDone)
 	w.stop(t)
 	coord.stop(t)

@@ -34,17 +34,17 @@ docker-compose runs "eosweep health" itself. Health checks need no token; give
 			defer cancel()
 			resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
 			if err != nil {
-				return fmt.Errorf("health %s: %w", coord.addr, err)
+				return fmt.Errorf("health %s: %w", coord.address(), err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), resp.GetStatus())
 			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-				return fmt.Errorf("health %s: %s", coord.addr, resp.GetStatus())
+				return fmt.Errorf("health %s: %s", coord.address(), resp.GetStatus())
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	coord.bind(f, "127.0.0.1:7870", "coordinator (or its --health-listen) address HOST:PORT") // security.go
+	coord.bind(f, defaultCoordinator, "coordinator (or its --health-listen) address HOST:PORT") // security.go
 	f.StringVar(&service, "service", "", `service to ask about ("" = the server as a whole, or eosweep.v1.CoordinatorService)`)
 	f.DurationVar(&timeout, "timeout", 3*time.Second, "give up after this long")
 	return cmd

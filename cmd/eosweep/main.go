@@ -11,18 +11,53 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRootCmd(&deps{stdout: os.Stdout, stderr: os.Stderr}).ExecuteContext(ctx); err != nil {
+	ctx, caught := notifySignals()
+	err := newRootCmd(&deps{stdout: os.Stdout, stderr: os.Stderr}).ExecuteContext(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "eosweep:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err, caught()))
+}
+
+// notifySignals returns a context cancelled at the first SIGINT or SIGTERM,
+// and a function naming the signal caught (nil before one).
+func notifySignals() (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var caught atomic.Value
+	go func() {
+		s := <-sigs
+		caught.Store(s)
+		signal.Stop(sigs) // a second signal kills the process at once
+		cancel()
+	}()
+	return ctx, func() os.Signal {
+		s, _ := caught.Load().(os.Signal)
+		return s
+	}
+}
+
+// exitCode is 0 for success (a command that stopped gracefully on a signal
+// included), 128 + the signal's number for a command a signal cut short (130
+// for SIGINT, as shells report it), 1 for any other error.
+func exitCode(err error, caught os.Signal) int {
+	if err == nil {
+		return 0
+	}
+	if s, ok := caught.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }
 
 // deps are what the commands take from their process: where output and logs
@@ -37,6 +72,45 @@ type deps struct {
 // once the flags are parsed, as commands do in RunE).
 func (d *deps) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(d.stderr, &slog.HandlerOptions{Level: d.logLevel}))
+}
+
+// logLevels are --log-level's choices.
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+// version describes the binary from its build information: the module
+// version ("(devel)" for a build from a checkout), the commit it was built
+// from (marked "modified" when the tree had changes) and the Go version.
+func version(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
+		return "eosweep (no build information)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var commit, when string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	out := "eosweep " + v
+	if commit != "" {
+		out += " commit " + commit
+		if modified {
+			out += " (modified)"
+		}
+		if when != "" {
+			out += " of " + when
+		}
+	}
+	return out + ", " + bi.GoVersion
 }
 
 // newRootCmd builds the eosweep command tree on d (nil writers: the
@@ -57,18 +131,33 @@ func newRootCmd(d *deps) *cobra.Command {
 	}
 	root.SetOut(d.stdout)
 	root.SetErr(d.stderr)
-	root.PersistentFlags().TextVar(&d.logLevel, "log-level", slog.LevelInfo, "least severe log level shown: debug (one line per trial), info, warn, error")
+	root.Version = version(debug.ReadBuildInfo())
+	root.SetVersionTemplate("{{.Version}}\n")
+	var level string
+	root.PersistentFlags().StringVar(&level, "log-level", "info", "least severe log level shown: debug (one line per trial), info, warn or error")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		l, ok := logLevels[strings.ToLower(level)]
+		if !ok {
+			return fmt.Errorf("flag --log-level %q: want debug, info, warn or error", level)
+		}
+		d.logLevel = l
+		return nil
+	}
 	root.AddCommand(
 		newBoundaryCmd(),
 		newCancelCmd(),
 		newCoordinatorCmd(d),
+		newDoctorCmd(),
 		newHealthCmd(),
 		newReportCmd(),
-		newRunCmd(),
+		newRetryCmd(),
+		newRunCmd(d),
 		newStatusCmd(),
-		newSubmitCmd(),
+		newSubmitCmd(d),
 		newTrialCmd(),
+		newTrialsCmd(),
 		newWorkerCmd(d),
+		newWorkersCmd(),
 	)
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"runtime"
 	"strconv"
@@ -24,36 +25,18 @@ func execute(ctx context.Context, args ...string) (stdout, stderr string, err er
 // printed it before the command tree was built by newRootCmd: commands,
 // flags, defaults and help texts must stay as they are (the README and the
 // deployment files depend on them). NUMCPU stands for runtime.NumCPU(), the
-// default of --workers and --parallel. A deliberate change regenerates it:
-// EOSWEEP_UPDATE_GOLDEN=1 go test ./cmd/eosweep -run TestHelpUnchanged
+// default of --workers and --parallel.
 const helpGolden = "testdata/help.golden"
 
-// updateGolden rewrites helpGolden from what the commands print now.
-func updateGolden(t *testing.T, sections []string) {
-	var b strings.Builder
-	cpu := "(default " + strconv.Itoa(runtime.NumCPU()) + ")"
-	for _, sec := range sections {
-		head, _, _ := strings.Cut(sec, "\n")
-		got, _, err := execute(context.Background(), strings.Fields(head)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(got, "\n")
-		for i, l := range lines {
-			if strings.Contains(l, "--workers") || strings.Contains(l, "--parallel") {
-				lines[i] = strings.ReplaceAll(l, cpu, "(default NUMCPU)")
-			}
-		}
-		b.WriteString("=== eosweep " + head + "\n" + strings.Join(lines, "\n"))
-	}
-	if err := os.WriteFile(helpGolden, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s rewritten", helpGolden)
-}
+// updateHelp rewrites helpGolden from the current command tree (after a
+// deliberate flag or help change): go test ./cmd/eosweep -run TestHelpUnchanged -update-help
+var updateHelp = flag.Bool("update-help", false, "rewrite "+helpGolden+" from the current commands")
 
 func TestHelpUnchanged(t *testing.T) {
 	t.Parallel()
+	if *updateHelp {
+		writeHelpGolden(t)
+	}
 	golden, err := os.ReadFile(helpGolden)
 	if err != nil {
 		t.Fatal(err)
@@ -62,10 +45,6 @@ func TestHelpUnchanged(t *testing.T) {
 	sections := strings.Split(text, "=== eosweep ")[1:]
 	if len(sections) < 11 {
 		t.Fatalf("%s: %d sections, want one per command", helpGolden, len(sections))
-	}
-	if os.Getenv("EOSWEEP_UPDATE_GOLDEN") != "" {
-		updateGolden(t, sections)
-		return
 	}
 	for _, sec := range sections {
 		head, want, _ := strings.Cut(sec, "\n")
@@ -80,6 +59,29 @@ func TestHelpUnchanged(t *testing.T) {
 				t.Errorf("eosweep %s changed:\n%s", head, lineDiff(want, got))
 			}
 		})
+	}
+}
+
+// writeHelpGolden writes the --help of the root and of every command.
+func writeHelpGolden(t *testing.T) {
+	t.Helper()
+	heads := []string{" --help"}
+	for _, c := range newRootCmd(&deps{}).Commands() {
+		if c.IsAvailableCommand() && c.Name() != "help" && c.Name() != "completion" {
+			heads = append(heads, c.Name()+" --help")
+		}
+	}
+	var b strings.Builder
+	for _, head := range heads {
+		out, _, err := execute(context.Background(), strings.Fields(head)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = strings.ReplaceAll(out, "(default "+strconv.Itoa(runtime.NumCPU())+")", "(default NUMCPU)")
+		b.WriteString("=== eosweep " + head + "\n" + out)
+	}
+	if err := os.WriteFile(helpGolden, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
@@ -15,11 +13,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/eosweep/eosweep/coordinator/scheduler"
-	"github.com/eosweep/eosweep/engine"
 	"github.com/eosweep/eosweep/internal/metrics"
-	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
-	"github.com/eosweep/eosweep/worker"
 )
 
 // Flags of the operational endpoints of the long-running commands.
@@ -44,116 +38,37 @@ func (o *opsFlags) bindHealth(f *pflag.FlagSet) {
 	f.StringVar(&o.healthListen, flagHealthListen, "", "also serve the gRPC health service on ADDR, plaintext and without token (Kubernetes probes), e.g. :7871")
 }
 
-// observer returns the command's metric sets, or nil when metrics are off.
+// observer returns the command's metrics registry, or nil when metrics are off.
 func (o *opsFlags) observer() *observer {
 	if o.metricsListen == "" {
 		return nil
 	}
-	return newObserver()
+	return &observer{reg: metrics.NewRegistry()}
 }
 
-// observer holds one command's metric sets. Every method of a nil observer
-// (metrics off) adds nothing.
+// observer is one process's metrics registry: the coordinator and the worker
+// register their own sets on it (coordinator.Config.Metrics,
+// worker.Config.Metrics), nothing else. A nil observer means metrics are off.
 type observer struct {
-	reg       *prometheus.Registry
-	serverRPC *metrics.RPC
-	clientRPC *metrics.RPC
-	coord     *metrics.Coordinator
-	worker    *metrics.Worker
-	sched     atomic.Pointer[scheduler.Scheduler] // source of the trial-state gauge
+	reg *prometheus.Registry
 }
 
-func newObserver() *observer {
-	o := &observer{reg: metrics.NewRegistry()}
-	o.serverRPC = metrics.NewServerRPC(o.reg)
-	o.clientRPC = metrics.NewClientRPC(o.reg)
-	o.coord = metrics.NewCoordinator(o.reg, o.trialCounts)
-	o.worker = metrics.NewWorker(o.reg)
-	return o
-}
-
-// coordinator returns the coordinator's metric set (nil-safe itself).
-func (o *observer) coordinator() *metrics.Coordinator {
+// registerer is where a process registers its metrics; nil when metrics are
+// off (an untyped nil, so that the Config fields see no registry).
+func (o *observer) registerer() prometheus.Registerer {
 	if o == nil {
 		return nil
 	}
-	return o.coord
+	return o.reg
 }
 
-// observe makes s the source of the trial-state gauge.
-func (o *observer) observe(s *scheduler.Scheduler) {
-	if o != nil {
-		o.sched.Store(s)
-	}
-}
-
-// trialCounts sums the trials of every sweep per state.
-func (o *observer) trialCounts() map[string]int {
-	s := o.sched.Load()
-	if s == nil {
-		return nil
-	}
-	var total scheduler.Progress
-	for _, sw := range s.Sweeps() {
-		total.Add(sw.Progress)
-	}
-	return total.ByState()
-}
-
-// serverOptions times every RPC and counts stored and duplicate results
-// from ReportResult's answers. They go first, so refused RPCs count too.
-func (o *observer) serverOptions() []grpc.ServerOption {
+// dialOptions registers the standard gRPC client metrics and returns the
+// interceptors that feed them (none when metrics are off).
+func (o *observer) dialOptions() ([]grpc.DialOption, error) {
 	if o == nil {
-		return nil
+		return nil, nil
 	}
-	count := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		resp, err := h(ctx, req)
-		if r, ok := resp.(*pb.ReportResultResponse); ok && err == nil {
-			var stored, dup int
-			for _, oc := range r.GetOutcomes() {
-				switch oc.GetStatus() {
-				case pb.ReportStatus_REPORT_STATUS_ACCEPTED:
-					stored++
-				case pb.ReportStatus_REPORT_STATUS_DUPLICATE:
-					dup++
-				}
-			}
-			o.coord.Result(metrics.OutcomeStored, stored)
-			o.coord.Result(metrics.OutcomeDuplicate, dup)
-		}
-		return resp, err
-	}
-	return append(o.serverRPC.ServerOptions(), grpc.ChainUnaryInterceptor(count))
-}
-
-// dialOptions times every unary call of a client.
-func (o *observer) dialOptions() []grpc.DialOption {
-	if o == nil {
-		return nil
-	}
-	return o.clientRPC.DialOptions()
-}
-
-// runner wraps the engine to count trials and engine time; nil when metrics
-// are off (the worker then calls the engine directly).
-func (o *observer) runner() worker.Runner {
-	if o == nil {
-		return nil
-	}
-	wm := o.worker
-	return worker.RunnerFunc(func(ctx context.Context, cfg engine.Config) (engine.Result, error) {
-		start := time.Now()
-		r, err := engine.Run(ctx, cfg)
-		outcome := metrics.TrialOK
-		switch {
-		case err != nil:
-			outcome = metrics.TrialError
-		case r.Diverged:
-			outcome = metrics.TrialDiverged
-		}
-		wm.TrialRun(outcome, time.Since(start))
-		return r, err
-	})
+	return metrics.ClientRPC(o.reg)
 }
 
 // startOps starts the metrics endpoint (given an observer) and, given a

@@ -1,20 +1,22 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/report"
 )
 
 // sweepTrials is what a report needs from a sweep: the analysis options from
-// its spec (spec.Spec.Analysis, the model included) and its finished trials
-// (state DONE) with results.
+// its spec (spec.Spec.Analyses, one per metric, the model included) and its
+// trials, finished (state DONE, with results) and missing.
 type sweepTrials struct {
-	Analysis boundary.Options
-	Trials   []boundary.Trial
+	Analyses []boundary.Options
+	finished.Set
 }
 
 // reportOptions are the flags of `eosweep report`.
@@ -31,11 +33,18 @@ func newReportCmd() *cobra.Command {
 	var o reportOptions
 	cmd := &cobra.Command{
 		Use:   "report SWEEP --out DIR [--trajectory k=v,...] [--axis NAME] [--size single|double] [--figure NAME,...]",
-		Short: "Write a sweep's report: trials.csv, boundary.json and figures (PNG, SVG, PDF)",
+		Short: "Write a sweep's report: trials.csv, trajectories.csv, boundary.json and figures (PNG, SVG, PDF)",
 		Long: `Analyse a sweep's finished trials and write into DIR:
-  trials.csv       one row per trial: every parameter and result field
-  boundary.json    per group: eta_star and ci (logistic fit), onset and onset_ci
-                   (hinge fit), bracket, theory, stability (2/S0), trials
+  trials.csv       one row per trial: id, every parameter and result field,
+                   the analysis (group, plateau, drop, learned), state and
+                   error; trials without a result (failed, ...) included
+  trajectories.csv every finished trial's trajectory, one row per point:
+                   trial, eta, seed, width, step, loss, bias, sharpness
+  boundary.json    per group and metric of the spec's boundary: the metric,
+                   its sense and level, eta_star and ci (logistic fit), onset
+                   and onset_ci (hinge fit), bracket, theory, stability (2/S0),
+                   trials, and what it lacks: incomplete, missing, diverged,
+                   unconverged
   boundary.txt     the boundary table
 and every figure as .png (300 dpi), .svg and .pdf:
   phase            phase diagram: log eta x group axis, coloured by the bias drop,
@@ -89,17 +98,24 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if opt.Trajectory, err = parseAssignments(o.trajectory); err != nil {
 		return nil, fmt.Errorf("flag --trajectory: %w", err)
 	}
-	if len(data.Trials) == 0 {
+	if len(data.Done) == 0 {
 		return nil, fmt.Errorf("report: the sweep has no finished trials yet")
 	}
-	a, err := boundary.Analyze(data.Trials, data.Analysis)
+	as, err := boundary.AnalyzeEach(data.Done, data.Missing, data.Analyses)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	if err := report.Write(o.out, a, opt); err != nil {
+	opt.Boundaries = boundary.SideBySide(as) // every metric's; the figures draw the first
+	if err := report.Write(o.out, as[0], opt); err != nil {
+		switch {
+		case errors.Is(err, report.ErrUnknownAxis):
+			return nil, fmt.Errorf("flag --axis: %w", err)
+		case errors.Is(err, report.ErrNoTrajectory):
+			return nil, fmt.Errorf("flag --trajectory: %w", err)
+		}
 		return nil, err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Trials), o.out,
+	fmt.Fprintf(cmd.OutOrStdout(), "report of %d trials written to %s (%s, %s, %s, ...)\n", len(data.Done), o.out,
 		report.TrialsCSV, report.BoundaryJSON, report.PhasePNG)
-	return a.Groups, nil
+	return opt.Boundaries, nil
 }

@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/engine/enginetest"
@@ -21,8 +19,8 @@ import (
 
 // TestReportResultAgainstProcess drives a coordinator process with raw RPCs:
 // a stale lease's result still wins when it comes first, later results are
-// duplicates (also after a restart), malformed and forged reports are refused
-// with InvalidArgument naming the field.
+// duplicates (also after a restart), malformed and forged reports are
+// rejected with a reason naming the field.
 func TestReportResultAgainstProcess(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -51,9 +49,7 @@ func TestReportResultAgainstProcess(t *testing.T) {
 		return cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "raw", Reports: []*pb.TrialReport{{SweepId: l.GetSweepId(),
 			TrialId: l.GetTrialId(), Token: token, Outcome: &pb.TrialReport_Result{Result: res}}}})
 	}
-	res := enginetest.Result(10)
-	res.FinalBias = -0.5
-	good := wire.ResultToProto(res)
+	good := wire.ResultToProto(enginetest.ResultBias(10, -0.5))
 	first := leaseOne() // never heartbeated: expires after 300 ms
 	second := leaseOne()
 	if second.GetAttempt() != 2 || second.GetTrialId() != first.GetTrialId() {
@@ -72,9 +68,10 @@ func TestReportResultAgainstProcess(t *testing.T) {
 		{"missing token", "", good, "token"},
 	}
 	for _, c := range cases {
-		_, err := report(second, c.token, c.res)
-		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), c.field) {
-			t.Errorf("%s: %v, want InvalidArgument naming %s", c.name, err, c.field)
+		resp, err := report(second, c.token, c.res)
+		if o := resp.GetOutcomes(); err != nil || len(o) != 1 || o[0].GetStatus() != pb.ReportStatus_REPORT_STATUS_REJECTED ||
+			!strings.Contains(o[0].GetMessage(), c.field) {
+			t.Errorf("%s: %v, %v, want REJECTED naming %s", c.name, resp, err, c.field)
 		}
 	}
 	check := func(l *pb.Lease, token string, want pb.ReportStatus) {

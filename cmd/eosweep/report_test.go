@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/eosweep/eosweep/coordinator/boundary/sweeptest"
+	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/report"
 	"github.com/eosweep/eosweep/coordinator/spec"
 )
@@ -40,7 +41,7 @@ params: {steps: 300}
 	cmd := &cobra.Command{}
 	cmd.SetOut(&out)
 	o := reportOptions{out: dir, size: "single", trajectory: "width=8, seed=1"}
-	groups, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials}, o)
+	groups, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ params: {steps: 300}
 		t.Error("paper1 written for a mean sweep without --figure paper1")
 	}
 	only := t.TempDir()
-	if _, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials},
+	if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}},
 		reportOptions{out: only, figures: []string{"paper1"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ params: {steps: 300}
 		t.Error("--figure paper1 also wrote the phase diagram")
 	}
 	for _, bad := range []reportOptions{{out: only, size: "900x620"}, {out: only, figures: []string{"phse"}}} {
-		if _, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials}, bad); err == nil {
+		if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}}, bad); err == nil {
 			t.Errorf("options %+v accepted", bad)
 		}
 	}
@@ -81,7 +82,7 @@ params: {steps: 300}
 		t.Errorf("output %q does not say where the report is", s)
 	}
 	o.trajectory = "width=3"
-	if _, err := writeReport(cmd, sweepTrials{Analysis: sp.Analysis(), Trials: res.Analysis.Trials}, o); err == nil {
+	if _, err := writeReport(cmd, sweepTrials{Analyses: sp.Analyses(), Set: finished.Set{Done: res.Analysis.Trials}}, o); err == nil {
 		t.Error("a trajectory selection matching no trial was accepted")
 	}
 }

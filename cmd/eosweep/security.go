@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
@@ -38,6 +39,12 @@ func (s *serverFlags) bind(f *pflag.FlagSet) {
 	f.StringVar(&s.tokenFile, flagTokenFile, "", "require this file's bearer token on every RPC (default: $"+transport.TokenEnv+"; health checks stay open)")
 }
 
+// secured reports whether the server flags ask for a token or TLS (the
+// token file, or $EOSWEEP_TOKEN, or a certificate).
+func (s *serverFlags) secured() bool {
+	return s.tokenFile != "" || os.Getenv(transport.TokenEnv) != "" || s.cfg.CertFile != ""
+}
+
 // config returns the bound config with its token loaded (valid only
 // without an error).
 func (s *serverFlags) config() (transport.ServerConfig, error) {
@@ -47,9 +54,9 @@ func (s *serverFlags) config() (transport.ServerConfig, error) {
 	return cfg, err
 }
 
-// options returns the coordinator's gRPC server options: the metrics
-// interceptors in first (so refused calls are timed too), then transport's.
-func (s *serverFlags) options(metrics []grpc.ServerOption) ([]grpc.ServerOption, error) {
+// options returns the coordinator's gRPC server options (transport's; the
+// coordinator puts its metrics interceptors before them).
+func (s *serverFlags) options() ([]grpc.ServerOption, error) {
 	cfg, err := s.config()
 	if err != nil {
 		return nil, err
@@ -58,7 +65,7 @@ func (s *serverFlags) options(metrics []grpc.ServerOption) ([]grpc.ServerOption,
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
 	}
-	return append(metrics, opts...), nil
+	return opts, nil
 }
 
 // clientFlags are a client's transport flags, bound into a
@@ -94,6 +101,10 @@ func (c *clientFlags) dial(addr string, extra ...grpc.DialOption) (*grpc.ClientC
 		return nil, err
 	}
 	opts, err := transport.DialOptions(cfg)
+	if errors.Is(err, transport.ErrInsecureToken) {
+		return nil, fmt.Errorf("transport security: the bearer token (--%s or $%s) needs TLS, or it goes over plaintext: give --%s FILE "+
+			"to dial with TLS, or --%s to send it in plaintext anyway (loopback or a private network only)", flagTokenFile, transport.TokenEnv, flagTLSCA, flagInsecureToken)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("transport security: %w", err)
 	}
@@ -104,32 +115,56 @@ func (c *clientFlags) dial(addr string, extra ...grpc.DialOption) (*grpc.ClientC
 	return conn, nil
 }
 
+// coordinatorEnv names the variable that, when set, replaces the default of
+// --coordinator for every command that dials one.
+const coordinatorEnv = "EOSWEEP_COORDINATOR"
+
+// defaultCoordinator is --coordinator's default: a coordinator on this machine.
+const defaultCoordinator = "127.0.0.1:7870"
+
 // dialFlags are --coordinator and the client transport flags of a command
 // that dials a coordinator.
 type dialFlags struct {
 	addr      string
+	flag      *pflag.Flag
 	transport clientFlags
 }
 
-// bind registers --coordinator with its default and usage, and the
-// transport flags.
+// bind registers --coordinator with its default (replaced by
+// $EOSWEEP_COORDINATOR when that is set) and usage, and the transport flags.
 func (d *dialFlags) bind(f *pflag.FlagSet, def, usage string) {
-	f.StringVar(&d.addr, "coordinator", def, usage)
+	f.StringVar(&d.addr, "coordinator", def, usage+"; $"+coordinatorEnv+" replaces the default")
+	d.flag = f.Lookup("coordinator")
 	d.transport.bind(f)
 }
 
-// required refuses an empty --coordinator (for commands without a default).
+// given reports whether --coordinator was on the command line.
+func (d *dialFlags) given() bool { return d.flag != nil && d.flag.Changed }
+
+// address is the coordinator to dial: --coordinator when given, else
+// $EOSWEEP_COORDINATOR when set, else the flag's default.
+func (d *dialFlags) address() string {
+	if d.given() {
+		return d.addr
+	}
+	if env := os.Getenv(coordinatorEnv); env != "" {
+		return env
+	}
+	return d.addr // the default
+}
+
+// required refuses an empty coordinator address.
 func (d *dialFlags) required() error {
-	if d.addr == "" {
+	if d.address() == "" {
 		return errors.New("flag --coordinator: required")
 	}
 	return nil
 }
 
-// dial connects to --coordinator, with extra options after transport's.
+// dial connects to the coordinator, with extra options after transport's.
 func (d *dialFlags) dial(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	if err := d.required(); err != nil {
 		return nil, err
 	}
-	return d.transport.dial(d.addr, extra...)
+	return d.transport.dial(d.address(), extra...)
 }

@@ -129,6 +129,11 @@ func TestSecureClusterProcesses(t *testing.T) {
 		var st statusOutput
 		return err == nil && json.Unmarshal([]byte(out), &st) == nil && st.Done == 4
 	})
+	// status counts a result once accepted, the metric once it is durable
+	// (up to one group commit later).
+	testwait.Poll(t, "4 results stored in the metric", 10*time.Second, func() bool {
+		return metricValue(scrapeMetrics(t, coordMetrics), "eosweep_results_total", map[string]string{"outcome": "stored"}) == 4
+	})
 	checkClusterMetrics(t, scrapeMetrics(t, coordMetrics), scrapeMetrics(t, workerMetrics))
 	w.stop(t)
 	coord.stop(t)
@@ -151,14 +156,23 @@ func checkClusterMetrics(t *testing.T, coord, worker map[string]*dto.MetricFamil
 		{coord, "eosweep_trials", map[string]string{"state": "pending"}, func(v float64) bool { return v == 0 }},
 		{coord, "eosweep_results_total", map[string]string{"outcome": "stored"}, func(v float64) bool { return v == 4 }},
 		{coord, "eosweep_lease_expiries_total", nil, func(v float64) bool { return v == 0 }},
-		{coord, "eosweep_rpc_server_seconds", map[string]string{"method": "/eosweep.v1.CoordinatorService/SubmitSweep", "code": "Unauthenticated"},
+		{coord, "grpc_server_handled_total", map[string]string{"grpc_method": "SubmitSweep", "grpc_code": "Unauthenticated"},
 			func(v float64) bool { return v == 2 }},
-		{coord, "eosweep_rpc_server_seconds", map[string]string{"method": "/eosweep.v1.CoordinatorService/ReportResult", "code": "OK"},
+		{coord, "grpc_server_handled_total", map[string]string{"grpc_method": "ReportResult", "grpc_code": "OK"},
 			func(v float64) bool { return v >= 1 }},
 		{worker, "eosweep_worker_trials_total", nil, func(v float64) bool { return v == 4 }},
 		{worker, "eosweep_worker_engine_seconds", nil, func(v float64) bool { return v == 4 }},
-		{worker, "eosweep_rpc_client_seconds", map[string]string{"method": "/eosweep.v1.CoordinatorService/LeaseTrial", "code": "OK"},
+		{worker, "grpc_client_handled_total", map[string]string{"grpc_method": "LeaseTrial", "grpc_code": "OK"},
 			func(v float64) bool { return v >= 1 }},
+	}
+	// Each process exports its own metrics only.
+	for prefix, fams := range map[string]map[string]*dto.MetricFamily{"eosweep_worker_": coord, "grpc_client_": coord,
+		"eosweep_results_total": worker, "eosweep_trials": worker, "grpc_server_": worker} {
+		for name := range fams {
+			if strings.HasPrefix(name, prefix) {
+				t.Errorf("%s exported by the wrong process", name)
+			}
+		}
 	}
 	for _, c := range checks {
 		if v := metricValue(c.fams, c.name, c.labels); !c.want(v) {

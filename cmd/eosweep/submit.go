@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/eosweep/eosweep/coordinator/spec"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -17,7 +19,7 @@ type submitOutput struct {
 	Created bool   `json:"created"`
 }
 
-func newSubmitCmd() *cobra.Command {
+func newSubmitCmd(d *deps) *cobra.Command {
 	var (
 		asJSON bool
 		coord  dialFlags
@@ -37,6 +39,11 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 			if err != nil {
 				return fmt.Errorf("read spec: %w", err)
 			}
+			// Refuse here what a new sweep needs (a name, ...); the grid's size
+			// is the coordinator's to judge (its --max-trials).
+			if _, err := spec.ParseNew(text, math.MaxInt32); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
 			conn, err := coord.dial()
 			if err != nil {
 				return err
@@ -52,44 +59,15 @@ spec again resumes that sweep (same id) instead of duplicating it.`,
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), out.Sweep)
-			verb := "created"
+			msg := "sweep created"
 			if !out.Created {
-				verb = "resumed"
+				msg = "sweep resumed"
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s %s: %d trials\n", out.Sweep, verb, out.Trials)
+			d.logger().Info(msg, "sweep", out.Sweep, "name", sw.GetName(), "trials", out.Trials, "state", stateText(sw))
 			return nil
 		},
 	}
-	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
+	coord.bind(cmd.Flags(), defaultCoordinator, "coordinator address HOST:PORT") // security.go
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"sweep", "trials", "created"} as JSON`)
-	return cmd
-}
-
-func newCancelCmd() *cobra.Command {
-	var coord dialFlags
-	cmd := &cobra.Command{
-		Use:   "cancel SWEEP --coordinator ADDR",
-		Short: "Cancel a sweep (submitting its spec again resumes it)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := coord.dial()
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-			src := &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}
-			sw, err := src.Sweep(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			resp, err := src.cl.CancelSweep(cmd.Context(), &pb.CancelSweepRequest{SweepId: sw.GetId()})
-			if err != nil {
-				return fmt.Errorf("cancel: %w", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s cancelled (%d trials cancelled)\n", sw.GetId(), resp.GetSweep().GetProgress().GetCancelled())
-			return nil
-		},
-	}
-	coord.bind(cmd.Flags(), "", "coordinator address HOST:PORT") // security.go
 	return cmd
 }

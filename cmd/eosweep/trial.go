@@ -21,14 +21,15 @@ type trialOptions struct {
 	model    string
 	eta      float64
 	width    int
-	seed     uint64
+	seed     int64
 	sets     []string
 	dumpPath string
 	asJSON   bool
 }
 
 // trialOutput is what `eosweep trial --json` prints: the result fields
-// (DESIGN §2.5 names) at the top level, with the model and its resolved parameters.
+// (engine.Result's JSON names) at the top level, with the model and its
+// resolved parameters.
 type trialOutput struct {
 	Model  string             `json:"model"`
 	Params map[string]float64 `json:"params"`
@@ -62,7 +63,7 @@ parameters, so the run can be replayed elsewhere.`,
 	f.StringVar(&o.model, "model", "", "model: "+strings.Join(engine.Models, ", ")+" (required)")
 	f.Float64Var(&o.eta, "eta", 0, "step size η (required)")
 	f.IntVar(&o.width, "width", 0, "width: neurons for mean and relu, dimension d for sparse")
-	f.Uint64Var(&o.seed, "seed", 0, "seed of the data and the initialisation")
+	f.Int64Var(&o.seed, "seed", 0, "seed of the data and the initialisation (≥ 0)")
 	f.StringArrayVar(&o.sets, "set", nil, "another parameter as name=value (repeatable)")
 	f.StringVar(&o.dumpPath, "dump", "", "write data, configuration and parameters to this .npz file")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object instead of a summary")
@@ -77,14 +78,16 @@ func (o *trialOptions) params(cmd *cobra.Command) (map[string]float64, error) {
 	}
 	p := map[string]float64{}
 	flags := cmd.Flags()
-	if !flags.Changed("eta") {
-		return nil, fmt.Errorf("parameter \"eta\": required (--eta)")
+	if flags.Changed("eta") {
+		p["eta"] = o.eta
 	}
-	p["eta"] = o.eta
 	if flags.Changed("width") {
 		p["width"] = float64(o.width)
 	}
 	if flags.Changed("seed") {
+		if o.seed < 0 {
+			return nil, fmt.Errorf("flag --seed %d: seed must be ≥ 0", o.seed)
+		}
 		p["seed"] = float64(o.seed)
 	}
 	for _, s := range o.sets {
@@ -96,9 +99,12 @@ func (o *trialOptions) params(cmd *cobra.Command) (map[string]float64, error) {
 			return nil, err
 		}
 		if _, dup := p[name]; dup {
-			return nil, fmt.Errorf("parameter %q: given twice", name)
+			return nil, fmt.Errorf("parameter %q: given twice (as --%s and --set, or twice with --set)", name, name)
 		}
 		p[name] = v
+	}
+	if _, ok := p["eta"]; !ok {
+		return nil, fmt.Errorf("parameter \"eta\": required (--eta E or --set eta=E)")
 	}
 	return p, nil
 }
@@ -145,15 +151,15 @@ func printSummary(w io.Writer, cfg engine.Config, r engine.Result, dumpPath stri
 	}
 	fmt.Fprintf(tw, "model\t%s\n", cfg.Model)
 	fmt.Fprintf(tw, "params\t%s\n", strings.Join(kv, " "))
-	fmt.Fprintf(tw, "final bias\t%.6g\t(min %.6g; threshold learned: %s at bias_eps %g)\n", r.FinalBias, r.MinBias, yesNo(r.ThresholdLearned), cfg.BiasEps)
+	fmt.Fprintf(tw, "final bias\t%.6g\t(min %.6g; bias negative, b_T < −%g: %s)\n", r.FinalBias, r.MinBias, cfg.BiasEps, biasNegativeText(r))
 	fmt.Fprintf(tw, "sharpness\t%.6g → %.6g\t(2/S₀ = %.4g; η·S/2 at the end = %.3f, max over the run = %.3f, after θ₀ = %.3f)\n",
 		r.InitialSharpness, r.FinalSharpness, 2/r.InitialSharpness, r.EOSRatio, r.MaxEOSRatio, r.MaxEOSRatioAfterInit)
 	if eta, ok := cfg.Theory(); ok {
 		fmt.Fprintf(tw, "theory η*\t%.4g\t(η/η* = %.3f)\n", eta, cfg.Eta/eta)
 	}
 	fmt.Fprintf(tw, "final loss\t%.6g\n", r.FinalLoss)
-	if cfg.Model == engine.ModelSparse || cfg.Model == engine.ModelReLU {
-		fmt.Fprintf(tw, "accuracy\ttrain %.1f%%\ttest %.1f%%\n", 100*r.TrainAcc, 100*r.TestAcc)
+	if r.TrainAcc != nil || r.TestAcc != nil {
+		fmt.Fprintf(tw, "accuracy\ttrain %s\ttest %s\n", percent(r.TrainAcc), percent(r.TestAcc))
 	}
 	fmt.Fprintf(tw, "steps run\t%d of %d\t(diverged: %s, dead: %s)\n", r.StepsRun, cfg.Steps, yesNo(r.Diverged), yesNo(r.Dead))
 	fmt.Fprintf(tw, "wall time\t%.1f ms\t(%.3g µs/step)\n", r.WallMS, 1000*r.WallMS/math.Max(1, float64(r.StepsRun)))
@@ -161,6 +167,24 @@ func printSummary(w io.Writer, cfg engine.Config, r engine.Result, dumpPath stri
 		fmt.Fprintf(tw, "dump\t%s\n", dumpPath)
 	}
 	return tw.Flush()
+}
+
+// biasNegativeText says whether the run ended with b_T < −bias_eps. That
+// absolute sign test is not "learned": a sweep's analysis calls a trial
+// learned when its bias drops below its seed's gradient-flow plateau.
+func biasNegativeText(r engine.Result) string {
+	if r.Diverged {
+		return "no (diverged)"
+	}
+	return yesNo(r.BiasNegative)
+}
+
+// percent renders an accuracy, "—" when it is absent (no test set).
+func percent(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", 100**v)
 }
 
 func yesNo(b bool) string {

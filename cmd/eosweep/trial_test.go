@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -31,7 +32,7 @@ func TestTrialJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
-	for _, field := range []string{"final_bias", "min_bias", "threshold_learned", "initial_sharpness", "final_sharpness",
+	for _, field := range []string{"final_bias", "min_bias", "bias_negative", "initial_sharpness", "final_sharpness",
 		"eos_ratio", "max_eos_ratio", "max_eos_ratio_after_init", "final_loss", "train_acc", "test_acc", "steps_run", "diverged", "dead", "wall_ms", "trajectory"} {
 		if _, ok := got[field]; !ok {
 			t.Errorf("JSON lacks %q", field)
@@ -80,6 +81,9 @@ func TestTrialErrorsNameTheParameter(t *testing.T) {
 		{[]string{"--model", "sparse", "--eta", "1", "--set", "steps=3", "--set", "horizon=2"}, []string{`"steps"`, `"horizon"`}},
 		{[]string{"--model", "single", "--eta", "1", "--width", "3"}, []string{`"width"`}},
 		{[]string{"--model", "single", "--eta", "1", "--dump", "/nonexistent-dir/x.npz"}, []string{"dump"}},
+		{[]string{"--model", "single", "--eta", "1", "--seed", "-1"}, []string{"--seed", "seed must be ≥ 0"}},
+		{[]string{"--model", "single", "--set", "eta=1", "--set", "seed=-1"}, []string{`"seed"`}},
+		{[]string{"--model", "mean", "--width", "4", "--set", "width=8", "--eta", "1"}, []string{`"width"`, "twice"}},
 	}
 	for _, tc := range tests {
 		_, err := execTrial(t, tc.args...)
@@ -150,5 +154,72 @@ func TestTrialDump(t *testing.T) {
 		if math.Abs(v) != 1 {
 			t.Errorf("label %g not ±1", v)
 		}
+	}
+}
+
+// One name per quantity: the engine's sign test is bias_negative (never for a
+// diverged run, never called "learned"), and accuracies without data to
+// measure them on are null in JSON and "—" in the summary, not 0.
+func TestTrialBiasNegativeAndAbsentAccuracies(t *testing.T) {
+	t.Parallel()
+	diverged := []string{"--model", "relu", "--eta", "100", "--set", "steps=200", "--set", "n=100", "--set", "n_test=0", "--set", "d=20"}
+	out, err := execTrial(t, diverged...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "bias negative, b_T < −0.01: no (diverged)") || strings.Contains(out, "learned") || !strings.Contains(out, "test —") {
+		t.Errorf("summary of a diverged relu:\n%s", out)
+	}
+	for _, c := range []struct {
+		args                []string
+		trainNull, testNull bool
+		biasNegative        bool
+	}{
+		{diverged, false, true, false},
+		{[]string{"--model", "single", "--eta", "1", "--set", "steps=10"}, true, true, false},
+		{[]string{"--model", "sparse", "--eta", "0.01", "--width", "8", "--set", "n=20", "--set", "n_test=10", "--set", "steps=20"}, false, false, false},
+	} {
+		out, err := execTrial(t, append(c.args, "--json")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		for field, wantNull := range map[string]bool{"train_acc": c.trainNull, "test_acc": c.testNull} {
+			v, ok := got[field]
+			if !ok || (v == nil) != wantNull {
+				t.Errorf("%v: %s = %v (present %v), want null %v", c.args, field, v, ok, wantNull)
+			}
+		}
+		if got["bias_negative"] != c.biasNegative {
+			t.Errorf("%v: bias_negative %v", c.args, got["bias_negative"])
+		}
+		if _, old := got["threshold_learned"]; old {
+			t.Errorf("%v: JSON still has threshold_learned", c.args)
+		}
+	}
+}
+
+// Every parameter can be given with --set, eta included.
+func TestTrialSetEta(t *testing.T) {
+	t.Parallel()
+	viaFlag, err := execTrial(t, "--model", "single", "--eta", "1.5", "--set", "steps=20", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaSet, err := execTrial(t, "--model", "single", "--set", "eta=1.5", "--set", "steps=20", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b map[string]any
+	if json.Unmarshal([]byte(viaFlag), &a) != nil || json.Unmarshal([]byte(viaSet), &b) != nil {
+		t.Fatalf("not JSON:\n%s\n%s", viaFlag, viaSet)
+	}
+	delete(a, "wall_ms")
+	delete(b, "wall_ms")
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("--set eta=1.5 differs from --eta 1.5:\n%v\n%v", b, a)
 	}
 }

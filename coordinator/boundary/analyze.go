@@ -15,6 +15,9 @@ type Analysis struct {
 	Options Options
 	// Trials are the trials analysed, in the order given to Analyze.
 	Trials []Trial
+	// Missing are the sweep's trials without a result, as given to
+	// AnalyzeIncomplete (nil from Analyze).
+	Missing []MissingTrial
 	// OrderParameters holds the order parameter of every trial, by index
 	// into Trials.
 	OrderParameters []OrderParameter
@@ -33,11 +36,20 @@ type Analysis struct {
 // never as learned, and are left out of every fit and of the per-η means.
 // An all-diverged row has Fraction 0 and is skipped by the bracket.
 func Analyze(trials []Trial, opt Options) (Analysis, error) {
-	groups, err := classify(trials, opt)
+	return AnalyzeIncomplete(trials, nil, opt)
+}
+
+// AnalyzeIncomplete is Analyze with the sweep's trials that have no result:
+// each is placed in its group (a group where none finished is analysed with
+// no trials), and every group is marked with what it lacks — which η and
+// seeds are missing and why, which diverged, and which estimates a missing
+// trial could still move (Group.Missing, Diverged, Incomplete, Unconverged).
+func AnalyzeIncomplete(trials []Trial, missing []MissingTrial, opt Options) (Analysis, error) {
+	groups, err := classify(trials, missing, opt)
 	if err != nil {
 		return Analysis{}, err
 	}
-	a := Analysis{Options: opt, Trials: trials, OrderParameters: make([]OrderParameter, len(trials)),
+	a := Analysis{Options: opt, Trials: trials, Missing: missing, OrderParameters: make([]OrderParameter, len(trials)),
 		Groups: make([]Group, 0, len(groups))}
 	for _, g := range groups {
 		for _, o := range g.obs {
@@ -49,7 +61,7 @@ func Analyze(trials []Trial, opt Options) (Analysis, error) {
 }
 
 func (g *groupData) analyze() Group {
-	res := Group{Key: g.key, Trials: len(g.obs), Rows: g.rows()}
+	res := Group{Key: g.key, Metric: g.metric, Trials: len(g.obs), Rows: g.rows()}
 	res.Crossing, res.Bracket = findBracket(res.Rows)
 
 	var x, drop []float64
@@ -64,13 +76,14 @@ func (g *groupData) analyze() Group {
 	}
 	lf := fitLogistic(x, y)
 	res.EtaStar, res.CI, res.Fit = lf.etaStar, lf.ci, lf.kind
-	hf := fitOnset(x, drop)
-	res.Onset, res.OnsetCI, res.OnsetForm = hf.onset, hf.ci, hf.form
-
-	if th, ok := g.cfg.Theory(); ok {
-		res.Theory = &th
+	res.OnsetForm = OnsetNone
+	if g.metric.Level == nil { // a level crossing has no hinge shape
+		hf := fitOnset(x, drop)
+		res.Onset, res.OnsetCI, res.OnsetForm = hf.onset, hf.ci, hf.form
 	}
+	res.Theory = g.theory
 	res.Stability = g.stability()
+	g.marks(&res)
 	return res
 }
 
@@ -108,7 +121,9 @@ func aggregate(obs []obs) EtaRow {
 		sharp = append(sharp, o.res.FinalSharpness)
 		eos = append(eos, o.res.EOSRatio)
 		maxEOS = append(maxEOS, o.res.MaxEOSRatio)
-		acc = append(acc, o.res.TestAcc)
+		if o.res.TestAcc != nil { // absent without a test set
+			acc = append(acc, *o.res.TestAcc)
+		}
 	}
 	if n := r.Seeds - r.Diverged; n > 0 {
 		r.Fraction = float64(r.Learned) / float64(n)

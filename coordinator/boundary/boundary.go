@@ -14,10 +14,12 @@ import "github.com/eosweep/eosweep/engine"
 
 // Trial is one finished trial as the analysis sees it.
 type Trial struct {
+	// ID is the trial's id ("" where the caller has none, e.g. in tests).
+	ID string
 	// Params are the trial's input parameters as given to engine.Resolve
 	// (the spec's fixed params plus the grid point), not the resolved ones.
 	Params map[string]float64
-	// Result is the engine's result. Failed trials are not passed in.
+	// Result is the engine's result. Trials without one are MissingTrials.
 	Result engine.Result
 }
 
@@ -26,11 +28,15 @@ type Options struct {
 	Model string
 	// GroupBy are the grid axes that define a group: every axis but "eta" and "seed".
 	GroupBy []string
-	// BiasEps is the drop below the seed's plateau that counts as learned.
+	// BiasEps is the drop below the seed's plateau that counts as learned:
+	// the threshold of Metric's change (0: the model's bias_eps, or
+	// DefaultBiasEps; taken as given when Metric has a Level).
 	BiasEps float64
 	// ReferenceEta, when > 0, pins the η whose final bias is each seed's plateau;
 	// otherwise the group's smallest η is used.
 	ReferenceEta float64
+	// Metric is the order parameter (the zero value: final_bias, drop).
+	Metric Metric
 }
 
 // Interval is a closed interval [Low, High].
@@ -76,6 +82,8 @@ const (
 type Group struct {
 	// Key holds the group's axis values by parameter name (GroupBy axes only).
 	Key map[string]float64
+	// Metric is the order parameter the boundary is of (Options.Metric).
+	Metric Metric
 	// Rows are the per-η aggregates in increasing η.
 	Rows []EtaRow
 	// Crossing tells whether Bracket is meaningful.
@@ -99,4 +107,18 @@ type Group struct {
 	Stability float64
 	// Trials counts the trials analysed in the group (diverged included).
 	Trials int
+
+	// Missing lists the group's trials without a result (failed, pending,
+	// leased, cancelled), by η and seed: the estimates above do not see them.
+	Missing []Mark
+	// Diverged lists the group's trials that diverged, by η and seed: they
+	// count in Trials and in their rows, never as learned, and in no fit.
+	Diverged []Mark
+	// Incomplete is set when Missing is not empty.
+	Incomplete bool
+	// Unconverged names the estimates a missing trial could still move
+	// (EstimateBracket, EstimateCI, EstimateOnsetCI): the bracket when some
+	// outcome of the missing trials would change it, an interval when a
+	// missing trial lies inside it (or there is no estimate yet).
+	Unconverged []string
 }

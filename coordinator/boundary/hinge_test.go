@@ -54,7 +54,7 @@ func TestOnsetRecoversKnownBreakpoint(t *testing.T) {
 	}
 }
 
-// The sparse model's measured drops from DESIGN §2.3 (d = 200, seed 0, plateau
+// The sparse model's measured drops (d = 200, seed 0, plateau
 // −0.172): the onset lies within 5% of the paper's 8π/d².
 func TestOnsetOnDesignSparseMeasurements(t *testing.T) {
 	t.Parallel()

@@ -46,7 +46,7 @@ func uniformCount(sp *spec.Spec, groups []boundary.Group) int {
 	return (int(math.Ceil(math.Log(etas[len(etas)-1]/etas[0])/width)) + 1) * other
 }
 
-// examples/mean-widths.yaml, DESIGN §2.2: the mean model's η* = 16π/m, recovered within 2% for every
+// examples/mean-widths.yaml: the mean model's η* = 16π/m, recovered within 2% for every
 // width, with at most 40% of the trials of an equally fine uniform grid.
 func TestRecoverMeanBoundary(t *testing.T) {
 	t.Parallel()
@@ -70,7 +70,7 @@ func TestRecoverMeanBoundary(t *testing.T) {
 	}
 }
 
-// examples/single-x0.yaml, DESIGN §2.1: the single model's η* = 8/x₀², recovered within 2%.
+// examples/single-x0.yaml: the single model's η* = 8/x₀², recovered within 2%.
 func TestRecoverSingleBoundary(t *testing.T) {
 	t.Parallel()
 	_, groups, _ := refinedSweep(t, "single-x0.yaml")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -61,7 +60,7 @@ type sweepCache struct {
 }
 
 // snapshot is a sweep's analysis as of one refresh. It is never modified
-// once published, but for the figures its analysed part renders on demand.
+// once published, but for the figures, which are drawn on demand.
 type snapshot struct {
 	*analysed
 	// at is when the refresh ended, took how long it took.
@@ -71,59 +70,58 @@ type snapshot struct {
 	changed <-chan struct{}
 	// doneSeen is how many DONE trials the scheduler counted at that read.
 	doneSeen int
-	// missing counts the trials without a result by group name.
-	missing map[string]incomplete
-	// missingKeys are the keys of groups that have missing trials but no
-	// finished one (absent from the analysis), sorted by name.
-	missingKeys []groupKey
 }
 
-// analysed is the analysis of one set of finished trials; consecutive
-// snapshots share it while no trial finishes.
+// analysed is the analysis of one set of trials (finished and missing);
+// consecutive snapshots share it while no trial changes state.
 type analysed struct {
 	// version counts the analyses of the sweep (1 is the first).
 	version int
+	// key is what the analysis depends on (see setKey).
+	key setKey
 	// done is how many finished trials were analysed.
-	done     int
-	analysis boundary.Analysis // no Groups when done is 0
-	data     *report.Data      // nil when done is 0
-	err      error             // why the analysis failed (shown on the page)
+	done int
+	// groups are the boundaries of every metric of the sweep side by side
+	// (as GetBoundary gives them), each marked with what it lacks; nil
+	// before the first finished trial.
+	groups []boundary.Group
+	// groupBy are the group axes.
+	groupBy []string
+	err     error // why the analysis failed (shown on the page)
+	*figures
+}
 
-	figMu sync.Mutex
-	figs  map[string]figure
-	drew  time.Duration // time spent drawing figures (counts as the analysis' cost)
+// setKey is what an analysis depends on: the finished trials (by count:
+// a trial never leaves DONE) and how many trials are in each other state.
+type setKey struct {
+	done, total int
+	missing     [store.NumTrialStates]int
+}
+
+func keyOf(trials []store.Trial, done int) setKey {
+	k := setKey{done: done, total: len(trials)}
+	for _, t := range trials {
+		if t.State != store.Done && t.State.Valid() {
+			k.missing[t.State]++
+		}
+	}
+	return k
+}
+
+// figures are drawn from the analysis of the finished trials under the
+// sweep's first metric (what eosweep report draws), so they stay while no
+// trial finishes, however the missing ones move.
+type figures struct {
+	data *report.Data // nil without a finished trial
+
+	mu   sync.Mutex
+	figs map[string]figure
+	drew time.Duration // time spent drawing (counts as the analysis' cost)
 }
 
 type figure struct {
 	svg []byte
 	err error
-}
-
-// groupKey names a group that appears only among the missing trials.
-type groupKey struct {
-	name string
-	key  map[string]float64
-}
-
-// incomplete counts a group's trials without a result, by state.
-type incomplete struct {
-	Pending, Leased, Failed, Cancelled int
-}
-
-// Total is every trial counted.
-func (m incomplete) Total() int { return m.Pending + m.Leased + m.Failed + m.Cancelled }
-
-func (m *incomplete) count(st store.TrialState) {
-	switch st {
-	case store.Pending:
-		m.Pending++
-	case store.Leased:
-		m.Leased++
-	case store.Failed:
-		m.Failed++
-	case store.Cancelled:
-		m.Cancelled++
-	}
 }
 
 // get returns the sweep's current snapshot, refreshing it first when it is
@@ -273,14 +271,13 @@ func (a *analyst) entry(id string) *sweepCache {
 		}
 		delete(a.sweeps, oldest)
 	}
-	c := &sweepCache{results: map[string]engine.Result{}, groupOf: map[string]string{}, keys: map[string]map[string]float64{}}
+	c := &sweepCache{results: map[string]engine.Result{}}
 	a.sweeps[id] = c
 	return c
 }
 
-// refresh reads the sweep's trials and the results that are new since prev,
-// counts the missing trials per group, and analyses the finished trials
-// again when there are new ones.
+// refresh reads the sweep's trials and the results that are new since
+// prev, and analyses them again when a trial changed state.
 func (a *analyst) refresh(c *sweepCache, info scheduler.SweepInfo, prev *snapshot) (*snapshot, error) {
 	start := a.now()
 	id := info.Sweep.ID
@@ -305,23 +302,22 @@ func (a *analyst) refresh(c *sweepCache, info scheduler.SweepInfo, prev *snapsho
 		}
 		fresh = fresh[n:]
 	}
-	done := finished.Join(trials, c.results)
-	opt := info.Spec.Analysis()
+	set := finished.Split(trials, c.results)
 	s := &snapshot{changed: info.Changed, doneSeen: info.Progress.Done}
-	s.missing, s.missingKeys = c.countMissing(trials, opt)
-	switch {
-	case prev != nil && prev.done == len(done) && prev.err == nil:
+	key := keyOf(trials, len(set.Done))
+	if prev != nil && prev.key == key && prev.err == nil {
 		s.analysed = prev.analysed
-	default:
-		s.analysed = analyse(info, done)
+	} else {
+		var figs *figures
+		if prev != nil && prev.done == len(set.Done) && prev.err == nil {
+			figs = prev.figures
+		}
+		s.analysed = analyse(info, set, figs)
+		s.key = key
+		s.version = 1
 		if prev != nil {
 			s.version = prev.version + 1
-		} else {
-			s.version = 1
 		}
-	}
-	if s.analysis.Groups != nil {
-		s.missingKeys = absent(s.missingKeys, s.analysis)
 	}
 	s.at = a.now()
 	s.took = s.at.Sub(start)
@@ -338,10 +334,14 @@ func lean(r engine.Result) engine.Result {
 	return r
 }
 
-// analyse runs the boundary analysis of the finished trials.
-func analyse(info scheduler.SweepInfo, done []boundary.Trial) *analysed {
-	out := &analysed{done: len(done), figs: map[string]figure{}}
-	a, err := finished.Analyze(info.Spec, done)
+// analyse runs the boundary analysis of every metric of the sweep on its
+// trials; figs, when given, are the figures of the same finished trials.
+func analyse(info scheduler.SweepInfo, set finished.Set, figs *figures) *analysed {
+	out := &analysed{done: len(set.Done), groupBy: info.Spec.Analysis().GroupBy, figures: figs}
+	if out.figures == nil {
+		out.figures = &figures{figs: map[string]figure{}}
+	}
+	as, err := finished.AnalyzeEach(info.Spec, set)
 	switch {
 	case errors.Is(err, finished.ErrNone):
 		return out
@@ -349,71 +349,14 @@ func analyse(info scheduler.SweepInfo, done []boundary.Trial) *analysed {
 		out.err = err
 		return out
 	}
-	d, err := report.NewData(a, report.Options{})
-	if err != nil {
-		out.err = err
-		return out
-	}
-	out.analysis, out.data = a, d
-	return out
-}
-
-// countMissing counts the trials without a result per group, and returns
-// the keys of those groups, sorted by name.
-func (c *sweepCache) countMissing(trials []store.Trial, opt boundary.Options) (map[string]incomplete, []groupKey) {
-	out := map[string]incomplete{}
-	for _, t := range trials {
-		if t.State == store.Done {
-			continue
+	out.groups = boundary.SideBySide(as)
+	if out.data == nil {
+		d, err := report.NewData(as[0], report.Options{})
+		if err != nil {
+			out.err = err
+			return out
 		}
-		name, ok := c.groupOf[t.ID]
-		if !ok {
-			key, err := groupKeyOf(opt, t.Params)
-			if err != nil {
-				continue // the analysis reports bad parameters where they matter
-			}
-			name = boundary.GroupName(opt.GroupBy, key)
-			c.groupOf[t.ID] = name
-			c.keys[name] = key
-		}
-		m := out[name]
-		m.count(t.State)
-		out[name] = m
-	}
-	gk := make([]groupKey, 0, len(out))
-	for name := range out {
-		gk = append(gk, groupKey{name: name, key: c.keys[name]})
-	}
-	sort.Slice(gk, func(i, j int) bool { return gk[i].name < gk[j].name })
-	return out, gk
-}
-
-// groupKeyOf is a trial's group key, as the analysis computes it: the
-// resolved values of the group axes.
-func groupKeyOf(opt boundary.Options, params map[string]float64) (map[string]float64, error) {
-	cfg, err := engine.Resolve(opt.Model, params)
-	if err != nil {
-		return nil, err
-	}
-	p := cfg.Params()
-	key := make(map[string]float64, len(opt.GroupBy))
-	for _, ax := range opt.GroupBy {
-		key[ax] = p[ax]
-	}
-	return key, nil
-}
-
-// absent keeps the keys of groups the analysis does not hold.
-func absent(keys []groupKey, a boundary.Analysis) []groupKey {
-	have := map[string]bool{}
-	for _, g := range a.Groups {
-		have[boundary.GroupName(a.Options.GroupBy, g.Key)] = true
-	}
-	var out []groupKey
-	for _, k := range keys {
-		if !have[k.name] {
-			out = append(out, k)
-		}
+		out.data = d
 	}
 	return out
 }
@@ -427,27 +370,28 @@ const (
 
 // figure returns one figure of the analysis as SVG (without embedded
 // fonts), drawing it the first time it is asked for.
-func (an *analysed) figure(name string, now func() time.Time) ([]byte, error) {
-	an.figMu.Lock()
-	defer an.figMu.Unlock()
-	if f, ok := an.figs[name]; ok {
+func (fs *figures) figure(name string, now func() time.Time) ([]byte, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.figs[name]; ok {
 		return f.svg, f.err
 	}
 	start := now()
-	svg, err := an.draw(name)
-	an.drew += now().Sub(start)
-	an.figs[name] = figure{svg: svg, err: err}
+	svg, err := fs.draw(name)
+	fs.drew += now().Sub(start)
+	fs.figs[name] = figure{svg: svg, err: err}
 	return svg, err
 }
 
-// drawing is the time spent drawing the analysis' figures so far.
-func (an *analysed) drawing() time.Duration {
-	an.figMu.Lock()
-	defer an.figMu.Unlock()
-	return an.drew
+// drawing is the time spent drawing the figures so far.
+func (fs *figures) drawing() time.Duration {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.drew
 }
 
-func (an *analysed) draw(name string) ([]byte, error) {
+func (fs *figures) draw(name string) ([]byte, error) {
+	an := fs
 	if an.data == nil {
 		return nil, errNoFigure
 	}

@@ -70,23 +70,32 @@ func TestAnalysisThrottled(t *testing.T) {
 	clk.Advance(time.Hour)
 	check("an hour unchanged", snap(t, src, a), 2, 10, 2, 10)
 
-	// A lease changes the missing counts, not the analysis: the trials are
-	// read again, the analysis (and its figures) kept.
-	before := snap(t, src, a).analysed
+	// A lease changes what the groups lack, not the figures: the trials are
+	// read and analysed again, the figures kept.
+	before := snap(t, src, a)
 	src.set("s1", 10, store.Leased, nil)
 	clk.Advance(time.Second)
 	s := snap(t, src, a)
-	check("a lease", s, 2, 10, 3, 10)
-	if s.analysed != before {
-		t.Error("a lease made a new analysis")
+	check("a lease", s, 3, 10, 3, 10)
+	if s.figures != before.figures {
+		t.Error("a lease dropped the figures")
 	}
-	var leased int
-	for _, m := range s.missing {
-		leased += m.Leased
+	if n := marked(s, "leased"); n != 1 {
+		t.Errorf("%d leased trials marked missing, want 1", n)
 	}
-	if leased != 1 {
-		t.Errorf("missing counts %v: want 1 leased", s.missing)
+}
+
+// marked counts the groups' missing marks in a state.
+func marked(s *snapshot, state string) int {
+	n := 0
+	for _, g := range s.groups {
+		for _, m := range g.Missing {
+			if m.State == state {
+				n++
+			}
+		}
 	}
+	return n
 }
 
 // After a slow refresh the next waits four times as long.
@@ -165,8 +174,8 @@ func TestAnalysisOneRefreshAtATime(t *testing.T) {
 	}
 }
 
-// Missing trials are counted per group, and groups with none finished are
-// named apart; kept results lose their trajectory unless it is needed.
+// Every group is marked with what it lacks, a group with no finished trial
+// too; kept results lose their trajectory unless it is needed.
 func TestAnalysisMissingAndLean(t *testing.T) {
 	t.Parallel()
 	src, a, _, trials := analystSetup(t)
@@ -178,16 +187,21 @@ func TestAnalysisMissingAndLean(t *testing.T) {
 	src.set("s1", 1, store.Failed, nil)
 	src.set("s1", 3, store.Leased, nil)
 	s := snap(t, src, a)
-	if len(s.analysis.Groups) != 1 {
-		t.Fatalf("%d groups analysed, want 1", len(s.analysis.Groups))
+	if len(s.groups) != 2 || s.groups[0].Incomplete || !s.groups[1].Incomplete || s.groups[1].Trials != 0 {
+		t.Fatalf("groups %+v: want x0=1 complete, x0=2 without a finished trial", s.groups)
 	}
-	if m := s.missing["x0=2"]; m != (incomplete{Failed: 1, Leased: 1, Pending: 7}) || s.missing["x0=1"].Total() != 0 {
-		t.Errorf("missing %+v", s.missing)
+	if f, l, p := marked(s, "failed"), marked(s, "leased"), marked(s, "pending"); f != 1 || l != 1 || p != 7 {
+		t.Errorf("missing marks: %d failed, %d leased, %d pending; want 1, 1, 7", f, l, p)
 	}
-	if len(s.missingKeys) != 1 || s.missingKeys[0].name != "x0=2" || s.missingKeys[0].key["x0"] != 2 {
-		t.Errorf("groups without a result: %+v", s.missingKeys)
+	if s.data == nil || len(s.data.Groups) != 2 {
+		t.Fatalf("the figures have no data, or not both groups")
 	}
-	for _, tr := range s.analysis.Trials {
+	for _, name := range []string{figPhase, figOverview, figGroup + "0", figGroup + "1"} {
+		if _, err := s.figure(name, time.Now); err != nil && name != figGroup+"1" {
+			t.Errorf("figure %s: %v", name, err)
+		}
+	}
+	for _, tr := range s.data.Trials {
 		if tr.Result.Trajectory != nil {
 			t.Fatalf("a kept result has its trajectory: %v", tr.Params)
 		}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,19 +228,21 @@ type analysisView struct {
 	Overview string
 	Group    string
 	Groups   []groupRow
-	More     int // groups left out of the table
-	GroupSel int
-	Links    []groupLink
+	More     int  // groups left out of the table
+	Metrics  bool // several metrics: the table names each row's
+	// Unconverged is set when an estimate may still move (starred).
+	Unconverged bool
+	GroupSel    int
+	Links       []groupLink
 }
 
 type groupRow struct {
-	Name                                       string
+	Name, Metric                               string
 	Bracket, EtaStar, Onset, Theory, Stability string
 	RatioStar, RatioOnset                      string
 	Trials                                     int
 	Warning                                    string
-	Incomplete                                 bool
-	NoResults                                  bool
+	Incomplete, Unconverged                    bool
 }
 
 type groupLink struct {
@@ -317,45 +320,53 @@ func (d *Dashboard) analysisView(info scheduler.SweepInfo, s *snapshot, gsel int
 		v.Err = s.err.Error()
 	}
 	ver := "?v=" + strconv.Itoa(s.version)
-	groupBy := s.analysis.Options.GroupBy
-	if s.data != nil && len(s.analysis.Groups) > 0 {
+	if s.data != nil && len(s.data.Groups) > 0 {
 		v.Phase = base + "/figures/phase.svg" + ver
 		v.Overview = base + "/figures/overview.svg" + ver
-		if gsel >= len(s.analysis.Groups) {
+		if gsel >= len(s.data.Groups) {
 			gsel = 0
 		}
 		v.GroupSel = gsel
 		v.Group = base + "/figures/" + figGroup + strconv.Itoa(gsel) + ".svg" + ver
-	}
-	for gi, g := range s.analysis.Groups {
-		name := boundary.GroupName(groupBy, g.Key)
-		if len(s.analysis.Groups) > 1 {
-			v.Links = append(v.Links, groupLink{Name: name, URL: base + "?group=" + strconv.Itoa(gi), On: gi == gsel})
+		if len(s.data.Groups) > 1 {
+			for gi, g := range s.data.Groups {
+				v.Links = append(v.Links, groupLink{Name: boundary.GroupName(s.groupBy, g.Key),
+					URL: base + "?group=" + strconv.Itoa(gi), On: gi == gsel})
+			}
 		}
+	}
+	metrics := map[string]bool{}
+	for _, g := range s.groups {
+		metrics[g.Metric.String()] = true
+	}
+	v.Metrics = len(metrics) > 1
+	for _, g := range s.groups {
 		if len(v.Groups) == maxGroups {
 			v.More++
 			continue
 		}
-		v.Groups = append(v.Groups, groupRowOf(name, g, s.missing[name]))
-	}
-	for _, k := range s.missingKeys {
-		if len(v.Groups) == maxGroups {
-			v.More++
-			continue
-		}
-		v.Groups = append(v.Groups, groupRow{Name: k.name, Bracket: "—", EtaStar: "—", Onset: "—", Theory: "—", Stability: "—",
-			RatioStar: "—", RatioOnset: "—", NoResults: true, Incomplete: true,
-			Warning: "no finished trial yet: " + missingText(s.missing[k.name])})
+		row := groupRowOf(boundary.GroupName(s.groupBy, g.Key), g)
+		v.Unconverged = v.Unconverged || row.Unconverged
+		v.Groups = append(v.Groups, row)
 	}
 	return v
 }
 
-// groupRowOf formats one group's boundary and what it lacks.
-func groupRowOf(name string, g boundary.Group, m incomplete) groupRow {
-	row := groupRow{Name: name, Bracket: bracketText(g), Trials: g.Trials,
-		EtaStar: estimateText(g.Fit != boundary.FitNone, g.EtaStar, g.CI),
-		Onset:   estimateText(g.OnsetForm != boundary.OnsetNone, g.Onset, g.OnsetCI),
-		Theory:  "—", Stability: num(g.Stability), RatioStar: "—", RatioOnset: "—"}
+// groupRowOf formats one group's boundary and what it lacks: a star on
+// every estimate a missing trial could still move, the missing trials by
+// state and the diverged ones.
+func groupRowOf(name string, g boundary.Group) groupRow {
+	star := func(estimate string) string {
+		if slices.Contains(g.Unconverged, estimate) {
+			return " *"
+		}
+		return ""
+	}
+	row := groupRow{Name: name, Metric: g.Metric.String(), Bracket: bracketText(g) + star(boundary.EstimateBracket), Trials: g.Trials,
+		EtaStar: estimateText(g.Fit != boundary.FitNone, g.EtaStar, g.CI) + star(boundary.EstimateCI),
+		Onset:   estimateText(g.OnsetForm != boundary.OnsetNone, g.Onset, g.OnsetCI) + star(boundary.EstimateOnsetCI),
+		Theory:  "—", Stability: num(g.Stability), RatioStar: "—", RatioOnset: "—",
+		Unconverged: len(g.Unconverged) > 0, Incomplete: g.Incomplete}
 	if g.Theory != nil && *g.Theory > 0 {
 		row.Theory = num(*g.Theory)
 		if g.Fit != boundary.FitNone {
@@ -365,29 +376,48 @@ func groupRowOf(name string, g boundary.Group, m incomplete) groupRow {
 			row.RatioOnset = strconv.FormatFloat(g.Onset / *g.Theory, 'f', 3, 64)
 		}
 	}
-	if m.Total() > 0 {
-		row.Incomplete = true
-		row.Warning = "incomplete: " + missingText(m) + " — the estimates do not see them yet"
-		if m.Pending+m.Leased == 0 {
-			row.Warning = "incomplete: " + missingText(m) + " — these trials will not finish; the estimates lack them"
+	var notes []string
+	if len(g.Missing) > 0 {
+		open := false
+		for _, m := range g.Missing {
+			open = open || m.State == "pending" || m.State == "leased"
 		}
+		why := " — these trials will not finish; the estimates lack them"
+		if open {
+			why = " — the estimates do not see them yet"
+		}
+		notes = append(notes, "incomplete: "+marksText(g.Missing)+why)
 	}
+	if len(g.Diverged) > 0 {
+		notes = append(notes, fmt.Sprintf("%d diverged (counted, in no fit)", len(g.Diverged)))
+	}
+	row.Warning = strings.Join(notes, "; ")
 	return row
 }
 
-// missingText lists a group's missing trials by state ("2 failed, 5 pending").
-func missingText(m incomplete) string {
-	var parts []string
-	for _, s := range []struct {
-		n    int
-		name string
-	}{{m.Failed, "failed"}, {m.Cancelled, "cancelled"}, {m.Leased, "running"}, {m.Pending, "pending"}} {
-		if s.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", s.n, s.name))
-		}
+// marksText counts trials by state ("2 failed, 5 pending"), leased ones as
+// running.
+func marksText(ms []boundary.Mark) string {
+	n := map[string]int{}
+	for _, m := range ms {
+		n[m.State]++
 	}
-	if len(parts) == 0 {
-		return "none missing"
+	var parts []string
+	for _, st := range []string{"failed", "cancelled", "done", "leased", "pending"} {
+		name := st
+		switch st {
+		case "leased":
+			name = "running"
+		case "done":
+			name = "without a stored result"
+		}
+		if n[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[st], name))
+		}
+		delete(n, st)
+	}
+	for st, k := range n { // a state this list does not know
+		parts = append(parts, fmt.Sprintf("%d %s", k, st))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -1,8 +1,10 @@
 // Package finished reads a sweep's finished trials — DONE, with a stored
-// result — as the boundary analysis takes them, and analyses them under the
-// sweep's spec. It is the one join of trials and results: the coordinator's
-// GetBoundary and the CLI's --db reader read through Trials, the scheduler's
-// refinement joins its in-memory trials with Join.
+// result — as the boundary analysis takes them, with the trials that have no
+// result (boundary.MissingTrial), and analyses them under the sweep's spec.
+// It is the one join of trials and results: the coordinator's GetBoundary and
+// the CLI's --db reader read through Read, the CLI's remote reader splits
+// ListTrials' pages with Split, the scheduler's refinement joins its
+// in-memory trials with Join.
 //
 // # Caveats
 //
@@ -15,6 +17,7 @@ package finished
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/spec"
@@ -25,38 +28,99 @@ import (
 // ErrNone is returned by Analyze for a sweep with no finished trial yet.
 var ErrNone = errors.New("no finished trials yet")
 
-// Join pairs the DONE trials with their results, in the order of trials;
-// trials without a result are left out.
-func Join(trials []store.Trial, results map[string]engine.Result) []boundary.Trial {
-	var out []boundary.Trial
+// Set is a sweep's trials as the analysis takes them: Done, the finished
+// trials with their results, and Missing, every other trial — pending,
+// leased, failed, cancelled, or DONE without a stored result — with its
+// state and last error. Both are in the order of the trials given.
+type Set struct {
+	Done    []boundary.Trial
+	Missing []boundary.MissingTrial
+}
+
+// Split pairs the DONE trials with their results and lists the rest as missing.
+func Split(trials []store.Trial, results map[string]engine.Result) Set {
+	var out Set
 	for _, t := range trials {
 		if r, ok := results[t.ID]; ok && t.State == store.Done {
-			out = append(out, boundary.Trial{Params: t.Params, Result: r})
+			out.Done = append(out.Done, boundary.Trial{ID: t.ID, Params: t.Params, Result: r})
+			continue
 		}
+		m := boundary.MissingTrial{ID: t.ID, Params: t.Params, State: strings.ToLower(t.State.String()),
+			Attempt: t.Attempt, Error: t.LastError}
+		if t.State == store.Done && m.Error == "" {
+			m.Error = "no stored result"
+		}
+		out.Missing = append(out.Missing, m)
 	}
 	return out
 }
 
-// Trials reads the finished trials of a sweep from st, in insertion order.
-func Trials(st *store.Store, sweep string) ([]boundary.Trial, error) {
+// Join pairs the DONE trials with their results, in the order of trials;
+// trials without a result are left out (Split keeps them).
+func Join(trials []store.Trial, results map[string]engine.Result) []boundary.Trial {
+	return Split(trials, results).Done
+}
+
+// Read reads a sweep's trials from st, split as Split does, in insertion order.
+func Read(st *store.Store, sweep string) (Set, error) {
 	trials, err := st.Trials(sweep)
 	if err != nil {
-		return nil, fmt.Errorf("sweep %s: %w", sweep, err)
+		return Set{}, fmt.Errorf("sweep %s: %w", sweep, err)
 	}
 	results, err := st.Results(sweep)
 	if err != nil {
-		return nil, fmt.Errorf("sweep %s: %w", sweep, err)
+		return Set{}, fmt.Errorf("sweep %s: %w", sweep, err)
 	}
-	return Join(trials, results), nil
+	return Split(trials, results), nil
+}
+
+// Trials reads the finished trials of a sweep from st, in insertion order.
+func Trials(st *store.Store, sweep string) ([]boundary.Trial, error) {
+	s, err := Read(st, sweep)
+	return s.Done, err
+}
+
+// Boundaries runs the boundary analysis of a sweep's trials once per metric
+// of its spec (spec.Spec.Analyses), each group marked with what it lacks as
+// AnalyzeSet does, and returns every group's boundaries, the metrics of a
+// group side by side (boundary.SideBySide); ErrNone when no trial has
+// finished.
+func Boundaries(sp *spec.Spec, s Set) ([]boundary.Group, error) {
+	as, err := AnalyzeEach(sp, s)
+	if err != nil {
+		return nil, err
+	}
+	return boundary.SideBySide(as), nil
+}
+
+// AnalyzeEach is the analysis Boundaries makes, one per metric of the spec
+// in its order (the first is spec.Spec.Analysis, the figures' analysis);
+// ErrNone when no trial has finished.
+func AnalyzeEach(sp *spec.Spec, s Set) ([]boundary.Analysis, error) {
+	if len(s.Done) == 0 {
+		return nil, ErrNone
+	}
+	as, err := boundary.AnalyzeEach(s.Done, s.Missing, sp.Analyses())
+	if err != nil {
+		return nil, fmt.Errorf("analyse: %w", err)
+	}
+	return as, nil
 }
 
 // Analyze runs the boundary analysis of finished trials under their sweep's
-// spec (spec.Spec.Analysis); ErrNone when there are none.
+// spec (spec.Spec.Analysis, its first metric); ErrNone when there are none.
 func Analyze(sp *spec.Spec, done []boundary.Trial) (boundary.Analysis, error) {
-	if len(done) == 0 {
+	return AnalyzeSet(sp, Set{Done: done})
+}
+
+// AnalyzeSet is Analyze with the sweep's missing trials too, so that every
+// group is marked with what it lacks (boundary.AnalyzeIncomplete); ErrNone
+// when no trial has finished.
+func AnalyzeSet(sp *spec.Spec, s Set) (boundary.Analysis, error) {
+	if len(s.Done) == 0 {
 		return boundary.Analysis{}, ErrNone
 	}
-	a, err := boundary.Analyze(done, sp.Analysis())
+	a, err := boundary.AnalyzeIncomplete(s.Done, s.Missing, sp.Analysis())
 	if err != nil {
 		return boundary.Analysis{}, fmt.Errorf("analyse: %w", err)
 	}

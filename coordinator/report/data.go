@@ -196,6 +196,14 @@ func (q quantity) clip(v float64) float64 {
 	return v
 }
 
+// valueOr returns *v, or fallback when v is absent (a model without data).
+func valueOr(v *float64, fallback float64) float64 {
+	if v == nil {
+		return fallback
+	}
+	return *v
+}
+
 // eosCap is where the max η·S/2 panel is clipped: the edge of stability is
 // at 1 and the largest values after θ₀ measured for examples/figure1.yaml
 // are below 3.
@@ -205,7 +213,7 @@ var (
 	biasQ = quantity{label: "final bias $b_T$", ref: math.NaN(),
 		value: func(t boundary.Trial) float64 { return t.Result.FinalBias }}
 	accQ = quantity{label: "test accuracy (%)", ref: math.NaN(),
-		value: func(t boundary.Trial) float64 { return 100 * t.Result.TestAcc }}
+		value: func(t boundary.Trial) float64 { return 100 * valueOr(t.Result.TestAcc, math.NaN()) }}
 	// eosQ is the largest η·S/2 GD reaches after θ₀: ≈ 1 at the edge of
 	// stability. The maximum with θ₀ (max_eos_ratio) is not plotted: for an
 	// unstable start it is η·S₀/2 itself, which GD leaves in its first step.

@@ -6,8 +6,13 @@
 //
 // # Files
 //
-//	trials.csv         one row per trial: every resolved parameter, every scalar
-//	                   result field (JSON names), then group, plateau, drop, learned
+//	trials.csv         one row per trial: its id, every resolved parameter, every
+//	                   scalar result field (JSON names), group, plateau, drop,
+//	                   learned, then state and error; trials without a result
+//	                   (failed, pending, ...) last, their result cells empty
+//	trajectories.csv   every finished trial's trajectory, one row per point: trial,
+//	                   eta, seed, width, step, loss, bias, sharpness (empty where
+//	                   not measured), for plots of one's own
 //	boundary.json      one object per group (boundary.Record, without rows)
 //	boundary.txt       the table of boundary.WriteTable
 //	phase.*            log η × group axis, one cell per η coloured (viridis,
@@ -58,14 +63,17 @@ type Options struct {
 	// Model defaults to Write's model.
 	Analysis boundary.Options
 	// Axis is the group axis on the phase diagram's vertical axis: "" picks
-	// "width" when it is a group axis, else the first group axis. Groups are
+	// "width" when it is a group axis, else the first group axis; another
+	// name is refused (ErrUnknownAxis). Groups are
 	// rows of the diagram, labelled by this axis (or by the whole group key
 	// when other axes vary too).
 	Axis string
 	// Trajectory selects the trial whose trajectory is plotted: the first
 	// trial, in (group, η, seed) order, whose Params hold every given value
 	// but "eta", and, when "eta" is given, of those the one nearest to it in
-	// log η (so a rounded η from a table selects its trial).
+	// log η within 5% (so a rounded η from a table selects its trial). A
+	// selection that matches none is refused (ErrNoTrajectory) with the
+	// values there are.
 	// Empty picks one: in the first group with a boundary estimate, the
 	// smallest seed at the η nearest 1.5·η* (inside the edge-of-stability
 	// regime), else the first trial.
@@ -77,21 +85,28 @@ type Options struct {
 	// Figures names the figures to write (see FigureNames); empty writes
 	// every standard figure, and paper1 for the sparse model.
 	Figures []string
+	// Boundaries, when set, are the groups boundary.json and boundary.txt
+	// hold instead of the analysis' own: the boundaries of every metric of
+	// the sweep side by side (boundary.SideBySide). The figures draw the
+	// analysis given to Write.
+	Boundaries []boundary.Group
 }
 
 // File names written by Write. Every figure is written as .png, .svg and
 // .pdf; the …PNG names are the PNG of each.
 const (
-	TrialsCSV      = "trials.csv"
-	BoundaryJSON   = "boundary.json"
-	BoundaryTable  = "boundary.txt"
-	PhaseName      = "phase"
-	OverviewName   = "overview"
-	TrajectoryName = "trajectory"
-	PhasePNG       = PhaseName + ".png"
-	OverviewPNG    = OverviewName + ".png"
-	TrajectoryPNG  = TrajectoryName + ".png"
-	Paper1PNG      = Paper1Name + ".png"
+	TrialsCSV = "trials.csv"
+	// TrajectoriesCSV holds every finished trial's trajectory, long format.
+	TrajectoriesCSV = "trajectories.csv"
+	BoundaryJSON    = "boundary.json"
+	BoundaryTable   = "boundary.txt"
+	PhaseName       = "phase"
+	OverviewName    = "overview"
+	TrajectoryName  = "trajectory"
+	PhasePNG        = PhaseName + ".png"
+	OverviewPNG     = OverviewName + ".png"
+	TrajectoryPNG   = TrajectoryName + ".png"
+	Paper1PNG       = Paper1Name + ".png"
 )
 
 // FigureNames are the names Options.Figures accepts: "groups" stands for
@@ -146,6 +161,9 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAxis(a, opt.Axis); err != nil { // choose.go
+		return fmt.Errorf("report: %w", err)
+	}
 	size, err := ParseSize(string(opt.Size))
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -163,7 +181,14 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 	if err := writeTrialsCSV(filepath.Join(dir, TrialsCSV), a); err != nil {
 		return err
 	}
-	if err := writeBoundary(dir, a.Groups); err != nil {
+	if err := writeTrajectoriesCSV(filepath.Join(dir, TrajectoriesCSV), a); err != nil { // trajectories.go
+		return err
+	}
+	groups := a.Groups
+	if opt.Boundaries != nil {
+		groups = opt.Boundaries
+	}
+	if err := writeBoundary(dir, groups); err != nil {
 		return err
 	}
 	if len(a.Trials) == 0 {
@@ -214,7 +239,7 @@ func (d *Data) figures(want map[string]bool, size Size, opt Options) ([]*Figure,
 	if want[TrajectoryName] {
 		t := pickTrajectory(d, opt)
 		if t < 0 {
-			return nil, fmt.Errorf("trajectory: no trial matches %v", opt.Trajectory)
+			return nil, fmt.Errorf("trajectory: %w", noTrajectory(boundary.Analysis{Trials: d.Trials}, opt.Trajectory))
 		}
 		f, err := TrajectoryFigure(d.Model, d.Trials[t], size)
 		if err := add("trajectory", f, err); err != nil {
@@ -267,7 +292,7 @@ func pickTrajectory(d *Data, opt Options) int {
 			if !byEta {
 				return i
 			}
-			if d := math.Abs(math.Log(trials[i].Params["eta"] / want)); d < bestD {
+			if d := math.Abs(math.Log(trials[i].Params["eta"] / want)); d < bestD && d <= math.Log1p(trajectoryTolerance) {
 				best, bestD = i, d
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -31,7 +33,7 @@ func synthetic() []boundary.Trial {
 				drop := 0.6 * math.Max(math.Log(eta/star), 0)
 				r := engine.Result{
 					FinalBias: plateau - drop, InitialSharpness: d * d / (4 * math.Pi),
-					EOSRatio: math.Min(1, eta*d*d/(8*math.Pi)), MaxEOSRatio: math.Min(1.01, eta*d*d/(8*math.Pi)), TestAcc: 0.55 + 0.05*drop, StepsRun: 100,
+					EOSRatio: math.Min(1, eta*d*d/(8*math.Pi)), MaxEOSRatio: math.Min(1.01, eta*d*d/(8*math.Pi)), TestAcc: ptr(0.55 + 0.05*drop), StepsRun: 100,
 				}
 				for s := 0; s <= 100; s += 10 {
 					r.Trajectory = append(r.Trajectory, engine.Point{
@@ -105,7 +107,7 @@ func TestWriteTrialsCSVAndBoundaryJSON(t *testing.T) {
 		t.Fatalf("%d csv rows, want %d + header", len(recs)-1, len(trials))
 	}
 	header := recs[0]
-	for _, col := range append(engine.ParamNames(engine.ModelSparse), "final_bias", "min_bias", "threshold_learned",
+	for _, col := range append(engine.ParamNames(engine.ModelSparse), "final_bias", "min_bias", "bias_negative",
 		"initial_sharpness", "final_sharpness", "eos_ratio", "max_eos_ratio", "max_eos_ratio_after_init", "final_loss", "train_acc", "test_acc",
 		"steps_run", "diverged", "dead", "wall_ms", "group", "plateau", "drop", "learned") {
 		if !slices.Contains(header, col) {
@@ -241,5 +243,215 @@ func TestWriteTakesTheAnalysis(t *testing.T) {
 	a.OrderParameters = a.OrderParameters[1:]
 	if err := Write(t.TempDir(), a, Options{}); err == nil || !strings.Contains(err.Error(), "order parameters") {
 		t.Errorf("an analysis with %d order parameters for %d trials: error %v", len(a.OrderParameters), len(a.Trials), err)
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// A report of an incomplete sweep says which trials are missing and why:
+// trials.csv has a row for each (state, error, empty results), boundary.json
+// marks the group, boundary.txt lists them under the table.
+func TestWriteIncomplete(t *testing.T) {
+	t.Parallel()
+	trials := synthetic()
+	var done []boundary.Trial
+	var missing []boundary.MissingTrial
+	for i, tr := range trials {
+		tr.ID = fmt.Sprintf("t%03d", i)
+		if tr.Params["width"] == 200 && tr.Params["eta"] > 5e-4 && tr.Params["eta"] < 6e-4 { // just below η*
+			missing = append(missing, boundary.MissingTrial{ID: tr.ID, Params: tr.Params, State: "failed", Attempt: 1,
+				Error: "lease of worker w1 expired"})
+			continue
+		}
+		done = append(done, tr)
+	}
+	if len(missing) == 0 {
+		t.Fatal("fixture: no trial near η* of width 200")
+	}
+	a, err := boundary.AnalyzeIncomplete(done, missing, syntheticOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	if err := Write(dir, a, Options{DPI: 30}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, TrialsCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(trials)+1 || recs[0][0] != "trial" {
+		t.Fatalf("%d rows, first column %q; want %d + header, trial", len(recs)-1, recs[0][0], len(trials))
+	}
+	col := func(name string) int { return slices.Index(recs[0], name) }
+	failed := 0
+	for _, r := range recs[1:] {
+		switch r[col("state")] {
+		case "failed":
+			failed++
+			if r[col("error")] != "lease of worker w1 expired" || r[col("final_bias")] != "" || r[col("group")] != "width=200" || r[col("learned")] != "" {
+				t.Errorf("failed row %v", r)
+			}
+		case "done":
+			if r[col("trial")] == "" || r[col("final_bias")] == "" {
+				t.Errorf("done row %v", r)
+			}
+		default:
+			t.Errorf("row state %q", r[col("state")])
+		}
+	}
+	if failed != len(missing) {
+		t.Errorf("%d failed rows, want %d", failed, len(missing))
+	}
+	var recsJSON []map[string]any
+	data, err := os.ReadFile(filepath.Join(dir, BoundaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &recsJSON); err != nil {
+		t.Fatal(err)
+	}
+	if recsJSON[0]["incomplete"] != false || recsJSON[1]["incomplete"] != true || len(recsJSON[1]["missing"].([]any)) != len(missing) {
+		t.Errorf("boundary.json incomplete %v %v, missing %v", recsJSON[0]["incomplete"], recsJSON[1]["incomplete"], recsJSON[1]["missing"])
+	}
+	txt, err := os.ReadFile(filepath.Join(dir, BoundaryTable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(txt), "width=200: 3 of 30 trials have no result") || !strings.Contains(string(txt), "lease of worker w1 expired") {
+		t.Errorf("boundary.txt:\n%s", txt)
+	}
+}
+
+// Options that name nothing in the sweep are refused with what there is.
+func TestWriteRefusesUnknownSelections(t *testing.T) {
+	t.Parallel()
+	a, err := boundary.Analyze(synthetic(), syntheticOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		opt  Options
+		want error
+		text []string
+	}{
+		{Options{Axis: "nope"}, ErrUnknownAxis, []string{`axis "nope"`, "group axes: width"}},
+		{Options{Trajectory: map[string]float64{"eta": 5}}, ErrNoTrajectory, []string{"eta=5", "eta values there: 0.0001, 0.0001802"}},
+		{Options{Trajectory: map[string]float64{"width": 3}}, ErrNoTrajectory, []string{"width=3", "width values there: 100, 200"}},
+		{Options{Trajectory: map[string]float64{"width": 100, "seed": 7}}, ErrNoTrajectory, []string{"seed=7", "seed values there: 0, 1, 2"}},
+	} {
+		err := Write(filepath.Join(t.TempDir(), "r"), a, Options{DPI: 30, Axis: c.opt.Axis, Trajectory: c.opt.Trajectory})
+		if !errors.Is(err, c.want) {
+			t.Errorf("%+v: error %v, want %v", c.opt, err, c.want)
+			continue
+		}
+		for _, w := range c.text {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: error %q lacks %q", c.opt, err, w)
+			}
+		}
+	}
+	// A rounded η from a table still selects its trial.
+	if err := Write(filepath.Join(t.TempDir(), "r"), a, Options{DPI: 30, Trajectory: map[string]float64{"eta": 1.8e-4}}); err != nil {
+		t.Errorf("eta=1.8e-4 (rounded): %v", err)
+	}
+}
+
+// The report of an exec sweep with two boundary metrics and a failed trial:
+// trials.csv lists the program's free-form parameters as given and its
+// metrics (an empty cell where a trial lacks one, and on the missing row),
+// trajectories.csv reads η, seed and width from those parameters,
+// boundary.json holds both metrics' boundaries (Options.Boundaries), and
+// every figure is drawn.
+func TestWriteExecSweep(t *testing.T) {
+	t.Parallel()
+	var done []boundary.Trial
+	for _, w := range []float64{64, 256} {
+		for seed := range 2 {
+			for k := range 8 {
+				eta := 1e-3 * math.Pow(2, float64(k))
+				drop := math.Max(0, math.Log(eta/0.02))
+				r := engine.Result{FinalBias: -drop, StepsRun: 10, Metrics: map[string]float64{"val_loss": 1 + drop},
+					Trajectory: []engine.Point{{Step: 0, Loss: 1}, {Step: 10, Loss: 0.5, Bias: -drop}}}
+				if k == 3 && seed == 1 {
+					r.Metrics = nil
+				}
+				done = append(done, boundary.Trial{ID: fmt.Sprintf("w%g-s%d-k%d", w, seed, k),
+					Params: map[string]float64{"eta": eta, "seed": float64(seed), "width": w, "horizon": 10}, Result: r})
+			}
+		}
+	}
+	missing := []boundary.MissingTrial{{ID: "gone", Params: map[string]float64{"eta": 0.5, "seed": 0, "width": 64, "horizon": 10},
+		State: "failed", Attempt: 3, Error: "exit status 1"}}
+	base := boundary.Options{Model: engine.ModelExec, GroupBy: []string{"width"}, BiasEps: 0.05}
+	loss := base
+	loss.Metric = boundary.Metric{Name: "val_loss", Sense: boundary.SenseRise}
+	as, err := boundary.AnalyzeEach(done, missing, []boundary.Options{base, loss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	if err := Write(dir, as[0], Options{DPI: 30, Boundaries: boundary.SideBySide(as)}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) [][]string {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	trials := read(TrialsCSV)
+	head := trials[0]
+	col := func(name string) int { return slices.Index(head, name) }
+	if !slices.Equal(head[:5], []string{"trial", "eta", "horizon", "seed", "width"}) || col("val_loss") < col("wall_ms") || col("val_loss") > col("group") {
+		t.Fatalf("trials.csv header %v", head)
+	}
+	if len(trials) != len(done)+len(missing)+1 {
+		t.Fatalf("%d rows", len(trials)-1)
+	}
+	for _, r := range trials[1:] {
+		switch id := r[col("trial")]; {
+		case id == "gone":
+			if r[col("state")] != "failed" || r[col("val_loss")] != "" || r[col("width")] != "64" || r[col("group")] != "width=64" {
+				t.Errorf("missing row %v", r)
+			}
+		case id == "w64-s1-k3" || id == "w256-s1-k3":
+			if r[col("val_loss")] != "" {
+				t.Errorf("%s lacks val_loss, row %v", id, r)
+			}
+		case r[col("val_loss")] == "":
+			t.Errorf("%s: no val_loss cell", id)
+		}
+	}
+	traj := read(TrajectoriesCSV)
+	if len(traj) != 2*len(done)+1 || traj[1][3] == "" {
+		t.Errorf("trajectories.csv: %d rows, first %v", len(traj)-1, traj[1])
+	}
+	var recs []boundary.Record
+	data, err := os.ReadFile(filepath.Join(dir, BoundaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &recs); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || recs[0].Metric != "final_bias" || recs[1].Metric != "val_loss" || recs[1].Sense != boundary.SenseRise || !recs[0].Incomplete {
+		t.Errorf("boundary.json: %+v", recs)
+	}
+	for _, name := range []string{PhasePNG, OverviewPNG, TrajectoryPNG, GroupFile(map[string]float64{"width": 64}) + ".png"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

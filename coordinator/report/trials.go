@@ -3,8 +3,10 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -28,6 +30,10 @@ var resultFields = func() []struct {
 		f := rt.Field(i)
 		switch f.Type.Kind() {
 		case reflect.Float64, reflect.Int, reflect.Bool:
+		case reflect.Pointer: // an optional number (accuracies)
+			if f.Type.Elem().Kind() != reflect.Float64 {
+				continue
+			}
 		default:
 			continue
 		}
@@ -64,28 +70,52 @@ func trialOrder(trials []boundary.Trial, orders []boundary.OrderParameter) []int
 	return order
 }
 
-// writeTrialsCSV writes one row per trial: every resolved parameter of the
-// model (sorted by name), every scalar result field, then the analysis
-// columns group, plateau, drop and learned.
+// writeTrialsCSV writes one row per trial of the sweep: its id, every
+// resolved parameter of the model (sorted by name; for model exec every
+// parameter any trial has, as given), every scalar result field, the metrics
+// any trial reports beyond them (sorted; an empty cell where a trial lacks
+// one), the analysis columns group, plateau, drop and learned, then its state
+// and last error. Finished trials come first (state done), by group, η and
+// seed; then the trials without a result, whose result and analysis cells are
+// empty.
 func writeTrialsCSV(path string, a boundary.Analysis) error {
 	trials, model := a.Trials, a.Options.Model
 	params := engine.ParamNames(model)
-	header := append([]string{}, params...)
+	exec := model == engine.ModelExec
+	metrics := map[string]bool{}
+	addParams := func(ps map[string]float64) {
+		for k := range ps {
+			if exec && !slices.Contains(params, k) {
+				params = append(params, k)
+			}
+		}
+	}
+	for _, t := range trials {
+		for k := range t.Result.Metrics {
+			metrics[k] = true
+		}
+		addParams(t.Params)
+	}
+	for _, m := range a.Missing {
+		addParams(m.Params)
+	}
+	sort.Strings(params)
+	extra := slices.Sorted(maps.Keys(metrics))
+	header := append([]string{"trial"}, params...)
 	for _, f := range resultFields {
 		header = append(header, f.name)
 	}
-	header = append(header, "group", "plateau", "drop", "learned")
+	header = append(header, extra...)
+	header = append(header, "group", "plateau", "drop", "learned", "state", "error")
 	rows := [][]string{header}
 	for _, i := range trialOrder(a.Trials, a.OrderParameters) {
-		cfg, err := engine.Resolve(model, trials[i].Params)
+		p, _, _, err := resolved(model, trials[i].Params)
 		if err != nil {
 			return fmt.Errorf("trials.csv: trial %d: %w", i, err)
 		}
-		p := cfg.Params()
 		row := make([]string, 0, len(header))
-		for _, k := range params {
-			row = append(row, num(p[k]))
-		}
+		row = append(row, trials[i].ID)
+		row = append(row, paramCells(params, p)...)
 		rv := reflect.ValueOf(trials[i].Result)
 		for _, f := range resultFields {
 			v := rv.Field(f.index)
@@ -96,12 +126,30 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 				row = append(row, strconv.FormatInt(v.Int(), 10))
 			case reflect.Bool:
 				row = append(row, strconv.FormatBool(v.Bool()))
+			case reflect.Pointer: // absent: an empty cell
+				if v.IsNil() {
+					row = append(row, "")
+				} else {
+					row = append(row, num(v.Elem().Float()))
+				}
 			}
 		}
+		for _, k := range extra {
+			cell := ""
+			if v, ok := trials[i].Result.Metrics[k]; ok {
+				cell = num(v)
+			}
+			row = append(row, cell)
+		}
 		o := a.OrderParameters[i]
-		row = append(row, o.Group, num(o.Plateau), num(o.Drop), strconv.FormatBool(o.Learned))
+		row = append(row, o.Group, num(o.Plateau), num(o.Drop), strconv.FormatBool(o.Learned), "done", "")
 		rows = append(rows, row)
 	}
+	missing, err := missingRows(a, params, len(extra))
+	if err != nil {
+		return err
+	}
+	rows = append(rows, missing...)
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("trials.csv: %w", err)
@@ -115,6 +163,76 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 		return fmt.Errorf("trials.csv: %w", err)
 	}
 	return nil
+}
+
+// missingRows are the trials.csv rows of the trials without a result, by
+// group, η and seed: id and parameters, empty result (extra: the number of
+// metric columns) and analysis cells but the group, then state and last error.
+func missingRows(a boundary.Analysis, params []string, extra int) ([][]string, error) {
+	type row struct {
+		group     string
+		eta, seed float64
+		cells     []string
+	}
+	var rows []row
+	for _, m := range a.Missing {
+		p, eta, seed, err := resolved(a.Options.Model, m.Params)
+		if err != nil {
+			return nil, fmt.Errorf("trials.csv: trial %s: %w", m.ID, err)
+		}
+		key := map[string]float64{}
+		for _, g := range a.Options.GroupBy {
+			key[g] = p[g]
+		}
+		cells := []string{m.ID}
+		cells = append(cells, paramCells(params, p)...)
+		for range len(resultFields) + extra {
+			cells = append(cells, "")
+		}
+		group := boundary.GroupName(a.Options.GroupBy, key)
+		cells = append(cells, group, "", "", "", m.State, m.Error)
+		rows = append(rows, row{group, eta, seed, cells})
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].group != rows[j].group {
+			return rows[i].group < rows[j].group
+		}
+		if rows[i].eta != rows[j].eta {
+			return rows[i].eta < rows[j].eta
+		}
+		return rows[i].seed < rows[j].seed
+	})
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.cells
+	}
+	return out, nil
+}
+
+// paramCells are the cells of params from p: empty where p lacks one (an exec
+// trial without a parameter some other trial has).
+func paramCells(params []string, p map[string]float64) []string {
+	out := make([]string, len(params))
+	for i, k := range params {
+		if v, ok := p[k]; ok {
+			out[i] = num(v)
+		}
+	}
+	return out
+}
+
+// resolved returns a trial's parameters as trials.csv shows them, with its
+// η and seed: the resolved configuration's for the engine's models (defaults
+// applied), the input parameters as given for model exec (an exec program's).
+func resolved(model string, params map[string]float64) (p map[string]float64, eta, seed float64, err error) {
+	if model == engine.ModelExec {
+		return params, params["eta"], params["seed"], nil
+	}
+	cfg, err := engine.Resolve(model, params)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return cfg.Params(), cfg.Eta, float64(cfg.Seed), nil
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -10,11 +10,14 @@ import (
 
 // Delivery is what a worker hands in for one lease: a result, the engine's
 // error (Failure != ""), or the lease handed back unfinished (Release).
+// Invalid is set by a handler that could not decode the report: the delivery
+// is Rejected with it as the reason, once its trial and token are checked.
 type Delivery struct {
 	Sweep, Trial, Token string
 	Result              engine.Result
 	Failure             string
 	Release             bool
+	Invalid             error
 }
 
 // Verdict says what became of one delivery. The numbering matches proto
@@ -111,12 +114,14 @@ func (s *Scheduler) Deliver(ds []Delivery) ([]Receipt, error) {
 	recorded := s.persistAsync(nil, recs, ops...)
 	s.mu.Unlock()
 	if len(writes) == 0 {
+		s.cfg.Observer.Delivered(out)
 		return out, nil
 	}
 	if err := recorded(); err != nil {
 		s.revert(writes)
 		return nil, fmt.Errorf("record results: %w", err)
 	}
+	s.cfg.Observer.Delivered(out)
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}
@@ -133,6 +138,9 @@ func (s *Scheduler) apply(d Delivery) (Receipt, *pendingWrite) {
 	attempt := s.tokenAttempt(t, d.Token)
 	if attempt == 0 {
 		return rejected(ErrTokenMismatch, "token: not issued for trial %s", d.Trial), nil
+	}
+	if d.Invalid != nil {
+		return Receipt{Verdict: Rejected, Err: d.Invalid}, nil
 	}
 	w := &pendingWrite{t: t, prev: t.rec}
 	if d.Release {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
 )
 
@@ -22,6 +23,14 @@ type Lease struct {
 	Params   map[string]float64
 	Attempt  int
 	Deadline time.Time
+	// Exec is the program of an exec trial (nil for the engine's models).
+	Exec *spec.Exec
+}
+
+// Capabilities say what a worker runs beyond the engine's models.
+type Capabilities struct {
+	// Exec: the worker runs exec trials (eosweep worker --allow-exec).
+	Exec bool
 }
 
 // LeaseRef names a lease in Heartbeat.
@@ -36,13 +45,21 @@ const MaxLeaseBatch = 4096
 // Lease hands out up to limit pending trials to worker (limit is clamped to
 // [1, MaxLeaseBatch]), waiting up to wait for one to be queued. It returns no
 // leases (and no error) when the wait passes or ctx ends. The leases are
-// durable before Lease returns.
+// durable before Lease returns. It is LeaseFor a worker without capabilities:
+// no exec trial.
 func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait time.Duration) ([]Lease, error) {
+	return s.LeaseFor(ctx, worker, Capabilities{}, limit, wait)
+}
+
+// LeaseFor is Lease for a worker with caps: exec trials go only to workers
+// with caps.Exec (they are never handed out to be refused).
+func (s *Scheduler) LeaseFor(ctx context.Context, worker string, caps Capabilities, limit int, wait time.Duration) ([]Lease, error) {
 	limit = min(max(limit, 1), MaxLeaseBatch)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
-		leases, recorded, wake, err := s.claim(worker, limit)
+		start := time.Now() // the grant's own time, for Observer.Leased
+		leases, recorded, wake, err := s.claim(worker, caps, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -58,6 +75,7 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 				}
 				return nil, nil
 			}
+			s.cfg.Observer.Leased(len(leases), time.Since(start))
 			return leases, nil
 		}
 		if h := s.hooks.leaseWaiting; h != nil {
@@ -73,20 +91,31 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 	}
 }
 
-// claim takes up to limit trials off the queue, marks them LEASED in memory
-// and queues their records; recorded waits for them to be durable.
-func (s *Scheduler) claim(worker string, limit int) (leases []Lease, recorded func() error, wake <-chan struct{}, err error) {
+// claim takes up to limit trials off the queues caps allows (for exec, the
+// exec queue and the engine's, in turn), marks them LEASED in memory and
+// queues their records; recorded waits for them to be durable.
+func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases []Lease, recorded func() error, wake <-chan struct{}, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, nil, nil, ErrClosed
 	}
+	queues := []*[]*trialState{&s.queue}
+	if caps.Exec {
+		queues = append(queues, &s.execQueue)
+	}
 	now := s.cfg.Now()
 	var recs []store.Trial
-	for len(leases) < limit && len(s.queue) > 0 {
-		t := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
+	for i := 0; len(leases) < limit; i++ {
+		q := queues[i%len(queues)]
+		if len(*q) == 0 {
+			if q = queues[(i+1)%len(queues)]; len(*q) == 0 {
+				break
+			}
+		}
+		t := (*q)[0]
+		(*q)[0] = nil
+		*q = (*q)[1:]
 		t.queued = false
 		if t.rec.State != store.Pending || !t.holdUntil.IsZero() || t.sweep.rec.State != store.SweepRunning {
 			continue // stale entry
@@ -98,10 +127,12 @@ func (s *Scheduler) claim(worker string, limit int) (leases []Lease, recorded fu
 		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 		recs = append(recs, t.rec)
 		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, Token: t.token, Model: t.sweep.rec.Model,
-			Params: t.rec.Params, Attempt: t.rec.Attempt, Deadline: t.rec.Deadline})
+			Params: t.rec.Params, Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
 	}
-	if len(s.queue) == 0 {
-		s.queue = nil // let the backing array go
+	for _, q := range queues {
+		if len(*q) == 0 {
+			*q = nil // let the backing array go
+		}
 	}
 	return leases, s.persistAsync(nil, recs), s.wake, nil
 }
@@ -112,7 +143,7 @@ func (s *Scheduler) claim(worker string, limit int) (leases []Lease, recorded fu
 func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var back []*trialState
+	back := map[*[]*trialState][]*trialState{}
 	var recs []store.Trial
 	for _, l := range leases {
 		t := s.sweeps[l.Sweep].trials[l.Trial]
@@ -120,12 +151,16 @@ func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 			s.setState(t, store.Pending)
 			t.rec.Attempt--
 			t.queued = true
-			back = append(back, t)
+			q := s.queueOf(t)
+			back[q] = append(back[q], t)
 			recs = append(recs, t.rec)
 		}
 	}
-	wasEmpty := len(s.queue) == 0
-	s.queue = append(back, s.queue...)
+	wasEmpty := false
+	for q, ts := range back {
+		wasEmpty = wasEmpty || len(*q) == 0
+		*q = append(ts, *q...)
+	}
 	if wasEmpty && len(back) > 0 && !s.closed {
 		close(s.wake)
 		s.wake = make(chan struct{})
@@ -268,8 +303,8 @@ func (s *Scheduler) expire() {
 	if err := recorded(); err != nil {
 		s.cfg.Logger.Error("record expired leases", "err", err)
 	}
-	if s.cfg.OnExpire != nil && len(recs) > 0 {
-		s.cfg.OnExpire(len(recs))
+	if len(recs) > 0 {
+		s.cfg.Observer.LeasesExpired(len(recs))
 	}
 	for sw := range touched {
 		s.maybeAdvance(sw)

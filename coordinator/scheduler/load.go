@@ -6,7 +6,6 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
-	"github.com/eosweep/eosweep/engine"
 )
 
 // load rebuilds the in-memory state from the store. LEASED trials become
@@ -19,7 +18,7 @@ func (s *Scheduler) load() error {
 	now := s.cfg.Now()
 	var released []store.Trial
 	for _, rec := range sweeps {
-		sp, err := spec.Parse([]byte(rec.SpecYAML), 0)
+		sp, err := spec.ParseStored([]byte(rec.SpecYAML))
 		if err != nil {
 			return fmt.Errorf("load sweep %s: stored spec: %w", rec.ID, err)
 		}
@@ -36,8 +35,10 @@ func (s *Scheduler) load() error {
 			if tr.State == store.Leased {
 				t.rec.State = store.Pending
 				t.rec.Deadline = time.Time{}
-				t.holdUntil = now.Add(s.cfg.LeaseTTL)
-				s.held[t] = struct{}{}
+				if !s.cfg.ReleaseOnLoad {
+					t.holdUntil = now.Add(s.cfg.LeaseTTL)
+					s.held[t] = struct{}{}
+				}
 				released = append(released, t.rec)
 			}
 			sw.add(t)
@@ -53,7 +54,9 @@ func (s *Scheduler) load() error {
 	if err := s.persist(nil, released); err != nil {
 		return fmt.Errorf("load: release leases: %w", err)
 	}
-	if len(released) > 0 {
+	if len(released) > 0 && s.cfg.ReleaseOnLoad {
+		s.cfg.Logger.Info("restart: leases of the previous process released", "trials", len(released))
+	} else if len(released) > 0 {
 		s.cfg.Logger.Info("restart: leases released, held for re-adoption", "trials", len(released), "hold", s.cfg.LeaseTTL)
 	}
 	return nil
@@ -67,11 +70,11 @@ func newTrialState(sw *sweepState, rec store.Trial) (*trialState, error) {
 	if !rec.State.Valid() {
 		return nil, fmt.Errorf("trial %s: stored state %d is not a trial state", rec.ID, uint8(rec.State))
 	}
-	cfg, err := engine.Resolve(sw.rec.Model, rec.Params)
+	tr, err := sw.spec.NewTrial(rec.Params)
 	if err != nil {
 		return nil, fmt.Errorf("trial %s: %w", rec.ID, err)
 	}
-	return &trialState{sweep: sw, rec: rec, steps: cfg.Steps}, nil
+	return &trialState{sweep: sw, rec: rec, steps: tr.Steps}, nil
 }
 
 // add appends t to the sweep (t.rec.Seq must follow the last one's).

@@ -19,7 +19,7 @@ func TestStoredStatesMatchMemory(t *testing.T) {
 	t.Parallel()
 	var expired atomic.Int64
 	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 10 * time.Millisecond, MaxAttempts: 1000,
-		OnExpire: func(n int) { expired.Add(int64(n)) }})
+		Observer: expiryCount{n: &expired}})
 	sw := submit(t, s, "model: single\ngrid: {eta: {linspace: [0.1, 3, 40]}, seed: {range: [0, 10]}}\nparams: {steps: 5}\n")
 	crowd{workers: 16, batch: 3, wait: 5 * time.Millisecond, copies: 1,
 		pause: func(_, n int) time.Duration { return time.Duration(8+n%5) * time.Millisecond }, // around the TTL

@@ -19,6 +19,9 @@ type Progress struct {
 	// ETA is the time to finish the current round's pending and leased
 	// trials at that rate (0 when unknown or nothing is left).
 	ETA time.Duration
+	// LastResult is when the sweep's last result was accepted since the
+	// scheduler started (zero when none was).
+	LastResult time.Time
 }
 
 // trialStates are the states Progress counts, in lifecycle order.
@@ -107,6 +110,7 @@ func (s *Scheduler) info(sw *sweepState) SweepInfo {
 	if left := p.Pending + p.Leased; left > 0 && p.ResultsPerSecond > 0 {
 		p.ETA = time.Duration(float64(left) / p.ResultsPerSecond * float64(time.Second))
 	}
+	p.LastResult = sw.rate.last
 	return SweepInfo{Sweep: sw.rec, Spec: sw.spec, Progress: p, Changed: sw.changed}
 }
 
@@ -130,6 +134,7 @@ func (s *Scheduler) Trials(id string) ([]store.Trial, error) {
 type rateMeter struct {
 	total   int
 	samples []rateSample
+	last    time.Time // of the latest add
 }
 
 type rateSample struct {
@@ -141,6 +146,7 @@ const rateWindow = 30 * time.Second
 
 func (m *rateMeter) add(now time.Time, n int) {
 	m.total += n
+	m.last = now
 	if len(m.samples) == 0 || now.Sub(m.samples[len(m.samples)-1].at) >= time.Second/4 {
 		m.samples = append(m.samples, rateSample{now, m.total})
 	} else {

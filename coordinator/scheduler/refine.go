@@ -17,16 +17,17 @@ type Refiner interface {
 }
 
 // BoundaryRefiner plans rounds with boundary.Analyze and boundary.Refine
-// (bisection in log η inside each group's bracket).
+// (bisection in log η inside each group's bracket), for every metric of the
+// spec's boundary (spec.Spec.Analyses): each boundary is refined.
 type BoundaryRefiner struct{}
 
 // Plan implements Refiner.
 func (BoundaryRefiner) Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]float64, error) {
-	a, err := boundary.Analyze(done, sp.Analysis())
+	as, err := boundary.AnalyzeEach(done, nil, sp.Analyses())
 	if err != nil {
 		return nil, fmt.Errorf("analyse: %w", err)
 	}
-	return boundary.Refine(a.Groups, done, sp.Boundary.Refine.Tolerance), nil
+	return boundary.Refine(boundary.SideBySide(as), done, sp.Boundary.Refine.Tolerance), nil
 }
 
 // maybeAdvance starts the next step of a running sweep whose current round is
@@ -132,7 +133,7 @@ func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, error) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range params {
-		tr, err := spec.NewTrial(sw.rec.Model, p)
+		tr, err := sw.spec.NewTrial(p)
 		if err != nil {
 			s.cfg.Logger.Warn("refinement point refused", "sweep", sw.rec.ID, "err", err)
 			continue
@@ -142,8 +143,8 @@ func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, error) 
 		}
 		seen[tr.ID] = true
 		rec := store.Trial{Sweep: sw.rec.ID, ID: tr.ID, Seq: seq + len(fresh), Params: tr.Params,
-			Key: tr.Config.Key(), State: store.Pending, Round: round}
-		fresh = append(fresh, &trialState{sweep: sw, rec: rec, steps: tr.Config.Steps})
+			Key: tr.Key, State: store.Pending, Round: round}
+		fresh = append(fresh, &trialState{sweep: sw, rec: rec, steps: tr.Steps})
 	}
 	return fresh, nil
 }

@@ -136,7 +136,7 @@ func TestRefinementRoundsSurviveRestart(t *testing.T) {
 func TestConcurrentWorkersExactlyOnce(t *testing.T) {
 	t.Parallel()
 	var expired atomic.Int64
-	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 30 * time.Millisecond, OnExpire: func(n int) { expired.Add(int64(n)) }})
+	s := newTestScheduler(t, nil, nil, Config{LeaseTTL: 30 * time.Millisecond, Observer: expiryCount{n: &expired}})
 	sw := submit(t, s, "model: single\ngrid: {eta: {linspace: [0.1, 3, 40]}, seed: {range: [0, 5]}}\nparams: {steps: 5}\n")
 	crowd{workers: 8, batch: 7, wait: 20 * time.Millisecond, copies: 2, // every result twice
 		pause: func(w, n int) time.Duration {

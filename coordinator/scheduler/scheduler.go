@@ -69,9 +69,34 @@ type Config struct {
 	// channel goes here, so that the clock drives expiry as well as
 	// deadlines. Default: a ticker every LeaseTTL/10, within [5 ms, 1 s].
 	Ticks <-chan time.Time
-	// OnExpire, if set, is told how many leases just expired (metrics).
-	OnExpire func(n int)
+	// Observer, if set, is told of outcomes where the scheduler decides them
+	// (metrics).
+	Observer Observer
+	// ReleaseOnLoad queues the trials New finds LEASED at once, without the
+	// hold for re-adoption: their workers died with the process that held
+	// them (an embedded run), so no heartbeat can come back for them.
+	ReleaseOnLoad bool
 }
+
+// Observer is told of outcomes at the few points where the scheduler knows
+// them. Its methods are called outside the scheduler's lock and must be cheap.
+type Observer interface {
+	// Delivered is told the receipts of one Deliver call whose writes are
+	// durable (not of a call that failed).
+	Delivered(rs []Receipt)
+	// Leased is told how many leases one Lease call granted and how long the
+	// grant took once there was work: the claim and its durable write,
+	// without the long poll's wait.
+	Leased(n int, d time.Duration)
+	// LeasesExpired is told how many leases one expiry pass returned.
+	LeasesExpired(n int)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Delivered([]Receipt)       {}
+func (nopObserver) Leased(int, time.Duration) {}
+func (nopObserver) LeasesExpired(int)         {}
 
 func (c *Config) defaults() {
 	if c.LeaseTTL <= 0 {
@@ -89,6 +114,9 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
 }
 
 // Scheduler owns the state of every sweep and trial.
@@ -102,10 +130,13 @@ type Scheduler struct {
 	sweeps   map[string]*sweepState
 	order    []*sweepState // by creation
 	queue    []*trialState // FIFO of pending trials; stale entries are skipped
-	leased   map[*trialState]struct{}
-	held     map[*trialState]struct{}
-	wake     chan struct{} // closed when work is queued
-	closed   bool
+	// execQueue is the FIFO of pending exec trials, leased only to workers
+	// that run programs (Capabilities.Exec).
+	execQueue []*trialState
+	leased    map[*trialState]struct{}
+	held      map[*trialState]struct{}
+	wake      chan struct{} // closed when work is queued
+	closed    bool
 
 	stop     chan struct{}
 	loopDone chan struct{}
@@ -211,12 +242,21 @@ func (s *Scheduler) enqueue(t *trialState) {
 		return
 	}
 	t.queued = true
-	wasEmpty := len(s.queue) == 0
-	s.queue = append(s.queue, t)
+	q := s.queueOf(t)
+	wasEmpty := len(*q) == 0
+	*q = append(*q, t)
 	if wasEmpty && !s.closed { // leasers wait only on an empty queue
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
+}
+
+// queueOf returns the queue t waits in: execQueue for an exec trial.
+func (s *Scheduler) queueOf(t *trialState) *[]*trialState {
+	if t.sweep.spec.Exec != nil {
+		return &s.execQueue
+	}
+	return &s.queue
 }
 
 func (sw *sweepState) notify() {

@@ -208,7 +208,7 @@ func TestSubmitRejectsBadSpec(t *testing.T) {
 	t.Parallel()
 	s := newTestScheduler(t, nil, nil, Config{MaxTrials: 3})
 	_, _, err := s.Submit([]byte(fourTrials))
-	if !errors.Is(err, spec.ErrInvalid) || !strings.Contains(err.Error(), "more than 3") {
+	if !errors.Is(err, spec.ErrInvalid) || !strings.Contains(err.Error(), "the limit is 3") {
 		t.Fatalf("over-large grid: %v", err)
 	}
 }

@@ -39,8 +39,8 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	sw := newSweepState(rec, sp)
 	recs := make([]store.Trial, len(trials))
 	for i, tr := range trials {
-		recs[i] = store.Trial{Sweep: rec.ID, ID: tr.ID, Seq: i, Params: tr.Params, Key: tr.Config.Key(), State: store.Pending}
-		sw.add(&trialState{sweep: sw, rec: recs[i], steps: tr.Config.Steps})
+		recs[i] = store.Trial{Sweep: rec.ID, ID: tr.ID, Seq: i, Params: tr.Params, Key: tr.Key, State: store.Pending}
+		sw.add(&trialState{sweep: sw, rec: recs[i], steps: tr.Steps})
 	}
 	if err := s.persist([]store.Sweep{rec}, recs); err != nil {
 		return store.Sweep{}, false, fmt.Errorf("submit sweep %s: %w", rec.ID, err)
@@ -53,6 +53,10 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	}
 	s.mu.Unlock()
 	s.cfg.Logger.Info("sweep submitted", "sweep", rec.ID, "name", rec.Name, "model", rec.Model, "trials", len(recs))
+	if x := sp.Exec; x != nil { // it runs code on every worker that takes it
+		s.cfg.Logger.Warn("exec sweep submitted", "sweep", rec.ID, "name", rec.Name, "command", x.Command,
+			"env", x.Env, "workdir", x.Workdir, "timeout", x.Timeout)
+	}
 	return rec, true, nil
 }
 

@@ -17,6 +17,11 @@ func TestExamplesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nested, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths = append(paths, nested...)
 	if len(paths) == 0 {
 		t.Fatal("no examples found")
 	}

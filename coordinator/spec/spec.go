@@ -1,11 +1,15 @@
-// Package spec parses and validates sweep specs (DESIGN §3) and expands them
+// Package spec parses and validates sweep specs (the README's "Sweep specs") and expands them
 // into trials with stable identities.
 //
 // # Basics
 //
 // A spec names a model, grid axes (any model parameter: a list, linspace,
 // logspace or range), fixed params and boundary options. Parse rejects a bad
-// spec with a message naming the field. Trials expands the grid; every trial's
+// spec with a message naming the field, and bounds it before allocating: the
+// text (MaxSpecBytes), each axis (MaxAxisValues and the trial limit) and the
+// grid's size. Size counts the grid's trials; Each expands them one by one,
+// in constant memory, stopping when its context is done; At gives one by its
+// ordinal and Trials collects them all (for small grids). Every trial's
 // ID is a hash of its resolved engine configuration, and the sweep's ID is a
 // hash of the canonical spec, so submitting the same spec twice names the same
 // sweep and the same trials. Analysis gives the options of the sweep's
@@ -13,7 +17,6 @@
 package spec
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -21,6 +24,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"slices"
 	"sort"
 
@@ -32,6 +36,17 @@ import (
 
 // DefaultMaxTrials is the grid size refused by default.
 const DefaultMaxTrials = 100_000
+
+// MaxSpecBytes bounds the spec text Parse reads (256 KiB).
+const MaxSpecBytes = 256 << 10
+
+// MaxAxisValues bounds one grid axis, whatever the trial limit: the axes'
+// values are held in memory (the grid's points never are).
+const MaxAxisValues = 1_000_000
+
+// FullCheckPoints is the largest grid whose every point Parse resolves (see
+// Parse for what it checks of a larger one).
+const FullCheckPoints = 10_000
 
 // MaxRefineRounds bounds boundary.refine.rounds.
 const MaxRefineRounds = 32
@@ -46,11 +61,16 @@ type Spec struct {
 	Grid     []Axis             // sorted by Name
 	Params   map[string]float64 // fixed parameters
 	Boundary Boundary
+	// Exec is the program of a model exec sweep (exec.go); nil otherwise.
+	Exec *Exec
 	// YAML is the text the spec was parsed from.
 	YAML string
+
+	points [][]float64 // per axis of Grid: its distinct values, first occurrences in order
 }
 
-// Axis is one grid axis with its expanded values, in the order given.
+// Axis is one grid axis with its expanded values, in the order given. A value
+// given twice names one grid point (it is expanded once).
 type Axis struct {
 	Name   string
 	Values []float64
@@ -61,6 +81,9 @@ type Boundary struct {
 	BiasEps      float64 // 0: the model's default bias_eps
 	ReferenceEta float64 // 0: each group's smallest η
 	Refine       Refine
+	// Metrics are the order parameters analysed (metric.go); empty means
+	// the default, final_bias dropping against its plateau.
+	Metrics []Metric `json:",omitempty"`
 }
 
 // Refine configures adaptive refinement in log η.
@@ -73,7 +96,13 @@ type Refine struct {
 type Trial struct {
 	ID     string
 	Params map[string]float64 // input parameters: spec params plus the grid point
-	Config engine.Config
+	Config engine.Config      // resolved; zero for an exec trial
+	// Key is the canonical text the ID hashes (engine.Config.Key, or the
+	// exec command template and parameters).
+	Key string
+	// Steps is the resolved step count a result is checked against, or
+	// NoSteps for an exec trial (its program decides).
+	Steps int
 }
 
 type rawSpec struct {
@@ -82,12 +111,14 @@ type rawSpec struct {
 	Grid     map[string]yaml.Node `yaml:"grid"`
 	Params   map[string]float64   `yaml:"params"`
 	Boundary *rawBoundary         `yaml:"boundary"`
+	Exec     *rawExec             `yaml:"exec"`
 }
 
 type rawBoundary struct {
 	BiasEps      *float64   `yaml:"bias_eps"`
 	ReferenceEta *float64   `yaml:"reference_eta"`
 	Refine       *rawRefine `yaml:"refine"`
+	rawMetrics   `yaml:",inline"`
 }
 
 type rawRefine struct {
@@ -95,26 +126,57 @@ type rawRefine struct {
 	Tolerance float64 `yaml:"tolerance"`
 }
 
-// Parse decodes and validates a YAML spec. maxTrials ≤ 0 means DefaultMaxTrials.
-// Every trial of the grid is resolved with engine.Resolve, so a spec that parses
-// runs. Errors wrap ErrInvalid and name the field.
+// Parse decodes and validates a YAML spec submitted for a new sweep: a text
+// of at most MaxSpecBytes, a grid of at most maxTrials points (≤ 0 means
+// DefaultMaxTrials), each axis at most min(maxTrials, MaxAxisValues) values.
+// Every axis's length is known before its values are allocated, and a grid
+// too large is refused with its size before anything is expanded. Errors
+// wrap ErrInvalid and name the field.
+//
+// A spec that parses runs: a grid of at most FullCheckPoints points has every
+// point resolved with engine.Resolve; a larger one has every value of every
+// axis resolved (the other axes at their first value) and, for every pair of
+// axes, the four corners of their smallest and largest values (the engine's
+// only constraint between parameters, horizon/eta ≤ the step limit, is
+// monotone in each, so the corners find it). Each resolves every point again
+// as it expands; a submit that writes the trials it yields therefore stores
+// only runnable trials.
 func Parse(data []byte, maxTrials int) (*Spec, error) {
 	if maxTrials <= 0 {
 		maxTrials = DefaultMaxTrials
 	}
+	if len(data) > MaxSpecBytes {
+		return nil, fmt.Errorf("%w: spec: %s (%s bytes); the limit is 256 KiB (%s bytes)",
+			ErrInvalid, byteSize(len(data)), commas(int64(len(data))), commas(MaxSpecBytes))
+	}
+	return parse(data, newAxisLimit(maxTrials), maxTrials)
+}
+
+// ParseStored re-reads the spec of a stored sweep, which Parse accepted when
+// it was submitted (perhaps by an older eosweep, or with a higher limit):
+// the text, trial and axis limits are submit-time policy and are not applied
+// again, so a store keeps opening whatever its sweeps' sizes. It validates
+// as Parse does.
+func ParseStored(data []byte) (*Spec, error) {
+	return parse(data, axisLimit{n: maxStoredAxisValues}, math.MaxInt)
+}
+
+// maxStoredAxisValues bounds an axis of a stored spec (8 bytes a value) only
+// as a guard against a damaged record: no eosweep accepted one this long.
+const maxStoredAxisValues = 1 << 27
+
+func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	var raw rawSpec
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if err := decode(data, &raw); err != nil { // decode.go
+		return nil, err
 	}
 	s := &Spec{Name: raw.Name, Model: raw.Model, Params: raw.Params, YAML: string(data)}
 	if s.Params == nil {
 		s.Params = map[string]float64{}
 	}
-	if engine.ParamNames(s.Model) == nil {
+	if engine.ParamNames(s.Model) == nil && s.Model != engine.ModelExec {
 		_, err := engine.Resolve(s.Model, nil)
-		return nil, fmt.Errorf("%w: model: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: model: %w (or %s, a program of your own)", ErrInvalid, err, engine.ModelExec)
 	}
 	if err := checkNames(s.Model, "params", s.Params); err != nil {
 		return nil, err
@@ -122,29 +184,35 @@ func Parse(data []byte, maxTrials int) (*Spec, error) {
 	if len(raw.Grid) == 0 {
 		return nil, fmt.Errorf("%w: grid: empty (give at least one axis, e.g. eta)", ErrInvalid)
 	}
-	total := 1
+	size := big.NewInt(1)
 	for _, name := range sortedNodeKeys(raw.Grid) {
-		if !slices.Contains(engine.ParamNames(s.Model), name) {
-			return nil, fmt.Errorf("%w: grid.%s: %w for model %s", ErrInvalid, name, engine.ErrUnknownParam, s.Model)
-		}
-		node := raw.Grid[name]
-		vals, err := axisValues(&node, maxTrials)
-		if err != nil {
-			return nil, fmt.Errorf("%w: grid.%s: %w", ErrInvalid, name, err)
+		if err := checkName(s.Model, "grid", name); err != nil {
+			return nil, err
 		}
 		if _, dup := s.Params[name]; dup {
 			return nil, fmt.Errorf("%w: grid.%s: also set in params (give it in one place)", ErrInvalid, name)
 		}
-		if total > maxTrials/len(vals) {
-			return nil, fmt.Errorf("%w: grid: more than %d trials", ErrInvalid, maxTrials)
+		node := raw.Grid[name]
+		vals, err := axisValues(&node, lim)
+		if err != nil {
+			return nil, fmt.Errorf("%w: grid.%s: %w", ErrInvalid, name, err)
 		}
-		total *= len(vals)
 		s.Grid = append(s.Grid, Axis{Name: name, Values: vals})
+		pts := distinct(vals)
+		s.points = append(s.points, pts)
+		size.Mul(size, big.NewInt(int64(len(pts))))
+	}
+	if size.Cmp(big.NewInt(int64(maxTrials))) > 0 {
+		return nil, fmt.Errorf("%w: grid: has %s trials; the limit is %s (raise it with --max-trials)",
+			ErrInvalid, commab(size), commas(int64(maxTrials)))
+	}
+	if err := s.parseExec(raw.Exec); err != nil {
+		return nil, err
 	}
 	if err := s.parseBoundary(raw.Boundary); err != nil {
 		return nil, err
 	}
-	if _, err := s.Trials(); err != nil {
+	if err := s.validate(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -175,45 +243,7 @@ func (s *Spec) parseBoundary(b *rawBoundary) error {
 		}
 		s.Boundary.Refine = Refine{Rounds: r.Rounds, Tolerance: r.Tolerance}
 	}
-	return nil
-}
-
-// Trials expands the grid (the cartesian product of the axes, last axis
-// fastest) into resolved trials, dropping grid points that resolve to the same
-// configuration. Errors name the grid point and the parameter.
-func (s *Spec) Trials() ([]Trial, error) {
-	n := 1
-	for _, a := range s.Grid {
-		n *= len(a.Values)
-	}
-	out := make([]Trial, 0, n)
-	seen := make(map[string]bool, n)
-	idx := make([]int, len(s.Grid))
-	for range n {
-		p := make(map[string]float64, len(s.Params)+len(s.Grid))
-		for k, v := range s.Params {
-			p[k] = v
-		}
-		for i, a := range s.Grid {
-			p[a.Name] = a.Values[idx[i]]
-		}
-		t, err := NewTrial(s.Model, p)
-		if err != nil {
-			return nil, fmt.Errorf("%w: grid point %s: %w", ErrInvalid, s.pointString(idx), err)
-		}
-		if !seen[t.ID] {
-			seen[t.ID] = true
-			out = append(out, t)
-		}
-		for i := len(idx) - 1; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < len(s.Grid[i].Values) {
-				break
-			}
-			idx[i] = 0
-		}
-	}
-	return out, nil
+	return s.parseMetrics(&b.rawMetrics)
 }
 
 // NewTrial resolves input parameters into a trial with its ID.
@@ -222,26 +252,23 @@ func NewTrial(model string, params map[string]float64) (Trial, error) {
 	if err != nil {
 		return Trial{}, err
 	}
-	return Trial{ID: TrialID(cfg), Params: params, Config: cfg}, nil
+	return Trial{ID: TrialID(cfg), Params: params, Config: cfg, Key: cfg.Key(), Steps: cfg.Steps}, nil
+}
+
+// NewTrial makes the trial of the sweep at the given input parameters: the
+// package's NewTrial for the engine's models, an exec trial (exec.go) for
+// model exec. Refinement adds its points through here.
+func (s *Spec) NewTrial(params map[string]float64) (Trial, error) {
+	if s.Exec != nil {
+		return s.execTrial(params)
+	}
+	return NewTrial(s.Model, params)
 }
 
 // TrialID is the identity of a trial: a hex-truncated SHA-256 of cfg.Key().
 func TrialID(cfg engine.Config) string {
 	sum := sha256.Sum256([]byte(cfg.Key()))
 	return hex.EncodeToString(sum[:8])
-}
-
-func (s *Spec) pointString(idx []int) string {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, a := range s.Grid {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s=%v", a.Name, a.Values[idx[i]])
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 // GroupBy returns the grid axes that define a boundary group: all but eta and seed.
@@ -261,6 +288,9 @@ func (s *Spec) BiasEps() float64 {
 	if s.Boundary.BiasEps > 0 {
 		return s.Boundary.BiasEps
 	}
+	if s.Model == engine.ModelExec { // params are the program's, not the analysis'
+		return boundary.DefaultBiasEps
+	}
 	if v, ok := s.Params["bias_eps"]; ok {
 		return v
 	}
@@ -269,11 +299,11 @@ func (s *Spec) BiasEps() float64 {
 }
 
 // Analysis returns the options the spec's boundary analysis runs with: its
-// model, GroupBy, BiasEps and boundary.reference_eta. The coordinator's
-// refinement and GetBoundary, the CLI's reports and in-process sweeps all
-// take them from here.
+// model, GroupBy, BiasEps, boundary.reference_eta and its first metric
+// (Analyses has one per metric). The coordinator's refinement and
+// GetBoundary, the CLI's reports and in-process sweeps all take them from here.
 func (s *Spec) Analysis() boundary.Options {
-	return boundary.Options{Model: s.Model, GroupBy: s.GroupBy(), BiasEps: s.BiasEps(), ReferenceEta: s.Boundary.ReferenceEta}
+	return s.Analyses()[0]
 }
 
 type canonical struct {
@@ -282,12 +312,13 @@ type canonical struct {
 	Grid     []Axis             `json:"grid"`
 	Params   map[string]float64 `json:"params"`
 	Boundary Boundary           `json:"boundary"`
+	Exec     *Exec              `json:"exec,omitempty"`
 }
 
 // ID returns the sweep's identity: a hex-truncated SHA-256 of the canonical
 // spec (expanded axes, sorted keys), independent of YAML formatting.
 func (s *Spec) ID() string {
-	data, err := json.Marshal(canonical{s.Name, s.Model, s.Grid, s.Params, s.Boundary})
+	data, err := json.Marshal(canonical{s.Name, s.Model, s.Grid, s.Params, s.Boundary, s.Exec})
 	if err != nil {
 		panic(fmt.Sprintf("spec: canonical form: %v", err)) // finite floats always marshal
 	}
@@ -297,15 +328,30 @@ func (s *Spec) ID() string {
 
 // checkNames refuses parameters the model does not take and non-finite values.
 func checkNames(model, field string, params map[string]float64) error {
-	names := engine.ParamNames(model)
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v := params[k]
-		if !slices.Contains(names, k) {
-			return fmt.Errorf("%w: %s.%s: %w for model %s", ErrInvalid, field, k, engine.ErrUnknownParam, model)
+		if err := checkName(model, field, k); err != nil {
+			return err
 		}
 		if !finite(v) {
 			return fmt.Errorf("%w: %s.%s: %v is not a finite number", ErrInvalid, field, k, v)
 		}
+	}
+	return nil
+}
+
+// checkName refuses a parameter name the model does not take: for model
+// exec any engine.ValidName, else the model's parameters.
+func checkName(model, field, name string) error {
+	if model == engine.ModelExec {
+		if !engine.ValidName(name) {
+			return fmt.Errorf("%w: %s.%.80s: an exec parameter's name is [a-z_][a-z0-9_]* of at most %d bytes",
+				ErrInvalid, field, name, engine.MaxMetricName)
+		}
+		return nil
+	}
+	if !slices.Contains(engine.ParamNames(model), name) {
+		return unknownParam(field+"."+name, model)
 	}
 	return nil
 }

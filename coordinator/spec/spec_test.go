@@ -119,7 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty grid", "model: single\ngrid: {}", "grid"},
 		{"no grid", "model: single\nparams: {eta: 1}", "grid"},
 		{"empty axis", "model: single\ngrid: {eta: []}", "grid.eta"},
-		{"too many", "model: single\ngrid: {eta: {linspace: [1, 2, 300]}, seed: {range: [0, 400]}}", "more than"},
+		{"too many", "model: single\ngrid: {eta: {linspace: [1, 2, 300]}, seed: {range: [0, 400]}}", "grid: has 120,000 trials; the limit is 10,000 (raise it with --max-trials)"},
 		{"unknown key", "model: single\ngrid: {eta: [1]}\nrepeat: 3", "repeat"},
 		{"unknown boundary key", "model: single\ngrid: {eta: [1]}\nboundary: {eps: 1}", "eps"},
 		{"both grid and params", "model: single\ngrid: {eta: [1]}\nparams: {eta: 2}", "grid.eta"},

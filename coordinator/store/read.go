@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -13,7 +14,7 @@ import (
 // Sweeps returns every sweep, oldest first.
 func (s *Store) Sweeps() ([]Sweep, error) {
 	var out []Sweep
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketSweeps)).ForEach(func(k, v []byte) error {
 			var sw Sweep
 			if err := json.Unmarshal(v, &sw); err != nil {
@@ -38,7 +39,7 @@ func (s *Store) Sweeps() ([]Sweep, error) {
 // Sweep returns one sweep, or ErrNotFound.
 func (s *Store) Sweep(id string) (Sweep, error) {
 	var sw Sweep
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket([]byte(bucketSweeps)).Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("sweep %q: %w", id, ErrNotFound)
@@ -54,7 +55,7 @@ func (s *Store) Sweep(id string) (Sweep, error) {
 // Trials returns the trials of a sweep in insertion order.
 func (s *Store) Trials(sweep string) ([]Trial, error) {
 	var out []Trial
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep))
 		if b == nil {
 			return nil
@@ -78,7 +79,7 @@ func (s *Store) Trials(sweep string) ([]Trial, error) {
 // Results returns the stored results of a sweep by trial id.
 func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
 	out := map[string]engine.Result{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(sweep))
 		if b == nil {
 			return nil
@@ -88,7 +89,7 @@ func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode result %s/%x: %w", sweep, k, err)
 			}
-			out[r.Trial] = r.Result
+			out[r.Trial] = r.result()
 			return nil
 		})
 	})
@@ -101,7 +102,7 @@ func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
 // ResultCount returns how many results a sweep has stored.
 func (s *Store) ResultCount(sweep string) (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(sweep)); b != nil {
 			n = b.Stats().KeyN
 		}
@@ -114,7 +115,7 @@ func (s *Store) ResultCount(sweep string) (int, error) {
 // (trials without a result are absent from the map).
 func (s *Store) ResultsFor(trials []Trial) (map[string]engine.Result, error) {
 	out := make(map[string]engine.Result, len(trials))
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		for _, t := range trials {
 			b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(t.Sweep))
 			if b == nil {
@@ -131,7 +132,7 @@ func (s *Store) ResultsFor(trials []Trial) (map[string]engine.Result, error) {
 			if r.Trial != t.ID {
 				return fmt.Errorf("result %s/%d belongs to trial %s, not %s", t.Sweep, t.Seq, r.Trial, t.ID)
 			}
-			out[t.ID] = r.Result
+			out[t.ID] = r.result()
 		}
 		return nil
 	})
@@ -139,4 +140,87 @@ func (s *Store) ResultsFor(trials []Trial) (map[string]engine.Result, error) {
 		return nil, fmt.Errorf("read results: %w", err)
 	}
 	return out, nil
+}
+
+// undecoded stands for the id of a trial record that did not decode.
+const undecoded = "\x00"
+
+// checkRecords decodes every record of the file (doctor's last pass): it
+// counts them and describes, up to maxRecordProblems, those that do not
+// decode or do not belong where they are stored.
+func (s *Store) checkRecords(ctx context.Context, d *Diagnosis) error {
+	bad := func(format string, args ...any) {
+		d.Records++
+		if len(d.RecordProblems) < maxRecordProblems {
+			d.RecordProblems = append(d.RecordProblems, fmt.Sprintf(format, args...))
+		}
+	}
+	return s.view(func(tx *bolt.Tx) error {
+		for _, b := range []string{bucketSweeps, bucketTrials, bucketResults} {
+			if tx.Bucket([]byte(b)) == nil {
+				bad("no %s bucket", b)
+				return nil
+			}
+		}
+		n := 0
+		tick := func() error {
+			if n++; n%1024 == 0 {
+				return ctx.Err()
+			}
+			return nil
+		}
+		sweeps := map[string]bool{}
+		err := tx.Bucket([]byte(bucketSweeps)).ForEach(func(k, v []byte) error {
+			var sw Sweep
+			if err := json.Unmarshal(v, &sw); err != nil {
+				bad("sweeps/%s: %v", k, err)
+			} else if sw.ID != string(k) {
+				bad("sweeps/%s: holds sweep %q", k, sw.ID)
+			}
+			sweeps[string(k)] = true
+			d.Sweeps++
+			return tick()
+		})
+		if err != nil {
+			return err
+		}
+		ids := map[string]map[string]string{} // sweep → seq key → trial id
+		err = tx.Bucket([]byte(bucketTrials)).ForEachBucket(func(sweep []byte) error {
+			if !sweeps[string(sweep)] {
+				bad("trials/%s: no such sweep", sweep)
+			}
+			seqs := map[string]string{}
+			ids[string(sweep)] = seqs
+			return tx.Bucket([]byte(bucketTrials)).Bucket(sweep).ForEach(func(k, v []byte) error {
+				var t Trial
+				switch err := json.Unmarshal(v, &t); {
+				case err != nil:
+					bad("trials/%s/%x: %v", sweep, k, err)
+					t.ID = undecoded
+				case t.Sweep != string(sweep) || seqKey(t.Seq) != string(k):
+					bad("trials/%s/%x: holds trial %s/%d", sweep, k, t.Sweep, t.Seq)
+				case !t.State.Valid():
+					bad("trials/%s/%s: state %d is not a trial state", sweep, t.ID, t.State)
+				}
+				seqs[string(k)] = t.ID
+				d.Trials++
+				return tick()
+			})
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket([]byte(bucketResults)).ForEachBucket(func(sweep []byte) error {
+			return tx.Bucket([]byte(bucketResults)).Bucket(sweep).ForEach(func(k, v []byte) error {
+				var r storedResult
+				if err := json.Unmarshal(v, &r); err != nil {
+					bad("results/%s/%x: %v", sweep, k, err)
+				} else if id, ok := ids[string(sweep)][string(k)]; id != undecoded && (!ok || id != r.Trial) {
+					bad("results/%s/%x: result of trial %s, stored where trial %q is", sweep, k, r.Trial, id)
+				}
+				d.Results++
+				return tick()
+			})
+		})
+	})
 }

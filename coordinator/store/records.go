@@ -123,6 +123,19 @@ func TrialOp(t Trial) (Op, error) {
 type storedResult struct {
 	Trial string `json:"trial"`
 	engine.Result
+	// LegacyThresholdLearned is bias_negative's name in results stored
+	// before it was renamed (set for diverged runs too); never written now.
+	LegacyThresholdLearned *bool `json:"threshold_learned,omitempty"`
+}
+
+// result returns the stored engine result, with a legacy threshold_learned
+// read as bias_negative (false for a diverged run).
+func (s storedResult) result() engine.Result {
+	r := s.Result
+	if s.LegacyThresholdLearned != nil {
+		r.BiasNegative = *s.LegacyThresholdLearned && !r.Diverged
+	}
+	return r
 }
 
 // ResultOp stores the result of trial t (its Sweep, ID and Seq are used).

@@ -4,12 +4,16 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/eosweep/eosweep/coordinator/store/boltcheck"
 )
 
 // SchemaVersion is the version of the file layout this package writes.
@@ -47,13 +51,21 @@ type Options struct {
 	Timeout time.Duration
 	// NoSync skips fsync (tests and benchmarks of non-durable runs only).
 	NoSync bool
+	// CheckTimeout bounds the walk of the file's pages that Open runs
+	// before bbolt maps the file (default DefaultCheckTimeout; negative:
+	// no walk). The meta page, the file's size against it and the freelist
+	// are always checked. See package boltcheck.
+	CheckTimeout time.Duration
 }
 
 // Store is an open store file.
 type Store struct {
 	db       *bolt.DB
+	path     string
 	readOnly bool
 	secret   []byte
+	checked  boltcheck.Report
+	broken   atomic.Pointer[error] // set when a write found the file damaged
 
 	reqs      chan request
 	closing   chan struct{}
@@ -67,23 +79,36 @@ type request struct {
 	done chan error
 }
 
-// Open opens or creates the store at path.
+// Open opens or creates the store at path. A damaged file (truncated below
+// what its meta page claims, a bad page header, a page id out of range…) is
+// refused with an error wrapping ErrDamaged that names the file and what to
+// do; it is checked before bbolt maps it (see Options.CheckTimeout).
 func Open(path string, opt Options) (*Store, error) {
 	if opt.Timeout == 0 {
 		opt.Timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, ReadOnly: opt.ReadOnly, NoSync: opt.NoSync})
+	if opt.CheckTimeout == 0 {
+		opt.CheckTimeout = DefaultCheckTimeout
+	}
+	checked, err := precheck(path, opt.Timeout, opt.CheckTimeout)
+	var db *bolt.DB
+	if err == nil {
+		err = guard(path, func() (err error) {
+			db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opt.Timeout, ReadOnly: opt.ReadOnly, NoSync: opt.NoSync})
+			return err
+		})
+	}
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: locked by another process (a running coordinator or run?): %w", path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, readOnly: opt.ReadOnly}
+	s := &Store{db: db, path: path, readOnly: opt.ReadOnly, checked: checked}
 	if opt.ReadOnly {
-		err = db.View(s.checkSchema)
+		err = s.view(s.checkSchema)
 	} else {
-		err = db.Update(s.initSchema)
+		err = guard(path, func() error { return db.Update(s.initSchema) })
 	}
 	if err != nil {
 		_ = db.Close()
@@ -140,11 +165,15 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 	return nil
 }
 
+// Checked returns what Open's structural check found (Complete is false when
+// its walk was cut short by Options.CheckTimeout).
+func (s *Store) Checked() boltcheck.Report { return s.checked }
+
 // Secret returns the store's random secret (for lease tokens that survive restarts).
 func (s *Store) Secret() []byte { return s.secret }
 
 // Path returns the file's path.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
 // Close stops the committer (after writing what is waiting) and closes the file.
 func (s *Store) Close() error {
@@ -209,6 +238,9 @@ const maxGroup = 8192
 
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
+	// bbolt reads pages while it writes: a fault on a damaged one fails
+	// the write (see guard) instead of killing the process.
+	debug.SetPanicOnFault(true)
 	for {
 		var first request
 		select {
@@ -263,23 +295,33 @@ func (s *Store) commit(group []request) {
 	}
 }
 
-// write puts every op of group in one transaction.
+// write puts every op of group in one transaction. Once a write has found
+// the file damaged, every later one fails with that error: bbolt's state
+// after a failed page is not to be written on.
 func (s *Store) write(group []request) error {
+	if broken := s.broken.Load(); broken != nil {
+		return *broken
+	}
 	n := 0
 	for _, r := range group {
 		n += len(r.ops)
 	}
 	start := time.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, r := range group {
-			for _, op := range r.ops {
-				if err := put(tx, op); err != nil {
-					return err
+	err := guard(s.path, func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			for _, r := range group {
+				for _, op := range r.ops {
+					if err := put(tx, op); err != nil {
+						return err
+					}
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
+	if errors.Is(err, ErrDamaged) {
+		s.broken.CompareAndSwap(nil, &err)
+	}
 	s.commits.record(n, time.Since(start), err == nil)
 	if err != nil {
 		return fmt.Errorf("commit %d ops: %w", n, err)

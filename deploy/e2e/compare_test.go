@@ -1,47 +1,26 @@
 package e2e
 
 import (
-	"encoding/csv"
-	"os"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/eosweep/eosweep/deploy/internal/trialscsv"
 )
 
-// resultFields are the trials.csv columns that are results; the columns
-// before the first of them are the trial's parameters, which identify it.
-const firstResult = "final_bias"
-
-// readTrials maps each trial's parameters to its results (wall_ms excluded),
+// readTrials maps each trial's parameters to its results (wall_ms blanked),
 // failing on a trial listed twice.
 func readTrials(t *testing.T, path string) map[string][]string {
 	t.Helper()
-	f, err := os.Open(path)
+	tr, err := trialscsv.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) < 1 {
-		t.Fatalf("%s: %v", path, err)
-	}
-	head := rows[0]
-	split := slices.Index(head, firstResult)
-	wall := slices.Index(head, "wall_ms")
-	if split < 0 || wall < 0 {
-		t.Fatalf("%s: header %v lacks %s or wall_ms", path, head, firstResult)
-	}
-	out := map[string][]string{}
-	for _, r := range rows[1:] {
-		key := strings.Join(r[:split], ",")
-		if _, dup := out[key]; dup {
-			t.Errorf("%s: trial %s listed twice", path, key)
+	for key, n := range tr.Listed {
+		if n > 1 {
+			t.Errorf("%s: trial %s listed %d times", path, key, n)
 		}
-		res := slices.Clone(r[split:])
-		res[wall-split] = ""
-		out[key] = res
 	}
-	return out
+	return tr.Results
 }
 
 // compareTrials checks that both files hold the same n trials with equal

@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
@@ -27,6 +28,8 @@ type manifests struct {
 	statefulSets []*appsv1.StatefulSet
 	deployments  []*appsv1.Deployment
 	namespaces   []*corev1.Namespace
+	priorities   map[string]*schedulingv1.PriorityClass
+	volumes      []*corev1.PersistentVolume
 }
 
 // newObject returns an empty object of the Go type for apiVersion and kind.
@@ -42,6 +45,10 @@ func newObject(apiVersion, kind string) (any, error) {
 		return &appsv1.StatefulSet{}, nil
 	case "apps/v1/Deployment":
 		return &appsv1.Deployment{}, nil
+	case "scheduling.k8s.io/v1/PriorityClass":
+		return &schedulingv1.PriorityClass{}, nil
+	case "v1/PersistentVolume":
+		return &corev1.PersistentVolume{}, nil
 	}
 	return nil, fmt.Errorf("no API type known for %s %s", apiVersion, kind)
 }
@@ -65,13 +72,15 @@ func decodeStrict(doc []byte) (any, error) {
 	return obj, nil
 }
 
-func loadManifests(t *testing.T) manifests {
+// loadManifests decodes the YAML files matching glob: "*.yaml" is what
+// `kubectl apply -f deploy/k8s/` applies.
+func loadManifests(t *testing.T, glob string) manifests {
 	t.Helper()
-	files, err := filepath.Glob("*.yaml")
+	files, err := filepath.Glob(glob)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no manifests found (%v)", err)
 	}
-	m := manifests{secrets: map[string]*corev1.Secret{}}
+	m := manifests{secrets: map[string]*corev1.Secret{}, priorities: map[string]*schedulingv1.PriorityClass{}}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -98,6 +107,14 @@ func (m *manifests) add(t *testing.T, file string, obj any) {
 	case *corev1.Namespace:
 		m.namespaces = append(m.namespaces, o)
 		return
+	case *schedulingv1.PriorityClass:
+		m.priorities[o.Name] = o
+		clusterScoped(t, file, o.ObjectMeta)
+		return
+	case *corev1.PersistentVolume:
+		m.volumes = append(m.volumes, o)
+		clusterScoped(t, file, o.ObjectMeta)
+		return
 	case *corev1.Service:
 		m.services, meta = append(m.services, o), o.ObjectMeta
 	case *corev1.Secret:
@@ -109,6 +126,13 @@ func (m *manifests) add(t *testing.T, file string, obj any) {
 	}
 	if meta.Namespace != namespace {
 		t.Errorf("%s: %s is in namespace %q, want %q", file, meta.Name, meta.Namespace, namespace)
+	}
+}
+
+func clusterScoped(t *testing.T, file string, meta metav1.ObjectMeta) {
+	t.Helper()
+	if meta.Namespace != "" {
+		t.Errorf("%s: %s is cluster-scoped but names namespace %q", file, meta.Name, meta.Namespace)
 	}
 }
 
@@ -141,7 +165,7 @@ func TestDecodeIsStrict(t *testing.T) {
 }
 
 func TestManifestsDecodeStrictly(t *testing.T) {
-	m := loadManifests(t)
+	m := loadManifests(t, "*.yaml")
 	if len(m.namespaces) != 1 || m.namespaces[0].Name != namespace {
 		t.Errorf("want one Namespace %q, got %d", namespace, len(m.namespaces))
 	}
@@ -179,7 +203,7 @@ func (m manifests) podTemplates() map[string]struct {
 
 // Check the pieces refer to each other: selectors, ports, probes, secrets, mounts.
 func TestManifestsAreConsistent(t *testing.T) {
-	m := loadManifests(t)
+	m := loadManifests(t, "*.yaml")
 	for name, w := range m.podTemplates() {
 		sel, err := metav1.LabelSelectorAsSelector(w.selector)
 		if err != nil || !sel.Matches(labels.Set(w.pod.Labels)) {

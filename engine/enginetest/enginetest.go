@@ -4,11 +4,21 @@ package enginetest
 
 import "github.com/eosweep/eosweep/engine"
 
-// Result is the smallest result that passes the coordinator's validation for
-// a trial of steps steps: a run of all of them whose trajectory records θ₀ and
+// Result is the smallest result that passes engine.Result.Validate for a
+// trial of steps steps: a run of all of them whose trajectory records θ₀ and
 // the last step, every other field zero but a wall time of 1 ms. Tests set
-// the fields they look at (FinalBias, …) on the copy they get.
+// the fields they look at on the copy they get, keeping it consistent
+// (Validate refuses a min_bias above final_bias): to end at a bias, use
+// ResultBias.
 func Result(steps int) engine.Result {
 	return engine.Result{StepsRun: steps, WallMS: 1,
 		Trajectory: []engine.Point{{Step: 0, Loss: 0.7}, {Step: steps, Loss: 0.6, Sharpness: 1}}}
+}
+
+// ResultBias is Result ending at final bias bias: the last trajectory point
+// and min_bias agree with it.
+func ResultBias(steps int, bias float64) engine.Result {
+	r := Result(steps)
+	r.FinalBias, r.MinBias, r.Trajectory[1].Bias = bias, min(bias, 0), bias
+	return r
 }

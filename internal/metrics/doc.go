@@ -1,21 +1,23 @@
-// Package metrics exposes eosweep's Prometheus metrics: the coordinator's trial
-// states, lease expiries, stored results and RPC latencies, and the worker's
-// trials run and engine time.
+// Package metrics holds what eosweep's processes share for Prometheus: the
+// registry (Go runtime, process and eosweep_build_info), the /metrics
+// endpoint, the standard gRPC server and client metrics of
+// go-grpc-middleware, and the worker's metric set. The coordinator's set is
+// package coordinator/coordmetrics.
 //
 // # Basics
 //
-// Create a registry with NewRegistry, the metric sets with NewCoordinator,
-// NewWorker and NewRPC, and serve it with Serve (GET /metrics). Every method of
-// a metric set is safe on a nil receiver, so code records unconditionally and
-// metrics are simply off when no set was created.
-//
-// Results per second is rate(eosweep_results_total{outcome="stored"}[1m]).
+// Each process creates one registry with NewRegistry and gives it to the
+// part it runs (coordinator.Config.Metrics, worker.Config.Metrics), which
+// registers its own metrics and nothing else; Serve exposes it (GET
+// /metrics). ServerRPC and ClientRPC return the interceptors that feed the
+// grpc_server_* and grpc_client_* families (labels grpc_type, grpc_service,
+// grpc_method, grpc_code).
 //
 // # Caveats
 //
-// The trial-state gauge is read at scrape time from a callback, so it is as
-// fresh as the coordinator's own counts and never drifts; the callback must be
-// cheap and safe to call from the HTTP server's goroutine.
+// LeaseTrial (a long poll) and WatchSweep (a stream as long as a sweep) are
+// counted but kept out of the handling-time histograms, where their wait
+// would read as slowness.
 //
 // /metrics carries no authentication: serve it on a port that only the
 // monitoring network reaches.

@@ -76,60 +76,38 @@ func serve(t *testing.T, reg *prometheus.Registry) (string, func()) {
 	return fmt.Sprintf("http://%s%s", lis.Addr(), Path), stop
 }
 
-func TestScrapeCoordinatorAndWorker(t *testing.T) {
+func TestScrapeWorker(t *testing.T) {
 	t.Parallel()
 	reg := NewRegistry()
+	held := 3
 	var mu sync.Mutex
-	counts := map[string]int{"pending": 7, "leased": 2, "done": 0, "failed": 1}
-	c := NewCoordinator(reg, func() map[string]int {
-		mu.Lock()
-		defer mu.Unlock()
-		out := make(map[string]int, len(counts))
-		for k, v := range counts {
-			out[k] = v
-		}
-		return out
-	})
-	w := NewWorker(reg)
-	c.LeaseExpired(3)
-	c.Result(OutcomeStored, 5)
-	c.Result(OutcomeDuplicate, 1)
+	w, err := NewWorker(reg, WorkerState{Slots: 2, Held: func() int { mu.Lock(); defer mu.Unlock(); return held }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.TrialRun(TrialOK, 2*time.Second)
 	w.TrialRun(TrialDiverged, 10*time.Millisecond)
 
 	url, stop := serve(t, reg)
 	defer stop()
 	fams := scrape(t, url)
-	gauges := []struct {
+	values := []struct {
 		name   string
 		labels map[string]string
 		want   float64
 	}{
-		{"eosweep_trials", map[string]string{"state": "pending"}, 7},
-		{"eosweep_trials", map[string]string{"state": "leased"}, 2},
-		{"eosweep_trials", map[string]string{"state": "done"}, 0},
-		{"eosweep_trials", map[string]string{"state": "failed"}, 1},
-	}
-	for _, g := range gauges {
-		if got := sample(t, fams, g.name, g.labels).GetGauge().GetValue(); got != g.want {
-			t.Errorf("%s%v = %v, want %v", g.name, g.labels, got, g.want)
-		}
-	}
-	counters := []struct {
-		name   string
-		labels map[string]string
-		want   float64
-	}{
-		{"eosweep_lease_expiries_total", nil, 3},
-		{"eosweep_results_total", map[string]string{"outcome": "stored"}, 5},
-		{"eosweep_results_total", map[string]string{"outcome": "duplicate"}, 1},
 		{"eosweep_worker_trials_total", map[string]string{"outcome": "ok"}, 1},
 		{"eosweep_worker_trials_total", map[string]string{"outcome": "diverged"}, 1},
 		{"eosweep_worker_trials_total", map[string]string{"outcome": "error"}, 0},
+		{"eosweep_worker_trials_total", map[string]string{"outcome": "cancelled"}, 0},
+		{"eosweep_worker_leases_held", nil, 3},
+		{"eosweep_worker_slots", nil, 2},
+		{"eosweep_build_info", nil, 1},
 	}
-	for _, k := range counters {
-		if got := sample(t, fams, k.name, k.labels).GetCounter().GetValue(); got != k.want {
-			t.Errorf("%s%v = %v, want %v", k.name, k.labels, got, k.want)
+	for _, v := range values {
+		m := sample(t, fams, v.name, v.labels)
+		if got := m.GetCounter().GetValue() + m.GetGauge().GetValue(); got != v.want {
+			t.Errorf("%s%v = %v, want %v", v.name, v.labels, got, v.want)
 		}
 	}
 	h := sample(t, fams, "eosweep_worker_engine_seconds", nil).GetHistogram()
@@ -139,45 +117,35 @@ func TestScrapeCoordinatorAndWorker(t *testing.T) {
 	if _, ok := fams["go_goroutines"]; !ok {
 		t.Error("Go runtime collector missing")
 	}
-
-	// The state gauge is read at scrape time: a change shows at the next scrape.
+	// The leases gauge is read at scrape time.
 	mu.Lock()
-	counts["pending"], counts["done"] = 0, 7
+	held = 0
 	mu.Unlock()
 	fams = scrape(t, url)
-	if got := sample(t, fams, "eosweep_trials", map[string]string{"state": "done"}).GetGauge().GetValue(); got != 7 {
-		t.Errorf("done after change = %v, want 7", got)
+	if got := sample(t, fams, "eosweep_worker_leases_held", nil).GetGauge().GetValue(); got != 0 {
+		t.Errorf("leases held after change = %v, want 0", got)
 	}
 }
 
-// Nil metric sets record nothing and do not panic, so callers need no checks.
-func TestNilSetsAreNoOps(t *testing.T) {
+// Engine-time buckets are at most 2x apart, so a quantile estimate is off by
+// at most 2x (with 4x buckets Prometheus put p90 at 6.25 s for a real 4.29 s).
+func TestEngineBucketsAtMostTwiceApart(t *testing.T) {
 	t.Parallel()
-	var c *Coordinator
-	var w *Worker
-	var r *RPC
-	c.LeaseExpired(1)
-	c.Result(OutcomeStored, 1)
-	w.TrialRun(TrialOK, time.Second)
-	if r.ServerOptions() != nil || r.DialOptions() != nil {
-		t.Error("nil RPC returned options")
-	}
-}
-
-// A coordinator without a store yet scrapes fine, without the state gauge.
-func TestNilStateCallback(t *testing.T) {
-	t.Parallel()
-	reg := prometheus.NewRegistry()
-	NewCoordinator(reg, nil)
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	for _, f := range fams {
-		if f.GetName() == "eosweep_trials" {
-			t.Errorf("state gauge present without a callback: %v", f)
+	for i := 1; i < len(engineBuckets); i++ {
+		if r := engineBuckets[i] / engineBuckets[i-1]; r > 2+1e-9 {
+			t.Errorf("buckets %g and %g are %.2fx apart", engineBuckets[i-1], engineBuckets[i], r)
 		}
 	}
+	if engineBuckets[0] > 0.001 || engineBuckets[len(engineBuckets)-1] < 1800 {
+		t.Errorf("buckets span [%g, %g], want at least [1 ms, 30 min]", engineBuckets[0], engineBuckets[len(engineBuckets)-1])
+	}
+}
+
+// A nil worker set records nothing and does not panic.
+func TestNilWorkerIsNoOp(t *testing.T) {
+	t.Parallel()
+	var w *Worker
+	w.TrialRun(TrialOK, time.Second)
 }
 
 func TestListenBusyPort(t *testing.T) {

@@ -2,76 +2,137 @@ package metrics
 
 import (
 	"context"
-	"time"
+	"strings"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/status"
+
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
-// RPC measures gRPC latency on the server or the client side. A nil *RPC
-// returns no options.
-type RPC struct {
-	latency *prometheus.HistogramVec
+// rpcBuckets span 100 µs to about 13 s, each bound twice the one before.
+var rpcBuckets = prometheus.ExponentialBuckets(0.0001, 2, 18)
+
+// waits are the calls that wait by design: LeaseTrial (a long poll) and
+// WatchSweep (a stream that lasts a sweep). They are counted, but kept out of
+// the handling-time histograms, where their wait would pass for slowness.
+var waits = []string{
+	"/" + pb.CoordinatorService_ServiceDesc.ServiceName + "/LeaseTrial",
+	"/" + pb.CoordinatorService_ServiceDesc.ServiceName + "/WatchSweep",
 }
 
-// rpcBuckets span 100 µs (a cached lease) to about 100 s (a long-poll held to its end).
-var rpcBuckets = prometheus.ExponentialBuckets(0.0001, 2.5, 16)
+// Names of the standard gRPC handling-time histograms (go-grpc-middleware's).
+const (
+	serverHandlingSeconds = "grpc_server_handling_seconds"
+	clientHandlingSeconds = "grpc_client_handling_seconds"
+)
 
-// NewServerRPC registers eosweep_rpc_server_seconds{method,code} on reg.
-func NewServerRPC(reg prometheus.Registerer) *RPC { return newRPC(reg, "server") }
-
-// NewClientRPC registers eosweep_rpc_client_seconds{method,code} on reg.
-func NewClientRPC(reg prometheus.Registerer) *RPC { return newRPC(reg, "client") }
-
-func newRPC(reg prometheus.Registerer, side string) *RPC {
-	r := &RPC{latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: namespace,
-		Subsystem: "rpc",
-		Name:      side + "_seconds",
-		Help:      "gRPC latency seen by the " + side + ", by full method and status code.",
-		Buckets:   rpcBuckets,
-	}, []string{"method", "code"})}
-	reg.MustRegister(r.latency)
-	return r
+// ServerRPC registers go-grpc-middleware's standard gRPC server metrics on
+// reg (grpc_server_started_total, grpc_server_handled_total,
+// grpc_server_msg_received_total, grpc_server_msg_sent_total and the
+// grpc_server_handling_seconds histogram, labelled grpc_type, grpc_service,
+// grpc_method and, on handled, grpc_code) and returns the interceptors that
+// feed them. Put them before authentication so that refused calls count too.
+// LeaseTrial and WatchSweep are counted but not timed (see waits).
+func ServerRPC(reg prometheus.Registerer) ([]grpc.ServerOption, error) {
+	counted := grpcprom.NewServerMetrics()
+	timed := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(grpcprom.WithHistogramBuckets(rpcBuckets)))
+	hist, err := onlyFamily(timed, serverHandlingSeconds)
+	if err != nil {
+		return nil, err
+	}
+	if err := Register(reg, counted, hist); err != nil {
+		return nil, err
+	}
+	short := notIn(waits)
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(counted.UnaryServerInterceptor(),
+			selector.UnaryServerInterceptor(timed.UnaryServerInterceptor(), short)),
+		grpc.ChainStreamInterceptor(counted.StreamServerInterceptor(),
+			selector.StreamServerInterceptor(timed.StreamServerInterceptor(), short)),
+	}, nil
 }
 
-func (r *RPC) observe(method string, start time.Time, err error) {
-	r.latency.WithLabelValues(method, status.Code(err).String()).Observe(time.Since(start).Seconds())
+// ClientRPC registers go-grpc-middleware's standard gRPC client metrics on
+// reg (grpc_client_started_total, grpc_client_handled_total,
+// grpc_client_msg_received_total, grpc_client_msg_sent_total and the
+// grpc_client_handling_seconds histogram) and returns the dial options that
+// feed them. LeaseTrial and WatchSweep are counted but not timed, as for
+// ServerRPC.
+func ClientRPC(reg prometheus.Registerer) ([]grpc.DialOption, error) {
+	counted := grpcprom.NewClientMetrics()
+	timed := grpcprom.NewClientMetrics(grpcprom.WithClientHandlingTimeHistogram(grpcprom.WithHistogramBuckets(rpcBuckets)))
+	hist, err := onlyFamily(timed, clientHandlingSeconds)
+	if err != nil {
+		return nil, err
+	}
+	if err := Register(reg, counted, hist); err != nil {
+		return nil, err
+	}
+	short := notIn(waits)
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(counted.UnaryClientInterceptor(),
+			selector.UnaryClientInterceptor(timed.UnaryClientInterceptor(), short)),
+		grpc.WithChainStreamInterceptor(counted.StreamClientInterceptor(),
+			selector.StreamClientInterceptor(timed.StreamClientInterceptor(), short)),
+	}, nil
 }
 
-// ServerOptions returns interceptors that time every RPC. Put them before
-// authentication so that refused calls are counted too.
-func (r *RPC) ServerOptions() []grpc.ServerOption {
-	if r == nil {
-		return nil
+// notIn matches the calls whose full method is none of methods.
+func notIn(methods []string) selector.Matcher {
+	skip := make(map[string]bool, len(methods))
+	for _, m := range methods {
+		skip[m] = true
 	}
-	unary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		start := time.Now()
-		resp, err := h(ctx, req)
-		r.observe(info.FullMethod, start, err)
-		return resp, err
-	}
-	stream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-		start := time.Now()
-		err := h(srv, ss)
-		r.observe(info.FullMethod, start, err)
-		return err
-	}
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary), grpc.ChainStreamInterceptor(stream)}
+	return selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return !skip[c.FullMethod()]
+	})
 }
 
-// DialOptions returns a unary client interceptor that times every call.
-// Streaming calls are not timed on the client side.
-func (r *RPC) DialOptions() []grpc.DialOption {
-	if r == nil {
-		return nil
+// family exposes one metric family of a collector and nothing else: the
+// handling-time histogram of a go-grpc-middleware metric set whose counters
+// are exported by another set (the one that sees every method).
+type family struct {
+	c    prometheus.Collector
+	desc *prometheus.Desc
+}
+
+// onlyFamily returns the view of c that holds only the family called name.
+func onlyFamily(c prometheus.Collector, name string) (prometheus.Collector, error) {
+	ch := make(chan *prometheus.Desc, 16)
+	go func() { c.Describe(ch); close(ch) }()
+	var found *prometheus.Desc
+	for d := range ch {
+		// A Desc does not export its name; its String starts with it.
+		if strings.HasPrefix(d.String(), `Desc{fqName: "`+name+`"`) {
+			found = d
+		}
 	}
-	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, inv grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-		start := time.Now()
-		err := inv(ctx, method, req, reply, cc, opts...)
-		r.observe(method, start, err)
-		return err
+	if found == nil {
+		return nil, errNoFamily(name)
 	}
-	return []grpc.DialOption{grpc.WithChainUnaryInterceptor(unary)}
+	return &family{c: c, desc: found}, nil
+}
+
+type errNoFamily string
+
+func (e errNoFamily) Error() string {
+	return "metrics: no family " + string(e) + " in the gRPC metric set"
+}
+
+// Describe implements prometheus.Collector.
+func (f *family) Describe(ch chan<- *prometheus.Desc) { ch <- f.desc }
+
+// Collect implements prometheus.Collector.
+func (f *family) Collect(ch chan<- prometheus.Metric) {
+	all := make(chan prometheus.Metric, 64)
+	go func() { f.c.Collect(all); close(all) }()
+	for m := range all {
+		if m.Desc() == f.desc {
+			ch <- m
+		}
+	}
 }

@@ -93,3 +93,27 @@ func FreeAddr(t testing.TB) string {
 	t.Helper()
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 }
+
+// Tool returns the path of an outside program for a test of it: name on PATH,
+// else in $(go env GOPATH)/bin (where `go install` puts it). Without it the
+// test is skipped with "SKIPPED: name not installed (install)", install being
+// how to get it; with -short it is skipped too, as a process-level test.
+func Tool(t testing.TB, name, install string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("SKIPPED: -short leaves out the test of %s", name)
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			p := filepath.Join(dir, "bin", name)
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p
+			}
+		}
+	}
+	t.Skipf("SKIPPED: %s not installed (%s)", name, install)
+	return ""
+}

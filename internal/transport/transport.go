@@ -90,6 +90,10 @@ type ClientConfig struct {
 	// Retry retries idempotent calls that fail with UNAVAILABLE. Each zero
 	// field takes its value from DefaultRetry.
 	Retry RetryPolicy
+	// MaxSendBytes is the largest message the client sends, MaxRecvBytes
+	// the largest it accepts. Zero means MaxMessageBytes; a call over a
+	// limit fails with codes.ResourceExhausted (see IsMessageTooLarge).
+	MaxSendBytes, MaxRecvBytes int
 }
 
 // ServerOptions returns every option of an eosweep gRPC server: transport
@@ -117,8 +121,10 @@ func ServerOptions(cfg ServerConfig) ([]grpc.ServerOption, error) {
 }
 
 // DialOptions returns every option of an eosweep gRPC client: TLS or
-// plaintext transport credentials, keepalive, the reconnect backoff, the
-// retry service config and, with a token, per-RPC credentials.
+// plaintext transport credentials (a TLS handshake that can never succeed is
+// marked permanent, see IsPermanent), keepalive, the reconnect backoff, the
+// retry service config, the message limits and, with a token, per-RPC
+// credentials.
 func DialOptions(cfg ClientConfig) ([]grpc.DialOption, error) {
 	tc, err := clientTLS(cfg)
 	if err != nil {
@@ -132,10 +138,11 @@ func DialOptions(cfg ClientConfig) ([]grpc.DialOption, error) {
 		return nil, err
 	}
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(transportCredentials(tc)),
+		grpc.WithTransportCredentials(clientCredentials(tc)),
 		grpc.WithKeepaliveParams(cfg.keepalive()),
 		grpc.WithConnectParams(cfg.connectParams()),
 		grpc.WithDefaultServiceConfig(serviceConfig),
+		cfg.callOptions(),
 	}
 	if cfg.Token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer{token: cfg.Token, insecure: tc == nil}))

@@ -5,6 +5,7 @@ package wiretest
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -26,36 +27,42 @@ func fill(t testing.TB, v reflect.Value, seed *float64, fixed map[reflect.Type]a
 		if !f.CanSet() {
 			continue
 		}
-		*seed += 1.25
-		if x, ok := fixed[f.Type()]; ok {
-			f.Set(reflect.ValueOf(x))
-			continue
+		set(t, v.Type().Field(i).Name, f, seed, fixed)
+	}
+}
+
+// set gives one value (a field, or a slice element) its distinct value.
+func set(t testing.TB, name string, f reflect.Value, seed *float64, fixed map[reflect.Type]any) {
+	t.Helper()
+	*seed += 1.25
+	if x, ok := fixed[f.Type()]; ok {
+		f.Set(reflect.ValueOf(x))
+		return
+	}
+	switch f.Kind() {
+	case reflect.Float64:
+		f.SetFloat(*seed)
+	case reflect.Int, reflect.Int64:
+		f.SetInt(int64(*seed * 4))
+	case reflect.Bool:
+		f.SetBool(true)
+	case reflect.String:
+		f.SetString("s" + strconv.FormatFloat(*seed, 'g', -1, 64))
+	case reflect.Struct:
+		fill(t, f, seed, fixed)
+	case reflect.Pointer:
+		p := reflect.New(f.Type().Elem())
+		p.Elem().SetFloat(*seed)
+		f.Set(p)
+	case reflect.Map:
+		f.Set(reflect.ValueOf(map[string]float64{"width": *seed}))
+	case reflect.Slice:
+		s := reflect.MakeSlice(f.Type(), 2, 2)
+		for j := range 2 {
+			set(t, name, s.Index(j), seed, fixed)
 		}
-		switch f.Kind() {
-		case reflect.Float64:
-			f.SetFloat(*seed)
-		case reflect.Int, reflect.Int64:
-			f.SetInt(int64(*seed * 4))
-		case reflect.Bool:
-			f.SetBool(true)
-		case reflect.String:
-			f.SetString("s" + reflect.ValueOf(*seed).String())
-		case reflect.Struct:
-			fill(t, f, seed, fixed)
-		case reflect.Pointer:
-			p := reflect.New(f.Type().Elem())
-			p.Elem().SetFloat(*seed)
-			f.Set(p)
-		case reflect.Map:
-			f.Set(reflect.ValueOf(map[string]float64{"width": *seed}))
-		case reflect.Slice:
-			s := reflect.MakeSlice(f.Type(), 2, 2)
-			for j := range 2 {
-				fill(t, s.Index(j), seed, fixed)
-			}
-			f.Set(s)
-		default:
-			t.Fatalf("field %s: kind %v not handled", v.Type().Field(i).Name, f.Kind())
-		}
+		f.Set(s)
+	default:
+		t.Fatalf("field %s: kind %v not handled", name, f.Kind())
 	}
 }

@@ -5,7 +5,19 @@
 // source: eosweep/v1/coordinator.proto
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
-// its workers and its clients (DESIGN §4).
+// its workers and its clients.
+//
+// Conventions: an instant is a google.protobuf.Timestamp (UTC) and a span of
+// time a google.protobuf.Duration; the one exception is Result.wall_ms, a
+// measurement named as its column in trials.csv. Enumerations start with an
+// UNSPECIFIED zero value that a server never sends. Errors are gRPC status
+// codes whose message names the field at fault ("sweep_id: required").
+//
+// Toolchains: the file uses proto3 `optional` (explicit presence), which
+// protoc accepts from 3.15 on (buf, and Debian 12's protoc 3.21 with
+// grpc_python_plugin, which generate clients/python/eosweep/v1). Python
+// needs only the grpcio and protobuf (>= 3.20) runtimes: the generated code
+// is checked in.
 
 package eosweepv1
 
@@ -259,6 +271,176 @@ func (Crossing) EnumDescriptor() ([]byte, []int) {
 	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{3}
 }
 
+// Sense says which way a boundary's metric moves past it.
+type Sense int32
+
+const (
+	Sense_SENSE_UNSPECIFIED Sense = 0
+	// The metric falls below its reference (the bias of the threshold neuron).
+	Sense_SENSE_DROP Sense = 1
+	// The metric climbs above its reference (η·sharpness/2 reaching 1).
+	Sense_SENSE_RISE Sense = 2
+)
+
+// Enum value maps for Sense.
+var (
+	Sense_name = map[int32]string{
+		0: "SENSE_UNSPECIFIED",
+		1: "SENSE_DROP",
+		2: "SENSE_RISE",
+	}
+	Sense_value = map[string]int32{
+		"SENSE_UNSPECIFIED": 0,
+		"SENSE_DROP":        1,
+		"SENSE_RISE":        2,
+	}
+)
+
+func (x Sense) Enum() *Sense {
+	p := new(Sense)
+	*p = x
+	return p
+}
+
+func (x Sense) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Sense) Descriptor() protoreflect.EnumDescriptor {
+	return file_eosweep_v1_coordinator_proto_enumTypes[4].Descriptor()
+}
+
+func (Sense) Type() protoreflect.EnumType {
+	return &file_eosweep_v1_coordinator_proto_enumTypes[4]
+}
+
+func (x Sense) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Sense.Descriptor instead.
+func (Sense) EnumDescriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{4}
+}
+
+// Fit says how a group's eta_star and ci were obtained.
+type Fit int32
+
+const (
+	Fit_FIT_UNSPECIFIED Fit = 0
+	// No logistic fit: no trial, or one class only; eta_star and ci are 0.
+	Fit_FIT_NONE Fit = 1
+	// The maximum-likelihood logistic fit; ci is its profile-likelihood interval.
+	Fit_FIT_MLE Fit = 2
+	// Learned and unlearned trials are separated in eta: eta_star is the
+	// log-midpoint of the gap and ci the gap.
+	Fit_FIT_SEPARATED Fit = 3
+)
+
+// Enum value maps for Fit.
+var (
+	Fit_name = map[int32]string{
+		0: "FIT_UNSPECIFIED",
+		1: "FIT_NONE",
+		2: "FIT_MLE",
+		3: "FIT_SEPARATED",
+	}
+	Fit_value = map[string]int32{
+		"FIT_UNSPECIFIED": 0,
+		"FIT_NONE":        1,
+		"FIT_MLE":         2,
+		"FIT_SEPARATED":   3,
+	}
+)
+
+func (x Fit) Enum() *Fit {
+	p := new(Fit)
+	*p = x
+	return p
+}
+
+func (x Fit) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Fit) Descriptor() protoreflect.EnumDescriptor {
+	return file_eosweep_v1_coordinator_proto_enumTypes[5].Descriptor()
+}
+
+func (Fit) Type() protoreflect.EnumType {
+	return &file_eosweep_v1_coordinator_proto_enumTypes[5]
+}
+
+func (x Fit) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Fit.Descriptor instead.
+func (Fit) EnumDescriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{5}
+}
+
+// OnsetForm is the shape of the hinge fit of the bias drop against eta:
+// zero below the onset θ and, above it, with h = (t − θ)₊.
+type OnsetForm int32
+
+const (
+	OnsetForm_ONSET_FORM_UNSPECIFIED OnsetForm = 0
+	// The drop does not grow with eta in the data: no onset.
+	OnsetForm_ONSET_FORM_NONE OnsetForm = 1
+	// c·h with t = log eta.
+	OnsetForm_ONSET_FORM_LOG_LINEAR OnsetForm = 2
+	// c·h with t = eta.
+	OnsetForm_ONSET_FORM_LINEAR OnsetForm = 3
+	// c₁·h + c₂·h² with t = log eta.
+	OnsetForm_ONSET_FORM_LOG_QUADRATIC OnsetForm = 4
+)
+
+// Enum value maps for OnsetForm.
+var (
+	OnsetForm_name = map[int32]string{
+		0: "ONSET_FORM_UNSPECIFIED",
+		1: "ONSET_FORM_NONE",
+		2: "ONSET_FORM_LOG_LINEAR",
+		3: "ONSET_FORM_LINEAR",
+		4: "ONSET_FORM_LOG_QUADRATIC",
+	}
+	OnsetForm_value = map[string]int32{
+		"ONSET_FORM_UNSPECIFIED":   0,
+		"ONSET_FORM_NONE":          1,
+		"ONSET_FORM_LOG_LINEAR":    2,
+		"ONSET_FORM_LINEAR":        3,
+		"ONSET_FORM_LOG_QUADRATIC": 4,
+	}
+)
+
+func (x OnsetForm) Enum() *OnsetForm {
+	p := new(OnsetForm)
+	*p = x
+	return p
+}
+
+func (x OnsetForm) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OnsetForm) Descriptor() protoreflect.EnumDescriptor {
+	return file_eosweep_v1_coordinator_proto_enumTypes[6].Descriptor()
+}
+
+func (OnsetForm) Type() protoreflect.EnumType {
+	return &file_eosweep_v1_coordinator_proto_enumTypes[6]
+}
+
+func (x OnsetForm) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OnsetForm.Descriptor instead.
+func (OnsetForm) EnumDescriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{6}
+}
+
 // Progress counts a sweep's trials per state.
 type Progress struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -270,8 +452,12 @@ type Progress struct {
 	Cancelled int64                  `protobuf:"varint,6,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
 	// Results stored per second over the recent past (0 when idle).
 	ResultsPerSecond float64 `protobuf:"fixed64,7,opt,name=results_per_second,json=resultsPerSecond,proto3" json:"results_per_second,omitempty"`
-	// Estimated seconds to finish the current round at that rate (0 when unknown).
-	EtaSeconds    float64 `protobuf:"fixed64,8,opt,name=eta_seconds,json=etaSeconds,proto3" json:"eta_seconds,omitempty"`
+	// Estimated time to finish the current round at that rate (absent when
+	// unknown or nothing is left).
+	Eta *durationpb.Duration `protobuf:"bytes,20,opt,name=eta,proto3" json:"eta,omitempty"`
+	// Workers connected to the coordinator (heard from within a lease TTL);
+	// absent from coordinators that do not count them.
+	Workers       *int32 `protobuf:"varint,9,opt,name=workers,proto3,oneof" json:"workers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -355,9 +541,16 @@ func (x *Progress) GetResultsPerSecond() float64 {
 	return 0
 }
 
-func (x *Progress) GetEtaSeconds() float64 {
+func (x *Progress) GetEta() *durationpb.Duration {
 	if x != nil {
-		return x.EtaSeconds
+		return x.Eta
+	}
+	return nil
+}
+
+func (x *Progress) GetWorkers() int32 {
+	if x != nil && x.Workers != nil {
+		return *x.Workers
 	}
 	return 0
 }
@@ -375,8 +568,11 @@ type Sweep struct {
 	MaxRounds int32     `protobuf:"varint,6,opt,name=max_rounds,json=maxRounds,proto3" json:"max_rounds,omitempty"`
 	Progress  *Progress `protobuf:"bytes,7,opt,name=progress,proto3" json:"progress,omitempty"`
 	// The spec as submitted.
-	SpecYaml      string                 `protobuf:"bytes,8,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
-	Created       *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
+	SpecYaml string                 `protobuf:"bytes,8,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
+	Created  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
+	// When the sweep last became DONE (absent while it runs, and from
+	// coordinators that do not record it).
+	Finished      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished,proto3" json:"finished,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -474,6 +670,13 @@ func (x *Sweep) GetCreated() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Sweep) GetFinished() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Finished
+	}
+	return nil
+}
+
 // TrajectoryPoint is one sample of a trial's trajectory (engine.Point).
 type TrajectoryPoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -544,30 +747,45 @@ func (x *TrajectoryPoint) GetSharpness() float64 {
 	return 0
 }
 
-// Result is one trial's result; field names are those of DESIGN §2.5.
+// Result is one trial's result; field names are those of trials.csv.
 type Result struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	FinalBias        float64                `protobuf:"fixed64,1,opt,name=final_bias,json=finalBias,proto3" json:"final_bias,omitempty"`
-	MinBias          float64                `protobuf:"fixed64,2,opt,name=min_bias,json=minBias,proto3" json:"min_bias,omitempty"`
-	ThresholdLearned bool                   `protobuf:"varint,3,opt,name=threshold_learned,json=thresholdLearned,proto3" json:"threshold_learned,omitempty"`
-	InitialSharpness float64                `protobuf:"fixed64,4,opt,name=initial_sharpness,json=initialSharpness,proto3" json:"initial_sharpness,omitempty"`
-	FinalSharpness   float64                `protobuf:"fixed64,5,opt,name=final_sharpness,json=finalSharpness,proto3" json:"final_sharpness,omitempty"`
-	EosRatio         float64                `protobuf:"fixed64,6,opt,name=eos_ratio,json=eosRatio,proto3" json:"eos_ratio,omitempty"`
-	FinalLoss        float64                `protobuf:"fixed64,7,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
-	TrainAcc         float64                `protobuf:"fixed64,8,opt,name=train_acc,json=trainAcc,proto3" json:"train_acc,omitempty"`
-	TestAcc          float64                `protobuf:"fixed64,9,opt,name=test_acc,json=testAcc,proto3" json:"test_acc,omitempty"`
-	StepsRun         int64                  `protobuf:"varint,10,opt,name=steps_run,json=stepsRun,proto3" json:"steps_run,omitempty"`
-	Diverged         bool                   `protobuf:"varint,11,opt,name=diverged,proto3" json:"diverged,omitempty"`
-	Dead             bool                   `protobuf:"varint,12,opt,name=dead,proto3" json:"dead,omitempty"`
-	WallMs           float64                `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
-	Trajectory       []*TrajectoryPoint     `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	FinalBias float64                `protobuf:"fixed64,1,opt,name=final_bias,json=finalBias,proto3" json:"final_bias,omitempty"`
+	MinBias   float64                `protobuf:"fixed64,2,opt,name=min_bias,json=minBias,proto3" json:"min_bias,omitempty"`
+	// The engine's sign test b_T < −bias_eps under its old name. Writers set it
+	// equal to bias_negative so that older readers keep working; readers take
+	// bias_negative when present and fall back on this field (and on false for
+	// a diverged run) for results from older workers.
+	//
+	// Deprecated: Marked as deprecated in eosweep/v1/coordinator.proto.
+	ThresholdLearned bool    `protobuf:"varint,3,opt,name=threshold_learned,json=thresholdLearned,proto3" json:"threshold_learned,omitempty"`
+	InitialSharpness float64 `protobuf:"fixed64,4,opt,name=initial_sharpness,json=initialSharpness,proto3" json:"initial_sharpness,omitempty"`
+	FinalSharpness   float64 `protobuf:"fixed64,5,opt,name=final_sharpness,json=finalSharpness,proto3" json:"final_sharpness,omitempty"`
+	EosRatio         float64 `protobuf:"fixed64,6,opt,name=eos_ratio,json=eosRatio,proto3" json:"eos_ratio,omitempty"`
+	FinalLoss        float64 `protobuf:"fixed64,7,opt,name=final_loss,json=finalLoss,proto3" json:"final_loss,omitempty"`
+	// Absent for models without data (single, mean); test_acc also when n_test = 0.
+	TrainAcc   *float64           `protobuf:"fixed64,8,opt,name=train_acc,json=trainAcc,proto3,oneof" json:"train_acc,omitempty"`
+	TestAcc    *float64           `protobuf:"fixed64,9,opt,name=test_acc,json=testAcc,proto3,oneof" json:"test_acc,omitempty"`
+	StepsRun   int64              `protobuf:"varint,10,opt,name=steps_run,json=stepsRun,proto3" json:"steps_run,omitempty"`
+	Diverged   bool               `protobuf:"varint,11,opt,name=diverged,proto3" json:"diverged,omitempty"`
+	Dead       bool               `protobuf:"varint,12,opt,name=dead,proto3" json:"dead,omitempty"`
+	WallMs     float64            `protobuf:"fixed64,13,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"`
+	Trajectory []*TrajectoryPoint `protobuf:"bytes,14,rep,name=trajectory,proto3" json:"trajectory,omitempty"`
 	// Largest η·sharpness/2 over every sharpness measurement of the run.
 	MaxEosRatio float64 `protobuf:"fixed64,15,opt,name=max_eos_ratio,json=maxEosRatio,proto3" json:"max_eos_ratio,omitempty"`
 	// Largest η·sharpness/2 over the measurements after θ₀ (steps ≥ 1); 0 in
 	// results stored before this field existed.
 	MaxEosRatioAfterInit float64 `protobuf:"fixed64,16,opt,name=max_eos_ratio_after_init,json=maxEosRatioAfterInit,proto3" json:"max_eos_ratio_after_init,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// b_T < −bias_eps for a run that did not diverge: the engine's absolute sign
+	// test, not the sweep analysis' plateau-relative "learned". Absent in
+	// results from workers older than this field (see threshold_learned).
+	BiasNegative *bool `protobuf:"varint,17,opt,name=bias_negative,json=biasNegative,proto3,oneof" json:"bias_negative,omitempty"`
+	// Further numeric fields an exec trial's program reported, by name (those
+	// named as a field above are carried in that field instead). Bounded in
+	// count and name length (engine.MaxMetrics, engine.MaxMetricName).
+	Metrics       map[string]float64 `protobuf:"bytes,18,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -614,6 +832,7 @@ func (x *Result) GetMinBias() float64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in eosweep/v1/coordinator.proto.
 func (x *Result) GetThresholdLearned() bool {
 	if x != nil {
 		return x.ThresholdLearned
@@ -650,15 +869,15 @@ func (x *Result) GetFinalLoss() float64 {
 }
 
 func (x *Result) GetTrainAcc() float64 {
-	if x != nil {
-		return x.TrainAcc
+	if x != nil && x.TrainAcc != nil {
+		return *x.TrainAcc
 	}
 	return 0
 }
 
 func (x *Result) GetTestAcc() float64 {
-	if x != nil {
-		return x.TestAcc
+	if x != nil && x.TestAcc != nil {
+		return *x.TestAcc
 	}
 	return 0
 }
@@ -712,6 +931,20 @@ func (x *Result) GetMaxEosRatioAfterInit() float64 {
 	return 0
 }
 
+func (x *Result) GetBiasNegative() bool {
+	if x != nil && x.BiasNegative != nil {
+		return *x.BiasNegative
+	}
+	return false
+}
+
+func (x *Result) GetMetrics() map[string]float64 {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
 // Trial is one grid point of a sweep.
 type Trial struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -724,7 +957,10 @@ type Trial struct {
 	Round     int32              `protobuf:"varint,6,opt,name=round,proto3" json:"round,omitempty"`
 	LastError string             `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// Set when state is DONE.
-	Result        *Result `protobuf:"bytes,8,opt,name=result,proto3" json:"result,omitempty"`
+	Result *Result `protobuf:"bytes,8,opt,name=result,proto3" json:"result,omitempty"`
+	// The worker holding the lease and the lease's deadline (state LEASED).
+	WorkerId      string                 `protobuf:"bytes,9,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
+	Deadline      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=deadline,proto3" json:"deadline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -815,7 +1051,21 @@ func (x *Trial) GetResult() *Result {
 	return nil
 }
 
-// SubmitSweepRequest carries a YAML sweep spec (DESIGN §3).
+func (x *Trial) GetWorkerId() string {
+	if x != nil {
+		return x.WorkerId
+	}
+	return ""
+}
+
+func (x *Trial) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+// SubmitSweepRequest carries a YAML sweep spec (see the README's "Sweep specs").
 type SubmitSweepRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SpecYaml      string                 `protobuf:"bytes,1,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
@@ -1270,10 +1520,14 @@ func (x *CancelSweepResponse) GetSweep() *Sweep {
 type ListTrialsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
-	// At most this many trials per page (server default and cap apply).
+	// At most this many trials per page; 0 means the server's default (1000),
+	// which is also the cap; negative is refused.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token; empty for the first page.
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only trials in these states (empty: every state). Coordinators older
+	// than this field return every state.
+	States        []TrialState `protobuf:"varint,4,rep,packed,name=states,proto3,enum=eosweep.v1.TrialState" json:"states,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1327,6 +1581,13 @@ func (x *ListTrialsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListTrialsRequest) GetStates() []TrialState {
+	if x != nil {
+		return x.States
+	}
+	return nil
 }
 
 // ListTrialsResponse is one page of trials.
@@ -1387,10 +1648,14 @@ func (x *ListTrialsResponse) GetNextPageToken() string {
 type LeaseTrialRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	WorkerId string                 `protobuf:"bytes,1,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
-	// The most trials to lease in this call (at least 1).
+	// The most trials to lease in this call: at least 1 (the server caps it
+	// at 4096); 0 or less is refused.
 	MaxTrials int32 `protobuf:"varint,2,opt,name=max_trials,json=maxTrials,proto3" json:"max_trials,omitempty"`
 	// How long to wait for a pending trial before returning none.
-	Wait          *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	Wait *durationpb.Duration `protobuf:"bytes,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	// The worker runs exec trials (it was started with --allow-exec). Exec
+	// trials are leased only to workers that say so.
+	AllowExec     bool `protobuf:"varint,4,opt,name=allow_exec,json=allowExec,proto3" json:"allow_exec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1446,24 +1711,107 @@ func (x *LeaseTrialRequest) GetWait() *durationpb.Duration {
 	return nil
 }
 
+func (x *LeaseTrialRequest) GetAllowExec() bool {
+	if x != nil {
+		return x.AllowExec
+	}
+	return false
+}
+
+// ExecTrial is how to run an exec trial's program (the spec's exec block).
+type ExecTrial struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The command template: the program and its arguments, with {name}
+	// placeholders for the trial's parameters (internal/placeholder).
+	Command []string `protobuf:"bytes,1,rep,name=command,proto3" json:"command,omitempty"`
+	// Extra environment variables for the program.
+	Env map[string]string `protobuf:"bytes,2,rep,name=env,proto3" json:"env,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Working directory; empty means the worker's.
+	Workdir string `protobuf:"bytes,3,opt,name=workdir,proto3" json:"workdir,omitempty"`
+	// The program is killed after this long and the attempt fails.
+	Timeout       *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecTrial) Reset() {
+	*x = ExecTrial{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecTrial) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecTrial) ProtoMessage() {}
+
+func (x *ExecTrial) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecTrial.ProtoReflect.Descriptor instead.
+func (*ExecTrial) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ExecTrial) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *ExecTrial) GetEnv() map[string]string {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *ExecTrial) GetWorkdir() string {
+	if x != nil {
+		return x.Workdir
+	}
+	return ""
+}
+
+func (x *ExecTrial) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
 // Lease is one trial leased to a worker until its deadline.
 type Lease struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
 	TrialId string                 `protobuf:"bytes,2,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
 	// Proves the lease in Heartbeat and ReportResult.
-	Token         string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
-	Model         string                 `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
-	Params        map[string]float64     `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	Attempt       int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Token    string                 `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	Model    string                 `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	Params   map[string]float64     `protobuf:"bytes,5,rep,name=params,proto3" json:"params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Attempt  int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// Set for a trial of model exec: the program to run with params.
+	Exec          *ExecTrial `protobuf:"bytes,8,opt,name=exec,proto3" json:"exec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1475,7 +1823,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1488,7 +1836,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Lease) GetSweepId() string {
@@ -1540,6 +1888,13 @@ func (x *Lease) GetDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Lease) GetExec() *ExecTrial {
+	if x != nil {
+		return x.Exec
+	}
+	return nil
+}
+
 // LeaseTrialResponse holds zero or more leases.
 type LeaseTrialResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -1552,7 +1907,7 @@ type LeaseTrialResponse struct {
 
 func (x *LeaseTrialResponse) Reset() {
 	*x = LeaseTrialResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1564,7 +1919,7 @@ func (x *LeaseTrialResponse) String() string {
 func (*LeaseTrialResponse) ProtoMessage() {}
 
 func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1577,7 +1932,7 @@ func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTrialResponse.ProtoReflect.Descriptor instead.
 func (*LeaseTrialResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LeaseTrialResponse) GetLeases() []*Lease {
@@ -1606,7 +1961,7 @@ type LeaseRef struct {
 
 func (x *LeaseRef) Reset() {
 	*x = LeaseRef{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1618,7 +1973,7 @@ func (x *LeaseRef) String() string {
 func (*LeaseRef) ProtoMessage() {}
 
 func (x *LeaseRef) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1631,7 +1986,7 @@ func (x *LeaseRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseRef.ProtoReflect.Descriptor instead.
 func (*LeaseRef) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LeaseRef) GetSweepId() string {
@@ -1666,7 +2021,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1678,7 +2033,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1691,7 +2046,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *HeartbeatRequest) GetWorkerId() string {
@@ -1720,7 +2075,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +2087,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +2100,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HeartbeatResponse) GetLost() []*LeaseRef {
@@ -1781,7 +2136,7 @@ type TrialReport struct {
 
 func (x *TrialReport) Reset() {
 	*x = TrialReport{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +2148,7 @@ func (x *TrialReport) String() string {
 func (*TrialReport) ProtoMessage() {}
 
 func (x *TrialReport) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +2161,7 @@ func (x *TrialReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialReport.ProtoReflect.Descriptor instead.
 func (*TrialReport) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TrialReport) GetSweepId() string {
@@ -1900,7 +2255,7 @@ type ReportResultRequest struct {
 
 func (x *ReportResultRequest) Reset() {
 	*x = ReportResultRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1912,7 +2267,7 @@ func (x *ReportResultRequest) String() string {
 func (*ReportResultRequest) ProtoMessage() {}
 
 func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1925,7 +2280,7 @@ func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultRequest.ProtoReflect.Descriptor instead.
 func (*ReportResultRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReportResultRequest) GetWorkerId() string {
@@ -1954,7 +2309,7 @@ type ReportOutcome struct {
 
 func (x *ReportOutcome) Reset() {
 	*x = ReportOutcome{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2321,7 @@ func (x *ReportOutcome) String() string {
 func (*ReportOutcome) ProtoMessage() {}
 
 func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2334,7 @@ func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportOutcome.ProtoReflect.Descriptor instead.
 func (*ReportOutcome) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReportOutcome) GetTrialId() string {
@@ -2003,7 +2358,8 @@ func (x *ReportOutcome) GetMessage() string {
 	return ""
 }
 
-// ReportResultResponse answers every report of the request.
+// ReportResultResponse answers every report of the request, in order, also
+// when every one of them was rejected.
 type ReportResultResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Outcomes      []*ReportOutcome       `protobuf:"bytes,1,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
@@ -2013,7 +2369,7 @@ type ReportResultResponse struct {
 
 func (x *ReportResultResponse) Reset() {
 	*x = ReportResultResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2025,7 +2381,7 @@ func (x *ReportResultResponse) String() string {
 func (*ReportResultResponse) ProtoMessage() {}
 
 func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2394,7 @@ func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultResponse.ProtoReflect.Descriptor instead.
 func (*ReportResultResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReportResultResponse) GetOutcomes() []*ReportOutcome {
@@ -2058,7 +2414,7 @@ type GetBoundaryRequest struct {
 
 func (x *GetBoundaryRequest) Reset() {
 	*x = GetBoundaryRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2070,7 +2426,7 @@ func (x *GetBoundaryRequest) String() string {
 func (*GetBoundaryRequest) ProtoMessage() {}
 
 func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2083,7 +2439,7 @@ func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryRequest.ProtoReflect.Descriptor instead.
 func (*GetBoundaryRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetBoundaryRequest) GetSweepId() string {
@@ -2104,7 +2460,7 @@ type Interval struct {
 
 func (x *Interval) Reset() {
 	*x = Interval{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2116,7 +2472,7 @@ func (x *Interval) String() string {
 func (*Interval) ProtoMessage() {}
 
 func (x *Interval) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2129,7 +2485,7 @@ func (x *Interval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Interval.ProtoReflect.Descriptor instead.
 func (*Interval) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Interval) GetLow() float64 {
@@ -2173,7 +2529,7 @@ type EtaRow struct {
 
 func (x *EtaRow) Reset() {
 	*x = EtaRow{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2185,7 +2541,7 @@ func (x *EtaRow) String() string {
 func (*EtaRow) ProtoMessage() {}
 
 func (x *EtaRow) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2198,7 +2554,7 @@ func (x *EtaRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EtaRow.ProtoReflect.Descriptor instead.
 func (*EtaRow) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *EtaRow) GetEta() float64 {
@@ -2343,17 +2699,37 @@ type BoundaryGroup struct {
 	Theory    *float64 `protobuf:"fixed64,9,opt,name=theory,proto3,oneof" json:"theory,omitempty"`
 	Stability float64  `protobuf:"fixed64,10,opt,name=stability,proto3" json:"stability,omitempty"`
 	Trials    int32    `protobuf:"varint,11,opt,name=trials,proto3" json:"trials,omitempty"`
-	// How eta_star and ci were obtained (boundary.Group.Fit: mle, separated, none).
-	Fit string `protobuf:"bytes,12,opt,name=fit,proto3" json:"fit,omitempty"`
-	// The hinge form of the onset fit, or "none" (boundary.Group.OnsetForm).
-	OnsetForm     string `protobuf:"bytes,13,opt,name=onset_form,json=onsetForm,proto3" json:"onset_form,omitempty"`
+	// How eta_star and ci were obtained.
+	Fit Fit `protobuf:"varint,20,opt,name=fit,proto3,enum=eosweep.v1.Fit" json:"fit,omitempty"`
+	// The hinge form of the onset fit.
+	OnsetForm OnsetForm `protobuf:"varint,21,opt,name=onset_form,json=onsetForm,proto3,enum=eosweep.v1.OnsetForm" json:"onset_form,omitempty"`
+	// The onset comes from the global fit under the relative-error noise model
+	// (the local refit could not stand); see boundary.HingeForms.
+	OnsetRelative bool `protobuf:"varint,22,opt,name=onset_relative,json=onsetRelative,proto3" json:"onset_relative,omitempty"`
+	// The group's trials without a result (failed, pending, leased,
+	// cancelled), by eta and seed: the estimates above do not see them.
+	Missing []*TrialMark `protobuf:"bytes,14,rep,name=missing,proto3" json:"missing,omitempty"`
+	// The group's trials that diverged (state "diverged"), by eta and seed.
+	Diverged []*TrialMark `protobuf:"bytes,15,rep,name=diverged,proto3" json:"diverged,omitempty"`
+	// Set when missing is not empty.
+	Incomplete bool `protobuf:"varint,16,opt,name=incomplete,proto3" json:"incomplete,omitempty"`
+	// The estimates a missing trial could still move: "bracket", "ci", "onset_ci".
+	Unconverged []string `protobuf:"bytes,17,rep,name=unconverged,proto3" json:"unconverged,omitempty"`
+	// The metric whose boundary this is (boundary.Metric.Name: a result field
+	// or an exec program's metric; empty means final_bias) and the way it
+	// moves past the boundary.
+	Metric string `protobuf:"bytes,23,opt,name=metric,proto3" json:"metric,omitempty"`
+	Sense  Sense  `protobuf:"varint,24,opt,name=sense,proto3,enum=eosweep.v1.Sense" json:"sense,omitempty"`
+	// The fixed level the metric is compared with, when the spec gives one
+	// (absent: each seed's plateau at the reference η).
+	Level         *float64 `protobuf:"fixed64,25,opt,name=level,proto3,oneof" json:"level,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BoundaryGroup) Reset() {
 	*x = BoundaryGroup{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2365,7 +2741,7 @@ func (x *BoundaryGroup) String() string {
 func (*BoundaryGroup) ProtoMessage() {}
 
 func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2378,7 +2754,7 @@ func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BoundaryGroup.ProtoReflect.Descriptor instead.
 func (*BoundaryGroup) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BoundaryGroup) GetGroup() map[string]float64 {
@@ -2458,16 +2834,159 @@ func (x *BoundaryGroup) GetTrials() int32 {
 	return 0
 }
 
-func (x *BoundaryGroup) GetFit() string {
+func (x *BoundaryGroup) GetFit() Fit {
 	if x != nil {
 		return x.Fit
+	}
+	return Fit_FIT_UNSPECIFIED
+}
+
+func (x *BoundaryGroup) GetOnsetForm() OnsetForm {
+	if x != nil {
+		return x.OnsetForm
+	}
+	return OnsetForm_ONSET_FORM_UNSPECIFIED
+}
+
+func (x *BoundaryGroup) GetOnsetRelative() bool {
+	if x != nil {
+		return x.OnsetRelative
+	}
+	return false
+}
+
+func (x *BoundaryGroup) GetMissing() []*TrialMark {
+	if x != nil {
+		return x.Missing
+	}
+	return nil
+}
+
+func (x *BoundaryGroup) GetDiverged() []*TrialMark {
+	if x != nil {
+		return x.Diverged
+	}
+	return nil
+}
+
+func (x *BoundaryGroup) GetIncomplete() bool {
+	if x != nil {
+		return x.Incomplete
+	}
+	return false
+}
+
+func (x *BoundaryGroup) GetUnconverged() []string {
+	if x != nil {
+		return x.Unconverged
+	}
+	return nil
+}
+
+func (x *BoundaryGroup) GetMetric() string {
+	if x != nil {
+		return x.Metric
 	}
 	return ""
 }
 
-func (x *BoundaryGroup) GetOnsetForm() string {
+func (x *BoundaryGroup) GetSense() Sense {
 	if x != nil {
-		return x.OnsetForm
+		return x.Sense
+	}
+	return Sense_SENSE_UNSPECIFIED
+}
+
+func (x *BoundaryGroup) GetLevel() float64 {
+	if x != nil && x.Level != nil {
+		return *x.Level
+	}
+	return 0
+}
+
+// TrialMark names one trial a boundary group lacks or discounts (boundary.Mark).
+type TrialMark struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	TrialId string                 `protobuf:"bytes,1,opt,name=trial_id,json=trialId,proto3" json:"trial_id,omitempty"`
+	Eta     float64                `protobuf:"fixed64,2,opt,name=eta,proto3" json:"eta,omitempty"`
+	Seed    float64                `protobuf:"fixed64,3,opt,name=seed,proto3" json:"seed,omitempty"`
+	// pending, leased, failed, cancelled (missing), or diverged.
+	State   string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Attempt int32  `protobuf:"varint,5,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The trial's last error (failed trials).
+	Error         string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrialMark) Reset() {
+	*x = TrialMark{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrialMark) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrialMark) ProtoMessage() {}
+
+func (x *TrialMark) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrialMark.ProtoReflect.Descriptor instead.
+func (*TrialMark) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *TrialMark) GetTrialId() string {
+	if x != nil {
+		return x.TrialId
+	}
+	return ""
+}
+
+func (x *TrialMark) GetEta() float64 {
+	if x != nil {
+		return x.Eta
+	}
+	return 0
+}
+
+func (x *TrialMark) GetSeed() float64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+func (x *TrialMark) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *TrialMark) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *TrialMark) GetError() string {
+	if x != nil {
+		return x.Error
 	}
 	return ""
 }
@@ -2482,7 +3001,7 @@ type GetBoundaryResponse struct {
 
 func (x *GetBoundaryResponse) Reset() {
 	*x = GetBoundaryResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2494,7 +3013,7 @@ func (x *GetBoundaryResponse) String() string {
 func (*GetBoundaryResponse) ProtoMessage() {}
 
 func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2507,7 +3026,7 @@ func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryResponse.ProtoReflect.Descriptor instead.
 func (*GetBoundaryResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
@@ -2517,12 +3036,290 @@ func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
 	return nil
 }
 
+// ListWorkersRequest lists every worker the coordinator has heard from.
+type ListWorkersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkersRequest) Reset() {
+	*x = ListWorkersRequest{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkersRequest) ProtoMessage() {}
+
+func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
+func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
+}
+
+// WorkerInfo is one worker as the coordinator sees it.
+type WorkerInfo struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	WorkerId string                 `protobuf:"bytes,1,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
+	// The address its calls come from.
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// Its last lease request, heartbeat or report.
+	LastSeen *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	// Leases it holds now.
+	Leases int32 `protobuf:"varint,4,opt,name=leases,proto3" json:"leases,omitempty"`
+	// Results it reported that were stored, and their engine time.
+	TrialsDone    int64   `protobuf:"varint,5,opt,name=trials_done,json=trialsDone,proto3" json:"trials_done,omitempty"`
+	EngineSeconds float64 `protobuf:"fixed64,6,opt,name=engine_seconds,json=engineSeconds,proto3" json:"engine_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkerInfo) Reset() {
+	*x = WorkerInfo{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerInfo) ProtoMessage() {}
+
+func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
+func (*WorkerInfo) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *WorkerInfo) GetWorkerId() string {
+	if x != nil {
+		return x.WorkerId
+	}
+	return ""
+}
+
+func (x *WorkerInfo) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *WorkerInfo) GetLastSeen() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *WorkerInfo) GetLeases() int32 {
+	if x != nil {
+		return x.Leases
+	}
+	return 0
+}
+
+func (x *WorkerInfo) GetTrialsDone() int64 {
+	if x != nil {
+		return x.TrialsDone
+	}
+	return 0
+}
+
+func (x *WorkerInfo) GetEngineSeconds() float64 {
+	if x != nil {
+		return x.EngineSeconds
+	}
+	return 0
+}
+
+// ListWorkersResponse holds the workers, most recently seen first.
+type ListWorkersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Workers       []*WorkerInfo          `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkersResponse) Reset() {
+	*x = ListWorkersResponse{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkersResponse) ProtoMessage() {}
+
+func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
+func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
+	if x != nil {
+		return x.Workers
+	}
+	return nil
+}
+
+// RetrySweepRequest names the sweep and the states to retry.
+type RetrySweepRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	// FAILED and/or CANCELLED; empty means FAILED.
+	States        []TrialState `protobuf:"varint,2,rep,packed,name=states,proto3,enum=eosweep.v1.TrialState" json:"states,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetrySweepRequest) Reset() {
+	*x = RetrySweepRequest{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrySweepRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrySweepRequest) ProtoMessage() {}
+
+func (x *RetrySweepRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrySweepRequest.ProtoReflect.Descriptor instead.
+func (*RetrySweepRequest) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *RetrySweepRequest) GetSweepId() string {
+	if x != nil {
+		return x.SweepId
+	}
+	return ""
+}
+
+func (x *RetrySweepRequest) GetStates() []TrialState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+// RetrySweepResponse returns the sweep and how many trials went back to PENDING.
+type RetrySweepResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sweep         *Sweep                 `protobuf:"bytes,1,opt,name=sweep,proto3" json:"sweep,omitempty"`
+	Retried       int64                  `protobuf:"varint,2,opt,name=retried,proto3" json:"retried,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetrySweepResponse) Reset() {
+	*x = RetrySweepResponse{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrySweepResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrySweepResponse) ProtoMessage() {}
+
+func (x *RetrySweepResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrySweepResponse.ProtoReflect.Descriptor instead.
+func (*RetrySweepResponse) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RetrySweepResponse) GetSweep() *Sweep {
+	if x != nil {
+		return x.Sweep
+	}
+	return nil
+}
+
+func (x *RetrySweepResponse) GetRetried() int64 {
+	if x != nil {
+		return x.Retried
+	}
+	return 0
+}
+
 var File_eosweep_v1_coordinator_proto protoreflect.FileDescriptor
 
 const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\n" +
 	"\x1ceosweep/v1/coordinator.proto\x12\n" +
-	"eosweep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x01\n" +
+	"eosweep.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x02\n" +
 	"\bProgress\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x18\n" +
 	"\apending\x18\x02 \x01(\x03R\apending\x12\x16\n" +
@@ -2530,9 +3327,11 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x04done\x18\x04 \x01(\x03R\x04done\x12\x16\n" +
 	"\x06failed\x18\x05 \x01(\x03R\x06failed\x12\x1c\n" +
 	"\tcancelled\x18\x06 \x01(\x03R\tcancelled\x12,\n" +
-	"\x12results_per_second\x18\a \x01(\x01R\x10resultsPerSecond\x12\x1f\n" +
-	"\veta_seconds\x18\b \x01(\x01R\n" +
-	"etaSeconds\"\xa9\x02\n" +
+	"\x12results_per_second\x18\a \x01(\x01R\x10resultsPerSecond\x12+\n" +
+	"\x03eta\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x03eta\x12\x1d\n" +
+	"\aworkers\x18\t \x01(\x05H\x00R\aworkers\x88\x01\x01B\n" +
+	"\n" +
+	"\b_workersJ\x04\b\b\x10\tR\veta_seconds\"\xe1\x02\n" +
 	"\x05Sweep\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -2543,24 +3342,26 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"max_rounds\x18\x06 \x01(\x05R\tmaxRounds\x120\n" +
 	"\bprogress\x18\a \x01(\v2\x14.eosweep.v1.ProgressR\bprogress\x12\x1b\n" +
 	"\tspec_yaml\x18\b \x01(\tR\bspecYaml\x124\n" +
-	"\acreated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\acreated\"k\n" +
+	"\acreated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x126\n" +
+	"\bfinished\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bfinished\"k\n" +
 	"\x0fTrajectoryPoint\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
 	"\x04bias\x18\x03 \x01(\x01R\x04bias\x12\x1c\n" +
-	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\xb8\x04\n" +
+	"\tsharpness\x18\x04 \x01(\x01R\tsharpness\"\x94\x06\n" +
 	"\x06Result\x12\x1d\n" +
 	"\n" +
 	"final_bias\x18\x01 \x01(\x01R\tfinalBias\x12\x19\n" +
-	"\bmin_bias\x18\x02 \x01(\x01R\aminBias\x12+\n" +
-	"\x11threshold_learned\x18\x03 \x01(\bR\x10thresholdLearned\x12+\n" +
+	"\bmin_bias\x18\x02 \x01(\x01R\aminBias\x12/\n" +
+	"\x11threshold_learned\x18\x03 \x01(\bB\x02\x18\x01R\x10thresholdLearned\x12+\n" +
 	"\x11initial_sharpness\x18\x04 \x01(\x01R\x10initialSharpness\x12'\n" +
 	"\x0ffinal_sharpness\x18\x05 \x01(\x01R\x0efinalSharpness\x12\x1b\n" +
 	"\teos_ratio\x18\x06 \x01(\x01R\beosRatio\x12\x1d\n" +
 	"\n" +
-	"final_loss\x18\a \x01(\x01R\tfinalLoss\x12\x1b\n" +
-	"\ttrain_acc\x18\b \x01(\x01R\btrainAcc\x12\x19\n" +
-	"\btest_acc\x18\t \x01(\x01R\atestAcc\x12\x1b\n" +
+	"final_loss\x18\a \x01(\x01R\tfinalLoss\x12 \n" +
+	"\ttrain_acc\x18\b \x01(\x01H\x00R\btrainAcc\x88\x01\x01\x12\x1e\n" +
+	"\btest_acc\x18\t \x01(\x01H\x01R\atestAcc\x88\x01\x01\x12\x1b\n" +
 	"\tsteps_run\x18\n" +
 	" \x01(\x03R\bstepsRun\x12\x1a\n" +
 	"\bdiverged\x18\v \x01(\bR\bdiverged\x12\x12\n" +
@@ -2570,7 +3371,16 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"trajectory\x18\x0e \x03(\v2\x1b.eosweep.v1.TrajectoryPointR\n" +
 	"trajectory\x12\"\n" +
 	"\rmax_eos_ratio\x18\x0f \x01(\x01R\vmaxEosRatio\x126\n" +
-	"\x18max_eos_ratio_after_init\x18\x10 \x01(\x01R\x14maxEosRatioAfterInit\"\xcd\x02\n" +
+	"\x18max_eos_ratio_after_init\x18\x10 \x01(\x01R\x14maxEosRatioAfterInit\x12(\n" +
+	"\rbias_negative\x18\x11 \x01(\bH\x02R\fbiasNegative\x88\x01\x01\x129\n" +
+	"\ametrics\x18\x12 \x03(\v2\x1f.eosweep.v1.Result.MetricsEntryR\ametrics\x1a:\n" +
+	"\fMetricsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\f\n" +
+	"\n" +
+	"_train_accB\v\n" +
+	"\t_test_accB\x10\n" +
+	"\x0e_bias_negative\"\xa2\x03\n" +
 	"\x05Trial\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bsweep_id\x18\x02 \x01(\tR\asweepId\x125\n" +
@@ -2580,7 +3390,10 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x05round\x18\x06 \x01(\x05R\x05round\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\a \x01(\tR\tlastError\x12*\n" +
-	"\x06result\x18\b \x01(\v2\x12.eosweep.v1.ResultR\x06result\x1a9\n" +
+	"\x06result\x18\b \x01(\v2\x12.eosweep.v1.ResultR\x06result\x12\x1b\n" +
+	"\tworker_id\x18\t \x01(\tR\bworkerId\x126\n" +
+	"\bdeadline\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"1\n" +
@@ -2603,20 +3416,31 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x12CancelSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\">\n" +
 	"\x13CancelSweepResponse\x12'\n" +
-	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"j\n" +
+	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"\x9a\x01\n" +
 	"\x11ListTrialsRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"g\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12.\n" +
+	"\x06states\x18\x04 \x03(\x0e2\x16.eosweep.v1.TrialStateR\x06states\"g\n" +
 	"\x12ListTrialsResponse\x12)\n" +
 	"\x06trials\x18\x01 \x03(\v2\x11.eosweep.v1.TrialR\x06trials\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
 	"\x11LeaseTrialRequest\x12\x1b\n" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x12\x1d\n" +
 	"\n" +
 	"max_trials\x18\x02 \x01(\x05R\tmaxTrials\x12-\n" +
-	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"\xad\x02\n" +
+	"\x04wait\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x04wait\x12\x1d\n" +
+	"\n" +
+	"allow_exec\x18\x04 \x01(\bR\tallowExec\"\xde\x01\n" +
+	"\tExecTrial\x12\x18\n" +
+	"\acommand\x18\x01 \x03(\tR\acommand\x120\n" +
+	"\x03env\x18\x02 \x03(\v2\x1e.eosweep.v1.ExecTrial.EnvEntryR\x03env\x12\x18\n" +
+	"\aworkdir\x18\x03 \x01(\tR\aworkdir\x123\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x1a6\n" +
+	"\bEnvEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x02\n" +
 	"\x05Lease\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x19\n" +
 	"\btrial_id\x18\x02 \x01(\tR\atrialId\x12\x14\n" +
@@ -2624,7 +3448,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x05model\x18\x04 \x01(\tR\x05model\x125\n" +
 	"\x06params\x18\x05 \x03(\v2\x1d.eosweep.v1.Lease.ParamsEntryR\x06params\x12\x18\n" +
 	"\aattempt\x18\x06 \x01(\x05R\aattempt\x126\n" +
-	"\bdeadline\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x1a9\n" +
+	"\bdeadline\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12)\n" +
+	"\x04exec\x18\b \x01(\v2\x15.eosweep.v1.ExecTrialR\x04exec\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"w\n" +
@@ -2683,7 +3508,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"stdTestAcc\x124\n" +
 	"\x16mean_initial_sharpness\x18\x10 \x01(\x01R\x14meanInitialSharpness\x12+\n" +
 	"\x12mean_max_eos_ratio\x18\x11 \x01(\x01R\x0fmeanMaxEosRatio\x12)\n" +
-	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\xa6\x04\n" +
+	"\x11std_max_eos_ratio\x18\x12 \x01(\x01R\x0estdMaxEosRatio\"\x8d\a\n" +
 	"\rBoundaryGroup\x12:\n" +
 	"\x05group\x18\x01 \x03(\v2$.eosweep.v1.BoundaryGroup.GroupEntryR\x05group\x12&\n" +
 	"\x04rows\x18\x02 \x03(\v2\x12.eosweep.v1.EtaRowR\x04rows\x120\n" +
@@ -2696,17 +3521,53 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x06theory\x18\t \x01(\x01H\x00R\x06theory\x88\x01\x01\x12\x1c\n" +
 	"\tstability\x18\n" +
 	" \x01(\x01R\tstability\x12\x16\n" +
-	"\x06trials\x18\v \x01(\x05R\x06trials\x12\x10\n" +
-	"\x03fit\x18\f \x01(\tR\x03fit\x12\x1d\n" +
+	"\x06trials\x18\v \x01(\x05R\x06trials\x12!\n" +
+	"\x03fit\x18\x14 \x01(\x0e2\x0f.eosweep.v1.FitR\x03fit\x124\n" +
 	"\n" +
-	"onset_form\x18\r \x01(\tR\tonsetForm\x1a8\n" +
+	"onset_form\x18\x15 \x01(\x0e2\x15.eosweep.v1.OnsetFormR\tonsetForm\x12%\n" +
+	"\x0eonset_relative\x18\x16 \x01(\bR\ronsetRelative\x12/\n" +
+	"\amissing\x18\x0e \x03(\v2\x15.eosweep.v1.TrialMarkR\amissing\x121\n" +
+	"\bdiverged\x18\x0f \x03(\v2\x15.eosweep.v1.TrialMarkR\bdiverged\x12\x1e\n" +
+	"\n" +
+	"incomplete\x18\x10 \x01(\bR\n" +
+	"incomplete\x12 \n" +
+	"\vunconverged\x18\x11 \x03(\tR\vunconverged\x12\x16\n" +
+	"\x06metric\x18\x17 \x01(\tR\x06metric\x12'\n" +
+	"\x05sense\x18\x18 \x01(\x0e2\x11.eosweep.v1.SenseR\x05sense\x12\x19\n" +
+	"\x05level\x18\x19 \x01(\x01H\x01R\x05level\x88\x01\x01\x1a8\n" +
 	"\n" +
 	"GroupEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\t\n" +
-	"\a_theory\"H\n" +
+	"\a_theoryB\b\n" +
+	"\x06_levelJ\x04\b\f\x10\rJ\x04\b\r\x10\x0e\"\x92\x01\n" +
+	"\tTrialMark\x12\x19\n" +
+	"\btrial_id\x18\x01 \x01(\tR\atrialId\x12\x10\n" +
+	"\x03eta\x18\x02 \x01(\x01R\x03eta\x12\x12\n" +
+	"\x04seed\x18\x03 \x01(\x01R\x04seed\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12\x18\n" +
+	"\aattempt\x18\x05 \x01(\x05R\aattempt\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\"H\n" +
 	"\x13GetBoundaryResponse\x121\n" +
-	"\x06groups\x18\x01 \x03(\v2\x19.eosweep.v1.BoundaryGroupR\x06groups*s\n" +
+	"\x06groups\x18\x01 \x03(\v2\x19.eosweep.v1.BoundaryGroupR\x06groups\"\x14\n" +
+	"\x12ListWorkersRequest\"\xdc\x01\n" +
+	"\n" +
+	"WorkerInfo\x12\x1b\n" +
+	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x127\n" +
+	"\tlast_seen\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x16\n" +
+	"\x06leases\x18\x04 \x01(\x05R\x06leases\x12\x1f\n" +
+	"\vtrials_done\x18\x05 \x01(\x03R\n" +
+	"trialsDone\x12%\n" +
+	"\x0eengine_seconds\x18\x06 \x01(\x01R\rengineSeconds\"G\n" +
+	"\x13ListWorkersResponse\x120\n" +
+	"\aworkers\x18\x01 \x03(\v2\x16.eosweep.v1.WorkerInfoR\aworkers\"^\n" +
+	"\x11RetrySweepRequest\x12\x19\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12.\n" +
+	"\x06states\x18\x02 \x03(\x0e2\x16.eosweep.v1.TrialStateR\x06states\"W\n" +
+	"\x12RetrySweepResponse\x12'\n" +
+	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\x12\x18\n" +
+	"\aretried\x18\x02 \x01(\x03R\aretried*s\n" +
 	"\n" +
 	"SweepState\x12\x1b\n" +
 	"\x17SWEEP_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -2732,7 +3593,24 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x14CROSSING_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCROSSING_INSIDE\x10\x01\x12\x12\n" +
 	"\x0eCROSSING_BELOW\x10\x02\x12\x12\n" +
-	"\x0eCROSSING_ABOVE\x10\x032\x9e\x06\n" +
+	"\x0eCROSSING_ABOVE\x10\x03*>\n" +
+	"\x05Sense\x12\x15\n" +
+	"\x11SENSE_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"SENSE_DROP\x10\x01\x12\x0e\n" +
+	"\n" +
+	"SENSE_RISE\x10\x02*H\n" +
+	"\x03Fit\x12\x13\n" +
+	"\x0fFIT_UNSPECIFIED\x10\x00\x12\f\n" +
+	"\bFIT_NONE\x10\x01\x12\v\n" +
+	"\aFIT_MLE\x10\x02\x12\x11\n" +
+	"\rFIT_SEPARATED\x10\x03*\x8c\x01\n" +
+	"\tOnsetForm\x12\x1a\n" +
+	"\x16ONSET_FORM_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fONSET_FORM_NONE\x10\x01\x12\x19\n" +
+	"\x15ONSET_FORM_LOG_LINEAR\x10\x02\x12\x15\n" +
+	"\x11ONSET_FORM_LINEAR\x10\x03\x12\x1c\n" +
+	"\x18ONSET_FORM_LOG_QUADRATIC\x10\x042\xbb\a\n" +
 	"\x12CoordinatorService\x12N\n" +
 	"\vSubmitSweep\x12\x1e.eosweep.v1.SubmitSweepRequest\x1a\x1f.eosweep.v1.SubmitSweepResponse\x12E\n" +
 	"\bGetSweep\x12\x1b.eosweep.v1.GetSweepRequest\x1a\x1c.eosweep.v1.GetSweepResponse\x12K\n" +
@@ -2747,7 +3625,10 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"LeaseTrial\x12\x1d.eosweep.v1.LeaseTrialRequest\x1a\x1e.eosweep.v1.LeaseTrialResponse\x12H\n" +
 	"\tHeartbeat\x12\x1c.eosweep.v1.HeartbeatRequest\x1a\x1d.eosweep.v1.HeartbeatResponse\x12Q\n" +
 	"\fReportResult\x12\x1f.eosweep.v1.ReportResultRequest\x1a .eosweep.v1.ReportResultResponse\x12N\n" +
-	"\vGetBoundary\x12\x1e.eosweep.v1.GetBoundaryRequest\x1a\x1f.eosweep.v1.GetBoundaryResponseB7Z5github.com/eosweep/eosweep/proto/eosweep/v1;eosweepv1b\x06proto3"
+	"\vGetBoundary\x12\x1e.eosweep.v1.GetBoundaryRequest\x1a\x1f.eosweep.v1.GetBoundaryResponse\x12N\n" +
+	"\vListWorkers\x12\x1e.eosweep.v1.ListWorkersRequest\x1a\x1f.eosweep.v1.ListWorkersResponse\x12K\n" +
+	"\n" +
+	"RetrySweep\x12\x1d.eosweep.v1.RetrySweepRequest\x1a\x1e.eosweep.v1.RetrySweepResponseB7Z5github.com/eosweep/eosweep/proto/eosweep/v1;eosweepv1b\x06proto3"
 
 var (
 	file_eosweep_v1_coordinator_proto_rawDescOnce sync.Once
@@ -2761,109 +3642,142 @@ func file_eosweep_v1_coordinator_proto_rawDescGZIP() []byte {
 	return file_eosweep_v1_coordinator_proto_rawDescData
 }
 
-var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(SweepState)(0),               // 0: eosweep.v1.SweepState
 	(TrialState)(0),               // 1: eosweep.v1.TrialState
 	(ReportStatus)(0),             // 2: eosweep.v1.ReportStatus
 	(Crossing)(0),                 // 3: eosweep.v1.Crossing
-	(*Progress)(nil),              // 4: eosweep.v1.Progress
-	(*Sweep)(nil),                 // 5: eosweep.v1.Sweep
-	(*TrajectoryPoint)(nil),       // 6: eosweep.v1.TrajectoryPoint
-	(*Result)(nil),                // 7: eosweep.v1.Result
-	(*Trial)(nil),                 // 8: eosweep.v1.Trial
-	(*SubmitSweepRequest)(nil),    // 9: eosweep.v1.SubmitSweepRequest
-	(*SubmitSweepResponse)(nil),   // 10: eosweep.v1.SubmitSweepResponse
-	(*GetSweepRequest)(nil),       // 11: eosweep.v1.GetSweepRequest
-	(*GetSweepResponse)(nil),      // 12: eosweep.v1.GetSweepResponse
-	(*ListSweepsRequest)(nil),     // 13: eosweep.v1.ListSweepsRequest
-	(*ListSweepsResponse)(nil),    // 14: eosweep.v1.ListSweepsResponse
-	(*WatchSweepRequest)(nil),     // 15: eosweep.v1.WatchSweepRequest
-	(*WatchSweepResponse)(nil),    // 16: eosweep.v1.WatchSweepResponse
-	(*CancelSweepRequest)(nil),    // 17: eosweep.v1.CancelSweepRequest
-	(*CancelSweepResponse)(nil),   // 18: eosweep.v1.CancelSweepResponse
-	(*ListTrialsRequest)(nil),     // 19: eosweep.v1.ListTrialsRequest
-	(*ListTrialsResponse)(nil),    // 20: eosweep.v1.ListTrialsResponse
-	(*LeaseTrialRequest)(nil),     // 21: eosweep.v1.LeaseTrialRequest
-	(*Lease)(nil),                 // 22: eosweep.v1.Lease
-	(*LeaseTrialResponse)(nil),    // 23: eosweep.v1.LeaseTrialResponse
-	(*LeaseRef)(nil),              // 24: eosweep.v1.LeaseRef
-	(*HeartbeatRequest)(nil),      // 25: eosweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),     // 26: eosweep.v1.HeartbeatResponse
-	(*TrialReport)(nil),           // 27: eosweep.v1.TrialReport
-	(*ReportResultRequest)(nil),   // 28: eosweep.v1.ReportResultRequest
-	(*ReportOutcome)(nil),         // 29: eosweep.v1.ReportOutcome
-	(*ReportResultResponse)(nil),  // 30: eosweep.v1.ReportResultResponse
-	(*GetBoundaryRequest)(nil),    // 31: eosweep.v1.GetBoundaryRequest
-	(*Interval)(nil),              // 32: eosweep.v1.Interval
-	(*EtaRow)(nil),                // 33: eosweep.v1.EtaRow
-	(*BoundaryGroup)(nil),         // 34: eosweep.v1.BoundaryGroup
-	(*GetBoundaryResponse)(nil),   // 35: eosweep.v1.GetBoundaryResponse
-	nil,                           // 36: eosweep.v1.Trial.ParamsEntry
-	nil,                           // 37: eosweep.v1.Lease.ParamsEntry
-	nil,                           // 38: eosweep.v1.BoundaryGroup.GroupEntry
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
+	(Sense)(0),                    // 4: eosweep.v1.Sense
+	(Fit)(0),                      // 5: eosweep.v1.Fit
+	(OnsetForm)(0),                // 6: eosweep.v1.OnsetForm
+	(*Progress)(nil),              // 7: eosweep.v1.Progress
+	(*Sweep)(nil),                 // 8: eosweep.v1.Sweep
+	(*TrajectoryPoint)(nil),       // 9: eosweep.v1.TrajectoryPoint
+	(*Result)(nil),                // 10: eosweep.v1.Result
+	(*Trial)(nil),                 // 11: eosweep.v1.Trial
+	(*SubmitSweepRequest)(nil),    // 12: eosweep.v1.SubmitSweepRequest
+	(*SubmitSweepResponse)(nil),   // 13: eosweep.v1.SubmitSweepResponse
+	(*GetSweepRequest)(nil),       // 14: eosweep.v1.GetSweepRequest
+	(*GetSweepResponse)(nil),      // 15: eosweep.v1.GetSweepResponse
+	(*ListSweepsRequest)(nil),     // 16: eosweep.v1.ListSweepsRequest
+	(*ListSweepsResponse)(nil),    // 17: eosweep.v1.ListSweepsResponse
+	(*WatchSweepRequest)(nil),     // 18: eosweep.v1.WatchSweepRequest
+	(*WatchSweepResponse)(nil),    // 19: eosweep.v1.WatchSweepResponse
+	(*CancelSweepRequest)(nil),    // 20: eosweep.v1.CancelSweepRequest
+	(*CancelSweepResponse)(nil),   // 21: eosweep.v1.CancelSweepResponse
+	(*ListTrialsRequest)(nil),     // 22: eosweep.v1.ListTrialsRequest
+	(*ListTrialsResponse)(nil),    // 23: eosweep.v1.ListTrialsResponse
+	(*LeaseTrialRequest)(nil),     // 24: eosweep.v1.LeaseTrialRequest
+	(*ExecTrial)(nil),             // 25: eosweep.v1.ExecTrial
+	(*Lease)(nil),                 // 26: eosweep.v1.Lease
+	(*LeaseTrialResponse)(nil),    // 27: eosweep.v1.LeaseTrialResponse
+	(*LeaseRef)(nil),              // 28: eosweep.v1.LeaseRef
+	(*HeartbeatRequest)(nil),      // 29: eosweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),     // 30: eosweep.v1.HeartbeatResponse
+	(*TrialReport)(nil),           // 31: eosweep.v1.TrialReport
+	(*ReportResultRequest)(nil),   // 32: eosweep.v1.ReportResultRequest
+	(*ReportOutcome)(nil),         // 33: eosweep.v1.ReportOutcome
+	(*ReportResultResponse)(nil),  // 34: eosweep.v1.ReportResultResponse
+	(*GetBoundaryRequest)(nil),    // 35: eosweep.v1.GetBoundaryRequest
+	(*Interval)(nil),              // 36: eosweep.v1.Interval
+	(*EtaRow)(nil),                // 37: eosweep.v1.EtaRow
+	(*BoundaryGroup)(nil),         // 38: eosweep.v1.BoundaryGroup
+	(*TrialMark)(nil),             // 39: eosweep.v1.TrialMark
+	(*GetBoundaryResponse)(nil),   // 40: eosweep.v1.GetBoundaryResponse
+	(*ListWorkersRequest)(nil),    // 41: eosweep.v1.ListWorkersRequest
+	(*WorkerInfo)(nil),            // 42: eosweep.v1.WorkerInfo
+	(*ListWorkersResponse)(nil),   // 43: eosweep.v1.ListWorkersResponse
+	(*RetrySweepRequest)(nil),     // 44: eosweep.v1.RetrySweepRequest
+	(*RetrySweepResponse)(nil),    // 45: eosweep.v1.RetrySweepResponse
+	nil,                           // 46: eosweep.v1.Result.MetricsEntry
+	nil,                           // 47: eosweep.v1.Trial.ParamsEntry
+	nil,                           // 48: eosweep.v1.ExecTrial.EnvEntry
+	nil,                           // 49: eosweep.v1.Lease.ParamsEntry
+	nil,                           // 50: eosweep.v1.BoundaryGroup.GroupEntry
+	(*durationpb.Duration)(nil),   // 51: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 52: google.protobuf.Timestamp
 }
 var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
-	0,  // 0: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
-	4,  // 1: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
-	39, // 2: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
-	6,  // 3: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
-	36, // 4: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
-	1,  // 5: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
-	7,  // 6: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
-	5,  // 7: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 8: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 9: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
-	5,  // 10: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	5,  // 11: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
-	8,  // 12: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
-	40, // 13: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
-	37, // 14: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
-	39, // 15: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
-	22, // 16: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
-	40, // 17: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
-	24, // 18: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
-	24, // 19: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
-	40, // 20: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
-	7,  // 21: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
-	27, // 22: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
-	2,  // 23: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
-	29, // 24: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
-	38, // 25: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
-	33, // 26: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
-	3,  // 27: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
-	32, // 28: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
-	32, // 29: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
-	32, // 30: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
-	34, // 31: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
-	9,  // 32: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
-	11, // 33: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
-	13, // 34: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
-	15, // 35: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
-	17, // 36: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
-	19, // 37: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
-	21, // 38: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
-	25, // 39: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
-	28, // 40: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
-	31, // 41: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
-	10, // 42: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
-	12, // 43: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
-	14, // 44: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
-	16, // 45: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
-	18, // 46: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
-	20, // 47: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
-	23, // 48: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
-	26, // 49: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
-	30, // 50: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
-	35, // 51: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
-	42, // [42:52] is the sub-list for method output_type
-	32, // [32:42] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	51, // 0: eosweep.v1.Progress.eta:type_name -> google.protobuf.Duration
+	0,  // 1: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
+	7,  // 2: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
+	52, // 3: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	52, // 4: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
+	9,  // 5: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
+	46, // 6: eosweep.v1.Result.metrics:type_name -> eosweep.v1.Result.MetricsEntry
+	47, // 7: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
+	1,  // 8: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
+	10, // 9: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
+	52, // 10: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
+	8,  // 11: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	8,  // 12: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	8,  // 13: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
+	8,  // 14: eosweep.v1.WatchSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	8,  // 15: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	1,  // 16: eosweep.v1.ListTrialsRequest.states:type_name -> eosweep.v1.TrialState
+	11, // 17: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
+	51, // 18: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
+	48, // 19: eosweep.v1.ExecTrial.env:type_name -> eosweep.v1.ExecTrial.EnvEntry
+	51, // 20: eosweep.v1.ExecTrial.timeout:type_name -> google.protobuf.Duration
+	49, // 21: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
+	52, // 22: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
+	25, // 23: eosweep.v1.Lease.exec:type_name -> eosweep.v1.ExecTrial
+	26, // 24: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
+	51, // 25: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
+	28, // 26: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
+	28, // 27: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
+	51, // 28: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
+	10, // 29: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
+	31, // 30: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
+	2,  // 31: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
+	33, // 32: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
+	50, // 33: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
+	37, // 34: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
+	3,  // 35: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
+	36, // 36: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
+	36, // 37: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
+	36, // 38: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
+	5,  // 39: eosweep.v1.BoundaryGroup.fit:type_name -> eosweep.v1.Fit
+	6,  // 40: eosweep.v1.BoundaryGroup.onset_form:type_name -> eosweep.v1.OnsetForm
+	39, // 41: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
+	39, // 42: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
+	4,  // 43: eosweep.v1.BoundaryGroup.sense:type_name -> eosweep.v1.Sense
+	38, // 44: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
+	52, // 45: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
+	42, // 46: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
+	1,  // 47: eosweep.v1.RetrySweepRequest.states:type_name -> eosweep.v1.TrialState
+	8,  // 48: eosweep.v1.RetrySweepResponse.sweep:type_name -> eosweep.v1.Sweep
+	12, // 49: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
+	14, // 50: eosweep.v1.CoordinatorService.GetSweep:input_type -> eosweep.v1.GetSweepRequest
+	16, // 51: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
+	18, // 52: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
+	20, // 53: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
+	22, // 54: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
+	24, // 55: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
+	29, // 56: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
+	32, // 57: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
+	35, // 58: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
+	41, // 59: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
+	44, // 60: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
+	13, // 61: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
+	15, // 62: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
+	17, // 63: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
+	19, // 64: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
+	21, // 65: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
+	23, // 66: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
+	27, // 67: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
+	30, // 68: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
+	34, // 69: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
+	40, // 70: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
+	43, // 71: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
+	45, // 72: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
+	61, // [61:73] is the sub-list for method output_type
+	49, // [49:61] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_eosweep_v1_coordinator_proto_init() }
@@ -2871,19 +3785,21 @@ func file_eosweep_v1_coordinator_proto_init() {
 	if File_eosweep_v1_coordinator_proto != nil {
 		return
 	}
-	file_eosweep_v1_coordinator_proto_msgTypes[23].OneofWrappers = []any{
+	file_eosweep_v1_coordinator_proto_msgTypes[0].OneofWrappers = []any{}
+	file_eosweep_v1_coordinator_proto_msgTypes[3].OneofWrappers = []any{}
+	file_eosweep_v1_coordinator_proto_msgTypes[24].OneofWrappers = []any{
 		(*TrialReport_Result)(nil),
 		(*TrialReport_Error)(nil),
 		(*TrialReport_Released)(nil),
 	}
-	file_eosweep_v1_coordinator_proto_msgTypes[30].OneofWrappers = []any{}
+	file_eosweep_v1_coordinator_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_eosweep_v1_coordinator_proto_rawDesc), len(file_eosweep_v1_coordinator_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   35,
+			NumEnums:      7,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

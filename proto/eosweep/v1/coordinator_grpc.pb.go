@@ -5,7 +5,19 @@
 // source: eosweep/v1/coordinator.proto
 
 // Package eosweep.v1 is the wire contract between the eosweep coordinator,
-// its workers and its clients (DESIGN §4).
+// its workers and its clients.
+//
+// Conventions: an instant is a google.protobuf.Timestamp (UTC) and a span of
+// time a google.protobuf.Duration; the one exception is Result.wall_ms, a
+// measurement named as its column in trials.csv. Enumerations start with an
+// UNSPECIFIED zero value that a server never sends. Errors are gRPC status
+// codes whose message names the field at fault ("sweep_id: required").
+//
+// Toolchains: the file uses proto3 `optional` (explicit presence), which
+// protoc accepts from 3.15 on (buf, and Debian 12's protoc 3.21 with
+// grpc_python_plugin, which generate clients/python/eosweep/v1). Python
+// needs only the grpcio and protobuf (>= 3.20) runtimes: the generated code
+// is checked in.
 
 package eosweepv1
 
@@ -32,6 +44,8 @@ const (
 	CoordinatorService_Heartbeat_FullMethodName    = "/eosweep.v1.CoordinatorService/Heartbeat"
 	CoordinatorService_ReportResult_FullMethodName = "/eosweep.v1.CoordinatorService/ReportResult"
 	CoordinatorService_GetBoundary_FullMethodName  = "/eosweep.v1.CoordinatorService/GetBoundary"
+	CoordinatorService_ListWorkers_FullMethodName  = "/eosweep.v1.CoordinatorService/ListWorkers"
+	CoordinatorService_RetrySweep_FullMethodName   = "/eosweep.v1.CoordinatorService/RetrySweep"
 )
 
 // CoordinatorServiceClient is the client API for CoordinatorService service.
@@ -60,8 +74,14 @@ type CoordinatorServiceClient interface {
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 	// ReportResult records the outcome of one or more leased trials.
 	ReportResult(ctx context.Context, in *ReportResultRequest, opts ...grpc.CallOption) (*ReportResultResponse, error)
-	// GetBoundary analyses the sweep's finished trials (DESIGN §5).
+	// GetBoundary analyses the sweep's trials: each group's boundary and what it lacks.
 	GetBoundary(ctx context.Context, in *GetBoundaryRequest, opts ...grpc.CallOption) (*GetBoundaryResponse, error)
+	// ListWorkers lists the workers the coordinator has heard from, with the
+	// leases they hold (the CLI's `eosweep workers`).
+	ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error)
+	// RetrySweep puts a sweep's trials in the given states back to PENDING
+	// with fresh attempts (the CLI's `eosweep retry`).
+	RetrySweep(ctx context.Context, in *RetrySweepRequest, opts ...grpc.CallOption) (*RetrySweepResponse, error)
 }
 
 type coordinatorServiceClient struct {
@@ -181,6 +201,26 @@ func (c *coordinatorServiceClient) GetBoundary(ctx context.Context, in *GetBound
 	return out, nil
 }
 
+func (c *coordinatorServiceClient) ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWorkersResponse)
+	err := c.cc.Invoke(ctx, CoordinatorService_ListWorkers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coordinatorServiceClient) RetrySweep(ctx context.Context, in *RetrySweepRequest, opts ...grpc.CallOption) (*RetrySweepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetrySweepResponse)
+	err := c.cc.Invoke(ctx, CoordinatorService_RetrySweep_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CoordinatorServiceServer is the server API for CoordinatorService service.
 // All implementations must embed UnimplementedCoordinatorServiceServer
 // for forward compatibility.
@@ -207,8 +247,14 @@ type CoordinatorServiceServer interface {
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	// ReportResult records the outcome of one or more leased trials.
 	ReportResult(context.Context, *ReportResultRequest) (*ReportResultResponse, error)
-	// GetBoundary analyses the sweep's finished trials (DESIGN §5).
+	// GetBoundary analyses the sweep's trials: each group's boundary and what it lacks.
 	GetBoundary(context.Context, *GetBoundaryRequest) (*GetBoundaryResponse, error)
+	// ListWorkers lists the workers the coordinator has heard from, with the
+	// leases they hold (the CLI's `eosweep workers`).
+	ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error)
+	// RetrySweep puts a sweep's trials in the given states back to PENDING
+	// with fresh attempts (the CLI's `eosweep retry`).
+	RetrySweep(context.Context, *RetrySweepRequest) (*RetrySweepResponse, error)
 	mustEmbedUnimplementedCoordinatorServiceServer()
 }
 
@@ -248,6 +294,12 @@ func (UnimplementedCoordinatorServiceServer) ReportResult(context.Context, *Repo
 }
 func (UnimplementedCoordinatorServiceServer) GetBoundary(context.Context, *GetBoundaryRequest) (*GetBoundaryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetBoundary not implemented")
+}
+func (UnimplementedCoordinatorServiceServer) ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListWorkers not implemented")
+}
+func (UnimplementedCoordinatorServiceServer) RetrySweep(context.Context, *RetrySweepRequest) (*RetrySweepResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetrySweep not implemented")
 }
 func (UnimplementedCoordinatorServiceServer) mustEmbedUnimplementedCoordinatorServiceServer() {}
 func (UnimplementedCoordinatorServiceServer) testEmbeddedByValue()                            {}
@@ -443,6 +495,42 @@ func _CoordinatorService_GetBoundary_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CoordinatorService_ListWorkers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWorkersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServiceServer).ListWorkers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoordinatorService_ListWorkers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServiceServer).ListWorkers(ctx, req.(*ListWorkersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CoordinatorService_RetrySweep_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetrySweepRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServiceServer).RetrySweep(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoordinatorService_RetrySweep_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServiceServer).RetrySweep(ctx, req.(*RetrySweepRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CoordinatorService_ServiceDesc is the grpc.ServiceDesc for CoordinatorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -485,6 +573,14 @@ var CoordinatorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetBoundary",
 			Handler:    _CoordinatorService_GetBoundary_Handler,
+		},
+		{
+			MethodName: "ListWorkers",
+			Handler:    _CoordinatorService_ListWorkers_Handler,
+		},
+		{
+			MethodName: "RetrySweep",
+			Handler:    _CoordinatorService_RetrySweep_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
