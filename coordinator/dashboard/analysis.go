@@ -54,9 +54,7 @@ type sweepCache struct {
 	wait    chan struct{} // closed when it ends
 	err     error         // of the last computation
 	used    time.Time
-	results map[string]engine.Result      // lean results by trial id; only the computing goroutine touches it
-	groupOf map[string]string             // group name by trial id (params never change); likewise
-	keys    map[string]map[string]float64 // group key by group name; likewise
+	results map[string]engine.Result // lean results by trial id; only the computing goroutine touches it
 }
 
 // snapshot is a sweep's analysis as of one refresh. It is never modified
