@@ -160,7 +160,7 @@ func TestBrowser(t *testing.T) {
 	cl := pb.NewCoordinatorServiceClient(conn)
 	g := make(gate)
 	wctx, stopWorker := context.WithCancel(context.Background())
-	w := worker.New(cl, worker.Config{ID: "browser-worker", Parallel: 2, LeaseWait: 100 * time.Millisecond,
+	w := worker.New(cl, worker.Config{ID: "browser-worker", Parallel: 2, Prefetch: 1, LeaseWait: 100 * time.Millisecond,
 		Grace: time.Second, Runner: worker.RunnerFunc(g.run)})
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); _ = w.Run(wctx) }()
