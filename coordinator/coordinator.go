@@ -1,12 +1,3 @@
-// Package coordinator runs the eosweep coordinator: a bbolt store, the lease
-// scheduler and the gRPC CoordinatorService with the standard health service.
-//
-// The scheduler (package scheduler) owns every state change; the handlers in
-// this package only translate between protobuf and scheduler calls. Two read
-// the store directly, never to change it: ListTrials reads the results of
-// its page, GetBoundary a sweep's finished trials (package finished), which
-// it analyses under the sweep's spec. Results cross the wire through package
-// wire, boundary groups through package boundarypb.
 package coordinator
 
 import (

@@ -1,6 +1,3 @@
-// Package deploy holds eosweep's deployment files (Dockerfile, compose,
-// Kubernetes, Slurm). Its test checks that every eosweep command line in them
-// uses flags the real binary has.
 package deploy
 
 import (

@@ -1,5 +1,3 @@
-// Package python_test runs the Python client's tests (clients/python/tests)
-// and the README's Python recipe against real coordinator processes.
 package python_test
 
 import (

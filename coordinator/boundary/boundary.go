@@ -1,13 +1,3 @@
-// Package boundary locates the phase-transition boundary of a sweep: per group
-// of trials (every grid axis but η and seed), the step size η* at which gradient
-// descent starts to learn a threshold neuron, three ways (bracket of the learned
-// fraction, logistic fit, hinge onset), beside the theory and stability lines.
-// It also plans adaptive refinement. It is pure computation over stored trials.
-//
-// Analyze computes an Analysis once: every trial's OrderParameter (its drop
-// below its seed's plateau, and whether that counts as learned) and every
-// Group's boundary. Refinement (Refine), the coordinator's GetBoundary and the
-// report all read that one value. Record is the JSON form of a Group.
 package boundary
 
 import "github.com/eosweep/eosweep/engine"

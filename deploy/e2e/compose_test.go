@@ -1,12 +1,3 @@
-// Package e2e is the docker-compose fault campaign: it builds the eosweep
-// image, brings up deploy/docker-compose.yml, submits a sweep and, while it
-// runs, kills a worker, restarts the coordinator and cuts a worker off the
-// network until its lease expires. The sweep must complete with every trial
-// stored exactly once and results equal to an embedded run of the same spec.
-//
-// It needs a Docker daemon and docker-compose, and runs only when asked:
-//
-//	EOSWEEP_COMPOSE_E2E=1 go test -count=1 -run TestCompose -v -timeout 20m ./e2e/
 package e2e
 
 import (

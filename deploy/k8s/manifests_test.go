@@ -1,6 +1,3 @@
-// Package k8s holds eosweep's Kubernetes manifests; its test decodes every
-// manifest strictly into the Kubernetes API types and checks that the pieces
-// refer to each other correctly.
 package k8s
 
 import (

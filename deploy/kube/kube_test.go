@@ -1,15 +1,3 @@
-// Package kube tests deploy/k8s on a real single-node Kubernetes that it
-// builds and runs itself: Kubernetes and CoreDNS built from the Go module
-// proxy (and cached between runs), etcd from Debian, a containerd of its own
-// beside Docker's, a kubelet, kube-proxy (nftables) and CoreDNS as host
-// processes on a bridge of their own. It applies the manifests as the README
-// says and runs a sweep through faults. It needs root, cgroups and Docker,
-// and runs only when asked:
-//
-//	(cd deploy && EOSWEEP_K8S_E2E=1 go test -count=1 -run TestKubernetes -v -timeout 60m ./kube/)
-//
-// Binaries are cached in $EOSWEEP_K8S_CACHE, else
-// ${XDG_CACHE_HOME:-$HOME/.cache}/eosweep-k8s, one directory per version.
 package kube
 
 import (

@@ -1,11 +1,3 @@
-// Package prometheus holds eosweep's example Prometheus configuration and
-// alert rules (and, in ../grafana, the dashboard). Its tests run a real
-// coordinator and worker mid-sweep and check what they export: promtool
-// check metrics on both /metrics, every query of the dashboard and the rules
-// names metrics and labels the binaries export (PromQL parsed with
-// Prometheus' own parser), and, with EOSWEEP_PROMETHEUS=1, a real
-// prometheus scraping them on loopback answers the per-sweep progress query
-// with the coordinator's numbers.
 package prometheus
 
 import (

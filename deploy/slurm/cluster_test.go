@@ -234,13 +234,16 @@ func TestSlurmCluster(t *testing.T) {
 	coord := startCoordinator(t, bin, filepath.Join(dir, "c.db"))
 
 	// eosweep submit …, as the README says.
-	out, err := exec.Command(recipeLine(t, recipe, "eosweep submit", bin, coord.addr)[0],
-		recipeLine(t, recipe, "eosweep submit", bin, coord.addr)[1:]...).CombinedOutput()
-	m := regexp.MustCompile(`sweep (\w+) created: (\d+) trials`).FindStringSubmatch(string(out))
-	if err != nil || m == nil {
-		t.Fatalf("submit: %v\n%s", err, out)
+	// It prints the sweep id on stdout (and logs on stderr).
+	sub := exec.Command(recipeLine(t, recipe, "eosweep submit", bin, coord.addr)[0],
+		recipeLine(t, recipe, "eosweep submit", bin, coord.addr)[1:]...)
+	var subErr strings.Builder
+	sub.Stderr = &subErr
+	out, err := sub.Output()
+	sweep := strings.TrimSpace(string(out))
+	if err != nil || !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(sweep) {
+		t.Fatalf("submit: %v\n%s%s", err, out, subErr.String())
 	}
-	sweep := m[1]
 
 	// sbatch …, as the README says, with the README's environment.
 	sb := recipeLine(t, recipe, "sbatch", bin, coord.addr)
@@ -268,7 +271,7 @@ func TestSlurmCluster(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("sweep %s (%s trials), job array %s: %s", sweep, m[2], job, strings.TrimSpace(string(sbOut)))
+	t.Logf("sweep %s, job array %s: %s", sweep, job, strings.TrimSpace(string(sbOut)))
 
 	// Mid-sweep, scancel the running task: it drains, the next one carries on.
 	var victim string

@@ -1,6 +1,3 @@
-// Package slurm holds the Slurm batch script that starts eosweep workers; its
-// tests run the script with a stand-in binary, as Slurm would, and (opt-in,
-// EOSWEEP_SLURM_E2E=1) against a real one-node Slurm cluster.
 package slurm
 
 import (
