@@ -1,36 +1,3 @@
-// Package dashboard serves the coordinator's read-only web dashboard: the
-// sweeps with their progress, a sweep's phase diagram and per-group panels
-// with its boundary table, failed and leased trials, a trial's trajectory,
-// and the workers. Pages are HTML from html/template with embedded CSS and
-// a little JavaScript (no external assets); figures are SVG drawn on the
-// server by the report's figure builders (package report).
-//
-// # Data
-//
-// Everything comes in-process from a Source: the scheduler's view of sweeps
-// and trials and the store's results (FromCoordinator), the same reads the
-// gRPC handlers make. A sweep's boundary analysis and its figures are kept
-// per sweep and recomputed only when the sweep changed, at most once per
-// Config.AnalyseEvery and never more often than four times the last
-// computation took; each recomputation reads only the results that are new.
-// Lists of trials are paged; the browser never gets every trial.
-//
-// # Live updates
-//
-// A page holds the URL of its live part and of an event stream
-// (Server-Sent Events, GET /events). The stream checks the page's data on
-// every tick (Config.UpdateEvery) and sends "update" when it changed; the
-// page's script then fetches the live part again and swaps it in.
-//
-// # Security
-//
-// Only GET and HEAD are served, but for POST /login and POST /logout, which
-// set or clear the session cookie. With Config.Token set, every page,
-// figure and stream asks for the token: "Authorization: Bearer <token>", or
-// the HttpOnly, SameSite=Strict session cookie set by the login form (an
-// HMAC of its expiry under the token; the token is never stored in the
-// browser). Tokens are compared in constant time. Every response carries a
-// Content-Security-Policy that allows nothing from elsewhere.
 package dashboard
 
 import (
