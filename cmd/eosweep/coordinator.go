@@ -38,6 +38,7 @@ type coordinatorOptions struct {
 	scheduler schedulerFlags
 	transport serverFlags
 	ops       opsFlags
+	dashboard dashboardFlags
 }
 
 func newCoordinatorCmd(d *deps) *cobra.Command {
@@ -61,12 +62,17 @@ never run again. SIGTERM/SIGINT stops it gracefully.`,
 	o.transport.bind(f)  // security.go
 	o.ops.bindMetrics(f) // observe.go
 	o.ops.bindHealth(f)
+	o.dashboard.bind(f, "", "serve the read-only web dashboard on this address (a bare port binds 127.0.0.1; default off)")
 	return cmd
 }
 
 func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions) error {
 	obs := o.ops.observer() // nil when metrics are off
 	opts, err := o.transport.options()
+	if err != nil {
+		return err
+	}
+	tcfg, err := o.transport.config() // the dashboard's token and certificate
 	if err != nil {
 		return err
 	}
@@ -95,6 +101,13 @@ func runCoordinator(cmd *cobra.Command, log *slog.Logger, o *coordinatorOptions)
 	}
 	// One parseable line on stdout: scripts and tests read the address from it.
 	fmt.Fprintf(cmd.OutOrStdout(), "listening on %s\n", lis.Addr())
+	stopDashboard, err := o.dashboard.start(cmd.OutOrStdout(), log, c, tcfg) // dashboard.go: a second line, "dashboard on URL"
+	if err != nil {
+		lis.Close()
+		_ = c.Shutdown(o.grace) // nothing served yet: returns at once
+		return err
+	}
+	defer stopDashboard()
 	served := make(chan error, 1)
 	go func() { served <- c.Serve(lis) }()
 	select {

@@ -17,6 +17,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/internal/transport"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 	"github.com/eosweep/eosweep/worker"
 	"github.com/eosweep/eosweep/worker/execrun"
@@ -29,6 +30,7 @@ type runOptions struct {
 	out       string
 	quiet     bool
 	scheduler schedulerFlags
+	dashboard dashboardFlags
 }
 
 // errInterrupted is wrapped by the error of a command stopped by a signal.
@@ -55,6 +57,7 @@ killed run had in flight start again at once.`,
 	f.StringVar(&o.out, "out", "", "write the report (trials.csv, boundary.json, PNGs) into this directory")
 	f.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	o.scheduler.bind(f)
+	o.dashboard.bind(f, "127.0.0.1:0", "serve the read-only web dashboard on this address (port 0: a free one; empty: none)")
 	return cmd
 }
 
@@ -85,6 +88,11 @@ func runEmbedded(cmd *cobra.Command, log *slog.Logger, path string, o runOptions
 		return err
 	}
 	defer func() { _ = c.Shutdown(5 * time.Second) }()
+	stopDashboard, err := o.dashboard.start(cmd.ErrOrStderr(), log, c, transport.ServerConfig{}) // dashboard.go
+	if err != nil {
+		return err
+	}
+	defer stopDashboard()
 	conn, err := c.InProcessConn() // closed by Shutdown
 	if err != nil {
 		return err

@@ -86,6 +86,17 @@ func Trials(st *store.Store, sweep string) ([]boundary.Trial, error) {
 // group side by side (boundary.SideBySide); ErrNone when no trial has
 // finished.
 func Boundaries(sp *spec.Spec, s Set) ([]boundary.Group, error) {
+	as, err := AnalyzeEach(sp, s)
+	if err != nil {
+		return nil, err
+	}
+	return boundary.SideBySide(as), nil
+}
+
+// AnalyzeEach is the analysis Boundaries makes, one per metric of the spec
+// in its order (the first is spec.Spec.Analysis, the figures' analysis);
+// ErrNone when no trial has finished.
+func AnalyzeEach(sp *spec.Spec, s Set) ([]boundary.Analysis, error) {
 	if len(s.Done) == 0 {
 		return nil, ErrNone
 	}
@@ -93,7 +104,7 @@ func Boundaries(sp *spec.Spec, s Set) ([]boundary.Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analyse: %w", err)
 	}
-	return boundary.SideBySide(as), nil
+	return as, nil
 }
 
 // Analyze runs the boundary analysis of finished trials under their sweep's

@@ -90,11 +90,23 @@ func (a tokenAuth) check(ctx context.Context, method string) error {
 	if !ok || !strings.EqualFold(scheme, "bearer") {
 		return errUnauthenticated
 	}
-	got := sha256.Sum256([]byte(tok))
-	if subtle.ConstantTimeCompare(got[:], a.want[:]) != 1 {
+	if !a.matches(tok) {
 		return errUnauthenticated
 	}
 	return nil
+}
+
+// matches compares fixed-size digests in constant time.
+func (a tokenAuth) matches(tok string) bool {
+	got := sha256.Sum256([]byte(tok))
+	return subtle.ConstantTimeCompare(got[:], a.want[:]) == 1
+}
+
+// Matches reports whether got is the token, comparing digests in constant
+// time (as the RPC check does), so that neither the token's content nor its
+// length leaks through timing. An empty token matches nothing.
+func (s Secret) Matches(got string) bool {
+	return s != "" && newTokenAuth(s).matches(got)
 }
 
 func (a tokenAuth) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

@@ -1,0 +1,59 @@
+// Package dashboard serves the coordinator's read-only web dashboard: the
+// sweeps with their progress, a sweep's phase diagram, per-group panels and
+// boundary table with its failed and leased trials, a trial's trajectory,
+// and the workers. Pages are HTML from html/template with embedded CSS and a
+// little JavaScript (no external assets); figures are SVG drawn on the server
+// by the report's figure builders (package report).
+//
+// # Basics
+//
+// New builds the handler over a Source: FromCoordinator reads the
+// coordinator's scheduler (sweeps, progress, trials) and store (results),
+// the same reads its gRPC handlers make. Serve serves it on an address
+// (ListenAddr: a bare port binds loopback), over HTTPS with the
+// coordinator's certificate when given one; Shutdown ends its event streams
+// first. eosweep coordinator --http and eosweep run wire it.
+//
+// A sweep's analysis (analysis.go) is kept per sweep: the trials joined with
+// their results by package finished, analysed for every metric of the spec
+// with each group marked with what it lacks (finished.AnalyzeEach), and the
+// figures of the first metric's analysis drawn on demand and kept while no
+// trial finishes. It is refreshed only when the sweep changed, at most once
+// per Config.AnalyseEvery and never more often than four times what the last
+// refresh and drawing took, and each refresh reads only the results that are
+// new. Pages never wait for a refresh but a sweep's first (up to
+// Config.FirstWait); the event streams drive the refreshes.
+//
+// A page holds the URL of its live part and of its event stream
+// (Server-Sent Events, GET /events). The stream reads the page's data on
+// every tick (Config.UpdateEvery) and sends "update" when it changed, and at
+// least every idleEvery ticks while a sweep runs; the page's script then
+// fetches the live part and swaps it in once its new figures have loaded.
+//
+// Only GET and HEAD are served, but POST /login and POST /logout, which set
+// and clear the session cookie. With Config.Token every page, figure and
+// stream needs "Authorization: Bearer <token>" or the HttpOnly,
+// SameSite=Strict cookie the login form sets (an HMAC of its expiry under the
+// token, never the token); tokens are compared in constant time
+// (transport.Secret.Matches). Every response carries a Content-Security-Policy
+// that allows nothing from elsewhere and no inline script.
+//
+// # Caveats
+//
+// The scheduler this package was written against lists a sweep's trials only
+// as a whole and records neither the worker of a lease nor the workers:
+// FromCoordinator's TrialPage and Trial copy and filter the whole list (a
+// sweep page of a 100,000-trial sweep copies it once per view), leases show
+// no worker, and Workers wraps ErrNoWorkers. A scheduler with paged trial
+// queries and a workers registry only needs a new Source.
+//
+// The store decodes every result's trajectory, which the analysis drops: the
+// first analysis of a large sweep takes a while (BenchmarkFirstAnalysis256),
+// and pages say so until it is done.
+//
+// Links are absolute: behind a reverse proxy the dashboard must sit at the
+// root of its host, and the proxy must keep the Host header (a login form's
+// Origin must name it) and not buffer /events. Without TLS, here or at the
+// proxy, the token typed into the login form crosses the network in
+// plaintext.
+package dashboard
