@@ -298,8 +298,13 @@ func TestBrowser(t *testing.T) {
 
 	// A trial's page shows its parameters, result and trajectory.
 	if shots == "" {
-		run("open a finished trial", chromedp.Navigate(base+"/sweeps/"+id+"/trials?state=done"),
-			chromedp.Click(chromedp.CSS("table.trials tbody tr:nth-child(5) a")), chromedp.WaitVisible(chromedp.CSS("#trajectory img")))
+		// Follow the fifth row's link by its href rather than a click: the
+		// list's live part may be swapped in between finding the node and
+		// clicking it.
+		run("list the finished trials", chromedp.Navigate(base+"/sweeps/"+id+"/trials?state=done"),
+			chromedp.WaitVisible(chromedp.CSS("table.trials tbody tr:nth-child(5) a")))
+		href := eval(`document.querySelector("table.trials tbody tr:nth-child(5) a").href`)
+		run("open a finished trial", chromedp.Navigate(href), chromedp.WaitVisible(chromedp.CSS("#trajectory img")))
 	} else { // one at the edge of stability: d = 200, η ≈ 4.6 × 8π/d²
 		run("open a trial at the edge of stability", chromedp.Navigate(base+"/sweeps/"+id+"/trials/"+nearest(t, c, id, 200, 2.9e-3)),
 			chromedp.WaitVisible(chromedp.CSS("#trajectory img")))
