@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -508,27 +507,12 @@ func paramText(params map[string]float64, info scheduler.SweepInfo) string {
 			keys = append(keys, k)
 		}
 	}
-	sortParams(keys)
+	report.SortParams(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + strconv.FormatFloat(params[k], 'g', 6, 64)
 	}
 	return strings.Join(parts, " ")
-}
-
-func sortParams(keys []string) {
-	rank := map[string]int{"eta": 0, "width": 1, "seed": 2}
-	sort.Slice(keys, func(i, j int) bool {
-		ri, iok := rank[keys[i]]
-		rj, jok := rank[keys[j]]
-		switch {
-		case iok && jok:
-			return ri < rj
-		case iok != jok:
-			return iok
-		}
-		return keys[i] < keys[j]
-	})
 }
 
 // ---- figures
@@ -650,7 +634,7 @@ func (d *Dashboard) trialPage(w http.ResponseWriter, r *http.Request) {
 	for k := range t.Params {
 		keys = append(keys, k)
 	}
-	sortParams(keys)
+	report.SortParams(keys)
 	for _, k := range keys {
 		body.Params = append(body.Params, field{k, strconv.FormatFloat(t.Params[k], 'g', -1, 64)})
 	}

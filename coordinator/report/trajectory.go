@@ -92,18 +92,7 @@ func paramText(model string, p map[string]float64) string {
 	for k := range p {
 		keys = append(keys, k)
 	}
-	rank := map[string]int{"eta": 0, "width": 1, "x0": 2, "seed": 3}
-	sort.Slice(keys, func(i, j int) bool {
-		ri, iok := rank[keys[i]]
-		rj, jok := rank[keys[j]]
-		switch {
-		case iok && jok:
-			return ri < rj
-		case iok != jok:
-			return iok
-		}
-		return keys[i] < keys[j]
-	})
+	SortParams(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		v := strconv.FormatFloat(p[k], 'g', 5, 64)
@@ -121,4 +110,21 @@ func divergedText(t boundary.Trial) string {
 		return " (diverged)"
 	}
 	return ""
+}
+
+// SortParams orders parameter names as eosweep shows them: η, width, x0 and
+// seed first, then the others by name.
+func SortParams(keys []string) {
+	rank := map[string]int{"eta": 0, "width": 1, "x0": 2, "seed": 3}
+	sort.Slice(keys, func(i, j int) bool {
+		ri, iok := rank[keys[i]]
+		rj, jok := rank[keys[j]]
+		switch {
+		case iok && jok:
+			return ri < rj
+		case iok != jok:
+			return iok
+		}
+		return keys[i] < keys[j]
+	})
 }
