@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eosweep/eosweep/internal/proctest"
+
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/coordinatortest"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
@@ -136,17 +138,6 @@ func TestPlainWorkerBesideExecWorker(t *testing.T) {
 	}
 }
 
-// alive reports whether pid is a running process (a zombie has exited).
-func alive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
-
 // holdSpec is an exec sweep of one trial whose program starts a grandchild
 // (its pid written to pidfile) and waits, ignoring SIGTERM.
 func holdSpec(pidfile string) string {
@@ -161,7 +152,7 @@ func grandchild(t *testing.T, pidfile string) int {
 		if err == nil {
 			pid, err = strconv.Atoi(strings.TrimSpace(string(data)))
 		}
-		return err == nil && alive(pid)
+		return err == nil && proctest.Alive(pid)
 	})
 	return pid
 }
@@ -180,7 +171,7 @@ func TestExecCancelKillsProgram(t *testing.T) {
 	if _, err := c.CancelSweep(context.Background(), &pb.CancelSweepRequest{SweepId: id}); err != nil {
 		t.Fatal(err)
 	}
-	testwait.Poll(t, "the program's group to be killed", 20*time.Second, func() bool { return !alive(pid) })
+	testwait.Poll(t, "the program's group to be killed", 20*time.Second, func() bool { return !proctest.Alive(pid) })
 	if info, _ := c.Scheduler.Sweep(id); info.Progress.Cancelled != 1 {
 		t.Fatalf("after cancel: %+v", info.Progress)
 	}
@@ -202,7 +193,7 @@ func TestExecDrainKillsProgramAndReleases(t *testing.T) {
 	pid := grandchild(t, pidfile)
 	cancel()
 	<-done
-	if alive(pid) {
+	if proctest.Alive(pid) {
 		t.Fatalf("grandchild %d survived the drain", pid)
 	}
 	if info, _ := c.Scheduler.Sweep(id); info.Progress.Pending != 1 || info.Progress.Leased != 0 {

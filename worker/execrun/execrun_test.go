@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eosweep/eosweep/internal/proctest"
+
 	"github.com/eosweep/eosweep/engine"
 	"github.com/eosweep/eosweep/internal/testwait"
 )
@@ -169,24 +171,12 @@ func TestNoResult(t *testing.T) {
 	}
 }
 
-// alive reports whether pid is a running process (a zombie counts as gone:
-// it has exited and waits only to be reaped).
-func alive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
-}
-
 // dies reports whether process pid is gone (or a zombie) within 5 s: a
 // SIGKILL is delivered asynchronously, so a process killed a moment ago may
 // still be seen running.
 func dies(pid int) bool {
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if !alive(pid) {
+		if !proctest.Alive(pid) {
 			return true
 		}
 	}
@@ -246,7 +236,7 @@ func TestStopKillsProcessGroup(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { _, err := r.Run(ctx, tr); done <- err }()
 			pid := waitPid(t, pidfile)
-			if !alive(pid) {
+			if !proctest.Alive(pid) {
 				t.Fatalf("grandchild %d not running", pid)
 			}
 			if c.cancel != nil {
