@@ -271,6 +271,10 @@ func (s *Scheduler) expiryLoop() {
 func (s *Scheduler) expire() {
 	s.mu.Lock()
 	now := s.cfg.Now()
+	if gap := now.Sub(s.lastPass); gap > s.pauseGap() {
+		s.rearm(now, gap)
+	}
+	s.lastPass = now
 	var recs []store.Trial
 	touched := map[*sweepState]bool{}
 	for t := range s.leased {
@@ -309,4 +313,26 @@ func (s *Scheduler) expire() {
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}
+}
+
+// pauseGap is the longest time between two expiry passes that is not a pause
+// of the coordinator. The loop runs every LeaseTTL/10 (at most 1 s), and a
+// healthy worker's heartbeat leaves its lease at least 2/3 of a TTL, so a
+// gap of half a TTL means the process did not run (SIGSTOP, a GC or VM pause,
+// a stopped container) long enough to cost live leases their deadline.
+func (s *Scheduler) pauseGap() time.Duration { return s.cfg.LeaseTTL / 2 }
+
+// rearm gives every lease, and every restart hold, a fresh TTL from now:
+// after a pause the heartbeats sent meanwhile are queued, unread, and the
+// deadlines they would have extended say nothing of the workers (as after a
+// restart). Callers hold s.mu.
+func (s *Scheduler) rearm(now time.Time, gap time.Duration) {
+	for t := range s.leased {
+		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
+	}
+	for t := range s.held {
+		t.holdUntil = now.Add(s.cfg.LeaseTTL)
+	}
+	s.cfg.Logger.Warn("coordinator paused: lease deadlines re-armed", "gap", gap,
+		"leases", len(s.leased), "held", len(s.held), "ttl", s.cfg.LeaseTTL)
 }

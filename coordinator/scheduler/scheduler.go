@@ -26,6 +26,13 @@
 // timers after a leader change), so the trial is not run twice. When the hold
 // passes the trial is queued. A sweep whose current round is complete is
 // refined or finished from the stored state alone.
+//
+// # Pause
+//
+// An expiry pass more than half a lease TTL after the previous one means the
+// process did not run (SIGSTOP, a GC or VM pause): every lease and restart
+// hold gets a fresh TTL from now instead of expiring, since the heartbeats
+// sent meanwhile are still unread.
 package scheduler
 
 import (
@@ -137,6 +144,7 @@ type Scheduler struct {
 	held      map[*trialState]struct{}
 	wake      chan struct{} // closed when work is queued
 	closed    bool
+	lastPass  time.Time // Config.Now of the last expiry pass (of New before the first)
 
 	stop     chan struct{}
 	loopDone chan struct{}
@@ -182,6 +190,7 @@ func New(st *store.Store, cfg Config) (*Scheduler, error) {
 		sweeps: map[string]*sweepState{},
 		leased: map[*trialState]struct{}{}, held: map[*trialState]struct{}{},
 		wake: make(chan struct{}), stop: make(chan struct{}), loopDone: make(chan struct{}),
+		lastPass: cfg.Now(),
 	}
 	if err := s.load(); err != nil {
 		return nil, err
