@@ -274,7 +274,6 @@ func (s *Scheduler) expire() {
 	if gap := now.Sub(s.lastPass); gap > s.pauseGap() {
 		s.rearm(now, gap)
 	}
-	s.lastPass = now
 	var recs []store.Trial
 	touched := map[*sweepState]bool{}
 	for t := range s.leased {
@@ -313,14 +312,21 @@ func (s *Scheduler) expire() {
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}
+	// The gap to the next pass is counted from here: a slow write of this
+	// pass's expiries held up the loop, not the process.
+	s.mu.Lock()
+	s.lastPass = s.cfg.Now()
+	s.mu.Unlock()
 }
 
 // pauseGap is the longest time between two expiry passes that is not a pause
 // of the coordinator. The loop runs every LeaseTTL/10 (at most 1 s), and a
 // healthy worker's heartbeat leaves its lease at least 2/3 of a TTL, so a
 // gap of half a TTL means the process did not run (SIGSTOP, a GC or VM pause,
-// a stopped container) long enough to cost live leases their deadline.
-func (s *Scheduler) pauseGap() time.Duration { return s.cfg.LeaseTTL / 2 }
+// a stopped container) long enough to cost live leases their deadline. A
+// gap under 100 ms is a loaded machine's scheduling jitter, not a pause
+// (only tests run with TTLs that short).
+func (s *Scheduler) pauseGap() time.Duration { return max(s.cfg.LeaseTTL/2, 100*time.Millisecond) }
 
 // rearm gives every lease, and every restart hold, a fresh TTL from now:
 // after a pause the heartbeats sent meanwhile are queued, unread, and the
