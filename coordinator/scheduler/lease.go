@@ -121,8 +121,9 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 			continue // stale entry
 		}
 		t.rec.Attempt++
+		t.rec.LeaseSeq++
 		s.setState(t, store.Leased)
-		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt)
+		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt, t.rec.LeaseSeq)
 		t.worker = worker
 		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 		recs = append(recs, t.rec)
@@ -187,7 +188,7 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 		case t.rec.State == store.Leased && t.token == r.Token:
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 			t.worker = worker
-		case t.rec.State == store.Pending && !t.holdUntil.IsZero() && s.tokenAttempt(t, r.Token) == t.rec.Attempt:
+		case t.rec.State == store.Pending && !t.holdUntil.IsZero() && s.lastLease(t, r.Token):
 			s.setState(t, store.Leased)
 			t.token, t.worker = r.Token, worker
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
@@ -219,32 +220,61 @@ func (s *Scheduler) lookup(sweep, trial string) *trialState {
 	return sw.trials[trial]
 }
 
-// token is "attempt.mac": an HMAC of (sweep, trial, attempt) under the store secret.
-func (s *Scheduler) token(sweep, trial string, attempt int) string {
-	return strconv.Itoa(attempt) + "." + s.mac(sweep, trial, attempt)
+// token is "attempt.seq.mac": an HMAC of (sweep, trial, attempt, seq) under
+// the store secret, where seq is the trial's LeaseSeq. Attempts are reset by a
+// resume and handed back by a release, lease sequences never are: no token is
+// issued twice, so a stale holder's token never matches a later lease.
+func (s *Scheduler) token(sweep, trial string, attempt, seq int) string {
+	return strconv.Itoa(attempt) + "." + strconv.Itoa(seq) + "." + s.mac(fmt.Sprintf("%s/%s/%d/%d", sweep, trial, attempt, seq))
 }
 
-func (s *Scheduler) mac(sweep, trial string, attempt int) string {
+func (s *Scheduler) mac(msg string) string {
 	h := hmac.New(sha256.New, s.secret)
-	fmt.Fprintf(h, "%s/%s/%d", sweep, trial, attempt)
+	h.Write([]byte(msg))
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // tokenAttempt returns the attempt a token was issued for, or 0 when the token
-// was never issued for t (malformed, forged, or for a later attempt).
+// was never issued for t (malformed or forged). A token of a coordinator
+// before lease sequences ("attempt.mac", an HMAC of (sweep, trial, attempt))
+// still verifies, so its worker's results and re-adoption survive the upgrade.
 func (s *Scheduler) tokenAttempt(t *trialState, token string) int {
-	a, mac, ok := strings.Cut(token, ".")
+	attempt, _ := s.tokenIssue(t, token)
+	return attempt
+}
+
+// tokenIssue returns the attempt and lease sequence a token was issued for
+// (sequence 0: a token from before lease sequences), or attempt 0 when it was
+// never issued for t.
+func (s *Scheduler) tokenIssue(t *trialState, token string) (attempt, seq int) {
+	a, rest, ok := strings.Cut(token, ".")
 	if !ok {
-		return 0
+		return 0, 0
 	}
 	attempt, err := strconv.Atoi(a)
-	if err != nil || attempt < 1 || attempt > t.rec.Attempt {
-		return 0
+	if err != nil || attempt < 1 {
+		return 0, 0
 	}
-	if !hmac.Equal([]byte(mac), []byte(s.mac(t.sweep.rec.ID, t.rec.ID, attempt))) {
-		return 0
+	n, mac, ok := strings.Cut(rest, ".")
+	if !ok { // before lease sequences: "attempt.mac"; such a trial has LeaseSeq 0 until leased again
+		if attempt > t.rec.Attempt || !hmac.Equal([]byte(rest), []byte(s.mac(fmt.Sprintf("%s/%s/%d", t.sweep.rec.ID, t.rec.ID, attempt)))) {
+			return 0, 0
+		}
+		return attempt, 0
 	}
-	return attempt
+	seq, err = strconv.Atoi(n)
+	if err != nil || seq < 1 || seq > t.rec.LeaseSeq ||
+		!hmac.Equal([]byte(mac), []byte(s.mac(fmt.Sprintf("%s/%s/%d/%d", t.sweep.rec.ID, t.rec.ID, attempt, seq)))) {
+		return 0, 0
+	}
+	return attempt, seq
+}
+
+// lastLease reports whether token is that of t's last lease (for re-adoption
+// after a restart).
+func (s *Scheduler) lastLease(t *trialState, token string) bool {
+	attempt, seq := s.tokenIssue(t, token)
+	return attempt > 0 && attempt == t.rec.Attempt && seq == t.rec.LeaseSeq
 }
 
 // expiryLoop returns expired leases and finished restart holds to the queue,

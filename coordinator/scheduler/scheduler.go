@@ -13,10 +13,11 @@
 // acknowledged; only a heartbeat's new deadline is kept in memory alone (a
 // restart releases every lease anyway).
 //
-// Tokens are an HMAC of (sweep, trial, attempt) under the store's secret, so a
-// result from any attempt of a trial stays verifiable across restarts: results
-// are deterministic, so a late result from an expired lease is still accepted
-// if the trial has none yet.
+// Tokens are an HMAC of (sweep, trial, attempt, lease sequence) under the
+// store's secret, so a result from any attempt of a trial stays verifiable
+// across restarts: results are deterministic, so a late result from an expired
+// lease is still accepted if the trial has none yet. The lease sequence
+// (store.Trial.LeaseSeq) is never reset, so no token is issued twice.
 //
 // # Restart
 //
