@@ -346,7 +346,12 @@ func (s *Scheduler) expire() {
 	// pass's expiries held up the loop, not the process.
 	s.mu.Lock()
 	s.lastPass = s.cfg.Now()
+	s.passes++
+	reconcile := s.passes%reconcileEvery == 0
 	s.mu.Unlock()
+	if reconcile {
+		s.reconcile()
+	}
 }
 
 // pauseGap is the longest time between two expiry passes that is not a pause

@@ -34,6 +34,12 @@
 // process did not run (SIGSTOP, a GC or VM pause): every lease and restart
 // hold gets a fresh TTL from now instead of expiring, since the heartbeats
 // sent meanwhile are still unread.
+//
+// # Reconciliation
+//
+// Every tenth expiry pass advances each running sweep that has no pending or
+// leased trial and no refinement step in flight: a step whose write failed
+// is retried so (with backoff), and no sweep stays RUNNING without work.
 package scheduler
 
 import (
@@ -146,6 +152,7 @@ type Scheduler struct {
 	wake      chan struct{} // closed when work is queued
 	closed    bool
 	lastPass  time.Time // Config.Now of the last expiry pass (of New before the first)
+	passes    int       // expiry passes run, for the reconciliation's period
 
 	stop     chan struct{}
 	loopDone chan struct{}
@@ -159,6 +166,10 @@ type Scheduler struct {
 type hooks struct {
 	leaseWaiting  func() // Lease found no work and is about to wait for some
 	cancelWaiting func() // Cancel is about to wait for a refinement step in flight
+	// advanced: a refinement step ended (err: it failed).
+	advanced func(err error)
+	// persist: a write is about to be queued; an error fails it.
+	persist func(sweeps []store.Sweep, trials []store.Trial) error
 }
 
 type sweepState struct {
@@ -171,6 +182,10 @@ type sweepState struct {
 	changed chan struct{} // closed on every change
 	// refining is set while a refinement step runs for this sweep.
 	refining bool
+	// failures counts the refinement steps that failed in a row; the next
+	// is not tried before retryAt.
+	failures int
+	retryAt  time.Time
 }
 
 type trialState struct {
@@ -285,6 +300,11 @@ func (s *Scheduler) persist(sweeps []store.Sweep, trials []store.Trial, extra ..
 // late result's DONE must not be overwritten by the PENDING of the lease
 // expiry that preceded it).
 func (s *Scheduler) persistAsync(sweeps []store.Sweep, trials []store.Trial, extra ...store.Op) (wait func() error) {
+	if h := s.hooks.persist; h != nil {
+		if err := h(sweeps, trials); err != nil {
+			return func() error { return err }
+		}
+	}
 	ops := make([]store.Op, 0, len(sweeps)+len(trials)+len(extra))
 	for _, sw := range sweeps {
 		op, err := store.SweepOp(sw)
