@@ -303,3 +303,25 @@ func TestCoordinatorPausedPastTTL(t *testing.T) {
 		t.Errorf("the coordinator did not log the pause:\n%s", coord.log())
 	}
 }
+
+// TestDeadWorkerRerunsWithin10s: with the default lease TTL, the trials of a
+// SIGKILLed worker run again on another worker within 10 s of the kill.
+func TestDeadWorkerRerunsWithin10s(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	spec := writeSpec(t, dir, "name: rerun\nmodel: single\ngrid:\n  eta: [1, 3]\nparams: {steps: 100000000}\n")
+	_, addr := startCoordinator(t, filepath.Join(dir, "c.db"), "127.0.0.1:0") // default --lease-ttl
+	logA, logB := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	a := startWorker(t, addr, logA, "--parallel", "2")
+	submitSpec(t, addr, spec)
+	testwait.Poll(t, "worker A to start both trials", 30*time.Second, func() bool { return len(executions(t, logA)) == 2 })
+	startWorker(t, addr, logB, "--parallel", "2") // idle: nothing left to lease
+	a.kill()
+	killed := time.Now()
+	testwait.Poll(t, "worker B to rerun the dead worker's trials", 30*time.Second, func() bool { return len(executions(t, logB)) == 2 })
+	took := time.Since(killed)
+	t.Logf("the dead worker's trials ran again %v after the kill", took.Round(100*time.Millisecond))
+	if took > 10*time.Second {
+		t.Fatalf("the dead worker's trials ran again %v after the kill, want within 10 s", took)
+	}
+}

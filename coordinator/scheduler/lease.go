@@ -1,11 +1,13 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,28 +146,18 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	back := map[*[]*trialState][]*trialState{}
+	var back []*trialState
 	var recs []store.Trial
 	for _, l := range leases {
 		t := s.sweeps[l.Sweep].trials[l.Trial]
 		if t.rec.State == store.Leased && t.token == l.Token {
 			s.setState(t, store.Pending)
 			t.rec.Attempt--
-			t.queued = true
-			q := s.queueOf(t)
-			back[q] = append(back[q], t)
+			back = append(back, t)
 			recs = append(recs, t.rec)
 		}
 	}
-	wasEmpty := false
-	for q, ts := range back {
-		wasEmpty = wasEmpty || len(*q) == 0
-		*q = append(ts, *q...)
-	}
-	if wasEmpty && len(back) > 0 && !s.closed {
-		close(s.wake)
-		s.wake = make(chan struct{})
-	}
+	s.requeueFront(back)
 	if !record {
 		return func() error { return nil }
 	}
@@ -305,6 +297,7 @@ func (s *Scheduler) expire() {
 		s.rearm(now, gap)
 	}
 	var recs []store.Trial
+	var requeue []*trialState
 	touched := map[*sweepState]bool{}
 	for t := range s.leased {
 		if now.Before(t.rec.Deadline) {
@@ -316,11 +309,14 @@ func (s *Scheduler) expire() {
 			s.setState(t, store.Failed)
 		} else {
 			s.setState(t, store.Pending)
-			s.enqueue(t)
+			requeue = append(requeue, t)
 		}
 		recs = append(recs, t.rec)
 		touched[t.sweep] = true
 	}
+	// They waited their turn once: first to run again, in their sweep's order.
+	slices.SortFunc(requeue, func(a, b *trialState) int { return cmp.Compare(a.rec.Seq, b.rec.Seq) })
+	s.requeueFront(requeue)
 	for t := range s.held {
 		if now.Before(t.holdUntil) {
 			continue

@@ -64,9 +64,15 @@ var (
 	ErrInvalidResult = engine.ErrInvalidResult
 )
 
+// DefaultLeaseTTL is the default Config.LeaseTTL. Workers heartbeat every
+// TTL/3, and an expired trial is queued first, so a dead worker's trial runs
+// again within about 6.6 s (the TTL and one expiry tick).
+const DefaultLeaseTTL = 6 * time.Second
+
 // Config configures a Scheduler.
 type Config struct {
-	// LeaseTTL is how long a lease lives without a heartbeat (default 30s).
+	// LeaseTTL is how long a lease lives without a heartbeat (default
+	// DefaultLeaseTTL).
 	LeaseTTL time.Duration
 	// MaxAttempts is how many leases a trial gets before it is FAILED (default 3).
 	MaxAttempts int
@@ -114,7 +120,7 @@ func (nopObserver) LeasesExpired(int)         {}
 
 func (c *Config) defaults() {
 	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 30 * time.Second
+		c.LeaseTTL = DefaultLeaseTTL
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 3
@@ -271,6 +277,30 @@ func (s *Scheduler) enqueue(t *trialState) {
 	wasEmpty := len(*q) == 0
 	*q = append(*q, t)
 	if wasEmpty && !s.closed { // leasers wait only on an empty queue
+		close(s.wake)
+		s.wake = make(chan struct{})
+	}
+}
+
+// requeueFront queues pending trials at the head of their queues, in the
+// order given: they lost a lease and have waited their turn once already.
+// Callers hold s.mu.
+func (s *Scheduler) requeueFront(ts []*trialState) {
+	front := map[*[]*trialState][]*trialState{}
+	for _, t := range ts {
+		if t.queued || t.rec.State != store.Pending || !t.holdUntil.IsZero() {
+			continue
+		}
+		t.queued = true
+		q := s.queueOf(t)
+		front[q] = append(front[q], t)
+	}
+	wasEmpty := false
+	for q, ts := range front {
+		wasEmpty = wasEmpty || len(*q) == 0
+		*q = append(ts, *q...)
+	}
+	if wasEmpty && !s.closed {
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
