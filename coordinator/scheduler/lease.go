@@ -102,25 +102,18 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 	if s.closed {
 		return nil, nil, nil, ErrClosed
 	}
-	queues := []*[]*trialState{&s.queue}
+	queues := []*runQueue{&s.queue}
 	if caps.Exec {
 		queues = append(queues, &s.execQueue)
 	}
 	now := s.cfg.Now()
 	var recs []store.Trial
 	for i := 0; len(leases) < limit; i++ {
-		q := queues[i%len(queues)]
-		if len(*q) == 0 {
-			if q = queues[(i+1)%len(queues)]; len(*q) == 0 {
+		t := queues[i%len(queues)].pop(leasable)
+		if t == nil {
+			if t = queues[(i+1)%len(queues)].pop(leasable); t == nil {
 				break
 			}
-		}
-		t := (*q)[0]
-		(*q)[0] = nil
-		*q = (*q)[1:]
-		t.queued = false
-		if t.rec.State != store.Pending || !t.holdUntil.IsZero() || t.sweep.rec.State != store.SweepRunning {
-			continue // stale entry
 		}
 		t.rec.Attempt++
 		t.rec.LeaseSeq++
@@ -132,12 +125,13 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, Token: t.token, Model: t.sweep.rec.Model,
 			Params: t.rec.Params, Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
 	}
-	for _, q := range queues {
-		if len(*q) == 0 {
-			*q = nil // let the backing array go
-		}
-	}
 	return leases, s.persistAsync(nil, recs), s.wake, nil
+}
+
+// leasable reports whether a queued trial may be leased (else its queue
+// entry is stale). Callers hold s.mu.
+func leasable(t *trialState) bool {
+	return t.rec.State == store.Pending && t.holdUntil.IsZero() && t.sweep.rec.State == store.SweepRunning
 }
 
 // unclaim returns leases that will not reach their worker to the front of

@@ -5,7 +5,9 @@
 //
 // A trial goes PENDING → LEASED(attempt k, deadline, token) → DONE, or FAILED
 // after MaxAttempts with its last error. Lease hands out pending trials from
-// an in-memory queue and records the leases in one store transaction.
+// an in-memory queue and records the leases in one store transaction. The
+// queue is a FIFO per sweep; running sweeps take turns, each giving up to its
+// spec's priority trials (queue.go), so they share the workers.
 // Heartbeat extends a lease's deadline after checking its token. A lease whose
 // deadline passes goes back to PENDING (the next lease is attempt k+1). The
 // first valid result of a trial wins; later ones are duplicates and are not
@@ -149,10 +151,10 @@ type Scheduler struct {
 	mu       sync.Mutex
 	sweeps   map[string]*sweepState
 	order    []*sweepState // by creation
-	queue    []*trialState // FIFO of pending trials; stale entries are skipped
-	// execQueue is the FIFO of pending exec trials, leased only to workers
-	// that run programs (Capabilities.Exec).
-	execQueue []*trialState
+	queue    runQueue      // pending trials, a FIFO per sweep in weighted round robin; stale entries are skipped
+	// execQueue holds the pending exec trials, leased only to workers that
+	// run programs (Capabilities.Exec).
+	execQueue runQueue
 	leased    map[*trialState]struct{}
 	held      map[*trialState]struct{}
 	wake      chan struct{} // closed when work is queued
@@ -188,6 +190,10 @@ type sweepState struct {
 	changed chan struct{} // closed on every change
 	// refining is set while a refinement step runs for this sweep.
 	refining bool
+	// queue is the FIFO of the sweep's queued trials, inRing whether the
+	// sweep is in its runQueue's ring (queue.go).
+	queue  []*trialState
+	inRing bool
 	// failures counts the refinement steps that failed in a row; the next
 	// is not tried before retryAt.
 	failures int
@@ -273,10 +279,7 @@ func (s *Scheduler) enqueue(t *trialState) {
 		return
 	}
 	t.queued = true
-	q := s.queueOf(t)
-	wasEmpty := len(*q) == 0
-	*q = append(*q, t)
-	if wasEmpty && !s.closed { // leasers wait only on an empty queue
+	if s.queueOf(t).push(t) && !s.closed { // leasers wait only on an empty queue
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
@@ -286,19 +289,22 @@ func (s *Scheduler) enqueue(t *trialState) {
 // order given: they lost a lease and have waited their turn once already.
 // Callers hold s.mu.
 func (s *Scheduler) requeueFront(ts []*trialState) {
-	front := map[*[]*trialState][]*trialState{}
+	var sweeps []*sweepState
+	front := map[*sweepState][]*trialState{}
 	for _, t := range ts {
 		if t.queued || t.rec.State != store.Pending || !t.holdUntil.IsZero() {
 			continue
 		}
 		t.queued = true
-		q := s.queueOf(t)
-		front[q] = append(front[q], t)
+		if front[t.sweep] == nil {
+			sweeps = append(sweeps, t.sweep)
+		}
+		front[t.sweep] = append(front[t.sweep], t)
 	}
 	wasEmpty := false
-	for q, ts := range front {
-		wasEmpty = wasEmpty || len(*q) == 0
-		*q = append(ts, *q...)
+	for _, sw := range sweeps {
+		ts := front[sw]
+		wasEmpty = s.queueOf(ts[0]).pushFront(sw, ts) || wasEmpty
 	}
 	if wasEmpty && !s.closed {
 		close(s.wake)
@@ -307,7 +313,7 @@ func (s *Scheduler) requeueFront(ts []*trialState) {
 }
 
 // queueOf returns the queue t waits in: execQueue for an exec trial.
-func (s *Scheduler) queueOf(t *trialState) *[]*trialState {
+func (s *Scheduler) queueOf(t *trialState) *runQueue {
 	if t.sweep.spec.Exec != nil {
 		return &s.execQueue
 	}
