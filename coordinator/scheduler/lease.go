@@ -332,10 +332,14 @@ func (s *Scheduler) expire() {
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}
-	// The gap to the next pass is counted from here: a slow write of this
-	// pass's expiries held up the loop, not the process.
+	// The gap to the next pass is counted from this pass's time, or from
+	// here when it wrote expiries: a slow write held up the loop, not the
+	// process.
 	s.mu.Lock()
-	s.lastPass = s.cfg.Now()
+	s.lastPass = now
+	if len(recs) > 0 {
+		s.lastPass = s.cfg.Now()
+	}
 	s.passes++
 	reconcile := s.passes%reconcileEvery == 0
 	s.mu.Unlock()
