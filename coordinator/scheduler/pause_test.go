@@ -48,3 +48,27 @@ func TestPauseRearmsLeases(t *testing.T) {
 		})
 	}
 }
+
+// A pause right after a restart re-arms the holds too: the worker still
+// running a trial re-adopts its lease instead of finding it handed out again.
+func TestPauseRearmsRestartHolds(t *testing.T) {
+	t.Parallel()
+	path := tempDB(t)
+	st := openStore(t, path)
+	defer st.Close()
+	s := newTestScheduler(t, st, nil, Config{LeaseTTL: 10 * time.Second})
+	sw := submit(t, s, fourTrials)
+	l := lease(t, s, 1)[0]
+	s.Close()
+	clk := fakeclock.New()
+	s = newTestScheduler(t, st, clk, Config{LeaseTTL: 10 * time.Second})
+	defer s.Close() // before the store closes
+	clk.Advance(25 * time.Second) // the pause
+	clk.Tick(t)
+	if lost, err := s.Heartbeat("w", []LeaseRef{{l.Sweep, l.Trial, l.Token}}); err != nil || len(lost) != 0 {
+		t.Fatalf("re-adoption after a pause: lost %v, %v", lost, err)
+	}
+	if p := progress(t, s, sw.ID); p.Leased != 1 {
+		t.Fatalf("after re-adoption: %+v", p)
+	}
+}
