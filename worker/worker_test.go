@@ -193,10 +193,17 @@ func TestLostLeaseCancelsTrial(t *testing.T) {
 	run(t, worker.New(hb, worker.Config{Parallel: 1, Runner: r, LeaseWait: 50 * time.Millisecond}))
 	<-r.started
 	// 2/3 of the TTL on, a heartbeat; 4/3 of the TTL after the lease, a tick
-	// of the expiry loop: only that heartbeat keeps the lease.
-	clk.Advance(2 * ttl / 3)
+	// of the expiry loop: only that heartbeat keeps the lease. The loop ticks
+	// every third of the TTL (a longer gap would be a pause of the
+	// coordinator, which re-arms every lease).
+	clk.Advance(ttl / 3)
+	clk.Tick(t)
+	clk.Advance(ttl / 3)
 	hb.await(t, clk.Now())
-	clk.Advance(2 * ttl / 3)
+	clk.Tick(t)
+	clk.Advance(ttl / 3)
+	clk.Tick(t)
+	clk.Advance(ttl / 3)
 	clk.Tick(t)
 	if info, err := c.Scheduler.Sweep(id); err != nil || info.Progress.Leased != 1 {
 		t.Fatalf("heartbeats did not keep the lease past its TTL: %+v, %v", info.Progress, err)

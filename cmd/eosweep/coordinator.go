@@ -21,7 +21,7 @@ type schedulerFlags struct {
 }
 
 func (s *schedulerFlags) bind(f *pflag.FlagSet) {
-	f.DurationVar(&s.leaseTTL, "lease-ttl", 30*time.Second, "a lease without heartbeat for this long goes back to PENDING")
+	f.DurationVar(&s.leaseTTL, "lease-ttl", scheduler.DefaultLeaseTTL, "a lease without heartbeat for this long goes back to PENDING (workers heartbeat every third of it)")
 	f.IntVar(&s.maxAttempts, "max-attempts", 3, "leases a trial gets before it is FAILED")
 	f.IntVar(&s.maxTrials, "max-trials", 100_000, "largest grid a spec may expand to")
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -262,4 +263,65 @@ func (s *standIn) Heartbeat(_ context.Context, r *pb.HeartbeatRequest) (*pb.Hear
 
 func (s *standIn) ReportResult(_ context.Context, r *pb.ReportResultRequest) (*pb.ReportResultResponse, error) {
 	return nil, s.away(r.GetWorkerId())
+}
+
+// TestCoordinatorPausedPastTTL: SIGSTOP the coordinator for longer than the
+// lease TTL while a healthy worker runs two trials, then SIGCONT: the pause
+// re-arms the leases instead of expiring them, so with --max-attempts 1 both
+// trials still finish DONE, each run once.
+func TestCoordinatorPausedPastTTL(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// About 6 s per trial: still running when the coordinator wakes.
+	spec := writeSpec(t, dir, "name: pause\nmodel: single\ngrid:\n  eta: [1, 3]\nparams: {steps: 30000000}\n")
+	db := filepath.Join(dir, "c.db")
+	coord, addr := startCoordinator(t, db, "127.0.0.1:0", "--lease-ttl", "1s", "--max-attempts", "1")
+	trialLog := filepath.Join(dir, "w.log")
+	w := startWorker(t, addr, trialLog, "--parallel", "2")
+	sub := submitSpec(t, addr, spec)
+	testwait.Poll(t, "the worker to start both trials", 30*time.Second, func() bool { return len(executions(t, trialLog)) == 2 })
+	if err := coord.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the fault under test: a pause of 3 TTLs
+	if err := coord.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitSweep(t, addr, sub.Sweep, "the sweep", 2*time.Minute, sweepDone)
+	w.stop(t)
+	coord.stop(t)
+	trials, results := stored(t, db, sub.Sweep)
+	if len(results) != 2 {
+		t.Fatalf("%d results for 2 trials", len(results))
+	}
+	for _, tr := range trials {
+		if tr.State != store.Done || tr.Attempt != 1 {
+			t.Errorf("trial %s is %v after %d attempts (%s), want DONE on the first", tr.ID, tr.State, tr.Attempt, tr.LastError)
+		}
+	}
+	if !strings.Contains(coord.log(), "lease deadlines re-armed") {
+		t.Errorf("the coordinator did not log the pause:\n%s", coord.log())
+	}
+}
+
+// TestDeadWorkerRerunsWithin10s: with the default lease TTL, the trials of a
+// SIGKILLed worker run again on another worker within 10 s of the kill.
+func TestDeadWorkerRerunsWithin10s(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	spec := writeSpec(t, dir, "name: rerun\nmodel: single\ngrid:\n  eta: [1, 3]\nparams: {steps: 100000000}\n")
+	_, addr := startCoordinator(t, filepath.Join(dir, "c.db"), "127.0.0.1:0") // default --lease-ttl
+	logA, logB := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	a := startWorker(t, addr, logA, "--parallel", "2")
+	submitSpec(t, addr, spec)
+	testwait.Poll(t, "worker A to start both trials", 30*time.Second, func() bool { return len(executions(t, logA)) == 2 })
+	startWorker(t, addr, logB, "--parallel", "2") // idle: nothing left to lease
+	a.kill()
+	killed := time.Now()
+	testwait.Poll(t, "worker B to rerun the dead worker's trials", 30*time.Second, func() bool { return len(executions(t, logB)) == 2 })
+	took := time.Since(killed)
+	t.Logf("the dead worker's trials ran again %v after the kill", took.Round(100*time.Millisecond))
+	if took > 10*time.Second {
+		t.Fatalf("the dead worker's trials ran again %v after the kill, want within 10 s", took)
+	}
 }

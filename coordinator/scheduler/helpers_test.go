@@ -67,10 +67,30 @@ func lease(t *testing.T, s *Scheduler, n int) []Lease {
 	return ls
 }
 
-// expireAfter moves clk by d and runs one expiry pass to completion.
+// expireAfter moves clk by d as a running expiry loop sees it: a pass at
+// least every quarter TTL (a longer gap is a pause of the coordinator, which
+// re-arms every deadline), the last one at the end.
 func expireAfter(s *Scheduler, clk *fakeclock.Clock, d time.Duration) {
+	step := s.cfg.LeaseTTL / 4
+	for ; d > step; d -= step {
+		clk.Advance(step)
+		s.expire()
+	}
 	clk.Advance(d)
 	s.expire()
+}
+
+// tickAfter is expireAfter through the expiry loop: it moves clk by d in
+// steps of at most a quarter TTL with a tick after each.
+func tickAfter(t *testing.T, s *Scheduler, clk *fakeclock.Clock, d time.Duration) {
+	t.Helper()
+	step := s.cfg.LeaseTTL / 4
+	for ; d > step; d -= step {
+		clk.Advance(step)
+		clk.Tick(t)
+	}
+	clk.Advance(d)
+	clk.Tick(t)
 }
 
 // goodResult is a valid result for a trial of fourTrials, ending at bias.

@@ -1,11 +1,13 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,41 +102,36 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 	if s.closed {
 		return nil, nil, nil, ErrClosed
 	}
-	queues := []*[]*trialState{&s.queue}
+	queues := []*runQueue{&s.queue}
 	if caps.Exec {
 		queues = append(queues, &s.execQueue)
 	}
 	now := s.cfg.Now()
 	var recs []store.Trial
 	for i := 0; len(leases) < limit; i++ {
-		q := queues[i%len(queues)]
-		if len(*q) == 0 {
-			if q = queues[(i+1)%len(queues)]; len(*q) == 0 {
+		t := queues[i%len(queues)].pop(leasable)
+		if t == nil {
+			if t = queues[(i+1)%len(queues)].pop(leasable); t == nil {
 				break
 			}
 		}
-		t := (*q)[0]
-		(*q)[0] = nil
-		*q = (*q)[1:]
-		t.queued = false
-		if t.rec.State != store.Pending || !t.holdUntil.IsZero() || t.sweep.rec.State != store.SweepRunning {
-			continue // stale entry
-		}
 		t.rec.Attempt++
+		t.rec.LeaseSeq++
 		s.setState(t, store.Leased)
-		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt)
+		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt, t.rec.LeaseSeq)
 		t.worker = worker
 		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 		recs = append(recs, t.rec)
 		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, Token: t.token, Model: t.sweep.rec.Model,
 			Params: t.rec.Params, Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
 	}
-	for _, q := range queues {
-		if len(*q) == 0 {
-			*q = nil // let the backing array go
-		}
-	}
 	return leases, s.persistAsync(nil, recs), s.wake, nil
+}
+
+// leasable reports whether a queued trial may be leased (else its queue
+// entry is stale). Callers hold s.mu.
+func leasable(t *trialState) bool {
+	return t.rec.State == store.Pending && t.holdUntil.IsZero() && t.sweep.rec.State == store.SweepRunning
 }
 
 // unclaim returns leases that will not reach their worker to the front of
@@ -143,28 +140,18 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	back := map[*[]*trialState][]*trialState{}
+	var back []*trialState
 	var recs []store.Trial
 	for _, l := range leases {
 		t := s.sweeps[l.Sweep].trials[l.Trial]
 		if t.rec.State == store.Leased && t.token == l.Token {
 			s.setState(t, store.Pending)
 			t.rec.Attempt--
-			t.queued = true
-			q := s.queueOf(t)
-			back[q] = append(back[q], t)
+			back = append(back, t)
 			recs = append(recs, t.rec)
 		}
 	}
-	wasEmpty := false
-	for q, ts := range back {
-		wasEmpty = wasEmpty || len(*q) == 0
-		*q = append(ts, *q...)
-	}
-	if wasEmpty && len(back) > 0 && !s.closed {
-		close(s.wake)
-		s.wake = make(chan struct{})
-	}
+	s.requeueFront(back)
 	if !record {
 		return func() error { return nil }
 	}
@@ -187,7 +174,7 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 		case t.rec.State == store.Leased && t.token == r.Token:
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 			t.worker = worker
-		case t.rec.State == store.Pending && !t.holdUntil.IsZero() && s.tokenAttempt(t, r.Token) == t.rec.Attempt:
+		case t.rec.State == store.Pending && !t.holdUntil.IsZero() && s.lastLease(t, r.Token):
 			s.setState(t, store.Leased)
 			t.token, t.worker = r.Token, worker
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
@@ -219,32 +206,61 @@ func (s *Scheduler) lookup(sweep, trial string) *trialState {
 	return sw.trials[trial]
 }
 
-// token is "attempt.mac": an HMAC of (sweep, trial, attempt) under the store secret.
-func (s *Scheduler) token(sweep, trial string, attempt int) string {
-	return strconv.Itoa(attempt) + "." + s.mac(sweep, trial, attempt)
+// token is "attempt.seq.mac": an HMAC of (sweep, trial, attempt, seq) under
+// the store secret, where seq is the trial's LeaseSeq. Attempts are reset by a
+// resume and handed back by a release, lease sequences never are: no token is
+// issued twice, so a stale holder's token never matches a later lease.
+func (s *Scheduler) token(sweep, trial string, attempt, seq int) string {
+	return strconv.Itoa(attempt) + "." + strconv.Itoa(seq) + "." + s.mac(fmt.Sprintf("%s/%s/%d/%d", sweep, trial, attempt, seq))
 }
 
-func (s *Scheduler) mac(sweep, trial string, attempt int) string {
+func (s *Scheduler) mac(msg string) string {
 	h := hmac.New(sha256.New, s.secret)
-	fmt.Fprintf(h, "%s/%s/%d", sweep, trial, attempt)
+	h.Write([]byte(msg))
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // tokenAttempt returns the attempt a token was issued for, or 0 when the token
-// was never issued for t (malformed, forged, or for a later attempt).
+// was never issued for t (malformed or forged). A token of a coordinator
+// before lease sequences ("attempt.mac", an HMAC of (sweep, trial, attempt))
+// still verifies, so its worker's results and re-adoption survive the upgrade.
 func (s *Scheduler) tokenAttempt(t *trialState, token string) int {
-	a, mac, ok := strings.Cut(token, ".")
+	attempt, _ := s.tokenIssue(t, token)
+	return attempt
+}
+
+// tokenIssue returns the attempt and lease sequence a token was issued for
+// (sequence 0: a token from before lease sequences), or attempt 0 when it was
+// never issued for t.
+func (s *Scheduler) tokenIssue(t *trialState, token string) (attempt, seq int) {
+	a, rest, ok := strings.Cut(token, ".")
 	if !ok {
-		return 0
+		return 0, 0
 	}
 	attempt, err := strconv.Atoi(a)
-	if err != nil || attempt < 1 || attempt > t.rec.Attempt {
-		return 0
+	if err != nil || attempt < 1 {
+		return 0, 0
 	}
-	if !hmac.Equal([]byte(mac), []byte(s.mac(t.sweep.rec.ID, t.rec.ID, attempt))) {
-		return 0
+	n, mac, ok := strings.Cut(rest, ".")
+	if !ok { // before lease sequences: "attempt.mac"; such a trial has LeaseSeq 0 until leased again
+		if attempt > t.rec.Attempt || !hmac.Equal([]byte(rest), []byte(s.mac(fmt.Sprintf("%s/%s/%d", t.sweep.rec.ID, t.rec.ID, attempt)))) {
+			return 0, 0
+		}
+		return attempt, 0
 	}
-	return attempt
+	seq, err = strconv.Atoi(n)
+	if err != nil || seq < 1 || seq > t.rec.LeaseSeq ||
+		!hmac.Equal([]byte(mac), []byte(s.mac(fmt.Sprintf("%s/%s/%d/%d", t.sweep.rec.ID, t.rec.ID, attempt, seq)))) {
+		return 0, 0
+	}
+	return attempt, seq
+}
+
+// lastLease reports whether token is that of t's last lease (for re-adoption
+// after a restart).
+func (s *Scheduler) lastLease(t *trialState, token string) bool {
+	attempt, seq := s.tokenIssue(t, token)
+	return attempt > 0 && attempt == t.rec.Attempt && seq == t.rec.LeaseSeq
 }
 
 // expiryLoop returns expired leases and finished restart holds to the queue,
@@ -271,7 +287,11 @@ func (s *Scheduler) expiryLoop() {
 func (s *Scheduler) expire() {
 	s.mu.Lock()
 	now := s.cfg.Now()
+	if gap := now.Sub(s.lastPass); gap > s.pauseGap() {
+		s.rearm(now, gap)
+	}
 	var recs []store.Trial
+	var requeue []*trialState
 	touched := map[*sweepState]bool{}
 	for t := range s.leased {
 		if now.Before(t.rec.Deadline) {
@@ -283,11 +303,14 @@ func (s *Scheduler) expire() {
 			s.setState(t, store.Failed)
 		} else {
 			s.setState(t, store.Pending)
-			s.enqueue(t)
+			requeue = append(requeue, t)
 		}
 		recs = append(recs, t.rec)
 		touched[t.sweep] = true
 	}
+	// They waited their turn once: first to run again, in their sweep's order.
+	slices.SortFunc(requeue, func(a, b *trialState) int { return cmp.Compare(a.rec.Seq, b.rec.Seq) })
+	s.requeueFront(requeue)
 	for t := range s.held {
 		if now.Before(t.holdUntil) {
 			continue
@@ -309,4 +332,42 @@ func (s *Scheduler) expire() {
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}
+	// The gap to the next pass is counted from this pass's time, or from
+	// here when it wrote expiries: a slow write held up the loop, not the
+	// process.
+	s.mu.Lock()
+	s.lastPass = now
+	if len(recs) > 0 {
+		s.lastPass = s.cfg.Now()
+	}
+	s.passes++
+	reconcile := s.passes%reconcileEvery == 0
+	s.mu.Unlock()
+	if reconcile {
+		s.reconcile()
+	}
+}
+
+// pauseGap is the longest time between two expiry passes that is not a pause
+// of the coordinator. The loop runs every LeaseTTL/10 (at most 1 s), and a
+// healthy worker's heartbeat leaves its lease at least 2/3 of a TTL, so a
+// gap of half a TTL means the process did not run (SIGSTOP, a GC or VM pause,
+// a stopped container) long enough to cost live leases their deadline. A
+// gap under 100 ms is a loaded machine's scheduling jitter, not a pause
+// (only tests run with TTLs that short).
+func (s *Scheduler) pauseGap() time.Duration { return max(s.cfg.LeaseTTL/2, 100*time.Millisecond) }
+
+// rearm gives every lease, and every restart hold, a fresh TTL from now:
+// after a pause the heartbeats sent meanwhile are queued, unread, and the
+// deadlines they would have extended say nothing of the workers (as after a
+// restart). Callers hold s.mu.
+func (s *Scheduler) rearm(now time.Time, gap time.Duration) {
+	for t := range s.leased {
+		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
+	}
+	for t := range s.held {
+		t.holdUntil = now.Add(s.cfg.LeaseTTL)
+	}
+	s.cfg.Logger.Warn("coordinator paused: lease deadlines re-armed", "gap", gap,
+		"leases", len(s.leased), "held", len(s.held), "ttl", s.cfg.LeaseTTL)
 }

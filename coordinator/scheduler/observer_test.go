@@ -65,8 +65,7 @@ func TestObserverCountsExpiredLeases(t *testing.T) {
 	sw := submit(t, s, fourTrials)
 	ls := lease(t, s, 3)
 	// One lease is kept alive by a heartbeat, one finishes, one expires.
-	clk.Advance(8 * time.Second)
-	clk.Tick(t)
+	tickAfter(t, s, clk, 8*time.Second)
 	if lost, err := s.Heartbeat("w", []LeaseRef{{ls[0].Sweep, ls[0].Trial, ls[0].Token}}); err != nil || len(lost) != 0 {
 		t.Fatalf("heartbeat lost %v, %v", lost, err)
 	}
@@ -76,8 +75,7 @@ func TestObserverCountsExpiredLeases(t *testing.T) {
 	if _, _, _, got := obs.snapshot(); got != 0 {
 		t.Fatalf("observer counted %d expired leases before any deadline passed", got)
 	}
-	clk.Advance(3 * time.Second)
-	clk.Tick(t)
+	tickAfter(t, s, clk, 3*time.Second)
 	if p := progress(t, s, sw.ID); p.Pending != 2 || p.Leased != 1 {
 		t.Fatalf("after the tick past the deadline: %+v, want one lease expired and the heartbeated one kept", p)
 	}

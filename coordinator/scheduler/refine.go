@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/finished"
@@ -30,13 +31,23 @@ func (BoundaryRefiner) Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]
 	return boundary.Refine(boundary.SideBySide(as), done, sp.Boundary.Refine.Tolerance), nil
 }
 
+// Retries of a failed refinement step: the first after advanceRetryBase, each
+// later one after twice the delay, at most advanceRetryMax; the
+// reconciliation pass of the expiry loop (every reconcileEvery passes) runs
+// them, so they follow the scheduler's clock.
+const (
+	advanceRetryBase = time.Second
+	advanceRetryMax  = time.Minute
+	reconcileEvery   = 10
+)
+
 // maybeAdvance starts the next step of a running sweep whose current round is
-// complete (no trial PENDING or LEASED): a refinement round, or DONE.
+// complete (no trial PENDING or LEASED): a refinement round, or DONE. After a
+// failed step it waits for the step's retry time.
 func (s *Scheduler) maybeAdvance(sw *sweepState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || sw.refining || sw.rec.State != store.SweepRunning ||
-		sw.counts[store.Pending]+sw.counts[store.Leased] > 0 {
+	if s.closed || !s.idle(sw) || s.cfg.Now().Before(sw.retryAt) {
 		return
 	}
 	sw.refining = true
@@ -45,18 +56,51 @@ func (s *Scheduler) maybeAdvance(sw *sweepState) {
 	go func() {
 		defer s.bg.Done()
 		err := s.advance(sw)
-		if err != nil {
-			s.cfg.Logger.Error("advance sweep", "sweep", id, "err", err)
-		}
 		s.mu.Lock()
 		sw.refining = false
+		if err != nil {
+			sw.failures++
+			delay := min(advanceRetryBase<<min(sw.failures-1, 10), advanceRetryMax)
+			sw.retryAt = s.cfg.Now().Add(delay)
+			s.cfg.Logger.Error("advance sweep", "sweep", id, "err", err, "failures", sw.failures, "retry_in", delay)
+		} else {
+			sw.failures, sw.retryAt = 0, time.Time{}
+		}
 		s.mu.Unlock()
+		if h := s.hooks.advanced; h != nil {
+			h(err)
+		}
 		if err == nil {
 			// The new round may have finished while refining was set, when
 			// maybeAdvance calls from Deliver were ignored: look again.
 			s.maybeAdvance(sw)
 		}
 	}()
+}
+
+// idle reports whether sw is running with no work and no step in flight:
+// its next step is due. Callers hold s.mu.
+func (s *Scheduler) idle(sw *sweepState) bool {
+	return !sw.refining && sw.rec.State == store.SweepRunning &&
+		sw.counts[store.Pending]+sw.counts[store.Leased] == 0
+}
+
+// reconcile advances every running sweep left without work: one whose last
+// step failed and whose retry is due, and any other that no delivery or expiry
+// advanced. The expiry loop runs it every reconcileEvery passes.
+func (s *Scheduler) reconcile() {
+	s.mu.Lock()
+	var due []*sweepState
+	now := s.cfg.Now()
+	for _, sw := range s.order {
+		if s.idle(sw) && !now.Before(sw.retryAt) {
+			due = append(due, sw)
+		}
+	}
+	s.mu.Unlock()
+	for _, sw := range due {
+		s.maybeAdvance(sw)
+	}
 }
 
 // advance adds the next refinement round's trials, or marks the sweep DONE.

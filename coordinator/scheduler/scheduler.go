@@ -5,7 +5,9 @@
 //
 // A trial goes PENDING → LEASED(attempt k, deadline, token) → DONE, or FAILED
 // after MaxAttempts with its last error. Lease hands out pending trials from
-// an in-memory queue and records the leases in one store transaction.
+// an in-memory queue and records the leases in one store transaction. The
+// queue is a FIFO per sweep; running sweeps take turns, each giving up to its
+// spec's priority trials (queue.go), so they share the workers.
 // Heartbeat extends a lease's deadline after checking its token. A lease whose
 // deadline passes goes back to PENDING (the next lease is attempt k+1). The
 // first valid result of a trial wins; later ones are duplicates and are not
@@ -13,10 +15,11 @@
 // acknowledged; only a heartbeat's new deadline is kept in memory alone (a
 // restart releases every lease anyway).
 //
-// Tokens are an HMAC of (sweep, trial, attempt) under the store's secret, so a
-// result from any attempt of a trial stays verifiable across restarts: results
-// are deterministic, so a late result from an expired lease is still accepted
-// if the trial has none yet.
+// Tokens are an HMAC of (sweep, trial, attempt, lease sequence) under the
+// store's secret, so a result from any attempt of a trial stays verifiable
+// across restarts: results are deterministic, so a late result from an expired
+// lease is still accepted if the trial has none yet. The lease sequence
+// (store.Trial.LeaseSeq) is never reset, so no token is issued twice.
 //
 // # Restart
 //
@@ -26,6 +29,19 @@
 // timers after a leader change), so the trial is not run twice. When the hold
 // passes the trial is queued. A sweep whose current round is complete is
 // refined or finished from the stored state alone.
+//
+// # Pause
+//
+// An expiry pass more than half a lease TTL after the previous one means the
+// process did not run (SIGSTOP, a GC or VM pause): every lease and restart
+// hold gets a fresh TTL from now instead of expiring, since the heartbeats
+// sent meanwhile are still unread.
+//
+// # Reconciliation
+//
+// Every tenth expiry pass advances each running sweep that has no pending or
+// leased trial and no refinement step in flight: a step whose write failed
+// is retried so (with backoff), and no sweep stays RUNNING without work.
 package scheduler
 
 import (
@@ -50,9 +66,15 @@ var (
 	ErrInvalidResult = engine.ErrInvalidResult
 )
 
+// DefaultLeaseTTL is the default Config.LeaseTTL. Workers heartbeat every
+// TTL/3, and an expired trial is queued first, so a dead worker's trial runs
+// again within about 6.6 s (the TTL and one expiry tick).
+const DefaultLeaseTTL = 6 * time.Second
+
 // Config configures a Scheduler.
 type Config struct {
-	// LeaseTTL is how long a lease lives without a heartbeat (default 30s).
+	// LeaseTTL is how long a lease lives without a heartbeat (default
+	// DefaultLeaseTTL).
 	LeaseTTL time.Duration
 	// MaxAttempts is how many leases a trial gets before it is FAILED (default 3).
 	MaxAttempts int
@@ -100,7 +122,7 @@ func (nopObserver) LeasesExpired(int)         {}
 
 func (c *Config) defaults() {
 	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 30 * time.Second
+		c.LeaseTTL = DefaultLeaseTTL
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 3
@@ -129,14 +151,16 @@ type Scheduler struct {
 	mu       sync.Mutex
 	sweeps   map[string]*sweepState
 	order    []*sweepState // by creation
-	queue    []*trialState // FIFO of pending trials; stale entries are skipped
-	// execQueue is the FIFO of pending exec trials, leased only to workers
-	// that run programs (Capabilities.Exec).
-	execQueue []*trialState
+	queue    runQueue      // pending trials, a FIFO per sweep in weighted round robin; stale entries are skipped
+	// execQueue holds the pending exec trials, leased only to workers that
+	// run programs (Capabilities.Exec).
+	execQueue runQueue
 	leased    map[*trialState]struct{}
 	held      map[*trialState]struct{}
 	wake      chan struct{} // closed when work is queued
 	closed    bool
+	lastPass  time.Time // Config.Now of the last expiry pass (of New before the first)
+	passes    int       // expiry passes run, for the reconciliation's period
 
 	stop     chan struct{}
 	loopDone chan struct{}
@@ -150,6 +174,10 @@ type Scheduler struct {
 type hooks struct {
 	leaseWaiting  func() // Lease found no work and is about to wait for some
 	cancelWaiting func() // Cancel is about to wait for a refinement step in flight
+	// advanced: a refinement step ended (err: it failed).
+	advanced func(err error)
+	// persist: a write is about to be queued; an error fails it.
+	persist func(sweeps []store.Sweep, trials []store.Trial) error
 }
 
 type sweepState struct {
@@ -162,6 +190,14 @@ type sweepState struct {
 	changed chan struct{} // closed on every change
 	// refining is set while a refinement step runs for this sweep.
 	refining bool
+	// queue is the FIFO of the sweep's queued trials, inRing whether the
+	// sweep is in its runQueue's ring (queue.go).
+	queue  []*trialState
+	inRing bool
+	// failures counts the refinement steps that failed in a row; the next
+	// is not tried before retryAt.
+	failures int
+	retryAt  time.Time
 }
 
 type trialState struct {
@@ -182,6 +218,7 @@ func New(st *store.Store, cfg Config) (*Scheduler, error) {
 		sweeps: map[string]*sweepState{},
 		leased: map[*trialState]struct{}{}, held: map[*trialState]struct{}{},
 		wake: make(chan struct{}), stop: make(chan struct{}), loopDone: make(chan struct{}),
+		lastPass: cfg.Now(),
 	}
 	if err := s.load(); err != nil {
 		return nil, err
@@ -242,17 +279,41 @@ func (s *Scheduler) enqueue(t *trialState) {
 		return
 	}
 	t.queued = true
-	q := s.queueOf(t)
-	wasEmpty := len(*q) == 0
-	*q = append(*q, t)
-	if wasEmpty && !s.closed { // leasers wait only on an empty queue
+	if s.queueOf(t).push(t) && !s.closed { // leasers wait only on an empty queue
+		close(s.wake)
+		s.wake = make(chan struct{})
+	}
+}
+
+// requeueFront queues pending trials at the head of their queues, in the
+// order given: they lost a lease and have waited their turn once already.
+// Callers hold s.mu.
+func (s *Scheduler) requeueFront(ts []*trialState) {
+	var sweeps []*sweepState
+	front := map[*sweepState][]*trialState{}
+	for _, t := range ts {
+		if t.queued || t.rec.State != store.Pending || !t.holdUntil.IsZero() {
+			continue
+		}
+		t.queued = true
+		if front[t.sweep] == nil {
+			sweeps = append(sweeps, t.sweep)
+		}
+		front[t.sweep] = append(front[t.sweep], t)
+	}
+	wasEmpty := false
+	for _, sw := range sweeps {
+		ts := front[sw]
+		wasEmpty = s.queueOf(ts[0]).pushFront(sw, ts) || wasEmpty
+	}
+	if wasEmpty && !s.closed {
 		close(s.wake)
 		s.wake = make(chan struct{})
 	}
 }
 
 // queueOf returns the queue t waits in: execQueue for an exec trial.
-func (s *Scheduler) queueOf(t *trialState) *[]*trialState {
+func (s *Scheduler) queueOf(t *trialState) *runQueue {
 	if t.sweep.spec.Exec != nil {
 		return &s.execQueue
 	}
@@ -275,6 +336,11 @@ func (s *Scheduler) persist(sweeps []store.Sweep, trials []store.Trial, extra ..
 // late result's DONE must not be overwritten by the PENDING of the lease
 // expiry that preceded it).
 func (s *Scheduler) persistAsync(sweeps []store.Sweep, trials []store.Trial, extra ...store.Op) (wait func() error) {
+	if h := s.hooks.persist; h != nil {
+		if err := h(sweeps, trials); err != nil {
+			return func() error { return err }
+		}
+	}
 	ops := make([]store.Op, 0, len(sweeps)+len(trials)+len(extra))
 	for _, sw := range sweeps {
 		op, err := store.SweepOp(sw)

@@ -74,7 +74,7 @@ func TestRejectsInvalidDeliveries(t *testing.T) {
 		{"unknown trial", Delivery{Sweep: l.Sweep, Trial: "ffff", Token: l.Token, Result: goodResult(0)}, ErrUnknownTrial, "trial_id"},
 		{"unknown sweep", Delivery{Sweep: "nope", Trial: l.Trial, Token: l.Token, Result: goodResult(0)}, ErrUnknownTrial, "trial_id"},
 		{"forged token", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: "1.00112233445566778899aabb", Result: goodResult(0)}, ErrTokenMismatch, "token"},
-		{"future attempt", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: s.token(l.Sweep, l.Trial, 2), Result: goodResult(0)}, ErrTokenMismatch, "token"},
+		{"future attempt", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: s.token(l.Sweep, l.Trial, 2, 2), Result: goodResult(0)}, ErrTokenMismatch, "token"},
 		{"malformed token", Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: "xyz", Result: goodResult(0)}, ErrTokenMismatch, "token"},
 		{"release of a lost lease", Delivery{Sweep: gone.Sweep, Trial: gone.Trial, Token: gone.Token, Release: true}, ErrNotOutstanding, "token"},
 		{"failure on a lost lease", Delivery{Sweep: gone.Sweep, Trial: gone.Trial, Token: gone.Token, Failure: "boom"}, ErrNotOutstanding, "token"},

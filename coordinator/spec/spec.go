@@ -63,6 +63,11 @@ type Spec struct {
 	Boundary Boundary
 	// Exec is the program of a model exec sweep (exec.go); nil otherwise.
 	Exec *Exec
+	// Priority is the sweep's share of the workers against the other
+	// running sweeps, in [1, MaxPriority] (default 1): in each round of the
+	// scheduler's round robin the sweep gets up to Priority trials. It is
+	// not part of the sweep's identity (ID).
+	Priority int
 	// YAML is the text the spec was parsed from.
 	YAML string
 
@@ -105,6 +110,9 @@ type Trial struct {
 	Steps int
 }
 
+// MaxPriority bounds a spec's priority.
+const MaxPriority = 100
+
 type rawSpec struct {
 	Name     string               `yaml:"name"`
 	Model    string               `yaml:"model"`
@@ -112,6 +120,7 @@ type rawSpec struct {
 	Params   map[string]float64   `yaml:"params"`
 	Boundary *rawBoundary         `yaml:"boundary"`
 	Exec     *rawExec             `yaml:"exec"`
+	Priority yaml.Node            `yaml:"priority"`
 }
 
 type rawBoundary struct {
@@ -209,6 +218,11 @@ func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	if err := s.parseExec(raw.Exec); err != nil {
 		return nil, err
 	}
+	priority, err := parsePriority(&raw.Priority)
+	if err != nil {
+		return nil, err
+	}
+	s.Priority = priority
 	if err := s.parseBoundary(raw.Boundary); err != nil {
 		return nil, err
 	}
@@ -216,6 +230,20 @@ func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// parsePriority reads the spec's priority: an integer in [1, MaxPriority],
+// 1 when absent.
+func parsePriority(n *yaml.Node) (int, error) {
+	if n.Kind == 0 { // absent
+		return 1, nil
+	}
+	var v float64
+	if n.Kind != yaml.ScalarNode || n.Decode(&v) != nil || v != math.Trunc(v) || v < 1 || v > MaxPriority {
+		return 0, fmt.Errorf("%w: line %d: priority: %.40q must be an integer in [1, %d] (the sweep's share of the workers; default 1)",
+			ErrInvalid, n.Line, n.Value, MaxPriority)
+	}
+	return int(v), nil
 }
 
 func (s *Spec) parseBoundary(b *rawBoundary) error {

@@ -91,6 +91,10 @@ type Trial struct {
 	Deadline  time.Time          `json:"deadline,omitzero"`
 	LastError string             `json:"last_error,omitempty"`
 	Round     int                `json:"round"`
+	// LeaseSeq counts the leases the trial was ever given: unlike Attempt it
+	// is never reset or decremented, so a lease token (which includes it) is
+	// never issued twice. 0 in records of stores before it was added.
+	LeaseSeq int `json:"lease_seq,omitempty"`
 }
 
 // Op is one pre-encoded put, built by SweepOp, TrialOp or ResultOp.

@@ -4,6 +4,12 @@
 //
 //	EOSWEEP_LOAD_WORKERS=1000 EOSWEEP_LOAD_DURATION=60s go test -run TestLoad -v -timeout 30m ./internal/loadtest
 //
+// With EOSWEEP_LOAD_HOLD each simulated worker holds every batch that long,
+// heartbeating it every TTL/3 (EOSWEEP_LOAD_LEASE_TTL sets --lease-ttl), and
+// the Heartbeat latencies are reported too:
+//
+//	EOSWEEP_LOAD_WORKERS=1000 EOSWEEP_LOAD_DURATION=60s EOSWEEP_LOAD_HOLD=10s EOSWEEP_LOAD_LEASE_TTL=6s go test -run TestLoad -v -timeout 30m ./internal/loadtest
+//
 // Without the variables it runs a short smoke version (50 workers, 3 s);
 // with -short it is skipped (it builds and runs the eosweep binary).
 package loadtest

@@ -32,8 +32,12 @@ func startCoordinator(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "coordinator", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "load.db"),
-		"--max-trials", strconv.Itoa(max(chunk, 1000)))
+	args := []string{"coordinator", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "load.db"),
+		"--max-trials", strconv.Itoa(max(chunk, 1000))}
+	if leaseTTL > 0 {
+		args = append(args, "--lease-ttl", leaseTTL.String())
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -27,6 +27,12 @@ var (
 	duration   = envDuration("EOSWEEP_LOAD_DURATION", 3*time.Second)
 	batch      = envInt("EOSWEEP_LOAD_BATCH", 8)     // trials leased and reported per RPC
 	chunk      = envInt("EOSWEEP_LOAD_CHUNK", 5_000) // trials per submitted sweep
+	// hold is how long a simulated worker "runs" each batch before it
+	// reports it, heartbeating its leases every TTL/3 meanwhile, as a worker
+	// does (0: report at once, no heartbeats).
+	hold = envDuration("EOSWEEP_LOAD_HOLD", 0)
+	// leaseTTL is the coordinator's --lease-ttl (0: its default).
+	leaseTTL = envDuration("EOSWEEP_LOAD_LEASE_TTL", 0)
 )
 
 func TestMain(m *testing.M) { os.Exit(proctest.Run(m)) }
@@ -65,6 +71,7 @@ type tally struct {
 	rejected   atomic.Int64
 	rpcErrors  atomic.Int64
 	twice      atomic.Int64 // trials the coordinator accepted more than once
+	lostLeases atomic.Int64 // leases a heartbeat found lost (expired while held)
 }
 
 // fakeResult is the trivial, valid result a simulated worker reports for a
@@ -96,6 +103,9 @@ func simWorker(ctx context.Context, idx int, conn *grpc.ClientConn, tl *tally) l
 		if len(resp.GetLeases()) == 0 {
 			continue
 		}
+		if hold > 0 {
+			holdLeases(c, id, resp, lat, tl)
+		}
 		req := &pb.ReportResultRequest{WorkerId: id}
 		for _, l := range resp.GetLeases() {
 			req.Reports = append(req.Reports, &pb.TrialReport{SweepId: l.GetSweepId(), TrialId: l.GetTrialId(),
@@ -126,6 +136,38 @@ func simWorker(ctx context.Context, idx int, conn *grpc.ClientConn, tl *tally) l
 		}
 	}
 	return lat
+}
+
+// holdLeases keeps a batch for hold, heartbeating it every TTL/3 as a worker
+// running the trials would; it does not stop with the run's context, so the
+// batch is reported.
+func holdLeases(c pb.CoordinatorServiceClient, id string, resp *pb.LeaseTrialResponse, lat latencies, tl *tally) {
+	every := resp.GetLeaseTtl().AsDuration() / 3
+	refs := make([]*pb.LeaseRef, len(resp.GetLeases()))
+	for i, l := range resp.GetLeases() {
+		refs[i] = &pb.LeaseRef{SweepId: l.GetSweepId(), TrialId: l.GetTrialId(), Token: l.GetToken()}
+	}
+	end := time.Now().Add(hold)
+	for {
+		left := time.Until(end)
+		if every <= 0 || left < every {
+			time.Sleep(left) // the simulated trial's run time
+			return
+		}
+		time.Sleep(every)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		start := time.Now()
+		hb, err := c.Heartbeat(ctx, &pb.HeartbeatRequest{WorkerId: id, Leases: refs})
+		cancel()
+		if err != nil {
+			tl.rpcErrors.Add(1)
+			continue
+		}
+		lat.add("Heartbeat", time.Since(start))
+		if n := len(hb.GetLost()); n > 0 {
+			tl.lostLeases.Add(int64(n))
+		}
+	}
 }
 
 // connectAll opens one connection per simulated worker and makes sure each is
@@ -200,9 +242,9 @@ func TestLoad(t *testing.T) {
 // $EOSWEEP_LOAD_REPORT when set.
 func report(t *testing.T, trials int, timed int64, elapsed time.Duration, tl *tally, lats []latencies) {
 	t.Helper()
-	out := fmt.Sprintf("workers=%d batch=%d duration=%v: %d results stored in the timed phase = %.0f results/s; %d trials in all, %d duplicates acknowledged, %d RPC errors\n",
-		numWorkers, batch, elapsed.Round(time.Millisecond), timed, float64(timed)/elapsed.Seconds(), trials, tl.duplicates.Load(), tl.rpcErrors.Load())
-	for _, m := range []string{"LeaseTrial", "ReportResult"} {
+	out := fmt.Sprintf("workers=%d batch=%d hold=%v duration=%v: %d results stored in the timed phase = %.0f results/s; %d trials in all, %d duplicates acknowledged, %d RPC errors, %d leases lost while held\n",
+		numWorkers, batch, hold, elapsed.Round(time.Millisecond), timed, float64(timed)/elapsed.Seconds(), trials, tl.duplicates.Load(), tl.rpcErrors.Load(), tl.lostLeases.Load())
+	for _, m := range []string{"LeaseTrial", "ReportResult", "Heartbeat"} {
 		var all []time.Duration
 		for _, l := range lats {
 			all = append(all, l[m]...)
