@@ -309,4 +309,5 @@ func (s *Scheduler) expire() {
 	for sw := range touched {
 		s.maybeAdvance(sw)
 	}
+	s.reconcileAdvance()
 }

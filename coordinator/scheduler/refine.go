@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/finished"
@@ -30,6 +31,13 @@ func (BoundaryRefiner) Plan(sp *spec.Spec, done []boundary.Trial) ([]map[string]
 	return boundary.Refine(boundary.SideBySide(as), done, sp.Boundary.Refine.Tolerance), nil
 }
 
+// advanceBackoff is how long after its n-th failure in a row a sweep's
+// refinement step is tried again (by the expiry loop's reconciliation,
+// reconcileAdvance): 1 s, doubling, at most a minute.
+func advanceBackoff(n int) time.Duration {
+	return min(time.Second<<min(n-1, 6), time.Minute)
+}
+
 // maybeAdvance starts the next step of a running sweep whose current round is
 // complete (no trial PENDING or LEASED): a refinement round, or DONE.
 func (s *Scheduler) maybeAdvance(sw *sweepState) {
@@ -45,11 +53,19 @@ func (s *Scheduler) maybeAdvance(sw *sweepState) {
 	go func() {
 		defer s.bg.Done()
 		err := s.advance(sw)
-		if err != nil {
-			s.cfg.Logger.Error("advance sweep", "sweep", id, "err", err)
-		}
 		s.mu.Lock()
 		sw.refining = false
+		if err != nil {
+			// Retried by reconcileAdvance once the backoff has passed: a
+			// transient failure (a full disk) must not leave the sweep
+			// RUNNING with no work for ever.
+			sw.advanceFailures++
+			backoff := advanceBackoff(sw.advanceFailures)
+			sw.advanceRetry = s.cfg.Now().Add(backoff)
+			s.cfg.Logger.Error("advance sweep", "sweep", id, "err", err, "failures", sw.advanceFailures, "retry_in", backoff)
+		} else {
+			sw.advanceFailures, sw.advanceRetry = 0, time.Time{}
+		}
 		s.mu.Unlock()
 		if err == nil {
 			// The new round may have finished while refining was set, when
@@ -57,6 +73,26 @@ func (s *Scheduler) maybeAdvance(sw *sweepState) {
 			s.maybeAdvance(sw)
 		}
 	}()
+}
+
+// reconcileAdvance, run on every expiry tick, advances each running sweep
+// that has no pending or leased trial and no refinement step under way: one
+// whose step failed (once its backoff has passed), or any other that no
+// delivery will ever advance again.
+func (s *Scheduler) reconcileAdvance() {
+	s.mu.Lock()
+	now := s.cfg.Now()
+	var idle []*sweepState
+	for _, sw := range s.order {
+		if sw.rec.State == store.SweepRunning && !sw.refining &&
+			sw.counts[store.Pending]+sw.counts[store.Leased] == 0 && !now.Before(sw.advanceRetry) {
+			idle = append(idle, sw)
+		}
+	}
+	s.mu.Unlock()
+	for _, sw := range idle {
+		s.maybeAdvance(sw)
+	}
 }
 
 // advance adds the next refinement round's trials, or marks the sweep DONE.

@@ -162,6 +162,10 @@ type sweepState struct {
 	changed chan struct{} // closed on every change
 	// refining is set while a refinement step runs for this sweep.
 	refining bool
+	// advanceFailures counts the refinement steps that failed in a row;
+	// advanceRetry is when reconcileAdvance tries again (zero: at once).
+	advanceFailures int
+	advanceRetry    time.Time
 }
 
 type trialState struct {
