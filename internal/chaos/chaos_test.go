@@ -41,7 +41,7 @@ const (
 
 	// rssBound is the most the coordinator's peak resident set (VmHWM) may
 	// reach in any of its lives during the campaign.
-	rssBound = 256 << 20
+	rssBound = 128 << 20
 
 	// tmpfsBytes is the size of the tmpfs the store lives on.
 	tmpfsBytes = 64 << 20
@@ -52,7 +52,11 @@ const (
 	// faultsMin and faultsMax bound the faults of one round: at least
 	// faultsMin, more while the sweep runs, never more than faultsMax.
 	faultsMin, faultsMax = 2, 6
-	workers              = 2
+	// idleLimit is how long a sweep may be RUNNING with no pending or
+	// leased trial, once its round's faults are over, before it counts as
+	// stuck.
+	idleLimit = 15 * time.Second
+	workers   = 2
 )
 
 // TestChaos runs the campaign (see the package doc).
@@ -109,7 +113,6 @@ type campaign struct {
 	coord   *proctest.Proc
 	workers [workers]*proctest.Proc
 	procs   []*proctest.Proc // every process started, for the logs
-	ours    map[*proctest.Proc]bool
 
 	coordPid atomic.Int64
 	hwm      atomic.Int64 // bytes: the largest VmHWM seen of any coordinator life
@@ -426,9 +429,28 @@ func (c *campaign) sweepDone(id string) bool {
 	return err == nil && resp.GetSweep().GetState() == pb.SweepState_SWEEP_STATE_DONE
 }
 
+// errorsAbout returns the last lines the coordinators logged at ERROR about
+// a sweep.
+func (c *campaign) errorsAbout(id string) string {
+	var lines []string
+	for _, p := range c.allProcs() {
+		if p.Cmd.Args[1] != "coordinator" {
+			continue
+		}
+		for _, l := range strings.Split(p.Log(), "\n") {
+			if strings.Contains(l, "level=ERROR") && strings.Contains(l, id) {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return strings.Join(lines[max(len(lines)-5, 0):], "\n")
+}
+
 // waitSweep waits up to limit for the sweep to be DONE and returns how it
 // ended; a sweep not DONE by then is stuck, and so is one RUNNING with
-// neither pending nor leased trials for longer than two lease TTLs.
+// neither pending nor leased trials for longer than idleLimit (once the
+// faults are over, a failed refinement step is retried within a few
+// seconds).
 func (c *campaign) waitSweep(id string, limit time.Duration) string {
 	deadline := time.Now().Add(limit)
 	var idleSince time.Time
@@ -447,9 +469,10 @@ func (c *campaign) waitSweep(id string, limit time.Duration) string {
 			case last.GetState() == pb.SweepState_SWEEP_STATE_RUNNING && p.GetPending()+p.GetLeased() == 0:
 				if idleSince.IsZero() {
 					idleSince = time.Now()
-				} else if time.Since(idleSince) > 2*leaseTTL {
+				} else if time.Since(idleSince) > idleLimit {
 					c.stuck++
-					c.finding("sweep %s is RUNNING with no pending or leased trial for %v: %v", id, time.Since(idleSince).Round(time.Second), p)
+					c.finding("sweep %s is RUNNING with no pending or leased trial for %v: %v; the coordinators' errors about it:\n%s",
+						id, time.Since(idleSince).Round(time.Second), p, c.errorsAbout(id))
 					return "STUCK (running without work)"
 				}
 			default:
@@ -458,7 +481,8 @@ func (c *campaign) waitSweep(id string, limit time.Duration) string {
 		}
 		if time.Now().After(deadline) {
 			c.stuck++
-			c.finding("sweep %s not done %v after its faults: state %v, progress %v (last error %v)", id, limit, last.GetState(), last.GetProgress(), err)
+			c.finding("sweep %s not done %v after its faults: state %v, progress %v (last error %v); the coordinators' errors about it:\n%s",
+				id, limit, last.GetState(), last.GetProgress(), err, c.errorsAbout(id))
 			return "STUCK"
 		}
 		time.Sleep(pause) // polling an outside process, as testwait.Poll does
