@@ -22,6 +22,8 @@
 // skipped too. The ENOSPC windows need a tmpfs mount (root with
 // CAP_SYS_ADMIN); where mounting is refused they are left out and the test
 // says so. EOSWEEP_CHAOS_PAUSE (a duration, default a third of the lease
-// TTL) is the longest SIGSTOP; set it above the TTL to look for the known
-// pause-expiry issue.
+// TTL) is the longest SIGSTOP, and EOSWEEP_CHAOS_MAX_ATTEMPTS (default 1000)
+// the coordinator's --max-attempts: set the pause above the TTL and the
+// attempts low to look for the known pause-expiry issue, which the campaign
+// then names in its findings.
 package chaos

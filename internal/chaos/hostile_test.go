@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/eosweep/eosweep/engine/enginetest"
 	"github.com/eosweep/eosweep/internal/wire"
@@ -41,7 +42,7 @@ type hostile struct {
 	// window, so the coordinator soon has to hold what they do not read.
 	watchConn *grpc.ClientConn
 
-	requests, refused, unanswered, watches atomic.Int64
+	requests, refused, unanswered, watches, abandoned atomic.Int64
 
 	mu      sync.Mutex
 	cancels []context.CancelFunc // of the idle streams
@@ -81,6 +82,7 @@ func (h *hostile) run(ctx context.Context) {
 		{"huge grid", h.hugeGrid},
 		{"bad fields", h.badFields},
 		{"commented spec", h.commentedSpec},
+		{"abandoned lease", h.abandonLease},
 	}
 	for {
 		h.mu.Lock()
@@ -397,4 +399,19 @@ func (h *hostile) badFields(ctx context.Context) {
 		_, err := h.cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: strings.Repeat("z", 1<<20)})
 		h.expectRefused("GetSweep with a 1 MiB id", err, codes.InvalidArgument, codes.NotFound)
 	}
+}
+
+// abandonLease leases a trial and never heartbeats or reports it, as a
+// worker that hangs would: the lease expires after the TTL and the trial is
+// run by a real worker (stored once all the same).
+func (h *hostile) abandonLease(ctx context.Context) {
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
+	h.requests.Add(1)
+	resp, err := h.cl.LeaseTrial(ctx, &pb.LeaseTrialRequest{WorkerId: "hostile-hangs", MaxTrials: 1, Wait: durationpb.New(100 * time.Millisecond)})
+	if err != nil {
+		h.unanswered.Add(1)
+		return
+	}
+	h.abandoned.Add(int64(len(resp.GetLeases())))
 }

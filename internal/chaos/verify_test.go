@@ -103,7 +103,7 @@ func compareSweep(c *campaign, want, got *store.Store, s specRun) verdict {
 			continue
 		case gt.State != store.Done || !stored:
 			v.lost++
-			c.finding("%s: trial %s is %s with no result (attempt %d, last error %q)%s", s.what, wt.ID, gt.State, gt.Attempt, gt.LastError, knownIssue(gt.LastError))
+			c.finding("%s: trial %s is %s with no result (attempt %d, last error %q)%s", s.what, wt.ID, gt.State, gt.Attempt, gt.LastError, c.knownIssue(gt.LastError))
 			continue
 		}
 		v.checked++
@@ -124,11 +124,15 @@ func compareSweep(c *campaign, want, got *store.Store, s specRun) verdict {
 	return v
 }
 
-// knownIssue names the known issue (being fixed on another branch) an error
-// points to, if any.
-func knownIssue(lastError string) string {
-	if strings.Contains(lastError, "expired") {
-		return fmt.Sprintf(" — known issue: a coordinator paused longer than the lease TTL (%v) expires its leases; run with pauses below the TTL and a high --max-attempts", leaseTTL)
+// knownIssue says what an expired lease that failed a trial points to: the
+// known issue of a coordinator paused longer than the lease TTL (being fixed
+// on another branch), or a --max-attempts too low for the campaign's kills.
+func (c *campaign) knownIssue(lastError string) string {
+	if !strings.Contains(lastError, "expired") {
+		return ""
 	}
-	return ""
+	if c.maxPause >= leaseTTL {
+		return fmt.Sprintf(" — known issue: a coordinator paused longer than the lease TTL (%v) expires its leases on waking (pauses here reach %v; keep %s below the TTL)", leaseTTL, c.maxPause, envPause)
+	}
+	return fmt.Sprintf(" — its leases expired %d times (--max-attempts %d): killed and paused workers cost attempts; raise %s", c.maxAttempts, c.maxAttempts, envAttempts)
 }
