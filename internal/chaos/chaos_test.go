@@ -124,6 +124,9 @@ type campaign struct {
 	coord   *proctest.Proc
 	workers [workers]*proctest.Proc
 	procs   []*proctest.Proc // every process started, for the logs
+	// wakes are when the coordinator was continued from a pause at least
+	// as long as the lease TTL (the known pause-expiry issue's moments).
+	wakes []time.Time
 
 	coordPid atomic.Int64
 	hwm      atomic.Int64 // bytes: the largest VmHWM seen of any coordinator life
@@ -325,6 +328,11 @@ func (c *campaign) fault() string {
 		c.coordPauses.Add(1)
 		time.Sleep(d)
 		coord.Signal(syscall.SIGCONT)
+		if d >= leaseTTL {
+			c.mu.Lock()
+			c.wakes = append(c.wakes, time.Now().Add(-100*time.Millisecond)) // the log's clock and ours, a moment apart
+			c.mu.Unlock()
+		}
 		kind += " " + d.Round(time.Millisecond).String()
 	case "kill-worker":
 		w.Kill()

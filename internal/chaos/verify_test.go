@@ -103,7 +103,7 @@ func compareSweep(c *campaign, want, got *store.Store, s specRun) verdict {
 			continue
 		case gt.State != store.Done || !stored:
 			v.lost++
-			c.finding("%s: trial %s is %s with no result (attempt %d, last error %q)%s", s.what, wt.ID, gt.State, gt.Attempt, gt.LastError, c.knownIssue(gt.LastError))
+			c.finding("%s: trial %s is %s with no result (attempt %d, last error %q)%s", s.what, wt.ID, gt.State, gt.Attempt, gt.LastError, c.knownIssue(gt.ID, gt.LastError))
 			continue
 		}
 		v.checked++
@@ -124,15 +124,57 @@ func compareSweep(c *campaign, want, got *store.Store, s specRun) verdict {
 	return v
 }
 
-// knownIssue says what an expired lease that failed a trial points to: the
-// known issue of a coordinator paused longer than the lease TTL (being fixed
-// on another branch), or a --max-attempts too low for the campaign's kills.
-func (c *campaign) knownIssue(lastError string) string {
+// knownIssue says why a trial that FAILED on expired leases failed, from
+// the coordinators' "lease expired" log lines: the known issue (being fixed
+// on another branch) when its lease expired within a second of the
+// coordinator waking from a pause at least as long as the lease TTL; else
+// the hostile client's abandoned lease or a killed or paused worker, which
+// cost attempts (--max-attempts is what the campaign was given).
+func (c *campaign) knownIssue(trial, lastError string) string {
 	if !strings.Contains(lastError, "expired") {
 		return ""
 	}
-	if c.maxPause >= leaseTTL {
-		return fmt.Sprintf(" — known issue: a coordinator paused longer than the lease TTL (%v) expires its leases on waking (pauses here reach %v; keep %s below the TTL)", leaseTTL, c.maxPause, envPause)
+	for _, e := range c.expiries(trial) {
+		if c.afterLongPause(e) {
+			return fmt.Sprintf(" — known issue: its lease expired at %s, as the coordinator woke from a pause of at least the lease TTL (%v): a paused coordinator expires live leases (keep %s below the TTL)",
+				e.Format("15:04:05.000"), leaseTTL, envPause)
+		}
 	}
-	return fmt.Sprintf(" — its leases expired %d times (--max-attempts %d): killed and paused workers cost attempts; raise %s", c.maxAttempts, c.maxAttempts, envAttempts)
+	if strings.Contains(lastError, "worker hostile") {
+		return fmt.Sprintf(" — the hostile client abandoned its lease, which with --max-attempts %d fails it (raise %s)", c.maxAttempts, envAttempts)
+	}
+	return fmt.Sprintf(" — a killed or paused worker's leases expired %d times (--max-attempts %d; raise %s)", c.maxAttempts, c.maxAttempts, envAttempts)
+}
+
+// expiries returns when the coordinators logged a lease of trial as expired.
+func (c *campaign) expiries(trial string) []time.Time {
+	var out []time.Time
+	for _, p := range c.allProcs() {
+		if p.Cmd.Args[1] != "coordinator" {
+			continue
+		}
+		for _, l := range strings.Split(p.Log(), "\n") {
+			if !strings.Contains(l, `msg="lease expired"`) || !strings.Contains(l, "trial="+trial) {
+				continue
+			}
+			ts, _, _ := strings.Cut(strings.TrimPrefix(l, "time="), " ")
+			if at, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+				out = append(out, at)
+			}
+		}
+	}
+	return out
+}
+
+// afterLongPause reports whether at is within a second after the coordinator
+// was continued from a SIGSTOP of at least the lease TTL.
+func (c *campaign) afterLongPause(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.wakes {
+		if !at.Before(w) && at.Sub(w) < time.Second {
+			return true
+		}
+	}
+	return false
 }
