@@ -23,7 +23,7 @@ type Proc struct {
 
 // Start runs the eosweep binary (BuildOnce) with args, env added to the
 // test's environment, and returns it with a reader of its stdout. The
-// process is SIGKILLed (and SIGCONTinued, should it be stopped) at cleanup;
+// process is SIGKILLed at cleanup (also when stopped by SIGSTOP);
 // when the test failed its stderr is logged.
 func Start(t testing.TB, env []string, args ...string) (*Proc, *bufio.Reader) {
 	t.Helper()
@@ -78,8 +78,7 @@ func (p *Proc) Signal(sig syscall.Signal) { _ = p.Cmd.Process.Signal(sig) }
 
 // Kill SIGKILLs the process and waits for it to exit.
 func (p *Proc) Kill() {
-	_ = p.Cmd.Process.Kill()
-	_ = p.Cmd.Process.Signal(syscall.SIGCONT) // a stopped process dies only once continued on some kernels
+	_ = p.Cmd.Process.Kill() // a stopped (SIGSTOP) process too
 	<-p.done
 }
 
