@@ -128,6 +128,9 @@ type campaign struct {
 	// as long as the lease TTL (the known pause-expiry issue's moments).
 	wakes []time.Time
 
+	// disturb is odd while the coordinator is killed or paused, and counts
+	// up at the start and at the end of each such fault.
+	disturb  atomic.Int64
 	coordPid atomic.Int64
 	hwm      atomic.Int64 // bytes: the largest VmHWM seen of any coordinator life
 
@@ -318,12 +321,16 @@ func (c *campaign) fault() string {
 	switch kind {
 	case "kill-coordinator":
 		c.sampleRSS(coord.Pid())
+		c.disturb.Add(1)
+		defer c.disturb.Add(1)
 		coord.Kill()
 		c.coordKills.Add(1)
 		time.Sleep(c.between(0, 1500*time.Millisecond)) // the coordinator is down this long
 		c.startCoordinator()
 	case "pause-coordinator":
 		d := c.pause()
+		c.disturb.Add(1)
+		defer c.disturb.Add(1)
 		coord.Signal(syscall.SIGSTOP)
 		c.coordPauses.Add(1)
 		time.Sleep(d)

@@ -123,13 +123,17 @@ func (h *hostile) close() {
 
 // expectRefused counts a request that must be refused with one of codes;
 // Unavailable and DeadlineExceeded (a killed or paused coordinator) are
-// unanswered, anything else a finding.
-func (h *hostile) expectRefused(what string, err error, want ...codes.Code) {
+// unanswered, anything else a finding — and so is no answer within the call's
+// 5 s from a coordinator that was neither killed nor paused meanwhile (epoch
+// is campaign.disturb when the request was made).
+func (h *hostile) expectRefused(what string, epoch int64, err error, want ...codes.Code) {
 	h.requests.Add(1)
 	code := status.Code(err)
 	switch {
 	case err == nil:
 		h.c.finding("hostile %s: accepted, want %v", what, want)
+	case code == codes.DeadlineExceeded && epoch%2 == 0 && h.c.disturb.Load() == epoch:
+		h.c.finding("hostile %s: no answer within 5 s from a coordinator neither killed nor paused meanwhile (%v)", what, err)
 	case code == codes.Unavailable || code == codes.DeadlineExceeded || code == codes.Canceled:
 		h.unanswered.Add(1)
 	default:
@@ -150,16 +154,18 @@ func callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // oversizedReport sends a ReportResult of 17-24 MiB: over the coordinator's
 // 16 MiB message limit.
 func (h *hostile) oversizedReport(ctx context.Context) {
+	e := h.c.disturb.Load()
 	ctx, cancel := callCtx(ctx)
 	defer cancel()
 	big := strings.Repeat("x", 17<<20+h.rng.IntN(7<<20))
 	_, err := h.cl.ReportResult(ctx, &pb.ReportResultRequest{WorkerId: "hostile",
 		Reports: []*pb.TrialReport{{SweepId: "x", TrialId: "y", Token: "z", Outcome: &pb.TrialReport_Error{Error: big}}}})
-	h.expectRefused("ReportResult of 17+ MiB", err, codes.ResourceExhausted)
+	h.expectRefused("ReportResult of 17+ MiB", e, err, codes.ResourceExhausted)
 }
 
 // oversizedSpec submits a valid spec under 2-4 MiB of comments.
 func (h *hostile) oversizedSpec(ctx context.Context) {
+	e := h.c.disturb.Load()
 	ctx, cancel := callCtx(ctx)
 	defer cancel()
 	var b strings.Builder
@@ -168,7 +174,7 @@ func (h *hostile) oversizedSpec(ctx context.Context) {
 	}
 	b.WriteString("name: hostile-comments\nmodel: single\ngrid:\n  seed: [0, 1]\nparams: {eta: 0.5, steps: 10}\n")
 	_, err := h.cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: b.String()})
-	h.expectRefused("spec of megabytes of comments", err, codes.InvalidArgument, codes.ResourceExhausted)
+	h.expectRefused("spec of megabytes of comments", e, err, codes.InvalidArgument, codes.ResourceExhausted)
 }
 
 // commentedSpec submits, once, a small valid sweep under 200 KiB of comments
@@ -209,18 +215,20 @@ func (h *hostile) commentedSpec(ctx context.Context) {
 // nonAdvancing submits the axis of issue 9 item 2, whose v += 1 never
 // changes v.
 func (h *hostile) nonAdvancing(ctx context.Context) {
+	e := h.c.disturb.Load()
 	ctx, cancel := callCtx(ctx)
 	defer cancel()
 	_, err := h.cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: "name: hostile-stuck-axis\nmodel: single\ngrid:\n  seed: {range: [1.0e17, 100000000000000016]}\nparams: {eta: 0.5, steps: 10}\n"})
-	h.expectRefused("spec with a non-advancing axis", err, codes.InvalidArgument)
+	h.expectRefused("spec with a non-advancing axis", e, err, codes.InvalidArgument)
 }
 
 // hugeGrid submits a grid of 10 million points (the limit is 100,000).
 func (h *hostile) hugeGrid(ctx context.Context) {
+	e := h.c.disturb.Load()
 	ctx, cancel := callCtx(ctx)
 	defer cancel()
 	_, err := h.cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: "name: hostile-huge\nmodel: single\ngrid:\n  eta: {logspace: [1.0e-4, 1, 10000]}\n  seed: {range: [0, 1000]}\nparams: {steps: 10}\n"})
-	h.expectRefused("spec of a 10,000,000-trial grid", err, codes.InvalidArgument)
+	h.expectRefused("spec of a 10,000,000-trial grid", e, err, codes.InvalidArgument)
 }
 
 // garbageTCP writes random bytes to the coordinator's port: not HTTP/2.
@@ -386,18 +394,19 @@ func (h *hostile) idleWatch(ctx context.Context) {
 
 // badFields sends requests with fields out of range.
 func (h *hostile) badFields(ctx context.Context) {
+	e := h.c.disturb.Load()
 	ctx, cancel := callCtx(ctx)
 	defer cancel()
 	switch h.rng.IntN(3) {
 	case 0:
 		_, err := h.cl.LeaseTrial(ctx, &pb.LeaseTrialRequest{WorkerId: "hostile", MaxTrials: -int32(1 + h.rng.IntN(1000))})
-		h.expectRefused("LeaseTrial with max_trials < 0", err, codes.InvalidArgument)
+		h.expectRefused("LeaseTrial with max_trials < 0", e, err, codes.InvalidArgument)
 	case 1:
 		_, err := h.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: "nope", PageSize: -1})
-		h.expectRefused("ListTrials with page_size -1", err, codes.InvalidArgument, codes.NotFound)
+		h.expectRefused("ListTrials with page_size -1", e, err, codes.InvalidArgument, codes.NotFound)
 	default:
 		_, err := h.cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: strings.Repeat("z", 1<<20)})
-		h.expectRefused("GetSweep with a 1 MiB id", err, codes.InvalidArgument, codes.NotFound)
+		h.expectRefused("GetSweep with a 1 MiB id", e, err, codes.InvalidArgument, codes.NotFound)
 	}
 }
 
