@@ -62,7 +62,7 @@ func TestPauseRearmsRestartHolds(t *testing.T) {
 	s.Close()
 	clk := fakeclock.New()
 	s = newTestScheduler(t, st, clk, Config{LeaseTTL: 10 * time.Second})
-	defer s.Close() // before the store closes
+	defer s.Close()               // before the store closes
 	clk.Advance(25 * time.Second) // the pause
 	clk.Tick(t)
 	if lost, err := s.Heartbeat("w", []LeaseRef{{l.Sweep, l.Trial, l.Token}}); err != nil || len(lost) != 0 {
