@@ -70,11 +70,19 @@ func newTrialState(sw *sweepState, rec store.Trial) (*trialState, error) {
 	if !rec.State.Valid() {
 		return nil, fmt.Errorf("trial %s: stored state %d is not a trial state", rec.ID, uint8(rec.State))
 	}
+	if rec.Steps != 0 { // resolved at submit
+		return newTrial(sw, rec), nil
+	}
 	tr, err := sw.spec.NewTrial(rec.Params)
 	if err != nil {
 		return nil, fmt.Errorf("trial %s: %w", rec.ID, err)
 	}
 	return &trialState{sweep: sw, rec: rec, steps: tr.Steps}, nil
+}
+
+// newTrial is the state of a trial just written.
+func newTrial(sw *sweepState, rec store.Trial) *trialState {
+	return &trialState{sweep: sw, rec: rec, steps: rec.Steps}
 }
 
 // add appends t to the sweep (t.rec.Seq must follow the last one's).

@@ -143,7 +143,7 @@ func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, error) 
 		}
 		seen[tr.ID] = true
 		rec := store.Trial{Sweep: sw.rec.ID, ID: tr.ID, Seq: seq + len(fresh), Params: tr.Params,
-			Key: tr.Key, State: store.Pending, Round: round}
+			Key: tr.Key, State: store.Pending, Round: round, Steps: tr.Steps}
 		fresh = append(fresh, &trialState{sweep: sw, rec: rec, steps: tr.Steps})
 	}
 	return fresh, nil

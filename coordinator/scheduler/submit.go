@@ -1,20 +1,44 @@
 package scheduler
 
 import (
+	"context"
 	"fmt"
+	"runtime"
+	"time"
 
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// Submit batches: a new sweep's trials are written in transactions of at
+// most submitBatchTrials trials and about submitBatchBytes bytes, so no
+// transaction holds more than one batch of encoded records.
+const (
+	submitBatchTrials = 16384
+	submitBatchBytes  = 8 << 20
 )
 
 // Submit validates a YAML spec and creates its sweep, or resumes the sweep
 // that the same spec created before (same id): cancelled and failed trials
 // go back to PENDING. It returns the sweep and whether it was created.
 // Validation errors wrap spec.ErrInvalid.
+//
+// The trial limit (Config.MaxTrials) is submit-time policy: it is recorded
+// with a new sweep (store.Sweep.MaxTrials) and a sweep already stored is
+// resumed whatever the limit is now. The grid is expanded point by point
+// (spec.Each) and its trials written in batches (submitBatchTrials,
+// submitBatchBytes), the sweep record last: a submit cut short leaves no
+// sweep, and the same spec submitted again writes the same trials over
+// whatever it left.
 func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	sp, err := spec.Parse(yamlText, s.cfg.MaxTrials)
 	if err != nil {
-		return store.Sweep{}, false, err
+		// A sweep stored under a higher limit is still resumed.
+		stored, serr := spec.ParseStored(yamlText)
+		if serr != nil || !s.holds(stored.ID()) {
+			return store.Sweep{}, false, err
+		}
+		sp = stored
 	}
 	s.submitMu.Lock()
 	defer s.submitMu.Unlock()
@@ -30,19 +54,14 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	}
 	s.mu.Unlock()
 
-	trials, err := sp.Trials()
-	if err != nil {
-		return store.Sweep{}, false, err
-	}
 	rec := store.Sweep{ID: sp.ID(), Name: sp.Name, Model: sp.Model, SpecYAML: string(yamlText),
-		State: store.SweepRunning, Created: s.cfg.Now().UTC()}
-	sw := newSweepState(rec, sp)
-	recs := make([]store.Trial, len(trials))
-	for i, tr := range trials {
-		recs[i] = store.Trial{Sweep: rec.ID, ID: tr.ID, Seq: i, Params: tr.Params, Key: tr.Key, State: store.Pending}
-		sw.add(&trialState{sweep: sw, rec: recs[i], steps: tr.Steps})
+		State: store.SweepRunning, Created: s.cfg.Now().UTC(), MaxTrials: s.cfg.MaxTrials}
+	start := time.Now()
+	sw, err := s.writeGrid(rec, sp)
+	if err != nil {
+		return store.Sweep{}, false, fmt.Errorf("submit sweep %s: %w", rec.ID, err)
 	}
-	if err := s.persist([]store.Sweep{rec}, recs); err != nil {
+	if err := s.persist([]store.Sweep{rec}, nil); err != nil {
 		return store.Sweep{}, false, fmt.Errorf("submit sweep %s: %w", rec.ID, err)
 	}
 	s.mu.Lock()
@@ -52,12 +71,106 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 		s.enqueue(t)
 	}
 	s.mu.Unlock()
-	s.cfg.Logger.Info("sweep submitted", "sweep", rec.ID, "name", rec.Name, "model", rec.Model, "trials", len(recs))
+	s.cfg.Logger.Info("sweep submitted", "sweep", rec.ID, "name", rec.Name, "model", rec.Model,
+		"trials", len(sw.list), "took", time.Since(start).Round(time.Millisecond))
 	if x := sp.Exec; x != nil { // it runs code on every worker that takes it
 		s.cfg.Logger.Warn("exec sweep submitted", "sweep", rec.ID, "name", rec.Name, "command", x.Command,
 			"env", x.Env, "workdir", x.Workdir, "timeout", x.Timeout)
 	}
 	return rec, true, nil
+}
+
+// holds reports whether the scheduler holds sweep id.
+func (s *Scheduler) holds(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.sweeps[id]
+	return ok
+}
+
+// writeGrid expands sp's grid into PENDING trials of the sweep rec and
+// writes them in batches: the batches are expanded concurrently (one per
+// core, a few ahead) and written in order, each while the next ones are
+// expanded. It returns the sweep's state, not yet registered.
+func (s *Scheduler) writeGrid(rec store.Sweep, sp *spec.Spec) (*sweepState, error) {
+	sw := newSweepState(rec, sp)
+	n := sp.Size()
+	per := submitBatchTrials
+	if n > 0 { // a batch's bytes: twice the first record's size, per record
+		first, err := s.gridBatch(context.Background(), rec.ID, sp, 0, 1)
+		if err != nil {
+			return nil, err
+		}
+		per = min(per, max(1, submitBatchBytes/(2*first.ops[0].Size())))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ahead := make(chan chan gridBatch, runtime.GOMAXPROCS(0)+1)
+	go func() {
+		defer close(ahead)
+		for from := 0; from < n; from += per {
+			c := make(chan gridBatch, 1)
+			select {
+			case ahead <- c:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				b, err := s.gridBatch(ctx, rec.ID, sp, from, from+per)
+				b.err = err
+				c <- b
+			}()
+		}
+	}()
+	inFlight := func() error { return nil }
+	var err error
+	for c := range ahead {
+		b := <-c
+		if err == nil {
+			err = b.err
+		}
+		if err == nil {
+			err = inFlight()
+		}
+		if err != nil {
+			cancel() // drain the batches under way
+			continue
+		}
+		inFlight = s.st.ApplyAsync(b.ops...)
+		for _, t := range b.trials {
+			sw.add(newTrial(sw, t))
+		}
+	}
+	if werr := inFlight(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sw, nil
+}
+
+// gridBatch is the trials of one batch of a grid and their puts.
+type gridBatch struct {
+	trials []store.Trial
+	ops    []store.Op
+	err    error
+}
+
+// gridBatch expands the grid points [from, to) of sp into trials of sweep.
+func (s *Scheduler) gridBatch(ctx context.Context, sweep string, sp *spec.Spec, from, to int) (gridBatch, error) {
+	b := gridBatch{trials: make([]store.Trial, 0, to-from), ops: make([]store.Op, 0, to-from)}
+	err := sp.EachIn(ctx, from, to, func(i int, tr spec.Trial) error {
+		t := store.Trial{Sweep: sweep, ID: tr.ID, Seq: i, Params: tr.Params, Key: tr.Key, State: store.Pending, Steps: tr.Steps}
+		op, err := store.TrialOp(t)
+		if err != nil {
+			return err
+		}
+		b.trials = append(b.trials, t)
+		b.ops = append(b.ops, op)
+		return nil
+	})
+	return b, err
 }
 
 // resume puts a resubmitted sweep's cancelled and failed trials back to PENDING.

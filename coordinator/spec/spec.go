@@ -252,7 +252,8 @@ func NewTrial(model string, params map[string]float64) (Trial, error) {
 	if err != nil {
 		return Trial{}, err
 	}
-	return Trial{ID: TrialID(cfg), Params: params, Config: cfg, Key: cfg.Key(), Steps: cfg.Steps}, nil
+	key := cfg.Key()
+	return Trial{ID: keyID(key), Params: params, Config: cfg, Key: key, Steps: cfg.Steps}, nil
 }
 
 // NewTrial makes the trial of the sweep at the given input parameters: the
@@ -266,8 +267,11 @@ func (s *Spec) NewTrial(params map[string]float64) (Trial, error) {
 }
 
 // TrialID is the identity of a trial: a hex-truncated SHA-256 of cfg.Key().
-func TrialID(cfg engine.Config) string {
-	sum := sha256.Sum256([]byte(cfg.Key()))
+func TrialID(cfg engine.Config) string { return keyID(cfg.Key()) }
+
+// keyID is the trial id of a canonical key.
+func keyID(key string) string {
+	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:8])
 }
 

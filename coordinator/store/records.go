@@ -75,6 +75,10 @@ type Sweep struct {
 	// Round is the current refinement round (0 = the grid).
 	Round   int       `json:"round"`
 	Created time.Time `json:"created"`
+	// MaxTrials is the trial limit the sweep was submitted under (0 in
+	// sweeps stored before it was recorded). It is submit-time policy: a
+	// stored sweep is never checked against it again.
+	MaxTrials int `json:"max_trials,omitempty"`
 }
 
 // Trial is a stored trial.
@@ -91,6 +95,10 @@ type Trial struct {
 	Deadline  time.Time          `json:"deadline,omitzero"`
 	LastError string             `json:"last_error,omitempty"`
 	Round     int                `json:"round"`
+	// Steps is the resolved step count a result is checked against
+	// (spec.NoSteps for an exec trial), so a restart need not resolve the
+	// parameters again; 0 in trials stored before it was recorded.
+	Steps int `json:"steps,omitempty"`
 }
 
 // Op is one pre-encoded put, built by SweepOp, TrialOp or ResultOp.
@@ -100,6 +108,9 @@ type Op struct {
 	key    string
 	value  []byte
 }
+
+// Size returns the bytes op writes (its key and value).
+func (o Op) Size() int { return len(o.key) + len(o.value) }
 
 // SweepOp stores s.
 func SweepOp(s Sweep) (Op, error) {
