@@ -163,13 +163,10 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 	if err := required("sweep_id", req.GetSweepId()); err != nil {
 		return nil, err
 	}
-	trials, err := s.sched.Trials(req.GetSweepId())
-	if err != nil {
-		return nil, grpcError(err)
-	}
 	start := 0
 	if tok := req.GetPageToken(); tok != "" {
-		if start, err = strconv.Atoi(tok); err != nil || start < 0 || start > len(trials) {
+		var err error
+		if start, err = strconv.Atoi(tok); err != nil || start < 0 {
 			return nil, status.Errorf(codes.InvalidArgument, "page_token: %q is not a token of this sweep", tok)
 		}
 	}
@@ -180,7 +177,14 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 	if size == 0 || size > maxPage {
 		size = maxPage
 	}
-	page := trials[start:min(start+size, len(trials))]
+	// One page read from the store, not the sweep's every trial.
+	page, total, err := s.sched.TrialRange(req.GetSweepId(), start, size)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	if start > total {
+		return nil, status.Errorf(codes.InvalidArgument, "page_token: %q is not a token of this sweep", req.GetPageToken())
+	}
 	results, err := s.st.ResultsFor(page)
 	if err != nil {
 		return nil, grpcError(err)
@@ -193,7 +197,7 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 		}
 		resp.Trials = append(resp.Trials, TrialToProto(t, res))
 	}
-	if end := start + len(page); end < len(trials) {
+	if end := start + len(page); end < total {
 		resp.NextPageToken = strconv.Itoa(end)
 	}
 	return resp, nil

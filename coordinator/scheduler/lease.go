@@ -18,6 +18,7 @@ import (
 type Lease struct {
 	Sweep    string
 	Trial    string
+	seq      int // the trial's, to read its parameters
 	Token    string
 	Model    string
 	Params   map[string]float64
@@ -68,6 +69,12 @@ func (s *Scheduler) LeaseFor(ctx context.Context, worker string, caps Capabiliti
 				s.unclaim(leases, false)
 				return nil, fmt.Errorf("record leases: %w", err)
 			}
+			if err := s.readParams(leases); err != nil {
+				if uerr := s.unclaim(leases, true)(); uerr != nil {
+					s.cfg.Logger.Warn("record unclaimed leases", "err", uerr)
+				}
+				return nil, err
+			}
 			if ctx.Err() != nil {
 				// The caller is gone and would never learn of these leases.
 				if err := s.unclaim(leases, true)(); err != nil {
@@ -105,7 +112,7 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 		queues = append(queues, &s.execQueue)
 	}
 	now := s.cfg.Now()
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	for i := 0; len(leases) < limit; i++ {
 		q := queues[i%len(queues)]
 		if len(*q) == 0 {
@@ -125,9 +132,9 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt)
 		t.worker = worker
 		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
-		recs = append(recs, t.rec)
-		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, Token: t.token, Model: t.sweep.rec.Model,
-			Params: t.rec.Params, Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
+		recs = append(recs, t.update())
+		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, seq: t.rec.Seq, Token: t.token, Model: t.sweep.rec.Model,
+			Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
 	}
 	for _, q := range queues {
 		if len(*q) == 0 {
@@ -137,6 +144,30 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 	return leases, s.persistAsync(nil, recs), s.wake, nil
 }
 
+// readParams sets the Params of leases from their stored records, in one
+// read transaction per sweep of the batch.
+func (s *Scheduler) readParams(leases []Lease) error {
+	for from := 0; from < len(leases); {
+		to := from + 1
+		for to < len(leases) && leases[to].Sweep == leases[from].Sweep {
+			to++
+		}
+		refs := make([]store.TrialRef, to-from)
+		for i, l := range leases[from:to] {
+			refs[i] = store.TrialRef{Seq: l.seq, ID: l.Trial}
+		}
+		recs, err := s.st.TrialsAt(leases[from].Sweep, refs)
+		if err != nil {
+			return fmt.Errorf("lease: read parameters: %w", err)
+		}
+		for i := range recs {
+			leases[from+i].Params = recs[i].Params
+		}
+		from = to
+	}
+	return nil
+}
+
 // unclaim returns leases that will not reach their worker to the front of
 // the queue; if record, it queues the trials' records and returns the wait
 // for them.
@@ -144,7 +175,7 @@ func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	back := map[*[]*trialState][]*trialState{}
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	for _, l := range leases {
 		t := s.sweeps[l.Sweep].trials[l.Trial]
 		if t.rec.State == store.Leased && t.token == l.Token {
@@ -153,7 +184,7 @@ func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 			t.queued = true
 			q := s.queueOf(t)
 			back[q] = append(back[q], t)
-			recs = append(recs, t.rec)
+			recs = append(recs, t.update())
 		}
 	}
 	wasEmpty := false
@@ -178,7 +209,7 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 	s.mu.Lock()
 	now := s.cfg.Now()
 	var lost []LeaseRef
-	var adopted []store.Trial
+	var adopted []store.TrialUpdate
 	for _, r := range refs {
 		t := s.lookup(r.Sweep, r.Trial)
 		switch {
@@ -191,7 +222,7 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 			s.setState(t, store.Leased)
 			t.token, t.worker = r.Token, worker
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
-			adopted = append(adopted, t.rec)
+			adopted = append(adopted, t.update())
 		default:
 			lost = append(lost, r)
 		}
@@ -271,7 +302,7 @@ func (s *Scheduler) expiryLoop() {
 func (s *Scheduler) expire() {
 	s.mu.Lock()
 	now := s.cfg.Now()
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	touched := map[*sweepState]bool{}
 	for t := range s.leased {
 		if now.Before(t.rec.Deadline) {
@@ -285,7 +316,7 @@ func (s *Scheduler) expire() {
 			s.setState(t, store.Pending)
 			s.enqueue(t)
 		}
-		recs = append(recs, t.rec)
+		recs = append(recs, t.update())
 		touched[t.sweep] = true
 	}
 	for t := range s.held {

@@ -95,7 +95,7 @@ func (s *Scheduler) holds(id string) bool {
 func (s *Scheduler) writeGrid(rec store.Sweep, sp *spec.Spec) (*sweepState, error) {
 	sw := newSweepState(rec, sp)
 	n := sp.Size()
-	per := submitBatchTrials
+	per := s.batch
 	if n > 0 { // a batch's bytes: twice the first record's size, per record
 		first, err := s.gridBatch(context.Background(), rec.ID, sp, 0, 1)
 		if err != nil {
@@ -187,11 +187,11 @@ func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
 	if !wasDone {
 		sw.rec.State = store.SweepRunning
 	}
-	recs := make([]store.Trial, len(changed))
+	recs := make([]store.TrialUpdate, len(changed))
 	for i, t := range changed {
 		s.setState(t, store.Pending)
 		t.rec.Attempt, t.rec.LastError = 0, ""
-		recs[i] = t.rec
+		recs[i] = t.update()
 	}
 	rec := sw.rec
 	if prev.State == rec.State && len(recs) == 0 {
@@ -231,11 +231,11 @@ func (s *Scheduler) Cancel(id string) (store.Sweep, error) {
 		s.mu.Unlock()
 		return store.Sweep{}, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
 	}
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	for _, t := range sw.list {
 		if t.rec.State == store.Pending || t.rec.State == store.Leased {
 			s.setState(t, store.Cancelled)
-			recs = append(recs, t.rec)
+			recs = append(recs, t.update())
 		}
 	}
 	sw.rec.State = store.SweepCancelled

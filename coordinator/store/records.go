@@ -101,12 +101,72 @@ type Trial struct {
 	Steps int `json:"steps,omitempty"`
 }
 
-// Op is one pre-encoded put, built by SweepOp, TrialOp or ResultOp.
+// Op is one pre-encoded put, built by SweepOp, TrialOp or ResultOp, or an
+// update of a stored trial's state, built by UpdateOp.
 type Op struct {
 	bucket string // bucketSweeps, bucketTrials or bucketResults
 	sweep  string // nested bucket for trials and results
 	key    string
 	value  []byte
+	update *TrialUpdate // set: a read-modify-write of the trial record at key
+}
+
+// TrialUpdate is the part of a trial record that changes after it is
+// written: what the scheduler keeps in memory. The rest of the record (its
+// parameters and canonical key) stays as it was written.
+type TrialUpdate struct {
+	Sweep     string
+	ID        string
+	Seq       int
+	State     TrialState
+	Attempt   int
+	Deadline  time.Time
+	LastError string
+}
+
+// UpdateOp sets the state fields of a stored trial, leaving the rest of its
+// record as it is. Its transaction fails if the trial is not stored at u.Seq
+// under u.ID.
+func UpdateOp(u TrialUpdate) Op {
+	return Op{bucket: bucketTrials, sweep: u.Sweep, key: seqKey(u.Seq), update: &u}
+}
+
+// rawTrial is a trial record with its parameters and key left encoded: an
+// update decodes and re-encodes only the fields it sets. Its fields are
+// Trial's, in Trial's order, so the bytes of the fields it does not set are
+// written back unchanged.
+type rawTrial struct {
+	Sweep     string          `json:"sweep"`
+	ID        string          `json:"id"`
+	Seq       int             `json:"seq"`
+	Params    json.RawMessage `json:"params"`
+	Key       json.RawMessage `json:"key"`
+	State     TrialState      `json:"state"`
+	Attempt   int             `json:"attempt"`
+	Deadline  time.Time       `json:"deadline,omitzero"`
+	LastError string          `json:"last_error,omitempty"`
+	Round     int             `json:"round"`
+	Steps     int             `json:"steps,omitempty"`
+}
+
+// apply returns the stored record old with u's fields set.
+func (u *TrialUpdate) apply(old []byte) ([]byte, error) {
+	if old == nil {
+		return nil, fmt.Errorf("update trial %s/%s: no trial stored at seq %d", u.Sweep, u.ID, u.Seq)
+	}
+	var r rawTrial
+	if err := json.Unmarshal(old, &r); err != nil {
+		return nil, fmt.Errorf("update trial %s/%s: decode the stored record: %w", u.Sweep, u.ID, err)
+	}
+	if r.ID != u.ID {
+		return nil, fmt.Errorf("update trial %s/%s: seq %d holds trial %s", u.Sweep, u.ID, u.Seq, r.ID)
+	}
+	r.State, r.Attempt, r.Deadline, r.LastError = u.State, u.Attempt, u.Deadline, u.LastError
+	v, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("update trial %s/%s: encode: %w", u.Sweep, u.ID, err)
+	}
+	return v, nil
 }
 
 // Size returns the bytes op writes (its key and value).

@@ -331,7 +331,16 @@ func (s *Store) write(group []request) error {
 
 func put(tx *bolt.Tx, op Op) error {
 	b := tx.Bucket([]byte(op.bucket))
-	if op.sweep != "" {
+	if op.update != nil {
+		if b = b.Bucket([]byte(op.sweep)); b == nil {
+			return fmt.Errorf("update trial %s/%s: no trials stored for the sweep", op.sweep, op.update.ID)
+		}
+		v, err := op.update.apply(b.Get([]byte(op.key)))
+		if err != nil {
+			return err
+		}
+		op.value = v
+	} else if op.sweep != "" {
 		var err error
 		if b, err = b.CreateBucketIfNotExists([]byte(op.sweep)); err != nil {
 			return fmt.Errorf("bucket %s/%s: %w", op.bucket, op.sweep, err)
