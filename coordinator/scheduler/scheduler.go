@@ -338,4 +338,3 @@ func (s *Scheduler) persistAsync(sweeps []store.Sweep, trials []store.TrialUpdat
 		return first
 	}
 }
-
