@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -262,4 +263,32 @@ func TestCancelLargeSweepWritesInBatches(t *testing.T) {
 			t.Fatalf("stored after cancel: %+v", tr)
 		}
 	}
+}
+
+// BenchmarkRestart: New on a store holding one sweep of 100,000 trials,
+// 4,096 of them LEASED (re-armed for re-adoption).
+func BenchmarkRestart(b *testing.B) {
+	const n = 100_000
+	path := tempDB(b)
+	st := openStore(b, path)
+	s, err := New(st, Config{MaxTrials: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := s.Submit([]byte(gridSpec(n))); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Lease(context.Background(), "w", MaxLeaseBatch, 0); err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	for b.Loop() {
+		s, err := New(st, Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "trials/s")
+	_ = st.Close()
 }

@@ -337,3 +337,22 @@ func TestEachInCoversEach(t *testing.T) {
 		}
 	}
 }
+
+// TestParseStoredResolvesNoPoints: a stored spec is not resolved point by
+// point again (its trials were, when they were written; a restart of a
+// million-trial sweep must not resolve thousands of points per sweep), so a
+// spec whose points an engine no longer accepts still opens.
+func TestParseStoredResolvesNoPoints(t *testing.T) {
+	t.Parallel()
+	const y = "model: single\ngrid:\n  eta: [1, 2]\n  steps: [0, 5]\n"
+	if _, err := Parse([]byte(y), 0); err == nil {
+		t.Fatal("Parse accepted steps: 0")
+	}
+	s, err := ParseStored([]byte(y))
+	if err != nil {
+		t.Fatalf("ParseStored: %v", err)
+	}
+	if s.Size() != 4 {
+		t.Fatalf("size %d", s.Size())
+	}
+}

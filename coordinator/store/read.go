@@ -161,8 +161,11 @@ func (s *Store) EachTrialHead(sweep string, fn func(Trial) error) error {
 		}
 		return b.ForEach(func(k, v []byte) error {
 			var h trialHead
-			if err := json.Unmarshal(v, &h); err != nil {
-				return fmt.Errorf("decode trial %s/%x: %w", sweep, k, err)
+			if !decodeHead(v, &h) {
+				h = trialHead{}
+				if err := json.Unmarshal(v, &h); err != nil {
+					return fmt.Errorf("decode trial %s/%x: %w", sweep, k, err)
+				}
 			}
 			t := Trial{Sweep: sweep, ID: h.ID, Seq: h.Seq, State: h.State, Attempt: h.Attempt,
 				Deadline: h.Deadline, LastError: h.LastError, Round: h.Round, Steps: h.Steps}
