@@ -61,6 +61,7 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	if err != nil {
 		return store.Sweep{}, false, fmt.Errorf("submit sweep %s: %w", rec.ID, err)
 	}
+	rec = sw.rec // with the count of reused results
 	if err := s.persist([]store.Sweep{rec}, nil); err != nil {
 		return store.Sweep{}, false, fmt.Errorf("submit sweep %s: %w", rec.ID, err)
 	}
@@ -72,11 +73,12 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	}
 	s.mu.Unlock()
 	s.cfg.Logger.Info("sweep submitted", "sweep", rec.ID, "name", rec.Name, "model", rec.Model,
-		"trials", len(sw.list), "took", time.Since(start).Round(time.Millisecond))
+		"trials", len(sw.list), "reused", rec.Reused, "took", time.Since(start).Round(time.Millisecond))
 	if x := sp.Exec; x != nil { // it runs code on every worker that takes it
 		s.cfg.Logger.Warn("exec sweep submitted", "sweep", rec.ID, "name", rec.Name, "command", x.Command,
 			"env", x.Env, "workdir", x.Workdir, "timeout", x.Timeout)
 	}
+	s.maybeAdvance(sw) // every trial may have been reused
 	return rec, true, nil
 }
 
@@ -140,6 +142,7 @@ func (s *Scheduler) writeGrid(rec store.Sweep, sp *spec.Spec) (*sweepState, erro
 		for _, t := range b.trials {
 			sw.add(newTrial(sw, t))
 		}
+		sw.rec.Reused += b.reused
 	}
 	if werr := inFlight(); err == nil {
 		err = werr
@@ -154,23 +157,51 @@ func (s *Scheduler) writeGrid(rec store.Sweep, sp *spec.Spec) (*sweepState, erro
 type gridBatch struct {
 	trials []store.Trial
 	ops    []store.Op
+	reused int // trials DONE with another sweep's result
 	err    error
 }
 
 // gridBatch expands the grid points [from, to) of sp into trials of sweep.
 func (s *Scheduler) gridBatch(ctx context.Context, sweep string, sp *spec.Spec, from, to int) (gridBatch, error) {
 	b := gridBatch{trials: make([]store.Trial, 0, to-from), ops: make([]store.Op, 0, to-from)}
+	var params []map[string]float64
+	var keys []string
 	err := sp.EachIn(ctx, from, to, func(i int, tr spec.Trial) error {
-		t := store.Trial{Sweep: sweep, ID: tr.ID, Seq: i, Params: tr.Params, Key: tr.Key, State: store.Pending, Steps: tr.Steps}
-		op, err := store.TrialOp(t)
-		if err != nil {
-			return err
-		}
-		b.trials = append(b.trials, t)
-		b.ops = append(b.ops, op)
+		b.trials = append(b.trials, store.Trial{Sweep: sweep, ID: tr.ID, Seq: i, State: store.Pending, Steps: tr.Steps})
+		params, keys = append(params, tr.Params), append(keys, tr.Key)
 		return nil
 	})
-	return b, err
+	if err != nil {
+		return b, err
+	}
+	var reusable [][]byte
+	if sp.Exec == nil { // an exec trial's program is the user's: run it
+		ids := make([]string, len(b.trials))
+		for i, t := range b.trials {
+			ids[i] = t.ID
+		}
+		if reusable, err = s.st.Reusable(ids); err != nil {
+			return b, err
+		}
+	}
+	for i := range b.trials {
+		t := &b.trials[i]
+		if reusable != nil && reusable[i] != nil {
+			t.State = store.Done
+			b.reused++
+		}
+		rec := *t
+		rec.Params, rec.Key = params[i], keys[i]
+		op, err := store.TrialOp(rec)
+		if err != nil {
+			return b, err
+		}
+		b.ops = append(b.ops, op)
+		if t.State == store.Done {
+			b.ops = append(b.ops, store.ReusedResultOp(rec, reusable[i]))
+		}
+	}
+	return b, nil
 }
 
 // resume puts a resubmitted sweep's cancelled and failed trials back to PENDING.

@@ -77,6 +77,43 @@ func (s *Store) Trials(sweep string) ([]Trial, error) {
 	return out, nil
 }
 
+// Reusable returns, for each of the trial ids given, the stored result of a
+// trial of that id in any sweep (nil where there is none), in one read
+// transaction: a trial's id is a hash of its resolved configuration, and
+// results are deterministic, so a new sweep's trial takes it as its own.
+func (s *Store) Reusable(ids []string) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	err := s.view(func(tx *bolt.Tx) error {
+		idx := tx.Bucket([]byte(bucketIDs))
+		if idx == nil { // a read-only view of a file of schema 1
+			return nil
+		}
+		for i, id := range ids {
+			ref := idx.Get([]byte(id))
+			if len(ref) <= 8 {
+				continue
+			}
+			b := tx.Bucket([]byte(bucketResults)).Bucket(ref[8:])
+			if b == nil {
+				continue
+			}
+			v := b.Get(ref[:8])
+			if v == nil {
+				continue
+			}
+			if got, err := resultTrial(v); err != nil || got != id {
+				continue // not the result indexed: not reused
+			}
+			out[i] = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read reusable results: %w", err)
+	}
+	return out, nil
+}
+
 // TrialRef names a stored trial: its Seq, checked against its ID.
 type TrialRef struct {
 	Seq int

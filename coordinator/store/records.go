@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -79,6 +80,9 @@ type Sweep struct {
 	// sweeps stored before it was recorded). It is submit-time policy: a
 	// stored sweep is never checked against it again.
 	MaxTrials int `json:"max_trials,omitempty"`
+	// Reused counts the trials that were DONE at submit with a result
+	// another sweep had stored for a trial of the same id.
+	Reused int `json:"reused,omitempty"`
 }
 
 // Trial is a stored trial.
@@ -109,6 +113,7 @@ type Op struct {
 	key    string
 	value  []byte
 	update *TrialUpdate // set: a read-modify-write of the trial record at key
+	trial  string       // of a result: its trial's id, indexed in bucketIDs
 }
 
 // TrialUpdate is the part of a trial record that changes after it is
@@ -215,7 +220,35 @@ func ResultOp(t Trial, r engine.Result) (Op, error) {
 	if err != nil {
 		return Op{}, fmt.Errorf("encode result %s/%s: %w", t.Sweep, t.ID, err)
 	}
-	return Op{bucket: bucketResults, sweep: t.Sweep, key: seqKey(t.Seq), value: v}, nil
+	return Op{bucket: bucketResults, sweep: t.Sweep, key: seqKey(t.Seq), value: v, trial: t.ID}, nil
+}
+
+// ReusedResultOp stores, as the result of trial t, a result another sweep
+// stored for a trial of the same id (Store.Reusable): the bytes as they are.
+func ReusedResultOp(t Trial, raw []byte) Op {
+	return Op{bucket: bucketResults, sweep: t.Sweep, key: seqKey(t.Seq), value: raw, trial: t.ID}
+}
+
+// idValue is a trial_ids value: the result's seq key, then its sweep's id.
+func idValue(sweep string, seq []byte) []byte {
+	return append(append(make([]byte, 0, len(seq)+len(sweep)), seq...), sweep...)
+}
+
+// resultTrial returns the trial id of a stored result.
+func resultTrial(v []byte) (string, error) {
+	var r struct {
+		Trial string `json:"trial"`
+	}
+	const prefix = `{"trial":"` // as ResultOp writes it
+	if rest, ok := bytes.CutPrefix(v, []byte(prefix)); ok {
+		if end := bytes.IndexByte(rest, '"'); end > 0 && bytes.IndexByte(rest[:end], '\\') < 0 {
+			return string(rest[:end]), nil
+		}
+	}
+	if err := json.Unmarshal(v, &r); err != nil {
+		return "", err
+	}
+	return r.Trial, nil
 }
 
 // seqKey is the bbolt key of a trial and its result: its Seq, big-endian.

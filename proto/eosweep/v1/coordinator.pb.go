@@ -572,7 +572,12 @@ type Sweep struct {
 	Created  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
 	// When the sweep last became DONE (absent while it runs, and from
 	// coordinators that do not record it).
-	Finished      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished,proto3" json:"finished,omitempty"`
+	Finished *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished,proto3" json:"finished,omitempty"`
+	// Trials that were DONE at submit with the result another sweep of the
+	// store had for a trial of the same id (the hash of its resolved
+	// configuration), without running again (0 from coordinators that do not
+	// reuse results).
+	Reused        int64 `protobuf:"varint,11,opt,name=reused,proto3" json:"reused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -675,6 +680,13 @@ func (x *Sweep) GetFinished() *timestamppb.Timestamp {
 		return x.Finished
 	}
 	return nil
+}
+
+func (x *Sweep) GetReused() int64 {
+	if x != nil {
+		return x.Reused
+	}
+	return 0
 }
 
 // TrajectoryPoint is one sample of a trial's trajectory (engine.Point).
@@ -3331,7 +3343,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x03eta\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x03eta\x12\x1d\n" +
 	"\aworkers\x18\t \x01(\x05H\x00R\aworkers\x88\x01\x01B\n" +
 	"\n" +
-	"\b_workersJ\x04\b\b\x10\tR\veta_seconds\"\xe1\x02\n" +
+	"\b_workersJ\x04\b\b\x10\tR\veta_seconds\"\xf9\x02\n" +
 	"\x05Sweep\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -3344,7 +3356,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\tspec_yaml\x18\b \x01(\tR\bspecYaml\x124\n" +
 	"\acreated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x126\n" +
 	"\bfinished\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\bfinished\"k\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bfinished\x12\x16\n" +
+	"\x06reused\x18\v \x01(\x03R\x06reused\"k\n" +
 	"\x0fTrajectoryPoint\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
