@@ -77,8 +77,8 @@ func TestSubmitLimitErrorNamesSizeAndFlag(t *testing.T) {
 // submitted under a raised limit, loads again under the default limit (the
 // limit is never re-checked at load), and resubmitting it there resumes it.
 func TestRestartOverDefaultLimit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("SKIPPED with -short: submits and reloads 100,001 trials")
+	if testing.Short() || raceEnabled {
+		t.Skip("SKIPPED with -short or -race: submits and reloads 100,001 trials")
 	}
 	t.Parallel()
 	const n = spec.DefaultMaxTrials + 1
@@ -149,11 +149,12 @@ const maxBytesPerPendingTrial = 400
 // TestPendingTrialMemory: the scheduler holds each pending trial compactly
 // (no parameters, key or result): the heap grows by at most
 // maxBytesPerPendingTrial per trial of a submitted sweep (100,000 trials;
-// 20,000 with -short), and by as little after a restart on the same file.
+// 20,000 with -short or -race), and by as little after a restart on the same
+// file.
 func TestPendingTrialMemory(t *testing.T) {
 	// Not parallel: it measures the heap.
 	n := 100_000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 20_000
 	}
 	path := tempDB(t)
