@@ -60,6 +60,8 @@ func grpcError(err error) error {
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, scheduler.ErrUnknownSweep):
 		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, scheduler.ErrSweepRunning):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, scheduler.ErrClosed), errors.Is(err, store.ErrClosed):
 		return status.Error(codes.Unavailable, err.Error())
 	}
@@ -156,6 +158,21 @@ func (s *Server) CancelSweep(_ context.Context, req *pb.CancelSweepRequest) (*pb
 		return nil, grpcError(err)
 	}
 	return &pb.CancelSweepResponse{Sweep: SweepToProto(info)}, nil
+}
+
+// DeleteSweep implements CoordinatorService.
+func (s *Server) DeleteSweep(_ context.Context, req *pb.DeleteSweepRequest) (*pb.DeleteSweepResponse, error) {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return nil, err
+	}
+	info, err := s.sched.Sweep(req.GetSweepId())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	if err := s.sched.Delete(req.GetSweepId()); err != nil {
+		return nil, grpcError(err)
+	}
+	return &pb.DeleteSweepResponse{Trials: int64(info.Progress.Total)}, nil
 }
 
 // ListTrials implements CoordinatorService.

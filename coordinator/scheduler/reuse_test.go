@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -213,5 +214,65 @@ func waitState(t *testing.T, s *Scheduler, id string, want store.SweepState) {
 		case <-timeout:
 			t.Fatalf("sweep %s is %v, want %v", id, info.Sweep.State, want)
 		}
+	}
+}
+
+// TestDeleteSweep: a running sweep is refused; a cancelled or finished one
+// goes with its trials and results, from the scheduler, the store and a
+// restart; the sweep that reused its results keeps them, and a new sweep
+// still reuses them (the index points at the copy that is left).
+func TestDeleteSweep(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "s.db")
+	st := openStore(t, path)
+	s, err := New(st, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := submit(t, s, reuse12)
+	runAll(t, s)
+	waitState(t, s, a.ID, store.SweepDone)
+	b := submit(t, s, reuse18) // reuses a's 12, runs 6
+	if err := s.Delete(b.ID); !errors.Is(err, ErrSweepRunning) {
+		t.Fatalf("delete a running sweep: %v, want ErrSweepRunning", err)
+	}
+	runAll(t, s)
+	waitState(t, s, b.ID, store.SweepDone)
+	// b's copies of a's results are what the index names now: deleting b
+	// points it back at a's.
+	if err := s.Delete(b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sweep(b.ID); !errors.Is(err, ErrUnknownSweep) {
+		t.Fatalf("deleted sweep: %v", err)
+	}
+	if n, err := s.st.ResultCount(b.ID); err != nil || n != 0 {
+		t.Fatalf("deleted sweep's results: %d, %v", n, err)
+	}
+	if tr, err := s.st.Trials(b.ID); err != nil || len(tr) != 0 {
+		t.Fatalf("deleted sweep's trials: %d, %v", len(tr), err)
+	}
+	if n, err := s.st.ResultCount(a.ID); err != nil || n != 12 {
+		t.Fatalf("the other sweep's results: %d, %v", n, err)
+	}
+	c := submit(t, s, "name: c\nmodel: single\ngrid:\n  eta: [0.5, 1, 3]\n  seed: [0, 1, 4]\nparams: {steps: 5}\n")
+	if c.Reused != 6 {
+		t.Fatalf("after the delete a new sweep reused %d, want 6 (seeds 0 and 1, from the sweep left; seed 4 was the deleted one's)", c.Reused)
+	}
+	s.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = openStore(t, path)
+	t.Cleanup(func() { _ = st.Close() })
+	s = newTestScheduler(t, st, nil, Config{})
+	if _, err := s.Sweep(b.ID); !errors.Is(err, ErrUnknownSweep) {
+		t.Fatalf("deleted sweep after restart: %v", err)
+	}
+	if len(s.Sweeps()) != 2 {
+		t.Fatalf("sweeps after restart: %d, want 2", len(s.Sweeps()))
+	}
+	if err := s.Delete("nope"); !errors.Is(err, ErrUnknownSweep) {
+		t.Fatalf("delete an unknown sweep: %v", err)
 	}
 }

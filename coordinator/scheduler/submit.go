@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -243,6 +244,46 @@ func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
 	s.cfg.Logger.Info("sweep resumed", "sweep", rec.ID, "requeued", len(recs))
 	s.maybeAdvance(sw)
 	return rec, nil
+}
+
+// ErrSweepRunning is returned by Delete for a running sweep (cancel it first).
+var ErrSweepRunning = errors.New("sweep is running")
+
+// Delete removes a finished or cancelled sweep, its trials and its results
+// from the store and the scheduler. Other sweeps keep their own results
+// (reused results are copies), and what they can give new sweeps.
+func (s *Scheduler) Delete(id string) error {
+	if !s.submitMu.TryLock() { // not in the middle of a refinement step (see advance)
+		s.submitMu.Lock()
+	}
+	defer s.submitMu.Unlock()
+	s.mu.Lock()
+	sw, ok := s.sweeps[id]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	}
+	if sw.rec.State == store.SweepRunning || sw.refining {
+		s.mu.Unlock()
+		return fmt.Errorf("sweep %s: %w: cancel it first (eosweep cancel %s)", id, ErrSweepRunning, id)
+	}
+	recorded := s.st.ApplyAsync(store.DeleteSweepOp(id))
+	s.mu.Unlock()
+	if err := recorded(); err != nil {
+		return fmt.Errorf("delete sweep %s: %w", id, err)
+	}
+	s.mu.Lock()
+	delete(s.sweeps, id)
+	for i, o := range s.order {
+		if o == sw {
+			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			break
+		}
+	}
+	sw.notify()
+	s.mu.Unlock()
+	s.cfg.Logger.Info("sweep deleted", "sweep", id, "trials", len(sw.list))
+	return nil
 }
 
 // Cancel stops a sweep: its pending and leased trials become CANCELLED (their

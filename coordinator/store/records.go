@@ -114,6 +114,15 @@ type Op struct {
 	value  []byte
 	update *TrialUpdate // set: a read-modify-write of the trial record at key
 	trial  string       // of a result: its trial's id, indexed in bucketIDs
+	delete bool         // set: delete the sweep sweep, its trials and results
+}
+
+// DeleteSweepOp deletes a sweep with its trials and results. A trial id the
+// index pointed at one of its results is pointed at another sweep's result
+// of that trial, if the store holds one, or dropped: the other sweeps keep
+// their own results and what can be reused from them.
+func DeleteSweepOp(sweep string) Op {
+	return Op{bucket: bucketSweeps, sweep: sweep, key: sweep, delete: true}
 }
 
 // TrialUpdate is the part of a trial record that changes after it is

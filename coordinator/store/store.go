@@ -366,6 +366,9 @@ func (s *Store) write(group []request) error {
 }
 
 func put(tx *bolt.Tx, op Op) error {
+	if op.delete {
+		return deleteSweep(tx, op.sweep)
+	}
 	b := tx.Bucket([]byte(op.bucket))
 	if op.update != nil {
 		if b = b.Bucket([]byte(op.sweep)); b == nil {
@@ -389,6 +392,60 @@ func put(tx *bolt.Tx, op Op) error {
 		if err := tx.Bucket([]byte(bucketIDs)).Put([]byte(op.trial), idValue(op.sweep, []byte(op.key))); err != nil {
 			return fmt.Errorf("index result %s/%s: %w", op.sweep, op.trial, err)
 		}
+	}
+	return nil
+}
+
+// deleteSweep is DeleteSweepOp's write.
+func deleteSweep(tx *bolt.Tx, sweep string) error {
+	ids := tx.Bucket([]byte(bucketIDs))
+	results := tx.Bucket([]byte(bucketResults))
+	orphaned := map[string]bool{} // trial ids the index pointed into the sweep
+	if b := results.Bucket([]byte(sweep)); b != nil {
+		err := b.ForEach(func(k, v []byte) error {
+			id, err := resultTrial(v)
+			if err != nil {
+				return fmt.Errorf("delete sweep %s: result %x: %w", sweep, k, err)
+			}
+			if ref := ids.Get([]byte(id)); len(ref) > 8 && string(ref[8:]) == sweep {
+				orphaned[id] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := results.DeleteBucket([]byte(sweep)); err != nil {
+			return fmt.Errorf("delete sweep %s: results: %w", sweep, err)
+		}
+	}
+	for id := range orphaned {
+		if err := ids.Delete([]byte(id)); err != nil {
+			return fmt.Errorf("delete sweep %s: index: %w", sweep, err)
+		}
+	}
+	if len(orphaned) > 0 { // point them at another sweep's copy
+		err := results.ForEachBucket(func(other []byte) error {
+			return results.Bucket(other).ForEach(func(k, v []byte) error {
+				id, err := resultTrial(v)
+				if err != nil || !orphaned[id] {
+					return nil
+				}
+				delete(orphaned, id)
+				return ids.Put([]byte(id), idValue(string(other), k))
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("delete sweep %s: index: %w", sweep, err)
+		}
+	}
+	if tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep)) != nil {
+		if err := tx.Bucket([]byte(bucketTrials)).DeleteBucket([]byte(sweep)); err != nil {
+			return fmt.Errorf("delete sweep %s: trials: %w", sweep, err)
+		}
+	}
+	if err := tx.Bucket([]byte(bucketSweeps)).Delete([]byte(sweep)); err != nil {
+		return fmt.Errorf("delete sweep %s: %w", sweep, err)
 	}
 	return nil
 }
