@@ -21,6 +21,7 @@ func SweepToProto(info scheduler.SweepInfo) *pb.Sweep {
 		MaxRounds: int32(info.Spec.Boundary.Refine.Rounds), SpecYaml: info.Sweep.SpecYAML,
 		Created:  timestamppb.New(info.Sweep.Created),
 		Progress: progressToProto(info.Progress),
+		Reused:   int64(info.Sweep.Reused),
 	}
 }
 

@@ -60,6 +60,8 @@ func grpcError(err error) error {
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, scheduler.ErrUnknownSweep):
 		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, scheduler.ErrSweepRunning):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, scheduler.ErrClosed), errors.Is(err, store.ErrClosed):
 		return status.Error(codes.Unavailable, err.Error())
 	}
@@ -158,18 +160,30 @@ func (s *Server) CancelSweep(_ context.Context, req *pb.CancelSweepRequest) (*pb
 	return &pb.CancelSweepResponse{Sweep: SweepToProto(info)}, nil
 }
 
+// DeleteSweep implements CoordinatorService.
+func (s *Server) DeleteSweep(_ context.Context, req *pb.DeleteSweepRequest) (*pb.DeleteSweepResponse, error) {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return nil, err
+	}
+	info, err := s.sched.Sweep(req.GetSweepId())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	if err := s.sched.Delete(req.GetSweepId()); err != nil {
+		return nil, grpcError(err)
+	}
+	return &pb.DeleteSweepResponse{Trials: int64(info.Progress.Total)}, nil
+}
+
 // ListTrials implements CoordinatorService.
 func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.ListTrialsResponse, error) {
 	if err := required("sweep_id", req.GetSweepId()); err != nil {
 		return nil, err
 	}
-	trials, err := s.sched.Trials(req.GetSweepId())
-	if err != nil {
-		return nil, grpcError(err)
-	}
 	start := 0
 	if tok := req.GetPageToken(); tok != "" {
-		if start, err = strconv.Atoi(tok); err != nil || start < 0 || start > len(trials) {
+		var err error
+		if start, err = strconv.Atoi(tok); err != nil || start < 0 {
 			return nil, status.Errorf(codes.InvalidArgument, "page_token: %q is not a token of this sweep", tok)
 		}
 	}
@@ -180,7 +194,14 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 	if size == 0 || size > maxPage {
 		size = maxPage
 	}
-	page := trials[start:min(start+size, len(trials))]
+	// One page read from the store, not the sweep's every trial.
+	page, total, err := s.sched.TrialRange(req.GetSweepId(), start, size)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	if start > total {
+		return nil, status.Errorf(codes.InvalidArgument, "page_token: %q is not a token of this sweep", req.GetPageToken())
+	}
 	results, err := s.st.ResultsFor(page)
 	if err != nil {
 		return nil, grpcError(err)
@@ -193,7 +214,7 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 		}
 		resp.Trials = append(resp.Trials, TrialToProto(t, res))
 	}
-	if end := start + len(page); end < len(trials) {
+	if end := start + len(page); end < total {
 		resp.NextPageToken = strconv.Itoa(end)
 	}
 	return resp, nil

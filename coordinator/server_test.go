@@ -173,3 +173,38 @@ func TestWatchSweepUntilDone(t *testing.T) {
 		t.Fatalf("after %d updates: %v", updates, last)
 	}
 }
+
+// TestDeleteSweepCodes: DeleteSweep refuses a running sweep with
+// FAILED_PRECONDITION and an unknown one with NOT_FOUND; a cancelled sweep
+// is deleted and no longer listed.
+func TestDeleteSweepCodes(t *testing.T) {
+	t.Parallel()
+	_, conn := coordinatortest.Start(t, coordinator.Config{})
+	cl := pb.NewCoordinatorServiceClient(conn)
+	ctx := context.Background()
+	r, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: twoEtas})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := r.GetSweep().GetId()
+	if _, err := cl.DeleteSweep(ctx, &pb.DeleteSweepRequest{SweepId: id}); status.Code(err) != codes.FailedPrecondition ||
+		!strings.Contains(err.Error(), "cancel it first") {
+		t.Fatalf("delete a running sweep: %v", err)
+	}
+	if _, err := cl.DeleteSweep(ctx, &pb.DeleteSweepRequest{SweepId: "nope"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("delete an unknown sweep: %v", err)
+	}
+	if _, err := cl.DeleteSweep(ctx, &pb.DeleteSweepRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("delete without an id: %v", err)
+	}
+	if _, err := cl.CancelSweep(ctx, &pb.CancelSweepRequest{SweepId: id}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := cl.DeleteSweep(ctx, &pb.DeleteSweepRequest{SweepId: id})
+	if err != nil || d.GetTrials() != 2 {
+		t.Fatalf("delete a cancelled sweep: %v %v", d, err)
+	}
+	if list, err := cl.ListSweeps(ctx, &pb.ListSweepsRequest{}); err != nil || len(list.GetSweeps()) != 0 {
+		t.Fatalf("list after delete: %v %v", list, err)
+	}
+}

@@ -169,7 +169,8 @@ func TestCancelMessages(t *testing.T) {
 	if got := run(t, "status", finishedSweep.GetId(), "--coordinator", addr, "--json"); !strings.Contains(got, `"state":"done"`) {
 		t.Errorf("after a refused cancel: %s", got)
 	}
-	pending := submitText(t, cl, strings.Replace(threeEtas, "name: three", "name: pending", 1))
+	// Other trials (steps 11): the finished sweep's would be reused, done at submit.
+	pending := submitText(t, cl, strings.Replace(strings.Replace(threeEtas, "name: three", "name: pending", 1), "steps: 10", "steps: 11", 1))
 	if got := run(t, "cancel", pending.GetId(), "--coordinator", addr); !strings.Contains(got, "cancelled: 6 trials cancelled, 0 done kept") {
 		t.Errorf("cancel: %q", got)
 	}

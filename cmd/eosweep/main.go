@@ -146,6 +146,7 @@ func newRootCmd(d *deps) *cobra.Command {
 	root.AddCommand(
 		newBoundaryCmd(),
 		newCancelCmd(),
+		newDeleteCmd(),
 		newCoordinatorCmd(d),
 		newDoctorCmd(),
 		newHealthCmd(),

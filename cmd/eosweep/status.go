@@ -28,6 +28,8 @@ type statusOutput struct {
 	Done      int64  `json:"done"`
 	Failed    int64  `json:"failed"`
 	Cancelled int64  `json:"cancelled"`
+	// Reused counts the trials DONE at submit with another sweep's result.
+	Reused int64 `json:"reused"`
 	// ResultsPerSecond is the recent rate of a running sweep (null otherwise).
 	ResultsPerSecond *float64 `json:"results_per_second"`
 	ETASeconds       float64  `json:"eta_seconds"`
@@ -37,7 +39,7 @@ func toStatus(s *pb.Sweep) statusOutput {
 	p := s.GetProgress()
 	o := statusOutput{Sweep: s.GetId(), Name: s.GetName(), Model: s.GetModel(), State: stateName(s.GetState()),
 		Round: s.GetRound(), MaxRounds: s.GetMaxRounds(), Total: p.GetTotal(), Pending: p.GetPending(),
-		Leased: p.GetLeased(), Done: p.GetDone(), Failed: p.GetFailed(), Cancelled: p.GetCancelled(),
+		Leased: p.GetLeased(), Done: p.GetDone(), Failed: p.GetFailed(), Cancelled: p.GetCancelled(), Reused: s.GetReused(),
 		ETASeconds: p.GetEta().AsDuration().Seconds()}
 	if rate, ok := resultRate(s); ok {
 		o.ResultsPerSecond = &rate
@@ -177,8 +179,12 @@ func (v *statusWatch) show(s *pb.Sweep) error {
 // statusLine is one sweep on one line, for logs and pipes.
 func statusLine(s *pb.Sweep) string {
 	o := toStatus(s)
-	return fmt.Sprintf("%s %s round %d/%d: %d total, %d pending, %d leased, %d done, %d failed, %d cancelled; %s results/s, ETA %s",
-		o.Sweep, stateText(s), o.Round, o.MaxRounds, o.Total, o.Pending, o.Leased, o.Done, o.Failed, o.Cancelled, rateText(s), etaText(s))
+	reused := ""
+	if o.Reused > 0 {
+		reused = fmt.Sprintf(" (%d reused from other sweeps)", o.Reused)
+	}
+	return fmt.Sprintf("%s %s round %d/%d: %d total, %d pending, %d leased, %d done%s, %d failed, %d cancelled; %s results/s, ETA %s",
+		o.Sweep, stateText(s), o.Round, o.MaxRounds, o.Total, o.Pending, o.Leased, o.Done, reused, o.Failed, o.Cancelled, rateText(s), etaText(s))
 }
 
 func writeStatusTable(w io.Writer, sweeps []*pb.Sweep) error {

@@ -82,7 +82,7 @@ func rejected(kind error, format string, args ...any) Receipt {
 
 type pendingWrite struct {
 	t    *trialState
-	prev store.Trial
+	prev trialRec
 	op   *store.Op // result op, for accepted results
 }
 
@@ -103,10 +103,10 @@ func (s *Scheduler) Deliver(ds []Delivery) ([]Receipt, error) {
 			touched[w.t.sweep] = true
 		}
 	}
-	recs := make([]store.Trial, len(writes))
+	recs := make([]store.TrialUpdate, len(writes))
 	var ops []store.Op
 	for i, w := range writes {
-		recs[i] = w.t.rec
+		recs[i] = w.t.update()
 		if w.op != nil {
 			ops = append(ops, *w.op)
 		}
@@ -171,7 +171,7 @@ func (s *Scheduler) apply(d Delivery) (Receipt, *pendingWrite) {
 	if t.rec.State == store.Done {
 		return Receipt{Verdict: Duplicate, Err: ErrAlreadyDone}, nil
 	}
-	op, err := store.ResultOp(t.rec, d.Result)
+	op, err := store.ResultOp(store.Trial{Sweep: t.sweep.rec.ID, ID: t.rec.ID, Seq: t.rec.Seq}, d.Result)
 	if err != nil {
 		return Receipt{Verdict: Rejected, Err: fmt.Errorf("%w: %w", ErrInvalidResult, err)}, nil
 	}

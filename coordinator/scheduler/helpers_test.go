@@ -38,7 +38,7 @@ func newTestScheduler(t *testing.T, st *store.Store, clk *fakeclock.Clock, cfg C
 	return s
 }
 
-func openStore(t *testing.T, path string) *store.Store {
+func openStore(t testing.TB, path string) *store.Store {
 	t.Helper()
 	st, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
@@ -47,7 +47,7 @@ func openStore(t *testing.T, path string) *store.Store {
 	return st
 }
 
-func tempDB(t *testing.T) string { return filepath.Join(t.TempDir(), "s.db") }
+func tempDB(t testing.TB) string { return filepath.Join(t.TempDir(), "s.db") }
 
 func submit(t *testing.T, s *Scheduler, yaml string) store.Sweep {
 	t.Helper()

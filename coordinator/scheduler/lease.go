@@ -20,6 +20,7 @@ import (
 type Lease struct {
 	Sweep    string
 	Trial    string
+	seq      int // the trial's, to read its parameters
 	Token    string
 	Model    string
 	Params   map[string]float64
@@ -70,6 +71,12 @@ func (s *Scheduler) LeaseFor(ctx context.Context, worker string, caps Capabiliti
 				s.unclaim(leases, false)
 				return nil, fmt.Errorf("record leases: %w", err)
 			}
+			if err := s.readParams(leases); err != nil {
+				if uerr := s.unclaim(leases, true)(); uerr != nil {
+					s.cfg.Logger.Warn("record unclaimed leases", "err", uerr)
+				}
+				return nil, err
+			}
 			if ctx.Err() != nil {
 				// The caller is gone and would never learn of these leases.
 				if err := s.unclaim(leases, true)(); err != nil {
@@ -107,7 +114,7 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 		queues = append(queues, &s.execQueue)
 	}
 	now := s.cfg.Now()
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	for i := 0; len(leases) < limit; i++ {
 		t := queues[i%len(queues)].pop(leasable)
 		if t == nil {
@@ -121,9 +128,9 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt, t.rec.LeaseSeq)
 		t.worker = worker
 		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
-		recs = append(recs, t.rec)
-		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, Token: t.token, Model: t.sweep.rec.Model,
-			Params: t.rec.Params, Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
+		recs = append(recs, t.update())
+		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, seq: t.rec.Seq, Token: t.token, Model: t.sweep.rec.Model,
+			Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
 	}
 	return leases, s.persistAsync(nil, recs), s.wake, nil
 }
@@ -134,6 +141,30 @@ func leasable(t *trialState) bool {
 	return t.rec.State == store.Pending && t.holdUntil.IsZero() && t.sweep.rec.State == store.SweepRunning
 }
 
+// readParams sets the Params of leases from their stored records, in one
+// read transaction per sweep of the batch.
+func (s *Scheduler) readParams(leases []Lease) error {
+	for from := 0; from < len(leases); {
+		to := from + 1
+		for to < len(leases) && leases[to].Sweep == leases[from].Sweep {
+			to++
+		}
+		refs := make([]store.TrialRef, to-from)
+		for i, l := range leases[from:to] {
+			refs[i] = store.TrialRef{Seq: l.seq, ID: l.Trial}
+		}
+		recs, err := s.st.TrialsAt(leases[from].Sweep, refs)
+		if err != nil {
+			return fmt.Errorf("lease: read parameters: %w", err)
+		}
+		for i := range recs {
+			leases[from+i].Params = recs[i].Params
+		}
+		from = to
+	}
+	return nil
+}
+
 // unclaim returns leases that will not reach their worker to the front of
 // the queue; if record, it queues the trials' records and returns the wait
 // for them.
@@ -141,14 +172,14 @@ func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var back []*trialState
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	for _, l := range leases {
 		t := s.sweeps[l.Sweep].trials[l.Trial]
 		if t.rec.State == store.Leased && t.token == l.Token {
 			s.setState(t, store.Pending)
 			t.rec.Attempt--
 			back = append(back, t)
-			recs = append(recs, t.rec)
+			recs = append(recs, t.update())
 		}
 	}
 	s.requeueFront(back)
@@ -165,7 +196,7 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 	s.mu.Lock()
 	now := s.cfg.Now()
 	var lost []LeaseRef
-	var adopted []store.Trial
+	var adopted []store.TrialUpdate
 	for _, r := range refs {
 		t := s.lookup(r.Sweep, r.Trial)
 		switch {
@@ -178,7 +209,7 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 			s.setState(t, store.Leased)
 			t.token, t.worker = r.Token, worker
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
-			adopted = append(adopted, t.rec)
+			adopted = append(adopted, t.update())
 		default:
 			lost = append(lost, r)
 		}
@@ -290,7 +321,7 @@ func (s *Scheduler) expire() {
 	if gap := now.Sub(s.lastPass); gap > s.pauseGap() {
 		s.rearm(now, gap)
 	}
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	var requeue []*trialState
 	touched := map[*sweepState]bool{}
 	for t := range s.leased {
@@ -305,7 +336,7 @@ func (s *Scheduler) expire() {
 			s.setState(t, store.Pending)
 			requeue = append(requeue, t)
 		}
-		recs = append(recs, t.rec)
+		recs = append(recs, t.update())
 		touched[t.sweep] = true
 	}
 	// They waited their turn once: first to run again, in their sweep's order.

@@ -114,19 +114,49 @@ func (s *Scheduler) info(sw *sweepState) SweepInfo {
 	return SweepInfo{Sweep: sw.rec, Spec: sw.spec, Progress: p, Changed: sw.changed}
 }
 
-// Trials returns a sweep's trials in insertion order.
+// Trials returns a sweep's trials in insertion order: their stored records
+// with the state the scheduler holds. It reads every record of the sweep;
+// TrialRange reads one page.
 func (s *Scheduler) Trials(id string) ([]store.Trial, error) {
+	out, _, err := s.TrialRange(id, 0, -1)
+	return out, err
+}
+
+// TrialRange returns up to n of a sweep's trials (n < 0: all) from its
+// from-th on, in insertion order, and how many the sweep has: their stored
+// records, read in one transaction, with the state the scheduler holds.
+func (s *Scheduler) TrialRange(id string, from, n int) ([]store.Trial, int, error) {
+	s.mu.Lock()
+	sw, ok := s.sweeps[id]
+	total := 0
+	if ok {
+		total = len(sw.list)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil, 0, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	}
+	from = min(max(from, 0), total)
+	if n < 0 || n > total-from {
+		n = total - from
+	}
+	recs, err := s.st.TrialRange(id, from, n)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sweep %s: %w", id, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sw, ok := s.sweeps[id]
-	if !ok {
-		return nil, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	if len(recs) != n {
+		return nil, 0, fmt.Errorf("sweep %s: %d trials stored from %d, want %d", id, len(recs), from, n)
 	}
-	out := make([]store.Trial, len(sw.list))
-	for i, t := range sw.list {
-		out[i] = t.rec
+	for i := range recs {
+		t := sw.list[from+i]
+		if recs[i].ID != t.rec.ID {
+			return nil, 0, fmt.Errorf("sweep %s: trial %d stored as %s, held as %s", id, from+i, recs[i].ID, t.rec.ID)
+		}
+		t.overlay(&recs[i])
 	}
-	return out, nil
+	return recs, total, nil
 }
 
 // rateMeter estimates a completion rate from samples taken at most once per

@@ -29,7 +29,7 @@ func TestFailedRefinementWriteIsRetried(t *testing.T) {
 			s := newTestScheduler(t, nil, clk, Config{Refiner: stepRefiner{calls: make(chan int, 10)}})
 			var left atomic.Int32
 			left.Store(c.failures)
-			s.hooks.persist = func(sweeps []store.Sweep, _ []store.Trial) error {
+			s.hooks.persist = func(sweeps []store.Sweep, _ []store.TrialUpdate) error {
 				if len(sweeps) == 1 && sweeps[0].Round == 1 && left.Add(-1) >= 0 {
 					return errors.New("injected: no space left on device")
 				}

@@ -119,22 +119,19 @@ func (s *Scheduler) advance(sw *sweepState) error {
 		return nil // cancelled since maybeAdvance; resubmitting resumes it
 	}
 	var fresh []*trialState
+	var puts []store.Op // the fresh trials' records
 	if rec.Round < sw.spec.Boundary.Refine.Rounds && s.cfg.Refiner != nil {
 		var err error
-		if fresh, err = s.plan(sw, seq, rec.Round+1); err != nil {
+		if fresh, puts, err = s.plan(sw, seq, rec.Round+1); err != nil {
 			return err
 		}
-	}
-	recs := make([]store.Trial, len(fresh))
-	for i, t := range fresh {
-		recs[i] = t.rec
 	}
 	if len(fresh) > 0 {
 		rec.Round++
 	} else {
 		rec.State = store.SweepDone
 	}
-	if err := s.persist([]store.Sweep{rec}, recs); err != nil {
+	if err := s.persist([]store.Sweep{rec}, nil, puts...); err != nil {
 		return fmt.Errorf("sweep %s round %d: %w", rec.ID, rec.Round, err)
 	}
 	s.mu.Lock()
@@ -152,27 +149,27 @@ func (s *Scheduler) advance(sw *sweepState) error {
 	return nil
 }
 
-// plan asks the refiner for the next round and resolves the new trials.
-func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, error) {
+// plan asks the refiner for the next round and resolves the new trials: their
+// states and the puts of their records.
+func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store.Op, error) {
 	results, err := s.st.Results(sw.rec.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.mu.Lock()
-	recs := make([]store.Trial, len(sw.list))
-	for i, t := range sw.list {
-		recs[i] = t.rec
+	recs, err := s.Trials(sw.rec.ID)
+	if err != nil {
+		return nil, nil, err
 	}
-	s.mu.Unlock()
 	done := finished.Join(recs, results)
 	if len(done) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	params, err := s.cfg.Refiner.Plan(sw.spec, done)
 	if err != nil {
-		return nil, fmt.Errorf("plan round %d: %w", round, err)
+		return nil, nil, fmt.Errorf("plan round %d: %w", round, err)
 	}
 	var fresh []*trialState
+	var puts []store.Op
 	seen := map[string]bool{}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -187,8 +184,13 @@ func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, error) 
 		}
 		seen[tr.ID] = true
 		rec := store.Trial{Sweep: sw.rec.ID, ID: tr.ID, Seq: seq + len(fresh), Params: tr.Params,
-			Key: tr.Key, State: store.Pending, Round: round}
-		fresh = append(fresh, &trialState{sweep: sw, rec: rec, steps: tr.Steps})
+			Key: tr.Key, State: store.Pending, Round: round, Steps: tr.Steps}
+		op, err := store.TrialOp(rec)
+		if err != nil {
+			return nil, nil, err
+		}
+		fresh = append(fresh, newTrial(sw, rec))
+		puts = append(puts, op)
 	}
-	return fresh, nil
+	return fresh, puts, nil
 }

@@ -167,6 +167,9 @@ type Scheduler struct {
 	bg       sync.WaitGroup // refinement goroutines
 
 	hooks hooks
+	// batch is the trials of one write of a submit or a large update
+	// (submitBatchTrials; tests lower it before the calls they watch).
+	batch int
 }
 
 // hooks are called where tests synchronise with the scheduler's goroutines;
@@ -177,7 +180,7 @@ type hooks struct {
 	// advanced: a refinement step ended (err: it failed).
 	advanced func(err error)
 	// persist: a write is about to be queued; an error fails it.
-	persist func(sweeps []store.Sweep, trials []store.Trial) error
+	persist func(sweeps []store.Sweep, trials []store.TrialUpdate) error
 }
 
 type sweepState struct {
@@ -200,14 +203,42 @@ type sweepState struct {
 	retryAt  time.Time
 }
 
+// trialState is what the scheduler holds of a trial: its identity and the
+// fields that change, no more. Its parameters and canonical key stay on disk
+// (Lease reads them, one read transaction per batch); results never leave it.
 type trialState struct {
 	sweep     *sweepState
-	rec       store.Trial
+	rec       trialRec
 	steps     int    // resolved steps, for result validation
 	token     string // current lease's token
 	worker    string
 	queued    bool
 	holdUntil time.Time // restart hold (see package doc)
+}
+
+// trialRec is the in-memory part of a trial's store record (store.Trial
+// without Sweep, Params and Key).
+type trialRec struct {
+	ID        string
+	Seq       int
+	State     store.TrialState
+	Attempt   int
+	Deadline  time.Time
+	LastError string
+	Round     int
+	LeaseSeq  int
+}
+
+// update is the write of t's state to its stored record. Callers hold s.mu.
+func (t *trialState) update() store.TrialUpdate {
+	return store.TrialUpdate{Sweep: t.sweep.rec.ID, ID: t.rec.ID, Seq: t.rec.Seq, State: t.rec.State,
+		Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, LastError: t.rec.LastError, LeaseSeq: t.rec.LeaseSeq}
+}
+
+// overlay sets the fields of r that the scheduler keeps in memory from t:
+// a stored record brought up to date. Callers hold s.mu.
+func (t *trialState) overlay(r *store.Trial) {
+	r.State, r.Attempt, r.Deadline, r.LastError, r.LeaseSeq = t.rec.State, t.rec.Attempt, t.rec.Deadline, t.rec.LastError, t.rec.LeaseSeq
 }
 
 // New loads every sweep from st and starts the lease-expiry loop.
@@ -219,6 +250,7 @@ func New(st *store.Store, cfg Config) (*Scheduler, error) {
 		leased: map[*trialState]struct{}{}, held: map[*trialState]struct{}{},
 		wake: make(chan struct{}), stop: make(chan struct{}), loopDone: make(chan struct{}),
 		lastPass: cfg.Now(),
+		batch: submitBatchTrials,
 	}
 	if err := s.load(); err != nil {
 		return nil, err
@@ -325,8 +357,8 @@ func (sw *sweepState) notify() {
 	sw.changed = make(chan struct{})
 }
 
-// persist writes the records of trials (and of sweeps, if given) in one transaction.
-func (s *Scheduler) persist(sweeps []store.Sweep, trials []store.Trial, extra ...store.Op) error {
+// persist writes the state of trials (and the records of sweeps, if given) in one transaction.
+func (s *Scheduler) persist(sweeps []store.Sweep, trials []store.TrialUpdate, extra ...store.Op) error {
 	return s.persistAsync(sweeps, trials, extra...)()
 }
 
@@ -335,7 +367,7 @@ func (s *Scheduler) persist(sweeps []store.Sweep, trials []store.Trial, extra ..
 // so two writes of one trial reach the store in the order they were made (a
 // late result's DONE must not be overwritten by the PENDING of the lease
 // expiry that preceded it).
-func (s *Scheduler) persistAsync(sweeps []store.Sweep, trials []store.Trial, extra ...store.Op) (wait func() error) {
+func (s *Scheduler) persistAsync(sweeps []store.Sweep, trials []store.TrialUpdate, extra ...store.Op) (wait func() error) {
 	if h := s.hooks.persist; h != nil {
 		if err := h(sweeps, trials); err != nil {
 			return func() error { return err }
@@ -350,11 +382,26 @@ func (s *Scheduler) persistAsync(sweeps []store.Sweep, trials []store.Trial, ext
 		ops = append(ops, op)
 	}
 	for _, t := range trials {
-		op, err := store.TrialOp(t)
-		if err != nil {
-			return func() error { return err }
-		}
-		ops = append(ops, op)
+		ops = append(ops, store.UpdateOp(t))
 	}
-	return s.st.ApplyAsync(append(ops, extra...)...)
+	ops = append(ops, extra...)
+	if len(ops) <= s.batch {
+		return s.st.ApplyAsync(ops...)
+	}
+	// A write of a whole large sweep (a cancel, a resume) goes in
+	// transactions of s.batch ops, queued in order, the sweep records first
+	// (the writes of one Lease or Deliver call are never this large).
+	var waits []func() error
+	for from := 0; from < len(ops); from += s.batch {
+		waits = append(waits, s.st.ApplyAsync(ops[from:min(from+s.batch, len(ops))]...))
+	}
+	return func() error {
+		var first error
+		for _, w := range waits {
+			if err := w(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
 }

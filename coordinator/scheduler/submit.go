@@ -1,20 +1,45 @@
 package scheduler
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"runtime"
+	"time"
 
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// Submit batches: a new sweep's trials are written in transactions of at
+// most submitBatchTrials trials and about submitBatchBytes bytes, so no
+// transaction holds more than one batch of encoded records.
+const (
+	submitBatchTrials = 16384
+	submitBatchBytes  = 8 << 20
 )
 
 // Submit validates a YAML spec and creates its sweep, or resumes the sweep
 // that the same spec created before (same id): cancelled and failed trials
 // go back to PENDING. It returns the sweep and whether it was created.
 // Validation errors wrap spec.ErrInvalid.
+//
+// The trial limit (Config.MaxTrials) is submit-time policy: it is recorded
+// with a new sweep (store.Sweep.MaxTrials) and a sweep already stored is
+// resumed whatever the limit is now. The grid is expanded point by point
+// (spec.Each) and its trials written in batches (submitBatchTrials,
+// submitBatchBytes), the sweep record last: a submit cut short leaves no
+// sweep, and the same spec submitted again writes the same trials over
+// whatever it left.
 func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	sp, err := spec.Parse(yamlText, s.cfg.MaxTrials)
 	if err != nil {
-		return store.Sweep{}, false, err
+		// A sweep stored under a higher limit is still resumed.
+		stored, serr := spec.ParseStored(yamlText)
+		if serr != nil || !s.holds(stored.ID()) {
+			return store.Sweep{}, false, err
+		}
+		sp = stored
 	}
 	s.submitMu.Lock()
 	defer s.submitMu.Unlock()
@@ -30,19 +55,15 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 	}
 	s.mu.Unlock()
 
-	trials, err := sp.Trials()
-	if err != nil {
-		return store.Sweep{}, false, err
-	}
 	rec := store.Sweep{ID: sp.ID(), Name: sp.Name, Model: sp.Model, SpecYAML: string(yamlText),
-		State: store.SweepRunning, Created: s.cfg.Now().UTC()}
-	sw := newSweepState(rec, sp)
-	recs := make([]store.Trial, len(trials))
-	for i, tr := range trials {
-		recs[i] = store.Trial{Sweep: rec.ID, ID: tr.ID, Seq: i, Params: tr.Params, Key: tr.Key, State: store.Pending}
-		sw.add(&trialState{sweep: sw, rec: recs[i], steps: tr.Steps})
+		State: store.SweepRunning, Created: s.cfg.Now().UTC(), MaxTrials: s.cfg.MaxTrials}
+	start := time.Now()
+	sw, err := s.writeGrid(rec, sp)
+	if err != nil {
+		return store.Sweep{}, false, fmt.Errorf("submit sweep %s: %w", rec.ID, err)
 	}
-	if err := s.persist([]store.Sweep{rec}, recs); err != nil {
+	rec = sw.rec // with the count of reused results
+	if err := s.persist([]store.Sweep{rec}, nil); err != nil {
 		return store.Sweep{}, false, fmt.Errorf("submit sweep %s: %w", rec.ID, err)
 	}
 	s.mu.Lock()
@@ -52,12 +73,136 @@ func (s *Scheduler) Submit(yamlText []byte) (store.Sweep, bool, error) {
 		s.enqueue(t)
 	}
 	s.mu.Unlock()
-	s.cfg.Logger.Info("sweep submitted", "sweep", rec.ID, "name", rec.Name, "model", rec.Model, "trials", len(recs))
+	s.cfg.Logger.Info("sweep submitted", "sweep", rec.ID, "name", rec.Name, "model", rec.Model,
+		"trials", len(sw.list), "reused", rec.Reused, "took", time.Since(start).Round(time.Millisecond))
 	if x := sp.Exec; x != nil { // it runs code on every worker that takes it
 		s.cfg.Logger.Warn("exec sweep submitted", "sweep", rec.ID, "name", rec.Name, "command", x.Command,
 			"env", x.Env, "workdir", x.Workdir, "timeout", x.Timeout)
 	}
+	s.maybeAdvance(sw) // every trial may have been reused
 	return rec, true, nil
+}
+
+// holds reports whether the scheduler holds sweep id.
+func (s *Scheduler) holds(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.sweeps[id]
+	return ok
+}
+
+// writeGrid expands sp's grid into PENDING trials of the sweep rec and
+// writes them in batches: the batches are expanded concurrently (one per
+// core, a few ahead) and written in order, each while the next ones are
+// expanded. It returns the sweep's state, not yet registered.
+func (s *Scheduler) writeGrid(rec store.Sweep, sp *spec.Spec) (*sweepState, error) {
+	sw := newSweepState(rec, sp)
+	n := sp.Size()
+	per := s.batch
+	if n > 0 { // a batch's bytes: twice the first record's size, per record
+		first, err := s.gridBatch(context.Background(), rec.ID, sp, 0, 1)
+		if err != nil {
+			return nil, err
+		}
+		per = min(per, max(1, submitBatchBytes/(2*first.ops[0].Size())))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ahead := make(chan chan gridBatch, runtime.GOMAXPROCS(0)+1)
+	go func() {
+		defer close(ahead)
+		for from := 0; from < n; from += per {
+			c := make(chan gridBatch, 1)
+			select {
+			case ahead <- c:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				b, err := s.gridBatch(ctx, rec.ID, sp, from, from+per)
+				b.err = err
+				c <- b
+			}()
+		}
+	}()
+	inFlight := func() error { return nil }
+	var err error
+	for c := range ahead {
+		b := <-c
+		if err == nil {
+			err = b.err
+		}
+		if err == nil {
+			err = inFlight()
+		}
+		if err != nil {
+			cancel() // drain the batches under way
+			continue
+		}
+		inFlight = s.st.ApplyAsync(b.ops...)
+		for _, t := range b.trials {
+			sw.add(newTrial(sw, t))
+		}
+		sw.rec.Reused += b.reused
+	}
+	if werr := inFlight(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sw, nil
+}
+
+// gridBatch is the trials of one batch of a grid and their puts.
+type gridBatch struct {
+	trials []store.Trial
+	ops    []store.Op
+	reused int // trials DONE with another sweep's result
+	err    error
+}
+
+// gridBatch expands the grid points [from, to) of sp into trials of sweep.
+func (s *Scheduler) gridBatch(ctx context.Context, sweep string, sp *spec.Spec, from, to int) (gridBatch, error) {
+	b := gridBatch{trials: make([]store.Trial, 0, to-from), ops: make([]store.Op, 0, to-from)}
+	var params []map[string]float64
+	var keys []string
+	err := sp.EachIn(ctx, from, to, func(i int, tr spec.Trial) error {
+		b.trials = append(b.trials, store.Trial{Sweep: sweep, ID: tr.ID, Seq: i, State: store.Pending, Steps: tr.Steps})
+		params, keys = append(params, tr.Params), append(keys, tr.Key)
+		return nil
+	})
+	if err != nil {
+		return b, err
+	}
+	var reusable [][]byte
+	if sp.Exec == nil { // an exec trial's program is the user's: run it
+		ids := make([]string, len(b.trials))
+		for i, t := range b.trials {
+			ids[i] = t.ID
+		}
+		if reusable, err = s.st.Reusable(ids); err != nil {
+			return b, err
+		}
+	}
+	for i := range b.trials {
+		t := &b.trials[i]
+		if reusable != nil && reusable[i] != nil {
+			t.State = store.Done
+			b.reused++
+		}
+		rec := *t
+		rec.Params, rec.Key = params[i], keys[i]
+		op, err := store.TrialOp(rec)
+		if err != nil {
+			return b, err
+		}
+		b.ops = append(b.ops, op)
+		if t.State == store.Done {
+			b.ops = append(b.ops, store.ReusedResultOp(rec, reusable[i]))
+		}
+	}
+	return b, nil
 }
 
 // resume puts a resubmitted sweep's cancelled and failed trials back to PENDING.
@@ -74,11 +219,11 @@ func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
 	if !wasDone {
 		sw.rec.State = store.SweepRunning
 	}
-	recs := make([]store.Trial, len(changed))
+	recs := make([]store.TrialUpdate, len(changed))
 	for i, t := range changed {
 		s.setState(t, store.Pending)
 		t.rec.Attempt, t.rec.LastError = 0, ""
-		recs[i] = t.rec
+		recs[i] = t.update()
 	}
 	rec := sw.rec
 	if prev.State == rec.State && len(recs) == 0 {
@@ -101,6 +246,46 @@ func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
 	return rec, nil
 }
 
+// ErrSweepRunning is returned by Delete for a running sweep (cancel it first).
+var ErrSweepRunning = errors.New("sweep is running")
+
+// Delete removes a finished or cancelled sweep, its trials and its results
+// from the store and the scheduler. Other sweeps keep their own results
+// (reused results are copies), and what they can give new sweeps.
+func (s *Scheduler) Delete(id string) error {
+	if !s.submitMu.TryLock() { // not in the middle of a refinement step (see advance)
+		s.submitMu.Lock()
+	}
+	defer s.submitMu.Unlock()
+	s.mu.Lock()
+	sw, ok := s.sweeps[id]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	}
+	if sw.rec.State == store.SweepRunning || sw.refining {
+		s.mu.Unlock()
+		return fmt.Errorf("sweep %s: %w: cancel it first (eosweep cancel %s)", id, ErrSweepRunning, id)
+	}
+	recorded := s.st.ApplyAsync(store.DeleteSweepOp(id))
+	s.mu.Unlock()
+	if err := recorded(); err != nil {
+		return fmt.Errorf("delete sweep %s: %w", id, err)
+	}
+	s.mu.Lock()
+	delete(s.sweeps, id)
+	for i, o := range s.order {
+		if o == sw {
+			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			break
+		}
+	}
+	sw.notify()
+	s.mu.Unlock()
+	s.cfg.Logger.Info("sweep deleted", "sweep", id, "trials", len(sw.list))
+	return nil
+}
+
 // Cancel stops a sweep: its pending and leased trials become CANCELLED (their
 // workers lose the leases at the next heartbeat). Resubmitting resumes it.
 func (s *Scheduler) Cancel(id string) (store.Sweep, error) {
@@ -118,11 +303,11 @@ func (s *Scheduler) Cancel(id string) (store.Sweep, error) {
 		s.mu.Unlock()
 		return store.Sweep{}, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
 	}
-	var recs []store.Trial
+	var recs []store.TrialUpdate
 	for _, t := range sw.list {
 		if t.rec.State == store.Pending || t.rec.State == store.Leased {
 			s.setState(t, store.Cancelled)
-			recs = append(recs, t.rec)
+			recs = append(recs, t.update())
 		}
 	}
 	sw.rec.State = store.SweepCancelled

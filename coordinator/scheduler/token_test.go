@@ -119,3 +119,39 @@ func TestTokenOfOlderCoordinatorReadopts(t *testing.T) {
 		t.Fatalf("a damaged old token: %+v, want refused", r)
 	}
 }
+
+// The lease sequence survives what a restart reads and what the compact
+// writes update (store.UpdateOp and the head decoder keep only the state
+// fields): after a restart, a trial leased again gets a token no earlier
+// lease had, so the holder of a pre-restart token cannot void it.
+func TestLeaseSequenceSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	const one = "model: single\ngrid: {eta: [1]}\nparams: {steps: 5}\n"
+	path := tempDB(t)
+	st := openStore(t, path)
+	defer st.Close()
+	s := newTestScheduler(t, st, nil, Config{MaxAttempts: 1})
+	submit(t, s, one)
+	a := lease(t, s, 1)[0]
+	if err := s.unclaim([]Lease{a}, true)(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	trials, err := st.Trials(a.Sweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 1 || trials[0].LeaseSeq != 1 {
+		t.Fatalf("stored after one lease: %+v, want lease_seq 1", trials)
+	}
+	s = newTestScheduler(t, st, nil, Config{MaxAttempts: 1, ReleaseOnLoad: true})
+	defer s.Close() // before the store closes
+	b := lease(t, s, 1)[0]
+	if b.Attempt != a.Attempt || b.Token == a.Token {
+		t.Fatalf("lease after a restart: attempt %d token %q; before it attempt %d token %q: want another token", b.Attempt, b.Token, a.Attempt, a.Token)
+	}
+	out, err := s.Deliver([]Delivery{{Sweep: a.Sweep, Trial: a.Trial, Token: a.Token, Failure: "stale error"}})
+	if err != nil || out[0].Verdict != Rejected {
+		t.Fatalf("the pre-restart token's error report: %+v, %v; want rejected", out, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -302,5 +303,56 @@ func BenchmarkEach(b *testing.B) {
 	})
 	if err != nil && err != stop {
 		b.Fatal(err)
+	}
+}
+
+// TestEachInCoversEach: the grid expanded in ranges (as a submit does, one
+// range per core) is Each's expansion, point for point.
+func TestEachInCoversEach(t *testing.T) {
+	t.Parallel()
+	s, err := Parse([]byte("model: single\ngrid:\n  eta: [0.5, 1, 1.5]\n  seed: {range: [0, 7]}\n  x0: [1, 2]\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := s.Each(context.Background(), func(_ int, tr Trial) error { want = append(want, tr.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []int{1, 4, 5, len(want), len(want) + 3} {
+		var got []string
+		for from := 0; from < len(want); from += step {
+			err := s.EachIn(context.Background(), from, from+step, func(i int, tr Trial) error {
+				if i != len(got) {
+					t.Fatalf("step %d: ordinal %d, want %d", step, i, len(got))
+				}
+				got = append(got, tr.ID)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("step %d: %v, want %v", step, got, want)
+		}
+	}
+}
+
+// TestParseStoredResolvesNoPoints: a stored spec is not resolved point by
+// point again (its trials were, when they were written; a restart of a
+// million-trial sweep must not resolve thousands of points per sweep), so a
+// spec whose points an engine no longer accepts still opens.
+func TestParseStoredResolvesNoPoints(t *testing.T) {
+	t.Parallel()
+	const y = "model: single\ngrid:\n  eta: [1, 2]\n  steps: [0, 5]\n"
+	if _, err := Parse([]byte(y), 0); err == nil {
+		t.Fatal("Parse accepted steps: 0")
+	}
+	s, err := ParseStored([]byte(y))
+	if err != nil {
+		t.Fatalf("ParseStored: %v", err)
+	}
+	if s.Size() != 4 {
+		t.Fatalf("size %d", s.Size())
 	}
 }

@@ -37,11 +37,22 @@ func (s *Spec) Size() int {
 // expanded once, and two points that differ in a value resolve to different
 // configurations (a Config's key holds every parameter as given).
 func (s *Spec) Each(ctx context.Context, fn func(i int, t Trial) error) error {
+	return s.EachIn(ctx, 0, s.Size(), fn)
+}
+
+// EachIn is Each over the points of ordinals [from, to) only (clamped to
+// the grid), so that parts of one grid can be expanded concurrently.
+func (s *Spec) EachIn(ctx context.Context, from, to int, fn func(i int, t Trial) error) error {
 	axes := s.axisPoints()
 	n := s.Size()
+	from, to = max(from, 0), min(to, n)
 	idx := make([]int, len(axes))
-	for i := range n {
-		if i%eachCheckEvery == 0 {
+	for a, rest := len(axes)-1, from; a >= 0 && from < to; a-- {
+		idx[a] = rest % len(axes[a])
+		rest /= len(axes[a])
+	}
+	for i := from; i < to; i++ {
+		if (i-from)%eachCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("expand grid: stopped at point %d of %d: %w", i, n, err)
 			}

@@ -158,23 +158,26 @@ func Parse(data []byte, maxTrials int) (*Spec, error) {
 		return nil, fmt.Errorf("%w: spec: %s (%s bytes); the limit is 256 KiB (%s bytes)",
 			ErrInvalid, byteSize(len(data)), commas(int64(len(data))), commas(MaxSpecBytes))
 	}
-	return parse(data, newAxisLimit(maxTrials), maxTrials)
+	return parse(data, newAxisLimit(maxTrials), maxTrials, true)
 }
 
 // ParseStored re-reads the spec of a stored sweep, which Parse accepted when
 // it was submitted (perhaps by an older eosweep, or with a higher limit):
 // the text, trial and axis limits are submit-time policy and are not applied
 // again, so a store keeps opening whatever its sweeps' sizes. It validates
-// as Parse does.
+// the spec as Parse does but for resolving its grid's points, which were
+// resolved when the trials were written (and are again wherever a stored
+// trial's parameters are resolved): a restart need not resolve thousands of
+// points per sweep.
 func ParseStored(data []byte) (*Spec, error) {
-	return parse(data, axisLimit{n: maxStoredAxisValues}, math.MaxInt)
+	return parse(data, axisLimit{n: maxStoredAxisValues}, math.MaxInt, false)
 }
 
 // maxStoredAxisValues bounds an axis of a stored spec (8 bytes a value) only
 // as a guard against a damaged record: no eosweep accepted one this long.
 const maxStoredAxisValues = 1 << 27
 
-func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
+func parse(data []byte, lim axisLimit, maxTrials int, resolvePoints bool) (*Spec, error) {
 	var raw rawSpec
 	if err := decode(data, &raw); err != nil { // decode.go
 		return nil, err
@@ -225,6 +228,9 @@ func parse(data []byte, lim axisLimit, maxTrials int) (*Spec, error) {
 	s.Priority = priority
 	if err := s.parseBoundary(raw.Boundary); err != nil {
 		return nil, err
+	}
+	if !resolvePoints {
+		return s, nil
 	}
 	if err := s.validate(); err != nil {
 		return nil, err
@@ -280,7 +286,8 @@ func NewTrial(model string, params map[string]float64) (Trial, error) {
 	if err != nil {
 		return Trial{}, err
 	}
-	return Trial{ID: TrialID(cfg), Params: params, Config: cfg, Key: cfg.Key(), Steps: cfg.Steps}, nil
+	key := cfg.Key()
+	return Trial{ID: keyID(key), Params: params, Config: cfg, Key: key, Steps: cfg.Steps}, nil
 }
 
 // NewTrial makes the trial of the sweep at the given input parameters: the
@@ -294,8 +301,11 @@ func (s *Spec) NewTrial(params map[string]float64) (Trial, error) {
 }
 
 // TrialID is the identity of a trial: a hex-truncated SHA-256 of cfg.Key().
-func TrialID(cfg engine.Config) string {
-	sum := sha256.Sum256([]byte(cfg.Key()))
+func TrialID(cfg engine.Config) string { return keyID(cfg.Key()) }
+
+// keyID is the trial id of a canonical key.
+func keyID(key string) string {
+	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:8])
 }
 

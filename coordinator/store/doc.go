@@ -6,7 +6,9 @@
 // (Open refuses a newer one) and the coordinator's lease secret; "sweeps" maps
 // a sweep id to its record; "trials" and "results" hold one nested bucket per
 // sweep, mapping a trial's Seq (8 bytes, big-endian) to its record and to its
-// serialised engine.Result tagged with the trial id.
+// serialised engine.Result tagged with the trial id; "trial_ids" (schema 2)
+// maps a trial id to the Seq and sweep of a stored result of it, so that a
+// new sweep reuses it (Reusable). Open migrates an older file by adding only.
 //
 // Writes go through Apply, which hands pre-encoded puts to a single committer
 // goroutine. The committer takes everything waiting and writes it in one
@@ -20,7 +22,10 @@
 // requests that cannot be written alone (an empty key, a value too large)
 // get an error and the others are written. This is safe because requests are
 // pre-encoded puts: the failed transaction wrote nothing, and writing a put
-// again writes the same bytes. Writes keep their queue order throughout.
+// again writes the same bytes. Writes keep their queue order throughout. An
+// update (UpdateOp) sets a stored trial's state fields and keeps the rest of
+// its record's bytes: the scheduler holds no parameters to write back, and a
+// restart reads each record's head without decoding them (EachTrialHead).
 //
 // # Caveats
 //

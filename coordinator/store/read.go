@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -74,6 +75,150 @@ func (s *Store) Trials(sweep string) ([]Trial, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out, nil
+}
+
+// Reusable returns, for each of the trial ids given, the stored result of a
+// trial of that id in any sweep (nil where there is none), in one read
+// transaction: a trial's id is a hash of its resolved configuration, and
+// results are deterministic, so a new sweep's trial takes it as its own.
+func (s *Store) Reusable(ids []string) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	err := s.view(func(tx *bolt.Tx) error {
+		idx := tx.Bucket([]byte(bucketIDs))
+		if idx == nil { // a read-only view of a file of schema 1
+			return nil
+		}
+		for i, id := range ids {
+			ref := idx.Get([]byte(id))
+			if len(ref) <= 8 {
+				continue
+			}
+			b := tx.Bucket([]byte(bucketResults)).Bucket(ref[8:])
+			if b == nil {
+				continue
+			}
+			v := b.Get(ref[:8])
+			if v == nil {
+				continue
+			}
+			if got, err := resultTrial(v); err != nil || got != id {
+				continue // not the result indexed: not reused
+			}
+			out[i] = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read reusable results: %w", err)
+	}
+	return out, nil
+}
+
+// TrialRef names a stored trial: its Seq, checked against its ID.
+type TrialRef struct {
+	Seq int
+	ID  string
+}
+
+// TrialsAt returns the records of the given trials of a sweep, in the order
+// given, in one read transaction (a lease batch's parameters).
+func (s *Store) TrialsAt(sweep string, refs []TrialRef) ([]Trial, error) {
+	out := make([]Trial, len(refs))
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep))
+		for i, r := range refs {
+			var v []byte
+			if b != nil {
+				v = b.Get([]byte(seqKey(r.Seq)))
+			}
+			if v == nil {
+				return fmt.Errorf("trial %s/%s: not stored at seq %d", sweep, r.ID, r.Seq)
+			}
+			if err := json.Unmarshal(v, &out[i]); err != nil {
+				return fmt.Errorf("decode trial %s/%s: %w", sweep, r.ID, err)
+			}
+			if out[i].ID != r.ID {
+				return fmt.Errorf("trial %s/%s: seq %d holds trial %s", sweep, r.ID, r.Seq, out[i].ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read trials: %w", err)
+	}
+	return out, nil
+}
+
+// TrialRange returns up to n trials of a sweep from Seq from on, in Seq
+// order, in one read transaction.
+func (s *Store) TrialRange(sweep string, from, n int) ([]Trial, error) {
+	var out []Trial
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep))
+		if b == nil || n <= 0 {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek([]byte(seqKey(max(from, 0)))); k != nil && len(out) < n; k, v = c.Next() {
+			var t Trial
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("decode trial %s/%x: %w", sweep, k, err)
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read trials: %w", err)
+	}
+	return out, nil
+}
+
+// trialHead is a trial record without its parameters and key.
+type trialHead struct {
+	ID        string     `json:"id"`
+	Seq       int        `json:"seq"`
+	State     TrialState `json:"state"`
+	Attempt   int        `json:"attempt"`
+	Deadline  time.Time  `json:"deadline,omitzero"`
+	LastError string     `json:"last_error,omitempty"`
+	Round     int        `json:"round"`
+	Steps     int        `json:"steps,omitempty"`
+	LeaseSeq  int        `json:"lease_seq,omitempty"`
+}
+
+// EachTrialHead calls fn with each trial of a sweep in Seq order, decoded
+// without its Params and Key — but for a record stored without its resolved
+// Steps (before they were recorded), which is decoded whole. It is what a
+// restart reads: one read transaction, nothing held but the current record.
+func (s *Store) EachTrialHead(sweep string, fn func(Trial) error) error {
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var h trialHead
+			if !decodeHead(v, &h) {
+				h = trialHead{}
+				if err := json.Unmarshal(v, &h); err != nil {
+					return fmt.Errorf("decode trial %s/%x: %w", sweep, k, err)
+				}
+			}
+			t := Trial{Sweep: sweep, ID: h.ID, Seq: h.Seq, State: h.State, Attempt: h.Attempt,
+				Deadline: h.Deadline, LastError: h.LastError, Round: h.Round, Steps: h.Steps, LeaseSeq: h.LeaseSeq}
+			if h.Steps == 0 {
+				if err := json.Unmarshal(v, &t); err != nil {
+					return fmt.Errorf("decode trial %s/%x: %w", sweep, k, err)
+				}
+			}
+			return fn(t)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("read trials: %w", err)
+	}
+	return nil
 }
 
 // Results returns the stored results of a sweep by trial id.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -75,6 +76,13 @@ type Sweep struct {
 	// Round is the current refinement round (0 = the grid).
 	Round   int       `json:"round"`
 	Created time.Time `json:"created"`
+	// MaxTrials is the trial limit the sweep was submitted under (0 in
+	// sweeps stored before it was recorded). It is submit-time policy: a
+	// stored sweep is never checked against it again.
+	MaxTrials int `json:"max_trials,omitempty"`
+	// Reused counts the trials that were DONE at submit with a result
+	// another sweep had stored for a trial of the same id.
+	Reused int `json:"reused,omitempty"`
 }
 
 // Trial is a stored trial.
@@ -91,19 +99,98 @@ type Trial struct {
 	Deadline  time.Time          `json:"deadline,omitzero"`
 	LastError string             `json:"last_error,omitempty"`
 	Round     int                `json:"round"`
+	// Steps is the resolved step count a result is checked against
+	// (spec.NoSteps for an exec trial), so a restart need not resolve the
+	// parameters again; 0 in trials stored before it was recorded.
+	Steps int `json:"steps,omitempty"`
 	// LeaseSeq counts the leases the trial was ever given: unlike Attempt it
 	// is never reset or decremented, so a lease token (which includes it) is
 	// never issued twice. 0 in records of stores before it was added.
 	LeaseSeq int `json:"lease_seq,omitempty"`
 }
 
-// Op is one pre-encoded put, built by SweepOp, TrialOp or ResultOp.
+// Op is one pre-encoded put, built by SweepOp, TrialOp or ResultOp, or an
+// update of a stored trial's state, built by UpdateOp.
 type Op struct {
 	bucket string // bucketSweeps, bucketTrials or bucketResults
 	sweep  string // nested bucket for trials and results
 	key    string
 	value  []byte
+	update *TrialUpdate // set: a read-modify-write of the trial record at key
+	trial  string       // of a result: its trial's id, indexed in bucketIDs
+	delete bool         // set: delete the sweep sweep, its trials and results
 }
+
+// DeleteSweepOp deletes a sweep with its trials and results. A trial id the
+// index pointed at one of its results is pointed at another sweep's result
+// of that trial, if the store holds one, or dropped: the other sweeps keep
+// their own results and what can be reused from them.
+func DeleteSweepOp(sweep string) Op {
+	return Op{bucket: bucketSweeps, sweep: sweep, key: sweep, delete: true}
+}
+
+// TrialUpdate is the part of a trial record that changes after it is
+// written: what the scheduler keeps in memory. The rest of the record (its
+// parameters and canonical key) stays as it was written.
+type TrialUpdate struct {
+	Sweep     string
+	ID        string
+	Seq       int
+	State     TrialState
+	Attempt   int
+	Deadline  time.Time
+	LastError string
+	LeaseSeq  int
+}
+
+// UpdateOp sets the state fields of a stored trial, leaving the rest of its
+// record as it is. Its transaction fails if the trial is not stored at u.Seq
+// under u.ID.
+func UpdateOp(u TrialUpdate) Op {
+	return Op{bucket: bucketTrials, sweep: u.Sweep, key: seqKey(u.Seq), update: &u}
+}
+
+// rawTrial is a trial record with its parameters and key left encoded: an
+// update decodes and re-encodes only the fields it sets. Its fields are
+// Trial's, in Trial's order, so the bytes of the fields it does not set are
+// written back unchanged.
+type rawTrial struct {
+	Sweep     string          `json:"sweep"`
+	ID        string          `json:"id"`
+	Seq       int             `json:"seq"`
+	Params    json.RawMessage `json:"params"`
+	Key       json.RawMessage `json:"key"`
+	State     TrialState      `json:"state"`
+	Attempt   int             `json:"attempt"`
+	Deadline  time.Time       `json:"deadline,omitzero"`
+	LastError string          `json:"last_error,omitempty"`
+	Round     int             `json:"round"`
+	Steps     int             `json:"steps,omitempty"`
+	LeaseSeq  int             `json:"lease_seq,omitempty"`
+}
+
+// apply returns the stored record old with u's fields set.
+func (u *TrialUpdate) apply(old []byte) ([]byte, error) {
+	if old == nil {
+		return nil, fmt.Errorf("update trial %s/%s: no trial stored at seq %d", u.Sweep, u.ID, u.Seq)
+	}
+	var r rawTrial
+	if err := json.Unmarshal(old, &r); err != nil {
+		return nil, fmt.Errorf("update trial %s/%s: decode the stored record: %w", u.Sweep, u.ID, err)
+	}
+	if r.ID != u.ID {
+		return nil, fmt.Errorf("update trial %s/%s: seq %d holds trial %s", u.Sweep, u.ID, u.Seq, r.ID)
+	}
+	r.State, r.Attempt, r.Deadline, r.LastError, r.LeaseSeq = u.State, u.Attempt, u.Deadline, u.LastError, u.LeaseSeq
+	v, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("update trial %s/%s: encode: %w", u.Sweep, u.ID, err)
+	}
+	return v, nil
+}
+
+// Size returns the bytes op writes (its key and value).
+func (o Op) Size() int { return len(o.key) + len(o.value) }
 
 // SweepOp stores s.
 func SweepOp(s Sweep) (Op, error) {
@@ -148,7 +235,35 @@ func ResultOp(t Trial, r engine.Result) (Op, error) {
 	if err != nil {
 		return Op{}, fmt.Errorf("encode result %s/%s: %w", t.Sweep, t.ID, err)
 	}
-	return Op{bucket: bucketResults, sweep: t.Sweep, key: seqKey(t.Seq), value: v}, nil
+	return Op{bucket: bucketResults, sweep: t.Sweep, key: seqKey(t.Seq), value: v, trial: t.ID}, nil
+}
+
+// ReusedResultOp stores, as the result of trial t, a result another sweep
+// stored for a trial of the same id (Store.Reusable): the bytes as they are.
+func ReusedResultOp(t Trial, raw []byte) Op {
+	return Op{bucket: bucketResults, sweep: t.Sweep, key: seqKey(t.Seq), value: raw, trial: t.ID}
+}
+
+// idValue is a trial_ids value: the result's seq key, then its sweep's id.
+func idValue(sweep string, seq []byte) []byte {
+	return append(append(make([]byte, 0, len(seq)+len(sweep)), seq...), sweep...)
+}
+
+// resultTrial returns the trial id of a stored result.
+func resultTrial(v []byte) (string, error) {
+	var r struct {
+		Trial string `json:"trial"`
+	}
+	const prefix = `{"trial":"` // as ResultOp writes it
+	if rest, ok := bytes.CutPrefix(v, []byte(prefix)); ok {
+		if end := bytes.IndexByte(rest, '"'); end > 0 && bytes.IndexByte(rest[:end], '\\') < 0 {
+			return string(rest[:end]), nil
+		}
+	}
+	if err := json.Unmarshal(v, &r); err != nil {
+		return "", err
+	}
+	return r.Trial, nil
 }
 
 // seqKey is the bbolt key of a trial and its result: its Seq, big-endian.

@@ -17,13 +17,18 @@ import (
 )
 
 // SchemaVersion is the version of the file layout this package writes.
-const SchemaVersion = 1
+//
+// Version 2 added the trial-id index (bucket trial_ids: trial id → the seq
+// and sweep of a stored result of that trial), built on open from the
+// results of a version-1 file, which is otherwise left as it is.
+const SchemaVersion = 2
 
 const (
 	bucketMeta    = "meta"
 	bucketSweeps  = "sweeps"
 	bucketTrials  = "trials"
 	bucketResults = "results"
+	bucketIDs     = "trial_ids"
 	keySchema     = "schema"
 	keySecret     = "secret"
 )
@@ -161,6 +166,37 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 			return fmt.Errorf("create %s: %w", b, err)
 		}
+	}
+	return migrate(tx)
+}
+
+// migrate brings a file of an older schema to SchemaVersion, adding only.
+func migrate(tx *bolt.Tx) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	v, _ := strconv.Atoi(string(meta.Get([]byte(keySchema)))) // checked by checkSchema
+	if v >= SchemaVersion && tx.Bucket([]byte(bucketIDs)) != nil {
+		return nil
+	}
+	ids, err := tx.CreateBucketIfNotExists([]byte(bucketIDs))
+	if err != nil {
+		return fmt.Errorf("create %s: %w", bucketIDs, err)
+	}
+	// 1 → 2: index every stored result by its trial's id.
+	results := tx.Bucket([]byte(bucketResults))
+	err = results.ForEachBucket(func(sweep []byte) error {
+		return results.Bucket(sweep).ForEach(func(k, v []byte) error {
+			id, err := resultTrial(v)
+			if err != nil {
+				return fmt.Errorf("migrate: result %s/%x: %w", sweep, k, err)
+			}
+			return ids.Put([]byte(id), idValue(string(sweep), k))
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if err := meta.Put([]byte(keySchema), []byte(strconv.Itoa(SchemaVersion))); err != nil {
+		return fmt.Errorf("write schema: %w", err)
 	}
 	return nil
 }
@@ -330,8 +366,20 @@ func (s *Store) write(group []request) error {
 }
 
 func put(tx *bolt.Tx, op Op) error {
+	if op.delete {
+		return deleteSweep(tx, op.sweep)
+	}
 	b := tx.Bucket([]byte(op.bucket))
-	if op.sweep != "" {
+	if op.update != nil {
+		if b = b.Bucket([]byte(op.sweep)); b == nil {
+			return fmt.Errorf("update trial %s/%s: no trials stored for the sweep", op.sweep, op.update.ID)
+		}
+		v, err := op.update.apply(b.Get([]byte(op.key)))
+		if err != nil {
+			return err
+		}
+		op.value = v
+	} else if op.sweep != "" {
 		var err error
 		if b, err = b.CreateBucketIfNotExists([]byte(op.sweep)); err != nil {
 			return fmt.Errorf("bucket %s/%s: %w", op.bucket, op.sweep, err)
@@ -339,6 +387,65 @@ func put(tx *bolt.Tx, op Op) error {
 	}
 	if err := b.Put([]byte(op.key), op.value); err != nil {
 		return fmt.Errorf("put %s/%s/%s: %w", op.bucket, op.sweep, op.key, err)
+	}
+	if op.trial != "" { // a result: index it by its trial's id
+		if err := tx.Bucket([]byte(bucketIDs)).Put([]byte(op.trial), idValue(op.sweep, []byte(op.key))); err != nil {
+			return fmt.Errorf("index result %s/%s: %w", op.sweep, op.trial, err)
+		}
+	}
+	return nil
+}
+
+// deleteSweep is DeleteSweepOp's write.
+func deleteSweep(tx *bolt.Tx, sweep string) error {
+	ids := tx.Bucket([]byte(bucketIDs))
+	results := tx.Bucket([]byte(bucketResults))
+	orphaned := map[string]bool{} // trial ids the index pointed into the sweep
+	if b := results.Bucket([]byte(sweep)); b != nil {
+		err := b.ForEach(func(k, v []byte) error {
+			id, err := resultTrial(v)
+			if err != nil {
+				return fmt.Errorf("delete sweep %s: result %x: %w", sweep, k, err)
+			}
+			if ref := ids.Get([]byte(id)); len(ref) > 8 && string(ref[8:]) == sweep {
+				orphaned[id] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := results.DeleteBucket([]byte(sweep)); err != nil {
+			return fmt.Errorf("delete sweep %s: results: %w", sweep, err)
+		}
+	}
+	for id := range orphaned {
+		if err := ids.Delete([]byte(id)); err != nil {
+			return fmt.Errorf("delete sweep %s: index: %w", sweep, err)
+		}
+	}
+	if len(orphaned) > 0 { // point them at another sweep's copy
+		err := results.ForEachBucket(func(other []byte) error {
+			return results.Bucket(other).ForEach(func(k, v []byte) error {
+				id, err := resultTrial(v)
+				if err != nil || !orphaned[id] {
+					return nil
+				}
+				delete(orphaned, id)
+				return ids.Put([]byte(id), idValue(string(other), k))
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("delete sweep %s: index: %w", sweep, err)
+		}
+	}
+	if tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep)) != nil {
+		if err := tx.Bucket([]byte(bucketTrials)).DeleteBucket([]byte(sweep)); err != nil {
+			return fmt.Errorf("delete sweep %s: trials: %w", sweep, err)
+		}
+	}
+	if err := tx.Bucket([]byte(bucketSweeps)).Delete([]byte(sweep)); err != nil {
+		return fmt.Errorf("delete sweep %s: %w", sweep, err)
 	}
 	return nil
 }

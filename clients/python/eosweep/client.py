@@ -117,6 +117,11 @@ class Client:
         """Cancels a sweep (resubmitting its spec resumes it)."""
         return self._call(self._stub.CancelSweep, pb.CancelSweepRequest(sweep_id=sweep)).sweep
 
+    def delete(self, sweep):
+        """Deletes a finished or cancelled sweep with its trials and results;
+        returns how many trials it had (a running sweep is refused)."""
+        return self._call(self._stub.DeleteSweep, pb.DeleteSweepRequest(sweep_id=sweep)).trials
+
     # Trials.
 
     def _trials(self, sweep):

@@ -572,7 +572,12 @@ type Sweep struct {
 	Created  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
 	// When the sweep last became DONE (absent while it runs, and from
 	// coordinators that do not record it).
-	Finished      *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished,proto3" json:"finished,omitempty"`
+	Finished *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished,proto3" json:"finished,omitempty"`
+	// Trials that were DONE at submit with the result another sweep of the
+	// store had for a trial of the same id (the hash of its resolved
+	// configuration), without running again (0 from coordinators that do not
+	// reuse results).
+	Reused        int64 `protobuf:"varint,11,opt,name=reused,proto3" json:"reused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -675,6 +680,13 @@ func (x *Sweep) GetFinished() *timestamppb.Timestamp {
 		return x.Finished
 	}
 	return nil
+}
+
+func (x *Sweep) GetReused() int64 {
+	if x != nil {
+		return x.Reused
+	}
+	return 0
 }
 
 // TrajectoryPoint is one sample of a trial's trajectory (engine.Point).
@@ -1516,6 +1528,95 @@ func (x *CancelSweepResponse) GetSweep() *Sweep {
 	return nil
 }
 
+type DeleteSweepRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SweepId       string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSweepRequest) Reset() {
+	*x = DeleteSweepRequest{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSweepRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSweepRequest) ProtoMessage() {}
+
+func (x *DeleteSweepRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSweepRequest.ProtoReflect.Descriptor instead.
+func (*DeleteSweepRequest) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteSweepRequest) GetSweepId() string {
+	if x != nil {
+		return x.SweepId
+	}
+	return ""
+}
+
+// DeleteSweepResponse says how many trials the deleted sweep had.
+type DeleteSweepResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trials        int64                  `protobuf:"varint,1,opt,name=trials,proto3" json:"trials,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSweepResponse) Reset() {
+	*x = DeleteSweepResponse{}
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSweepResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSweepResponse) ProtoMessage() {}
+
+func (x *DeleteSweepResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSweepResponse.ProtoReflect.Descriptor instead.
+func (*DeleteSweepResponse) Descriptor() ([]byte, []int) {
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DeleteSweepResponse) GetTrials() int64 {
+	if x != nil {
+		return x.Trials
+	}
+	return 0
+}
+
 // ListTrialsRequest pages through a sweep's trials in id order.
 type ListTrialsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1534,7 +1635,7 @@ type ListTrialsRequest struct {
 
 func (x *ListTrialsRequest) Reset() {
 	*x = ListTrialsRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[15]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1546,7 +1647,7 @@ func (x *ListTrialsRequest) String() string {
 func (*ListTrialsRequest) ProtoMessage() {}
 
 func (x *ListTrialsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[15]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1559,7 +1660,7 @@ func (x *ListTrialsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTrialsRequest.ProtoReflect.Descriptor instead.
 func (*ListTrialsRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{15}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListTrialsRequest) GetSweepId() string {
@@ -1602,7 +1703,7 @@ type ListTrialsResponse struct {
 
 func (x *ListTrialsResponse) Reset() {
 	*x = ListTrialsResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[16]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1715,7 @@ func (x *ListTrialsResponse) String() string {
 func (*ListTrialsResponse) ProtoMessage() {}
 
 func (x *ListTrialsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[16]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1728,7 @@ func (x *ListTrialsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTrialsResponse.ProtoReflect.Descriptor instead.
 func (*ListTrialsResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{16}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListTrialsResponse) GetTrials() []*Trial {
@@ -1662,7 +1763,7 @@ type LeaseTrialRequest struct {
 
 func (x *LeaseTrialRequest) Reset() {
 	*x = LeaseTrialRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[17]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +1775,7 @@ func (x *LeaseTrialRequest) String() string {
 func (*LeaseTrialRequest) ProtoMessage() {}
 
 func (x *LeaseTrialRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[17]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +1788,7 @@ func (x *LeaseTrialRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTrialRequest.ProtoReflect.Descriptor instead.
 func (*LeaseTrialRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{17}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *LeaseTrialRequest) GetWorkerId() string {
@@ -1736,7 +1837,7 @@ type ExecTrial struct {
 
 func (x *ExecTrial) Reset() {
 	*x = ExecTrial{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +1849,7 @@ func (x *ExecTrial) String() string {
 func (*ExecTrial) ProtoMessage() {}
 
 func (x *ExecTrial) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[18]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +1862,7 @@ func (x *ExecTrial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecTrial.ProtoReflect.Descriptor instead.
 func (*ExecTrial) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{18}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExecTrial) GetCommand() []string {
@@ -1811,7 +1912,7 @@ type Lease struct {
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1924,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[19]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +1937,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{19}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Lease) GetSweepId() string {
@@ -1907,7 +2008,7 @@ type LeaseTrialResponse struct {
 
 func (x *LeaseTrialResponse) Reset() {
 	*x = LeaseTrialResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1919,7 +2020,7 @@ func (x *LeaseTrialResponse) String() string {
 func (*LeaseTrialResponse) ProtoMessage() {}
 
 func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[20]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1932,7 +2033,7 @@ func (x *LeaseTrialResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseTrialResponse.ProtoReflect.Descriptor instead.
 func (*LeaseTrialResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{20}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *LeaseTrialResponse) GetLeases() []*Lease {
@@ -1961,7 +2062,7 @@ type LeaseRef struct {
 
 func (x *LeaseRef) Reset() {
 	*x = LeaseRef{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2074,7 @@ func (x *LeaseRef) String() string {
 func (*LeaseRef) ProtoMessage() {}
 
 func (x *LeaseRef) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[21]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2087,7 @@ func (x *LeaseRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaseRef.ProtoReflect.Descriptor instead.
 func (*LeaseRef) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{21}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LeaseRef) GetSweepId() string {
@@ -2021,7 +2122,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2134,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[22]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2147,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{22}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HeartbeatRequest) GetWorkerId() string {
@@ -2075,7 +2176,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2188,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[23]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2201,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{23}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HeartbeatResponse) GetLost() []*LeaseRef {
@@ -2136,7 +2237,7 @@ type TrialReport struct {
 
 func (x *TrialReport) Reset() {
 	*x = TrialReport{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2249,7 @@ func (x *TrialReport) String() string {
 func (*TrialReport) ProtoMessage() {}
 
 func (x *TrialReport) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[24]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2262,7 @@ func (x *TrialReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialReport.ProtoReflect.Descriptor instead.
 func (*TrialReport) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{24}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TrialReport) GetSweepId() string {
@@ -2255,7 +2356,7 @@ type ReportResultRequest struct {
 
 func (x *ReportResultRequest) Reset() {
 	*x = ReportResultRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2368,7 @@ func (x *ReportResultRequest) String() string {
 func (*ReportResultRequest) ProtoMessage() {}
 
 func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[25]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2381,7 @@ func (x *ReportResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultRequest.ProtoReflect.Descriptor instead.
 func (*ReportResultRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{25}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReportResultRequest) GetWorkerId() string {
@@ -2309,7 +2410,7 @@ type ReportOutcome struct {
 
 func (x *ReportOutcome) Reset() {
 	*x = ReportOutcome{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2422,7 @@ func (x *ReportOutcome) String() string {
 func (*ReportOutcome) ProtoMessage() {}
 
 func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[26]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2435,7 @@ func (x *ReportOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportOutcome.ProtoReflect.Descriptor instead.
 func (*ReportOutcome) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{26}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReportOutcome) GetTrialId() string {
@@ -2369,7 +2470,7 @@ type ReportResultResponse struct {
 
 func (x *ReportResultResponse) Reset() {
 	*x = ReportResultResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2381,7 +2482,7 @@ func (x *ReportResultResponse) String() string {
 func (*ReportResultResponse) ProtoMessage() {}
 
 func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[27]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2394,7 +2495,7 @@ func (x *ReportResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportResultResponse.ProtoReflect.Descriptor instead.
 func (*ReportResultResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{27}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReportResultResponse) GetOutcomes() []*ReportOutcome {
@@ -2414,7 +2515,7 @@ type GetBoundaryRequest struct {
 
 func (x *GetBoundaryRequest) Reset() {
 	*x = GetBoundaryRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2426,7 +2527,7 @@ func (x *GetBoundaryRequest) String() string {
 func (*GetBoundaryRequest) ProtoMessage() {}
 
 func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[28]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2439,7 +2540,7 @@ func (x *GetBoundaryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryRequest.ProtoReflect.Descriptor instead.
 func (*GetBoundaryRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{28}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetBoundaryRequest) GetSweepId() string {
@@ -2460,7 +2561,7 @@ type Interval struct {
 
 func (x *Interval) Reset() {
 	*x = Interval{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +2573,7 @@ func (x *Interval) String() string {
 func (*Interval) ProtoMessage() {}
 
 func (x *Interval) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[29]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2586,7 @@ func (x *Interval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Interval.ProtoReflect.Descriptor instead.
 func (*Interval) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{29}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Interval) GetLow() float64 {
@@ -2529,7 +2630,7 @@ type EtaRow struct {
 
 func (x *EtaRow) Reset() {
 	*x = EtaRow{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2541,7 +2642,7 @@ func (x *EtaRow) String() string {
 func (*EtaRow) ProtoMessage() {}
 
 func (x *EtaRow) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[30]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2554,7 +2655,7 @@ func (x *EtaRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EtaRow.ProtoReflect.Descriptor instead.
 func (*EtaRow) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{30}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *EtaRow) GetEta() float64 {
@@ -2729,7 +2830,7 @@ type BoundaryGroup struct {
 
 func (x *BoundaryGroup) Reset() {
 	*x = BoundaryGroup{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2741,7 +2842,7 @@ func (x *BoundaryGroup) String() string {
 func (*BoundaryGroup) ProtoMessage() {}
 
 func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[31]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2754,7 +2855,7 @@ func (x *BoundaryGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BoundaryGroup.ProtoReflect.Descriptor instead.
 func (*BoundaryGroup) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{31}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BoundaryGroup) GetGroup() map[string]float64 {
@@ -2921,7 +3022,7 @@ type TrialMark struct {
 
 func (x *TrialMark) Reset() {
 	*x = TrialMark{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2933,7 +3034,7 @@ func (x *TrialMark) String() string {
 func (*TrialMark) ProtoMessage() {}
 
 func (x *TrialMark) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[32]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2946,7 +3047,7 @@ func (x *TrialMark) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrialMark.ProtoReflect.Descriptor instead.
 func (*TrialMark) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{32}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TrialMark) GetTrialId() string {
@@ -3001,7 +3102,7 @@ type GetBoundaryResponse struct {
 
 func (x *GetBoundaryResponse) Reset() {
 	*x = GetBoundaryResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3013,7 +3114,7 @@ func (x *GetBoundaryResponse) String() string {
 func (*GetBoundaryResponse) ProtoMessage() {}
 
 func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[33]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3026,7 +3127,7 @@ func (x *GetBoundaryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoundaryResponse.ProtoReflect.Descriptor instead.
 func (*GetBoundaryResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{33}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
@@ -3045,7 +3146,7 @@ type ListWorkersRequest struct {
 
 func (x *ListWorkersRequest) Reset() {
 	*x = ListWorkersRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3057,7 +3158,7 @@ func (x *ListWorkersRequest) String() string {
 func (*ListWorkersRequest) ProtoMessage() {}
 
 func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[34]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3070,7 +3171,7 @@ func (x *ListWorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{34}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
 }
 
 // WorkerInfo is one worker as the coordinator sees it.
@@ -3092,7 +3193,7 @@ type WorkerInfo struct {
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3205,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[35]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3218,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{35}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WorkerInfo) GetWorkerId() string {
@@ -3172,7 +3273,7 @@ type ListWorkersResponse struct {
 
 func (x *ListWorkersResponse) Reset() {
 	*x = ListWorkersResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3184,7 +3285,7 @@ func (x *ListWorkersResponse) String() string {
 func (*ListWorkersResponse) ProtoMessage() {}
 
 func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[36]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3197,7 +3298,7 @@ func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{36}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListWorkersResponse) GetWorkers() []*WorkerInfo {
@@ -3219,7 +3320,7 @@ type RetrySweepRequest struct {
 
 func (x *RetrySweepRequest) Reset() {
 	*x = RetrySweepRequest{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3231,7 +3332,7 @@ func (x *RetrySweepRequest) String() string {
 func (*RetrySweepRequest) ProtoMessage() {}
 
 func (x *RetrySweepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[37]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3244,7 +3345,7 @@ func (x *RetrySweepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySweepRequest.ProtoReflect.Descriptor instead.
 func (*RetrySweepRequest) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{37}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RetrySweepRequest) GetSweepId() string {
@@ -3272,7 +3373,7 @@ type RetrySweepResponse struct {
 
 func (x *RetrySweepResponse) Reset() {
 	*x = RetrySweepResponse{}
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3284,7 +3385,7 @@ func (x *RetrySweepResponse) String() string {
 func (*RetrySweepResponse) ProtoMessage() {}
 
 func (x *RetrySweepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_eosweep_v1_coordinator_proto_msgTypes[38]
+	mi := &file_eosweep_v1_coordinator_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3297,7 +3398,7 @@ func (x *RetrySweepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetrySweepResponse.ProtoReflect.Descriptor instead.
 func (*RetrySweepResponse) Descriptor() ([]byte, []int) {
-	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{38}
+	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RetrySweepResponse) GetSweep() *Sweep {
@@ -3331,7 +3432,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x03eta\x18\x14 \x01(\v2\x19.google.protobuf.DurationR\x03eta\x12\x1d\n" +
 	"\aworkers\x18\t \x01(\x05H\x00R\aworkers\x88\x01\x01B\n" +
 	"\n" +
-	"\b_workersJ\x04\b\b\x10\tR\veta_seconds\"\xe1\x02\n" +
+	"\b_workersJ\x04\b\b\x10\tR\veta_seconds\"\xf9\x02\n" +
 	"\x05Sweep\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -3344,7 +3445,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\tspec_yaml\x18\b \x01(\tR\bspecYaml\x124\n" +
 	"\acreated\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x126\n" +
 	"\bfinished\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\bfinished\"k\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bfinished\x12\x16\n" +
+	"\x06reused\x18\v \x01(\x03R\x06reused\"k\n" +
 	"\x0fTrajectoryPoint\x12\x12\n" +
 	"\x04step\x18\x01 \x01(\x03R\x04step\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x12\n" +
@@ -3416,7 +3518,11 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x12CancelSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\">\n" +
 	"\x13CancelSweepResponse\x12'\n" +
-	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"\x9a\x01\n" +
+	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"/\n" +
+	"\x12DeleteSweepRequest\x12\x19\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"-\n" +
+	"\x13DeleteSweepResponse\x12\x16\n" +
+	"\x06trials\x18\x01 \x01(\x03R\x06trials\"\x9a\x01\n" +
 	"\x11ListTrialsRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -3610,7 +3716,7 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x0fONSET_FORM_NONE\x10\x01\x12\x19\n" +
 	"\x15ONSET_FORM_LOG_LINEAR\x10\x02\x12\x15\n" +
 	"\x11ONSET_FORM_LINEAR\x10\x03\x12\x1c\n" +
-	"\x18ONSET_FORM_LOG_QUADRATIC\x10\x042\xbb\a\n" +
+	"\x18ONSET_FORM_LOG_QUADRATIC\x10\x042\x8b\b\n" +
 	"\x12CoordinatorService\x12N\n" +
 	"\vSubmitSweep\x12\x1e.eosweep.v1.SubmitSweepRequest\x1a\x1f.eosweep.v1.SubmitSweepResponse\x12E\n" +
 	"\bGetSweep\x12\x1b.eosweep.v1.GetSweepRequest\x1a\x1c.eosweep.v1.GetSweepResponse\x12K\n" +
@@ -3618,7 +3724,8 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"ListSweeps\x12\x1d.eosweep.v1.ListSweepsRequest\x1a\x1e.eosweep.v1.ListSweepsResponse\x12M\n" +
 	"\n" +
 	"WatchSweep\x12\x1d.eosweep.v1.WatchSweepRequest\x1a\x1e.eosweep.v1.WatchSweepResponse0\x01\x12N\n" +
-	"\vCancelSweep\x12\x1e.eosweep.v1.CancelSweepRequest\x1a\x1f.eosweep.v1.CancelSweepResponse\x12K\n" +
+	"\vCancelSweep\x12\x1e.eosweep.v1.CancelSweepRequest\x1a\x1f.eosweep.v1.CancelSweepResponse\x12N\n" +
+	"\vDeleteSweep\x12\x1e.eosweep.v1.DeleteSweepRequest\x1a\x1f.eosweep.v1.DeleteSweepResponse\x12K\n" +
 	"\n" +
 	"ListTrials\x12\x1d.eosweep.v1.ListTrialsRequest\x1a\x1e.eosweep.v1.ListTrialsResponse\x12K\n" +
 	"\n" +
@@ -3643,7 +3750,7 @@ func file_eosweep_v1_coordinator_proto_rawDescGZIP() []byte {
 }
 
 var file_eosweep_v1_coordinator_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_eosweep_v1_coordinator_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(SweepState)(0),               // 0: eosweep.v1.SweepState
 	(TrialState)(0),               // 1: eosweep.v1.TrialState
@@ -3667,50 +3774,52 @@ var file_eosweep_v1_coordinator_proto_goTypes = []any{
 	(*WatchSweepResponse)(nil),    // 19: eosweep.v1.WatchSweepResponse
 	(*CancelSweepRequest)(nil),    // 20: eosweep.v1.CancelSweepRequest
 	(*CancelSweepResponse)(nil),   // 21: eosweep.v1.CancelSweepResponse
-	(*ListTrialsRequest)(nil),     // 22: eosweep.v1.ListTrialsRequest
-	(*ListTrialsResponse)(nil),    // 23: eosweep.v1.ListTrialsResponse
-	(*LeaseTrialRequest)(nil),     // 24: eosweep.v1.LeaseTrialRequest
-	(*ExecTrial)(nil),             // 25: eosweep.v1.ExecTrial
-	(*Lease)(nil),                 // 26: eosweep.v1.Lease
-	(*LeaseTrialResponse)(nil),    // 27: eosweep.v1.LeaseTrialResponse
-	(*LeaseRef)(nil),              // 28: eosweep.v1.LeaseRef
-	(*HeartbeatRequest)(nil),      // 29: eosweep.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),     // 30: eosweep.v1.HeartbeatResponse
-	(*TrialReport)(nil),           // 31: eosweep.v1.TrialReport
-	(*ReportResultRequest)(nil),   // 32: eosweep.v1.ReportResultRequest
-	(*ReportOutcome)(nil),         // 33: eosweep.v1.ReportOutcome
-	(*ReportResultResponse)(nil),  // 34: eosweep.v1.ReportResultResponse
-	(*GetBoundaryRequest)(nil),    // 35: eosweep.v1.GetBoundaryRequest
-	(*Interval)(nil),              // 36: eosweep.v1.Interval
-	(*EtaRow)(nil),                // 37: eosweep.v1.EtaRow
-	(*BoundaryGroup)(nil),         // 38: eosweep.v1.BoundaryGroup
-	(*TrialMark)(nil),             // 39: eosweep.v1.TrialMark
-	(*GetBoundaryResponse)(nil),   // 40: eosweep.v1.GetBoundaryResponse
-	(*ListWorkersRequest)(nil),    // 41: eosweep.v1.ListWorkersRequest
-	(*WorkerInfo)(nil),            // 42: eosweep.v1.WorkerInfo
-	(*ListWorkersResponse)(nil),   // 43: eosweep.v1.ListWorkersResponse
-	(*RetrySweepRequest)(nil),     // 44: eosweep.v1.RetrySweepRequest
-	(*RetrySweepResponse)(nil),    // 45: eosweep.v1.RetrySweepResponse
-	nil,                           // 46: eosweep.v1.Result.MetricsEntry
-	nil,                           // 47: eosweep.v1.Trial.ParamsEntry
-	nil,                           // 48: eosweep.v1.ExecTrial.EnvEntry
-	nil,                           // 49: eosweep.v1.Lease.ParamsEntry
-	nil,                           // 50: eosweep.v1.BoundaryGroup.GroupEntry
-	(*durationpb.Duration)(nil),   // 51: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 52: google.protobuf.Timestamp
+	(*DeleteSweepRequest)(nil),    // 22: eosweep.v1.DeleteSweepRequest
+	(*DeleteSweepResponse)(nil),   // 23: eosweep.v1.DeleteSweepResponse
+	(*ListTrialsRequest)(nil),     // 24: eosweep.v1.ListTrialsRequest
+	(*ListTrialsResponse)(nil),    // 25: eosweep.v1.ListTrialsResponse
+	(*LeaseTrialRequest)(nil),     // 26: eosweep.v1.LeaseTrialRequest
+	(*ExecTrial)(nil),             // 27: eosweep.v1.ExecTrial
+	(*Lease)(nil),                 // 28: eosweep.v1.Lease
+	(*LeaseTrialResponse)(nil),    // 29: eosweep.v1.LeaseTrialResponse
+	(*LeaseRef)(nil),              // 30: eosweep.v1.LeaseRef
+	(*HeartbeatRequest)(nil),      // 31: eosweep.v1.HeartbeatRequest
+	(*HeartbeatResponse)(nil),     // 32: eosweep.v1.HeartbeatResponse
+	(*TrialReport)(nil),           // 33: eosweep.v1.TrialReport
+	(*ReportResultRequest)(nil),   // 34: eosweep.v1.ReportResultRequest
+	(*ReportOutcome)(nil),         // 35: eosweep.v1.ReportOutcome
+	(*ReportResultResponse)(nil),  // 36: eosweep.v1.ReportResultResponse
+	(*GetBoundaryRequest)(nil),    // 37: eosweep.v1.GetBoundaryRequest
+	(*Interval)(nil),              // 38: eosweep.v1.Interval
+	(*EtaRow)(nil),                // 39: eosweep.v1.EtaRow
+	(*BoundaryGroup)(nil),         // 40: eosweep.v1.BoundaryGroup
+	(*TrialMark)(nil),             // 41: eosweep.v1.TrialMark
+	(*GetBoundaryResponse)(nil),   // 42: eosweep.v1.GetBoundaryResponse
+	(*ListWorkersRequest)(nil),    // 43: eosweep.v1.ListWorkersRequest
+	(*WorkerInfo)(nil),            // 44: eosweep.v1.WorkerInfo
+	(*ListWorkersResponse)(nil),   // 45: eosweep.v1.ListWorkersResponse
+	(*RetrySweepRequest)(nil),     // 46: eosweep.v1.RetrySweepRequest
+	(*RetrySweepResponse)(nil),    // 47: eosweep.v1.RetrySweepResponse
+	nil,                           // 48: eosweep.v1.Result.MetricsEntry
+	nil,                           // 49: eosweep.v1.Trial.ParamsEntry
+	nil,                           // 50: eosweep.v1.ExecTrial.EnvEntry
+	nil,                           // 51: eosweep.v1.Lease.ParamsEntry
+	nil,                           // 52: eosweep.v1.BoundaryGroup.GroupEntry
+	(*durationpb.Duration)(nil),   // 53: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 54: google.protobuf.Timestamp
 }
 var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
-	51, // 0: eosweep.v1.Progress.eta:type_name -> google.protobuf.Duration
+	53, // 0: eosweep.v1.Progress.eta:type_name -> google.protobuf.Duration
 	0,  // 1: eosweep.v1.Sweep.state:type_name -> eosweep.v1.SweepState
 	7,  // 2: eosweep.v1.Sweep.progress:type_name -> eosweep.v1.Progress
-	52, // 3: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
-	52, // 4: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
+	54, // 3: eosweep.v1.Sweep.created:type_name -> google.protobuf.Timestamp
+	54, // 4: eosweep.v1.Sweep.finished:type_name -> google.protobuf.Timestamp
 	9,  // 5: eosweep.v1.Result.trajectory:type_name -> eosweep.v1.TrajectoryPoint
-	46, // 6: eosweep.v1.Result.metrics:type_name -> eosweep.v1.Result.MetricsEntry
-	47, // 7: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
+	48, // 6: eosweep.v1.Result.metrics:type_name -> eosweep.v1.Result.MetricsEntry
+	49, // 7: eosweep.v1.Trial.params:type_name -> eosweep.v1.Trial.ParamsEntry
 	1,  // 8: eosweep.v1.Trial.state:type_name -> eosweep.v1.TrialState
 	10, // 9: eosweep.v1.Trial.result:type_name -> eosweep.v1.Result
-	52, // 10: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
+	54, // 10: eosweep.v1.Trial.deadline:type_name -> google.protobuf.Timestamp
 	8,  // 11: eosweep.v1.SubmitSweepResponse.sweep:type_name -> eosweep.v1.Sweep
 	8,  // 12: eosweep.v1.GetSweepResponse.sweep:type_name -> eosweep.v1.Sweep
 	8,  // 13: eosweep.v1.ListSweepsResponse.sweeps:type_name -> eosweep.v1.Sweep
@@ -3718,35 +3827,35 @@ var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
 	8,  // 15: eosweep.v1.CancelSweepResponse.sweep:type_name -> eosweep.v1.Sweep
 	1,  // 16: eosweep.v1.ListTrialsRequest.states:type_name -> eosweep.v1.TrialState
 	11, // 17: eosweep.v1.ListTrialsResponse.trials:type_name -> eosweep.v1.Trial
-	51, // 18: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
-	48, // 19: eosweep.v1.ExecTrial.env:type_name -> eosweep.v1.ExecTrial.EnvEntry
-	51, // 20: eosweep.v1.ExecTrial.timeout:type_name -> google.protobuf.Duration
-	49, // 21: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
-	52, // 22: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
-	25, // 23: eosweep.v1.Lease.exec:type_name -> eosweep.v1.ExecTrial
-	26, // 24: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
-	51, // 25: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
-	28, // 26: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
-	28, // 27: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
-	51, // 28: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
+	53, // 18: eosweep.v1.LeaseTrialRequest.wait:type_name -> google.protobuf.Duration
+	50, // 19: eosweep.v1.ExecTrial.env:type_name -> eosweep.v1.ExecTrial.EnvEntry
+	53, // 20: eosweep.v1.ExecTrial.timeout:type_name -> google.protobuf.Duration
+	51, // 21: eosweep.v1.Lease.params:type_name -> eosweep.v1.Lease.ParamsEntry
+	54, // 22: eosweep.v1.Lease.deadline:type_name -> google.protobuf.Timestamp
+	27, // 23: eosweep.v1.Lease.exec:type_name -> eosweep.v1.ExecTrial
+	28, // 24: eosweep.v1.LeaseTrialResponse.leases:type_name -> eosweep.v1.Lease
+	53, // 25: eosweep.v1.LeaseTrialResponse.lease_ttl:type_name -> google.protobuf.Duration
+	30, // 26: eosweep.v1.HeartbeatRequest.leases:type_name -> eosweep.v1.LeaseRef
+	30, // 27: eosweep.v1.HeartbeatResponse.lost:type_name -> eosweep.v1.LeaseRef
+	53, // 28: eosweep.v1.HeartbeatResponse.lease_ttl:type_name -> google.protobuf.Duration
 	10, // 29: eosweep.v1.TrialReport.result:type_name -> eosweep.v1.Result
-	31, // 30: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
+	33, // 30: eosweep.v1.ReportResultRequest.reports:type_name -> eosweep.v1.TrialReport
 	2,  // 31: eosweep.v1.ReportOutcome.status:type_name -> eosweep.v1.ReportStatus
-	33, // 32: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
-	50, // 33: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
-	37, // 34: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
+	35, // 32: eosweep.v1.ReportResultResponse.outcomes:type_name -> eosweep.v1.ReportOutcome
+	52, // 33: eosweep.v1.BoundaryGroup.group:type_name -> eosweep.v1.BoundaryGroup.GroupEntry
+	39, // 34: eosweep.v1.BoundaryGroup.rows:type_name -> eosweep.v1.EtaRow
 	3,  // 35: eosweep.v1.BoundaryGroup.crossing:type_name -> eosweep.v1.Crossing
-	36, // 36: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
-	36, // 37: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
-	36, // 38: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
+	38, // 36: eosweep.v1.BoundaryGroup.bracket:type_name -> eosweep.v1.Interval
+	38, // 37: eosweep.v1.BoundaryGroup.ci:type_name -> eosweep.v1.Interval
+	38, // 38: eosweep.v1.BoundaryGroup.onset_ci:type_name -> eosweep.v1.Interval
 	5,  // 39: eosweep.v1.BoundaryGroup.fit:type_name -> eosweep.v1.Fit
 	6,  // 40: eosweep.v1.BoundaryGroup.onset_form:type_name -> eosweep.v1.OnsetForm
-	39, // 41: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
-	39, // 42: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
+	41, // 41: eosweep.v1.BoundaryGroup.missing:type_name -> eosweep.v1.TrialMark
+	41, // 42: eosweep.v1.BoundaryGroup.diverged:type_name -> eosweep.v1.TrialMark
 	4,  // 43: eosweep.v1.BoundaryGroup.sense:type_name -> eosweep.v1.Sense
-	38, // 44: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
-	52, // 45: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
-	42, // 46: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
+	40, // 44: eosweep.v1.GetBoundaryResponse.groups:type_name -> eosweep.v1.BoundaryGroup
+	54, // 45: eosweep.v1.WorkerInfo.last_seen:type_name -> google.protobuf.Timestamp
+	44, // 46: eosweep.v1.ListWorkersResponse.workers:type_name -> eosweep.v1.WorkerInfo
 	1,  // 47: eosweep.v1.RetrySweepRequest.states:type_name -> eosweep.v1.TrialState
 	8,  // 48: eosweep.v1.RetrySweepResponse.sweep:type_name -> eosweep.v1.Sweep
 	12, // 49: eosweep.v1.CoordinatorService.SubmitSweep:input_type -> eosweep.v1.SubmitSweepRequest
@@ -3754,27 +3863,29 @@ var file_eosweep_v1_coordinator_proto_depIdxs = []int32{
 	16, // 51: eosweep.v1.CoordinatorService.ListSweeps:input_type -> eosweep.v1.ListSweepsRequest
 	18, // 52: eosweep.v1.CoordinatorService.WatchSweep:input_type -> eosweep.v1.WatchSweepRequest
 	20, // 53: eosweep.v1.CoordinatorService.CancelSweep:input_type -> eosweep.v1.CancelSweepRequest
-	22, // 54: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
-	24, // 55: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
-	29, // 56: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
-	32, // 57: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
-	35, // 58: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
-	41, // 59: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
-	44, // 60: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
-	13, // 61: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
-	15, // 62: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
-	17, // 63: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
-	19, // 64: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
-	21, // 65: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
-	23, // 66: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
-	27, // 67: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
-	30, // 68: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
-	34, // 69: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
-	40, // 70: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
-	43, // 71: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
-	45, // 72: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
-	61, // [61:73] is the sub-list for method output_type
-	49, // [49:61] is the sub-list for method input_type
+	22, // 54: eosweep.v1.CoordinatorService.DeleteSweep:input_type -> eosweep.v1.DeleteSweepRequest
+	24, // 55: eosweep.v1.CoordinatorService.ListTrials:input_type -> eosweep.v1.ListTrialsRequest
+	26, // 56: eosweep.v1.CoordinatorService.LeaseTrial:input_type -> eosweep.v1.LeaseTrialRequest
+	31, // 57: eosweep.v1.CoordinatorService.Heartbeat:input_type -> eosweep.v1.HeartbeatRequest
+	34, // 58: eosweep.v1.CoordinatorService.ReportResult:input_type -> eosweep.v1.ReportResultRequest
+	37, // 59: eosweep.v1.CoordinatorService.GetBoundary:input_type -> eosweep.v1.GetBoundaryRequest
+	43, // 60: eosweep.v1.CoordinatorService.ListWorkers:input_type -> eosweep.v1.ListWorkersRequest
+	46, // 61: eosweep.v1.CoordinatorService.RetrySweep:input_type -> eosweep.v1.RetrySweepRequest
+	13, // 62: eosweep.v1.CoordinatorService.SubmitSweep:output_type -> eosweep.v1.SubmitSweepResponse
+	15, // 63: eosweep.v1.CoordinatorService.GetSweep:output_type -> eosweep.v1.GetSweepResponse
+	17, // 64: eosweep.v1.CoordinatorService.ListSweeps:output_type -> eosweep.v1.ListSweepsResponse
+	19, // 65: eosweep.v1.CoordinatorService.WatchSweep:output_type -> eosweep.v1.WatchSweepResponse
+	21, // 66: eosweep.v1.CoordinatorService.CancelSweep:output_type -> eosweep.v1.CancelSweepResponse
+	23, // 67: eosweep.v1.CoordinatorService.DeleteSweep:output_type -> eosweep.v1.DeleteSweepResponse
+	25, // 68: eosweep.v1.CoordinatorService.ListTrials:output_type -> eosweep.v1.ListTrialsResponse
+	29, // 69: eosweep.v1.CoordinatorService.LeaseTrial:output_type -> eosweep.v1.LeaseTrialResponse
+	32, // 70: eosweep.v1.CoordinatorService.Heartbeat:output_type -> eosweep.v1.HeartbeatResponse
+	36, // 71: eosweep.v1.CoordinatorService.ReportResult:output_type -> eosweep.v1.ReportResultResponse
+	42, // 72: eosweep.v1.CoordinatorService.GetBoundary:output_type -> eosweep.v1.GetBoundaryResponse
+	45, // 73: eosweep.v1.CoordinatorService.ListWorkers:output_type -> eosweep.v1.ListWorkersResponse
+	47, // 74: eosweep.v1.CoordinatorService.RetrySweep:output_type -> eosweep.v1.RetrySweepResponse
+	62, // [62:75] is the sub-list for method output_type
+	49, // [49:62] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -3787,19 +3898,19 @@ func file_eosweep_v1_coordinator_proto_init() {
 	}
 	file_eosweep_v1_coordinator_proto_msgTypes[0].OneofWrappers = []any{}
 	file_eosweep_v1_coordinator_proto_msgTypes[3].OneofWrappers = []any{}
-	file_eosweep_v1_coordinator_proto_msgTypes[24].OneofWrappers = []any{
+	file_eosweep_v1_coordinator_proto_msgTypes[26].OneofWrappers = []any{
 		(*TrialReport_Result)(nil),
 		(*TrialReport_Error)(nil),
 		(*TrialReport_Released)(nil),
 	}
-	file_eosweep_v1_coordinator_proto_msgTypes[31].OneofWrappers = []any{}
+	file_eosweep_v1_coordinator_proto_msgTypes[33].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_eosweep_v1_coordinator_proto_rawDesc), len(file_eosweep_v1_coordinator_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   44,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

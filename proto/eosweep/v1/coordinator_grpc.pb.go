@@ -39,6 +39,7 @@ const (
 	CoordinatorService_ListSweeps_FullMethodName   = "/eosweep.v1.CoordinatorService/ListSweeps"
 	CoordinatorService_WatchSweep_FullMethodName   = "/eosweep.v1.CoordinatorService/WatchSweep"
 	CoordinatorService_CancelSweep_FullMethodName  = "/eosweep.v1.CoordinatorService/CancelSweep"
+	CoordinatorService_DeleteSweep_FullMethodName  = "/eosweep.v1.CoordinatorService/DeleteSweep"
 	CoordinatorService_ListTrials_FullMethodName   = "/eosweep.v1.CoordinatorService/ListTrials"
 	CoordinatorService_LeaseTrial_FullMethodName   = "/eosweep.v1.CoordinatorService/LeaseTrial"
 	CoordinatorService_Heartbeat_FullMethodName    = "/eosweep.v1.CoordinatorService/Heartbeat"
@@ -66,6 +67,10 @@ type CoordinatorServiceClient interface {
 	WatchSweep(ctx context.Context, in *WatchSweepRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchSweepResponse], error)
 	// CancelSweep stops leasing the sweep's trials; resubmitting resumes it.
 	CancelSweep(ctx context.Context, in *CancelSweepRequest, opts ...grpc.CallOption) (*CancelSweepResponse, error)
+	// DeleteSweep removes a finished or cancelled sweep with its trials and
+	// results (FAILED_PRECONDITION while it runs: cancel it first). Other
+	// sweeps keep their results, reused ones included.
+	DeleteSweep(ctx context.Context, in *DeleteSweepRequest, opts ...grpc.CallOption) (*DeleteSweepResponse, error)
 	// ListTrials pages through a sweep's trials with their results.
 	ListTrials(ctx context.Context, in *ListTrialsRequest, opts ...grpc.CallOption) (*ListTrialsResponse, error)
 	// LeaseTrial long-polls for up to max_trials pending trials.
@@ -145,6 +150,16 @@ func (c *coordinatorServiceClient) CancelSweep(ctx context.Context, in *CancelSw
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CancelSweepResponse)
 	err := c.cc.Invoke(ctx, CoordinatorService_CancelSweep_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coordinatorServiceClient) DeleteSweep(ctx context.Context, in *DeleteSweepRequest, opts ...grpc.CallOption) (*DeleteSweepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteSweepResponse)
+	err := c.cc.Invoke(ctx, CoordinatorService_DeleteSweep_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +254,10 @@ type CoordinatorServiceServer interface {
 	WatchSweep(*WatchSweepRequest, grpc.ServerStreamingServer[WatchSweepResponse]) error
 	// CancelSweep stops leasing the sweep's trials; resubmitting resumes it.
 	CancelSweep(context.Context, *CancelSweepRequest) (*CancelSweepResponse, error)
+	// DeleteSweep removes a finished or cancelled sweep with its trials and
+	// results (FAILED_PRECONDITION while it runs: cancel it first). Other
+	// sweeps keep their results, reused ones included.
+	DeleteSweep(context.Context, *DeleteSweepRequest) (*DeleteSweepResponse, error)
 	// ListTrials pages through a sweep's trials with their results.
 	ListTrials(context.Context, *ListTrialsRequest) (*ListTrialsResponse, error)
 	// LeaseTrial long-polls for up to max_trials pending trials.
@@ -279,6 +298,9 @@ func (UnimplementedCoordinatorServiceServer) WatchSweep(*WatchSweepRequest, grpc
 }
 func (UnimplementedCoordinatorServiceServer) CancelSweep(context.Context, *CancelSweepRequest) (*CancelSweepResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelSweep not implemented")
+}
+func (UnimplementedCoordinatorServiceServer) DeleteSweep(context.Context, *DeleteSweepRequest) (*DeleteSweepResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteSweep not implemented")
 }
 func (UnimplementedCoordinatorServiceServer) ListTrials(context.Context, *ListTrialsRequest) (*ListTrialsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTrials not implemented")
@@ -401,6 +423,24 @@ func _CoordinatorService_CancelSweep_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CoordinatorServiceServer).CancelSweep(ctx, req.(*CancelSweepRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CoordinatorService_DeleteSweep_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteSweepRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServiceServer).DeleteSweep(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoordinatorService_DeleteSweep_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServiceServer).DeleteSweep(ctx, req.(*DeleteSweepRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -553,6 +593,10 @@ var CoordinatorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelSweep",
 			Handler:    _CoordinatorService_CancelSweep_Handler,
+		},
+		{
+			MethodName: "DeleteSweep",
+			Handler:    _CoordinatorService_DeleteSweep_Handler,
 		},
 		{
 			MethodName: "ListTrials",

@@ -41,6 +41,11 @@ class CoordinatorServiceStub(object):
                 request_serializer=eosweep_dot_v1_dot_coordinator__pb2.CancelSweepRequest.SerializeToString,
                 response_deserializer=eosweep_dot_v1_dot_coordinator__pb2.CancelSweepResponse.FromString,
                 )
+        self.DeleteSweep = channel.unary_unary(
+                '/eosweep.v1.CoordinatorService/DeleteSweep',
+                request_serializer=eosweep_dot_v1_dot_coordinator__pb2.DeleteSweepRequest.SerializeToString,
+                response_deserializer=eosweep_dot_v1_dot_coordinator__pb2.DeleteSweepResponse.FromString,
+                )
         self.ListTrials = channel.unary_unary(
                 '/eosweep.v1.CoordinatorService/ListTrials',
                 request_serializer=eosweep_dot_v1_dot_coordinator__pb2.ListTrialsRequest.SerializeToString,
@@ -114,6 +119,15 @@ class CoordinatorServiceServicer(object):
 
     def CancelSweep(self, request, context):
         """CancelSweep stops leasing the sweep's trials; resubmitting resumes it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSweep(self, request, context):
+        """DeleteSweep removes a finished or cancelled sweep with its trials and
+        results (FAILED_PRECONDITION while it runs: cancel it first). Other
+        sweeps keep their results, reused ones included.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -197,6 +211,11 @@ def add_CoordinatorServiceServicer_to_server(servicer, server):
                     servicer.CancelSweep,
                     request_deserializer=eosweep_dot_v1_dot_coordinator__pb2.CancelSweepRequest.FromString,
                     response_serializer=eosweep_dot_v1_dot_coordinator__pb2.CancelSweepResponse.SerializeToString,
+            ),
+            'DeleteSweep': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSweep,
+                    request_deserializer=eosweep_dot_v1_dot_coordinator__pb2.DeleteSweepRequest.FromString,
+                    response_serializer=eosweep_dot_v1_dot_coordinator__pb2.DeleteSweepResponse.SerializeToString,
             ),
             'ListTrials': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTrials,
@@ -327,6 +346,23 @@ class CoordinatorService(object):
         return grpc.experimental.unary_unary(request, target, '/eosweep.v1.CoordinatorService/CancelSweep',
             eosweep_dot_v1_dot_coordinator__pb2.CancelSweepRequest.SerializeToString,
             eosweep_dot_v1_dot_coordinator__pb2.CancelSweepResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeleteSweep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/eosweep.v1.CoordinatorService/DeleteSweep',
+            eosweep_dot_v1_dot_coordinator__pb2.DeleteSweepRequest.SerializeToString,
+            eosweep_dot_v1_dot_coordinator__pb2.DeleteSweepResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
