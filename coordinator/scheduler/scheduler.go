@@ -250,7 +250,7 @@ func New(st *store.Store, cfg Config) (*Scheduler, error) {
 		leased: map[*trialState]struct{}{}, held: map[*trialState]struct{}{},
 		wake: make(chan struct{}), stop: make(chan struct{}), loopDone: make(chan struct{}),
 		lastPass: cfg.Now(),
-		batch: submitBatchTrials,
+		batch:    submitBatchTrials,
 	}
 	if err := s.load(); err != nil {
 		return nil, err
