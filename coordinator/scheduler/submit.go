@@ -267,23 +267,35 @@ func (s *Scheduler) Delete(id string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("sweep %s: %w: cancel it first (eosweep cancel %s)", id, ErrSweepRunning, id)
 	}
+	// Forget the sweep under the same lock that queues its deletion: a late
+	// result delivered meanwhile finds no sweep, so no write of it can follow
+	// the deletion and recreate the sweep's buckets.
+	s.forget(sw)
 	recorded := s.st.ApplyAsync(store.DeleteSweepOp(id))
 	s.mu.Unlock()
 	if err := recorded(); err != nil {
+		s.mu.Lock()
+		s.sweeps[id] = sw // nothing was deleted: keep serving it
+		s.order = append(s.order, sw)
+		s.mu.Unlock()
 		return fmt.Errorf("delete sweep %s: %w", id, err)
 	}
 	s.mu.Lock()
-	delete(s.sweeps, id)
+	sw.notify()
+	s.mu.Unlock()
+	s.cfg.Logger.Info("sweep deleted", "sweep", id, "trials", len(sw.list))
+	return nil
+}
+
+// forget removes sw from the scheduler's sweeps. Callers hold s.mu.
+func (s *Scheduler) forget(sw *sweepState) {
+	delete(s.sweeps, sw.rec.ID)
 	for i, o := range s.order {
 		if o == sw {
 			s.order = append(s.order[:i:i], s.order[i+1:]...)
 			break
 		}
 	}
-	sw.notify()
-	s.mu.Unlock()
-	s.cfg.Logger.Info("sweep deleted", "sweep", id, "trials", len(sw.list))
-	return nil
 }
 
 // Cancel stops a sweep: its pending and leased trials become CANCELLED (their
