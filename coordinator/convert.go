@@ -38,6 +38,9 @@ func progressToProto(p scheduler.Progress) *pb.Progress {
 func TrialToProto(t store.Trial, r *engine.Result) *pb.Trial {
 	out := &pb.Trial{Id: t.ID, SweepId: t.Sweep, Params: t.Params, State: pb.TrialState(t.State),
 		Attempt: int32(t.Attempt), Round: int32(t.Round), LastError: t.LastError}
+	if t.State == store.Leased && !t.Deadline.IsZero() {
+		out.Deadline = timestamppb.New(t.Deadline)
+	}
 	if r != nil {
 		out.Result = wire.ResultToProto(*r)
 	}

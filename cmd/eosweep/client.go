@@ -113,12 +113,21 @@ type remote struct {
 
 func (r *remote) Close() error { return r.conn.Close() }
 
+// Sweeps reads every sweep, page by page (the coordinator bounds each page
+// by bytes; an older one sends every sweep in one message).
 func (r *remote) Sweeps(ctx context.Context) ([]*pb.Sweep, error) {
-	resp, err := r.cl.ListSweeps(ctx, &pb.ListSweepsRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("list sweeps: %w", err)
+	var out []*pb.Sweep
+	token := ""
+	for {
+		resp, err := r.cl.ListSweeps(ctx, &pb.ListSweepsRequest{PageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list sweeps: %w", err)
+		}
+		out = append(out, resp.GetSweeps()...)
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
 	}
-	return resp.GetSweeps(), nil
 }
 
 func (r *remote) id(ctx context.Context, prefix string) (string, error) {

@@ -1254,9 +1254,19 @@ func (x *GetSweepResponse) GetSweep() *Sweep {
 	return nil
 }
 
-// ListSweepsRequest lists every sweep.
+// ListSweepsRequest pages through every sweep, newest first.
 type ListSweepsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many sweeps per page; 0 means the server's default (1000),
+	// which is also the cap; negative is refused. A page also holds at most
+	// about 1 MiB of encoded sweeps (always at least one), well under the
+	// message limits (transport.MaxMessageBytes, 16 MiB, and gRPC's default
+	// 4 MiB that older clients receive): it may hold fewer sweeps than asked,
+	// and only next_page_token says whether more follow.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token; empty for the first page.
+	// Coordinators older than this field return every sweep in one message.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1291,10 +1301,26 @@ func (*ListSweepsRequest) Descriptor() ([]byte, []int) {
 	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{9}
 }
 
-// ListSweepsResponse holds every sweep.
+func (x *ListSweepsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSweepsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListSweepsResponse is one page of sweeps.
 type ListSweepsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sweeps        []*Sweep               `protobuf:"bytes,1,rep,name=sweeps,proto3" json:"sweeps,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Sweeps []*Sweep               `protobuf:"bytes,1,rep,name=sweeps,proto3" json:"sweeps,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1334,6 +1360,13 @@ func (x *ListSweepsResponse) GetSweeps() []*Sweep {
 		return x.Sweeps
 	}
 	return nil
+}
+
+func (x *ListSweepsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // WatchSweepRequest names the sweep to watch.
@@ -1521,7 +1554,14 @@ type ListTrialsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
 	// At most this many trials per page; 0 means the server's default (1000),
-	// which is also the cap; negative is refused.
+	// which is also the cap; negative is refused. A page also holds at most
+	// about 1 MiB of encoded trials, results and trajectories included
+	// (always at least one trial), well under the message limits
+	// (transport.MaxMessageBytes, 16 MiB, and gRPC's default 4 MiB that
+	// older clients receive): with full trajectories (~10 KB a trial) a page
+	// holds about a hundred trials. A page may hold fewer trials than asked
+	// (none, when no trial of the states asked remains); only
+	// next_page_token says whether more follow.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token; empty for the first page.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -3405,10 +3445,14 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x0fGetSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\";\n" +
 	"\x10GetSweepResponse\x12'\n" +
-	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"\x13\n" +
-	"\x11ListSweepsRequest\"?\n" +
+	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"O\n" +
+	"\x11ListSweepsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"g\n" +
 	"\x12ListSweepsResponse\x12)\n" +
-	"\x06sweeps\x18\x01 \x03(\v2\x11.eosweep.v1.SweepR\x06sweeps\".\n" +
+	"\x06sweeps\x18\x01 \x03(\v2\x11.eosweep.v1.SweepR\x06sweeps\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\".\n" +
 	"\x11WatchSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"=\n" +
 	"\x12WatchSweepResponse\x12'\n" +

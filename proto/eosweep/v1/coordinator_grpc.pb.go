@@ -60,7 +60,7 @@ type CoordinatorServiceClient interface {
 	SubmitSweep(ctx context.Context, in *SubmitSweepRequest, opts ...grpc.CallOption) (*SubmitSweepResponse, error)
 	// GetSweep returns one sweep with its progress.
 	GetSweep(ctx context.Context, in *GetSweepRequest, opts ...grpc.CallOption) (*GetSweepResponse, error)
-	// ListSweeps returns every sweep, newest first.
+	// ListSweeps pages through every sweep, newest first.
 	ListSweeps(ctx context.Context, in *ListSweepsRequest, opts ...grpc.CallOption) (*ListSweepsResponse, error)
 	// WatchSweep streams the sweep's progress until it is finished or cancelled.
 	WatchSweep(ctx context.Context, in *WatchSweepRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchSweepResponse], error)
@@ -233,7 +233,7 @@ type CoordinatorServiceServer interface {
 	SubmitSweep(context.Context, *SubmitSweepRequest) (*SubmitSweepResponse, error)
 	// GetSweep returns one sweep with its progress.
 	GetSweep(context.Context, *GetSweepRequest) (*GetSweepResponse, error)
-	// ListSweeps returns every sweep, newest first.
+	// ListSweeps pages through every sweep, newest first.
 	ListSweeps(context.Context, *ListSweepsRequest) (*ListSweepsResponse, error)
 	// WatchSweep streams the sweep's progress until it is finished or cancelled.
 	WatchSweep(*WatchSweepRequest, grpc.ServerStreamingServer[WatchSweepResponse]) error

@@ -99,7 +99,7 @@ class CoordinatorServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListSweeps(self, request, context):
-        """ListSweeps returns every sweep, newest first.
+        """ListSweeps pages through every sweep, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,55 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/eosweep/eosweep/coordinator/store"
+)
+
+// ErrBadPage is wrapped by TrialPage for a start index outside the sweep's trials.
+var ErrBadPage = errors.New("not a trial index of the sweep")
+
+// TrialAt is one trial of a page: its record, its index in the sweep's
+// insertion order (where a following page starts) and, while it is leased,
+// the worker holding the lease.
+type TrialAt struct {
+	Index  int
+	Trial  store.Trial
+	Worker string
+}
+
+// TrialPage returns up to limit (at least 1) trials of sweep id from the
+// from-th on, in insertion order, keeping only those whose state want
+// accepts (nil: every state), and the index the next page starts from (-1
+// after the last trial). It copies only the trials it returns, so paging
+// through a sweep costs O(trials) in all, not O(trials) per page. A from
+// outside [0, trials] wraps ErrBadPage.
+func (s *Scheduler) TrialPage(id string, from, limit int, want func(store.TrialState) bool) ([]TrialAt, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sw, ok := s.sweeps[id]
+	if !ok {
+		return nil, -1, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	}
+	if from < 0 || from > len(sw.list) {
+		return nil, -1, fmt.Errorf("index %d: %w (0 … %d)", from, ErrBadPage, len(sw.list))
+	}
+	limit = max(limit, 1)
+	var out []TrialAt
+	for i := from; i < len(sw.list); i++ {
+		t := sw.list[i]
+		if want != nil && !want(t.rec.State) {
+			continue
+		}
+		if len(out) == limit {
+			return out, i, nil
+		}
+		at := TrialAt{Index: i, Trial: t.rec}
+		if t.rec.State == store.Leased {
+			at.Worker = t.worker
+		}
+		out = append(out, at)
+	}
+	return out, -1, nil
+}
