@@ -13,8 +13,8 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/coordinatortest"
-	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/report"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/engine"
 	"github.com/eosweep/eosweep/engine/enginetest"
 )
