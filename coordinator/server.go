@@ -99,7 +99,7 @@ func (s *Server) SubmitSweep(_ context.Context, req *pb.SubmitSweepRequest) (*pb
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	return &pb.SubmitSweepResponse{Sweep: SweepToProto(info), Created: created}, nil
+	return &pb.SubmitSweepResponse{Sweep: SweepWithSpec(info), Created: created}, nil
 }
 
 // GetSweep implements CoordinatorService.
@@ -110,6 +110,9 @@ func (s *Server) GetSweep(_ context.Context, req *pb.GetSweepRequest) (*pb.GetSw
 	info, err := s.sched.Sweep(req.GetSweepId())
 	if err != nil {
 		return nil, grpcError(err)
+	}
+	if req.GetIncludeSpec() {
+		return &pb.GetSweepResponse{Sweep: SweepWithSpec(info)}, nil
 	}
 	return &pb.GetSweepResponse{Sweep: SweepToProto(info)}, nil
 }

@@ -567,7 +567,11 @@ type Sweep struct {
 	Round     int32     `protobuf:"varint,5,opt,name=round,proto3" json:"round,omitempty"`
 	MaxRounds int32     `protobuf:"varint,6,opt,name=max_rounds,json=maxRounds,proto3" json:"max_rounds,omitempty"`
 	Progress  *Progress `protobuf:"bytes,7,opt,name=progress,proto3" json:"progress,omitempty"`
-	// The spec as submitted.
+	// The spec as submitted: set only where asked for, in GetSweep with
+	// include_spec and in SubmitSweep's answer (the spec just sent); empty in
+	// ListSweeps, WatchSweep, CancelSweep and RetrySweep, so that their
+	// messages stay small whatever the specs hold. Coordinators older than
+	// include_spec set it everywhere.
 	SpecYaml string                 `protobuf:"bytes,8,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
 	Created  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
 	// When the sweep last became DONE (absent while it runs, and from
@@ -1166,8 +1170,11 @@ func (x *SubmitSweepResponse) GetCreated() bool {
 
 // GetSweepRequest names a sweep.
 type GetSweepRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SweepId       string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	// Return the sweep's spec_yaml too (at most spec.MaxSpecBytes, 256 KiB,
+	// for a spec submitted since that limit; a store may hold larger ones).
+	IncludeSpec   bool `protobuf:"varint,2,opt,name=include_spec,json=includeSpec,proto3" json:"include_spec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1207,6 +1214,13 @@ func (x *GetSweepRequest) GetSweepId() string {
 		return x.SweepId
 	}
 	return ""
+}
+
+func (x *GetSweepRequest) GetIncludeSpec() bool {
+	if x != nil {
+		return x.IncludeSpec
+	}
+	return false
 }
 
 // GetSweepResponse returns the sweep.
@@ -1559,9 +1573,8 @@ type ListTrialsRequest struct {
 	// (always at least one trial), well under the message limits
 	// (transport.MaxMessageBytes, 16 MiB, and gRPC's default 4 MiB that
 	// older clients receive): with full trajectories (~10 KB a trial) a page
-	// holds about a hundred trials. A page may hold fewer trials than asked
-	// (none, when no trial of the states asked remains); only
-	// next_page_token says whether more follow.
+	// holds about a hundred trials. A page may hold fewer trials than asked;
+	// only next_page_token says whether more follow.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token; empty for the first page.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -3441,9 +3454,10 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\tspec_yaml\x18\x01 \x01(\tR\bspecYaml\"X\n" +
 	"\x13SubmitSweepResponse\x12'\n" +
 	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated\",\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"O\n" +
 	"\x0fGetSweepRequest\x12\x19\n" +
-	"\bsweep_id\x18\x01 \x01(\tR\asweepId\";\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12!\n" +
+	"\finclude_spec\x18\x02 \x01(\bR\vincludeSpec\";\n" +
 	"\x10GetSweepResponse\x12'\n" +
 	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"O\n" +
 	"\x11ListSweepsRequest\x12\x1b\n" +

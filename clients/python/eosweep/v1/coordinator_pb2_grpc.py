@@ -92,7 +92,7 @@ class CoordinatorServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetSweep(self, request, context):
-        """GetSweep returns one sweep with its progress.
+        """GetSweep returns one sweep with its progress (and its spec, if asked).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
