@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/eosweep/eosweep/coordinator/boundary/boundarypb"
 	"github.com/eosweep/eosweep/coordinator/finished"
@@ -69,7 +70,7 @@ func grpcError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, spec.ErrInvalid), errors.Is(err, scheduler.ErrInvalidResult):
+	case errors.Is(err, spec.ErrInvalid), errors.Is(err, scheduler.ErrInvalidResult), errors.Is(err, scheduler.ErrNotRetryable):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, scheduler.ErrUnknownSweep):
 		return status.Error(codes.NotFound, err.Error())
@@ -307,6 +308,37 @@ func (s *Server) GetBoundary(_ context.Context, req *pb.GetBoundaryRequest) (*pb
 	resp := &pb.GetBoundaryResponse{}
 	for _, g := range groups {
 		resp.Groups = append(resp.Groups, boundarypb.GroupToProto(g))
+	}
+	return resp, nil
+}
+
+// RetrySweep implements CoordinatorService.
+func (s *Server) RetrySweep(_ context.Context, req *pb.RetrySweepRequest) (*pb.RetrySweepResponse, error) {
+	if err := required("sweep_id", req.GetSweepId()); err != nil {
+		return nil, err
+	}
+	states := make([]store.TrialState, len(req.GetStates()))
+	for i, st := range req.GetStates() {
+		states[i] = store.TrialState(st)
+	}
+	_, n, err := s.sched.Retry(req.GetSweepId(), states)
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	info, err := s.sched.Sweep(req.GetSweepId())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return &pb.RetrySweepResponse{Sweep: SweepToProto(info), Retried: int64(n)}, nil
+}
+
+// ListWorkers implements CoordinatorService: the scheduler's registry, at
+// most scheduler.MaxWorkers workers of ids of at most maxWorkerID bytes.
+func (s *Server) ListWorkers(context.Context, *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
+	resp := &pb.ListWorkersResponse{}
+	for _, w := range s.sched.Workers() {
+		resp.Workers = append(resp.Workers, &pb.WorkerInfo{WorkerId: w.ID, Address: w.Address, LastSeen: timestamppb.New(w.LastSeen),
+			Leases: int32(w.Leases), TrialsDone: w.Done, EngineSeconds: w.EngineSeconds})
 	}
 	return resp, nil
 }

@@ -33,7 +33,7 @@ func (s *Scheduler) TrialPage(id string, from, limit int, want func(store.TrialS
 		return nil, -1, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
 	}
 	if from < 0 || from > len(sw.list) {
-		return nil, -1, fmt.Errorf("index %d: %w (0 … %d)", from, ErrBadPage, len(sw.list))
+		return nil, -1, &reason{kind: ErrBadPage, msg: fmt.Sprintf("%d is not a trial index (0 … %d)", from, len(sw.list))}
 	}
 	limit = max(limit, 1)
 	var out []TrialAt

@@ -142,7 +142,8 @@ type Scheduler struct {
 	loopDone chan struct{}
 	bg       sync.WaitGroup // refinement goroutines
 
-	hooks hooks
+	hooks   hooks
+	workers workers // the registry of workers heard from (workers.go)
 }
 
 // hooks are called where tests synchronise with the scheduler's goroutines;

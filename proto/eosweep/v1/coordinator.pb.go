@@ -3089,7 +3089,10 @@ func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
 	return nil
 }
 
-// ListWorkersRequest lists every worker the coordinator has heard from.
+// ListWorkersRequest lists every worker the coordinator has heard from
+// since it started: at most 10,000 (scheduler.MaxWorkers; beyond, the one
+// heard from longest ago is forgotten). Worker calls with a worker_id over
+// 256 bytes are refused, so the answer stays within about 3 MB.
 type ListWorkersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -3136,7 +3139,8 @@ type WorkerInfo struct {
 	LastSeen *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	// Leases it holds now.
 	Leases int32 `protobuf:"varint,4,opt,name=leases,proto3" json:"leases,omitempty"`
-	// Results it reported that were stored, and their engine time.
+	// Results it reported that were stored since the coordinator started,
+	// and the engine time they report.
 	TrialsDone    int64   `protobuf:"varint,5,opt,name=trials_done,json=trialsDone,proto3" json:"trials_done,omitempty"`
 	EngineSeconds float64 `protobuf:"fixed64,6,opt,name=engine_seconds,json=engineSeconds,proto3" json:"engine_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
