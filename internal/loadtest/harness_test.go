@@ -128,8 +128,14 @@ func waitServing(t *testing.T, addr string) {
 
 // feeder keeps enough pending trials for every worker by submitting sweeps of
 // trivial trials (single, steps=1), chunk seeds at a time, until ctx is done.
-// It returns the ids of the sweeps it submitted.
-func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, low int64) []string {
+// It closes primed when low trials are first pending, and returns the ids
+// of the sweeps it submitted.
+func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, low int64, primed chan<- struct{}) []string {
+	defer func() { // also when it gives up: the test goes on to fail
+		if primed != nil {
+			close(primed)
+		}
+	}()
 	var ids []string
 	next := 0
 	for ctx.Err() == nil {
@@ -141,6 +147,10 @@ func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, lo
 		}
 		for _, s := range sweeps {
 			pending += s.GetProgress().GetPending()
+		}
+		if pending >= low && primed != nil {
+			close(primed)
+			primed = nil
 		}
 		if pending < low {
 			spec := fmt.Sprintf("name: load-%d\nmodel: single\ngrid:\n  seed: {range: [%d, %d]}\nparams: {eta: 0.5, steps: 1}\n",

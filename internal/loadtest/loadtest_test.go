@@ -169,7 +169,9 @@ func TestLoad(t *testing.T) {
 	defer stopFeed()
 	sweepsCh := make(chan []string, 1)
 	// Keep at least two chunks pending, so workers never wait for a submission.
-	go func() { sweepsCh <- feeder(feedCtx, t, client, int64(max(2*numWorkers*batch, 2*chunk))) }()
+	primed := make(chan struct{})
+	go func() { sweepsCh <- feeder(feedCtx, t, client, int64(max(2*numWorkers*batch, 2*chunk)), primed) }()
+	<-primed // the clock starts with work for every worker
 
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
