@@ -13,16 +13,25 @@ import (
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
-// SweepToProto converts a scheduler view of a sweep.
+// SweepToProto converts a scheduler view of a sweep, without its spec text
+// (SweepWithSpec adds it): a sweep as listed and watched stays small
+// whatever its spec holds.
 func SweepToProto(info scheduler.SweepInfo) *pb.Sweep {
 	return &pb.Sweep{
 		Id: info.Sweep.ID, Name: info.Sweep.Name, Model: info.Sweep.Model,
 		State: pb.SweepState(info.Sweep.State), Round: int32(info.Sweep.Round),
-		MaxRounds: int32(info.Spec.Boundary.Refine.Rounds), SpecYaml: info.Sweep.SpecYAML,
-		Created:  timestamppb.New(info.Sweep.Created),
-		Progress: progressToProto(info.Progress),
-		Reused:   int64(info.Sweep.Reused),
+		MaxRounds: int32(info.Spec.Boundary.Refine.Rounds),
+		Created:   timestamppb.New(info.Sweep.Created),
+		Progress:  progressToProto(info.Progress),
+		Reused:    int64(info.Sweep.Reused),
 	}
+}
+
+// SweepWithSpec is SweepToProto with the spec as submitted.
+func SweepWithSpec(info scheduler.SweepInfo) *pb.Sweep {
+	out := SweepToProto(info)
+	out.SpecYaml = info.Sweep.SpecYAML
+	return out
 }
 
 func progressToProto(p scheduler.Progress) *pb.Progress {
@@ -39,6 +48,9 @@ func progressToProto(p scheduler.Progress) *pb.Progress {
 func TrialToProto(t store.Trial, r *engine.Result) *pb.Trial {
 	out := &pb.Trial{Id: t.ID, SweepId: t.Sweep, Params: t.Params, State: pb.TrialState(t.State),
 		Attempt: int32(t.Attempt), Round: int32(t.Round), LastError: t.LastError}
+	if t.State == store.Leased && !t.Deadline.IsZero() {
+		out.Deadline = timestamppb.New(t.Deadline)
+	}
 	if r != nil {
 		out.Result = wire.ResultToProto(*r)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator/coordmetrics"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
 	"github.com/eosweep/eosweep/coordinator/store"
+	"github.com/eosweep/eosweep/internal/transport"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
@@ -142,7 +143,8 @@ func (c *Coordinator) InProcessConn() (*grpc.ClientConn, error) {
 	lis := bufconn.Listen(inProcessBuffer)
 	conn, err := grpc.NewClient("passthrough:///in-process",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(transport.MaxMessageBytes)))
 	if err != nil {
 		return nil, fmt.Errorf("in-process connection: %w", err)
 	}

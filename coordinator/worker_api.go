@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/eosweep/eosweep/coordinator/scheduler"
@@ -13,10 +14,30 @@ import (
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
+// maxWorkerID bounds a worker id (a default id is the host name and the
+// process id), so that the scheduler's registry of workers stays bounded in
+// bytes as well as in count.
+const maxWorkerID = 256
+
+// worker checks a worker call's worker_id and tells the scheduler where the
+// call came from.
+func (s *Server) worker(ctx context.Context, id string) error {
+	if err := required("worker_id", id); err != nil {
+		return err
+	}
+	if len(id) > maxWorkerID {
+		return status.Errorf(codes.InvalidArgument, "worker_id: %d bytes, at most %d (eosweep worker --id)", len(id), maxWorkerID)
+	}
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		s.sched.WorkerAddress(id, p.Addr.String())
+	}
+	return nil
+}
+
 // LeaseTrial implements CoordinatorService: a long poll of at most the
 // request's wait (capped by the server) for up to max_trials trials.
 func (s *Server) LeaseTrial(ctx context.Context, req *pb.LeaseTrialRequest) (*pb.LeaseTrialResponse, error) {
-	if err := required("worker_id", req.GetWorkerId()); err != nil {
+	if err := s.worker(ctx, req.GetWorkerId()); err != nil {
 		return nil, err
 	}
 	if n := req.GetMaxTrials(); n <= 0 {
@@ -39,8 +60,8 @@ func (s *Server) LeaseTrial(ctx context.Context, req *pb.LeaseTrialRequest) (*pb
 }
 
 // Heartbeat implements CoordinatorService.
-func (s *Server) Heartbeat(_ context.Context, req *pb.HeartbeatRequest) (*pb.HeartbeatResponse, error) {
-	if err := required("worker_id", req.GetWorkerId()); err != nil {
+func (s *Server) Heartbeat(ctx context.Context, req *pb.HeartbeatRequest) (*pb.HeartbeatResponse, error) {
+	if err := s.worker(ctx, req.GetWorkerId()); err != nil {
 		return nil, err
 	}
 	refs := make([]scheduler.LeaseRef, len(req.GetLeases()))
@@ -62,8 +83,8 @@ func (s *Server) Heartbeat(_ context.Context, req *pb.HeartbeatRequest) (*pb.Hea
 // request order, a rejected one with its reason (naming the field), also
 // when every report of the call is rejected; only a request without
 // worker_id or reports fails as a whole (InvalidArgument).
-func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*pb.ReportResultResponse, error) {
-	if err := required("worker_id", req.GetWorkerId()); err != nil {
+func (s *Server) ReportResult(ctx context.Context, req *pb.ReportResultRequest) (*pb.ReportResultResponse, error) {
+	if err := s.worker(ctx, req.GetWorkerId()); err != nil {
 		return nil, err
 	}
 	if len(req.GetReports()) == 0 {
@@ -90,7 +111,7 @@ func (s *Server) ReportResult(_ context.Context, req *pb.ReportResultRequest) (*
 		}
 		deliveries[i] = d
 	}
-	receipts, err := s.sched.Deliver(deliveries)
+	receipts, err := s.sched.DeliverFrom(req.GetWorkerId(), deliveries)
 	if err != nil {
 		return nil, grpcError(err)
 	}

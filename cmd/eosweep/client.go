@@ -113,12 +113,21 @@ type remote struct {
 
 func (r *remote) Close() error { return r.conn.Close() }
 
+// Sweeps reads every sweep, page by page (the coordinator bounds each page
+// by bytes; an older one sends every sweep in one message).
 func (r *remote) Sweeps(ctx context.Context) ([]*pb.Sweep, error) {
-	resp, err := r.cl.ListSweeps(ctx, &pb.ListSweepsRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("list sweeps: %w", err)
+	var out []*pb.Sweep
+	token := ""
+	for {
+		resp, err := r.cl.ListSweeps(ctx, &pb.ListSweepsRequest{PageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list sweeps: %w", err)
+		}
+		out = append(out, resp.GetSweeps()...)
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
 	}
-	return resp.GetSweeps(), nil
 }
 
 func (r *remote) id(ctx context.Context, prefix string) (string, error) {
@@ -129,12 +138,28 @@ func (r *remote) id(ctx context.Context, prefix string) (string, error) {
 	return resolveID(sweeps, prefix)
 }
 
+// Sweep returns the sweep the prefix names, without its spec.
 func (r *remote) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
+	return r.sweep(ctx, prefix, false)
+}
+
+// sweepSpec is Sweep with the sweep's spec (GetSweep with include_spec; an
+// older coordinator sends the spec anyway).
+func (r *remote) sweepSpec(ctx context.Context, prefix string) (*pb.Sweep, error) {
+	return r.sweep(ctx, prefix, true)
+}
+
+// sweep asks for the sweep of id prefix at once, and else resolves the
+// prefix (or name) over every sweep's id first.
+func (r *remote) sweep(ctx context.Context, prefix string, withSpec bool) (*pb.Sweep, error) {
+	if resp, err := r.cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: prefix, IncludeSpec: withSpec}); err == nil {
+		return resp.GetSweep(), nil
+	}
 	id, err := r.id(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := r.cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: id})
+	resp, err := r.cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: id, IncludeSpec: withSpec})
 	if err != nil {
 		return nil, fmt.Errorf("get sweep: %w", err)
 	}
@@ -158,7 +183,7 @@ func (r *remote) Boundary(ctx context.Context, prefix string) ([]boundary.Group,
 }
 
 func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
-	sw, err := r.Sweep(ctx, prefix)
+	sw, err := r.sweepSpec(ctx, prefix)
 	if err != nil {
 		return sweepTrials{}, err
 	}
@@ -191,7 +216,7 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 }
 
 func (r *remote) Trials(ctx context.Context, prefix string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
-	sw, err := r.Sweep(ctx, prefix)
+	sw, err := r.sweepSpec(ctx, prefix) // listTrials reads the grid's axes off the spec
 	if err != nil {
 		return nil, nil, err
 	}
@@ -277,7 +302,7 @@ func (l *local) sweep(rec store.Sweep) (*pb.Sweep, error) {
 	for _, t := range trials {
 		p.Count(t.State)
 	}
-	return coordinator.SweepToProto(scheduler.SweepInfo{Sweep: rec, Spec: sp, Progress: p}), nil
+	return coordinator.SweepWithSpec(scheduler.SweepInfo{Sweep: rec, Spec: sp, Progress: p}), nil
 }
 
 func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {

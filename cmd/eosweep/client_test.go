@@ -266,9 +266,21 @@ func TestWorkers(t *testing.T) {
 	if got.Worker != "node1-42" || got.Leases != 3 || got.TrialsDone != 120 || got.EngineSeconds != 61.5 || !got.LastSeen.Equal(seen.UTC().Truncate(time.Nanosecond)) {
 		t.Errorf("json %+v", got)
 	}
-	addr, _ := serveCoordinator(t, scheduler.Config{})
-	if _, _, err := execute(context.Background(), "workers", "--coordinator", addr); err == nil || !strings.Contains(err.Error(), "does not list its workers") {
+	old := grpc.NewServer() // a coordinator older than ListWorkers
+	pb.RegisterCoordinatorServiceServer(old, pb.UnimplementedCoordinatorServiceServer{})
+	oldLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = old.Serve(oldLis) }()
+	t.Cleanup(old.Stop)
+	if _, _, err := execute(context.Background(), "workers", "--coordinator", oldLis.Addr().String()); err == nil || !strings.Contains(err.Error(), "does not list its workers") {
 		t.Errorf("against a coordinator without ListWorkers: %v", err)
+	}
+	// This coordinator lists the workers it heard from: none yet.
+	addr, _ := serveCoordinator(t, scheduler.Config{})
+	if got := run(t, "workers", "--coordinator", addr); !strings.Contains(got, "no workers") {
+		t.Errorf("against a fresh coordinator: %q", got)
 	}
 }
 

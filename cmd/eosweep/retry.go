@@ -108,7 +108,15 @@ func retryTrials(ctx context.Context, cl pb.CoordinatorServiceClient, sw *pb.Swe
 	if c := sw.GetProgress().GetCancelled(); c > 0 && !want[store.Cancelled] {
 		return nil, 0, fmt.Errorf("sweep %s also has %d cancelled trials, and this coordinator retries them together with the failed ones: give --state failed,cancelled", sw.GetId(), c)
 	}
-	sub, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: sw.GetSpecYaml()})
+	text := sw.GetSpecYaml() // such a coordinator sends the spec with every sweep; ask in case
+	if text == "" {
+		got, err := cl.GetSweep(ctx, &pb.GetSweepRequest{SweepId: sw.GetId(), IncludeSpec: true})
+		if err != nil {
+			return nil, 0, err
+		}
+		text = got.GetSweep().GetSpecYaml()
+	}
+	sub, err := cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: text})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -4,6 +4,7 @@
 package coordinatortest
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/eosweep/eosweep/coordinator"
+	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/engine"
 )
 
 // Start opens a coordinator with cfg (DBPath defaults to a file in
@@ -36,4 +39,34 @@ func Start(t testing.TB, cfg coordinator.Config) (*coordinator.Coordinator, *grp
 		t.Fatal(err)
 	}
 	return c, conn
+}
+
+// DeliverAll leases every pending trial of the scheduler as worker "filler"
+// and delivers result(lease) for each, in batches, as a worker would, and
+// fails the test unless every one is accepted. It fills a store with results
+// (full trajectories, say) without running the engine.
+func DeliverAll(t testing.TB, s *scheduler.Scheduler, result func(scheduler.Lease) engine.Result) {
+	t.Helper()
+	for {
+		leases, err := s.Lease(context.Background(), "filler", scheduler.MaxLeaseBatch, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(leases) == 0 {
+			return
+		}
+		ds := make([]scheduler.Delivery, len(leases))
+		for i, l := range leases {
+			ds[i] = scheduler.Delivery{Sweep: l.Sweep, Trial: l.Trial, Token: l.Token, Result: result(l)}
+		}
+		rs, err := s.Deliver(ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if r.Verdict != scheduler.Accepted {
+				t.Fatalf("trial %s: verdict %d: %v", ds[i].Trial, r.Verdict, r.Err)
+			}
+		}
+	}
 }

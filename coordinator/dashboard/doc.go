@@ -40,12 +40,12 @@
 //
 // # Caveats
 //
-// The scheduler this package was written against lists a sweep's trials only
-// as a whole and records neither the worker of a lease nor the workers:
-// FromCoordinator's TrialPage and Trial copy and filter the whole list (a
-// sweep page of a 100,000-trial sweep copies it once per view), leases show
-// no worker, and Workers wraps ErrNoWorkers. A scheduler with paged trial
-// queries and a workers registry only needs a new Source.
+// FromCoordinator's TrialPage copies one page of the scheduler's trials,
+// with the worker of each lease; Trial still copies and filters the whole
+// list (a trial page of a 100,000-trial sweep copies it once per view).
+// Workers is the scheduler's registry (scheduler.Workers: bounded to
+// scheduler.MaxWorkers, counts since the coordinator started); a Source
+// without one wraps ErrNoWorkers.
 //
 // The store decodes every result's trajectory, which the analysis drops: the
 // first analysis of a large sweep takes a while (BenchmarkFirstAnalysis256),

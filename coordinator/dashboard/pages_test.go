@@ -50,7 +50,7 @@ func TestPages(t *testing.T) {
 		{"done trial", "/sweeps/" + id + "/trials/" + done[0].ID, []string{done[0].ID, "final_bias", "max_eos_ratio_after_init",
 			"steps_run", `<th>eta</th>`, `<th>x0</th>`, "/trials/" + done[0].ID + "/trajectory.svg"}},
 		{"failed trial", "/sweeps/" + id + "/trials/" + failed[0].ID, []string{"Last error: engine: the run exploded", "No result yet"}},
-		{"workers", "/workers", []string{"keeps no record of its workers"}},
+		{"workers", "/workers", []string{"worker-1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := h.get(tc.path)

@@ -83,9 +83,9 @@ var (
 // coordinator's Scheduler and Store fields): the same reads its gRPC
 // handlers make.
 //
-// This scheduler lists trials only as a whole and does not record which
-// worker holds a lease or which workers exist: TrialPage and Trial filter
-// the whole list, leases show no worker, and Workers wraps ErrNoWorkers.
+// TrialPage reads one page of the scheduler (scheduler.TrialPage: it copies
+// only that page) with the worker of each lease; Trial filters the whole
+// list; Workers is the scheduler's registry of workers (scheduler.Workers).
 func FromCoordinator(sched *scheduler.Scheduler, st *store.Store) Source {
 	return coordSource{sched: sched, st: st}
 }
@@ -102,11 +102,23 @@ func (c coordSource) Sweep(id string) (scheduler.SweepInfo, error) { return c.sc
 func (c coordSource) Trials(id string) ([]store.Trial, error) { return c.sched.Trials(id) }
 
 func (c coordSource) TrialPage(id string, q TrialQuery) ([]TrialView, int, error) {
-	trials, err := c.sched.Trials(id)
+	var want func(store.TrialState) bool
+	if q.State != 0 {
+		want = func(st store.TrialState) bool { return st == q.State }
+	}
+	page, next, err := c.sched.TrialPage(id, q.From, max(q.Limit, 1), want)
+	if errors.Is(err, scheduler.ErrBadPage) {
+		return nil, -1, fmt.Errorf("%w: from: %v", ErrBadQuery, err)
+	}
 	if err != nil {
 		return nil, -1, err
 	}
-	return pageOf(trials, q)
+	out := make([]TrialView, len(page))
+	for i, t := range page {
+		out[i] = view(t.Trial)
+		out[i].Worker = t.Worker
+	}
+	return out, next, nil
 }
 
 // pageOf is TrialPage over a sweep's whole trial list.
@@ -154,4 +166,11 @@ func (c coordSource) Results(trials []store.Trial) (map[string]engine.Result, er
 	return c.st.ResultsFor(trials)
 }
 
-func (c coordSource) Workers() ([]WorkerInfo, error) { return nil, ErrNoWorkers }
+func (c coordSource) Workers() ([]WorkerInfo, error) {
+	ws := c.sched.Workers()
+	out := make([]WorkerInfo, len(ws))
+	for i, w := range ws {
+		out[i] = WorkerInfo{ID: w.ID, Addr: w.Address, LastSeen: w.LastSeen, Leases: w.Leases, Done: w.Done, Failed: w.Failed}
+	}
+	return out, nil
+}

@@ -58,6 +58,7 @@ func (s *Scheduler) Lease(ctx context.Context, worker string, limit int, wait ti
 // with caps.Exec (they are never handed out to be refused).
 func (s *Scheduler) LeaseFor(ctx context.Context, worker string, caps Capabilities, limit int, wait time.Duration) ([]Lease, error) {
 	limit = min(max(limit, 1), MaxLeaseBatch)
+	s.workers.seen(worker, s.cfg.Now())
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -193,6 +194,7 @@ func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 // longer holds. A lease released by a coordinator restart and still held for
 // re-adoption is re-adopted by the heartbeat of its token.
 func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error) {
+	s.workers.seen(worker, s.cfg.Now())
 	s.mu.Lock()
 	now := s.cfg.Now()
 	var lost []LeaseRef

@@ -166,7 +166,8 @@ type Scheduler struct {
 	loopDone chan struct{}
 	bg       sync.WaitGroup // refinement goroutines
 
-	hooks hooks
+	hooks   hooks
+	workers workers // the registry of workers heard from (workers.go)
 	// batch is the trials of one write of a submit or a large update
 	// (submitBatchTrials; tests lower it before the calls they watch).
 	batch int

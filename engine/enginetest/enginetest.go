@@ -22,3 +22,20 @@ func ResultBias(steps int, bias float64) engine.Result {
 	r.FinalBias, r.MinBias, r.Trajectory[1].Bias = bias, min(bias, 0), bias
 	return r
 }
+
+// FullResult is ResultBias with a full trajectory: MaxTrajectory−1 points
+// from step 0 to steps (steps ≥ MaxTrajectory), each with loss, bias and
+// sharpness set, as a long run measuring sharpness often reports. It is
+// about 10 KB on the wire: what pages of trials must be bounded for.
+func FullResult(steps int, bias float64) engine.Result {
+	r := ResultBias(steps, bias)
+	n := engine.MaxTrajectory - 1
+	r.Trajectory = make([]engine.Point, n)
+	for i := range n {
+		step := i * steps / (n - 1)
+		r.Trajectory[i] = engine.Point{Step: step, Loss: 0.7 - 0.1*float64(i)/float64(n) + 1e-9*float64(i),
+			Bias: bias + 0.123456789*float64(n-1-i)/float64(n), Sharpness: 1.000000123 + float64(i)/7}
+	}
+	r.Trajectory[n-1].Bias = bias
+	return r
+}

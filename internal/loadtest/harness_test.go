@@ -23,8 +23,8 @@ import (
 )
 
 // startCoordinator runs the eosweep coordinator on a free loopback port with a
-// fresh store and returns its address once it reports SERVING.
-func startCoordinator(t *testing.T) string {
+// fresh store and returns its address once it reports SERVING, and its pid.
+func startCoordinator(t *testing.T) (string, int) {
 	t.Helper()
 	bin := proctest.BuildOnce(t)
 	dir := t.TempDir()
@@ -70,7 +70,36 @@ func startCoordinator(t *testing.T) string {
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	waitServing(t, addr)
-	return addr
+	return addr, cmd.Process.Pid
+}
+
+// rss returns a process's peak and current resident set size in bytes
+// (Linux: VmHWM and VmRSS of /proc/PID/status).
+func rss(pid int) (peak, now int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "VmHWM":
+			peak = kb << 10
+		case "VmRSS":
+			now = kb << 10
+		}
+	}
+	if peak == 0 {
+		return 0, 0, fmt.Errorf("/proc/%d/status: no VmHWM", pid)
+	}
+	return peak, now, nil
 }
 
 func tail(s string, n int) string {
@@ -103,19 +132,29 @@ func waitServing(t *testing.T, addr string) {
 
 // feeder keeps enough pending trials for every worker by submitting sweeps of
 // trivial trials (single, steps=1), chunk seeds at a time, until ctx is done.
-// It returns the ids of the sweeps it submitted.
-func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, low int64) []string {
+// It closes primed when low trials are first pending, and returns the ids
+// of the sweeps it submitted.
+func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, low int64, primed chan<- struct{}) []string {
+	defer func() { // also when it gives up: the test goes on to fail
+		if primed != nil {
+			close(primed)
+		}
+	}()
 	var ids []string
 	next := 0
 	for ctx.Err() == nil {
 		pending := int64(0)
-		resp, err := c.ListSweeps(context.Background(), &pb.ListSweepsRequest{})
+		sweeps, err := allSweeps(c)
 		if err != nil {
 			t.Errorf("ListSweeps: %v", err)
 			return ids
 		}
-		for _, s := range resp.GetSweeps() {
+		for _, s := range sweeps {
 			pending += s.GetProgress().GetPending()
+		}
+		if pending >= low && primed != nil {
+			close(primed)
+			primed = nil
 		}
 		if pending < low {
 			spec := fmt.Sprintf("name: load-%d\nmodel: single\ngrid:\n  seed: {range: [%d, %d]}\nparams: {eta: 0.5, steps: 1}\n",
@@ -137,16 +176,32 @@ func feeder(ctx context.Context, t *testing.T, c pb.CoordinatorServiceClient, lo
 	return ids
 }
 
+// allSweeps reads every page of ListSweeps.
+func allSweeps(c pb.CoordinatorServiceClient) ([]*pb.Sweep, error) {
+	var out []*pb.Sweep
+	token := ""
+	for {
+		resp, err := c.ListSweeps(context.Background(), &pb.ListSweepsRequest{PageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, resp.GetSweeps()...)
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
+	}
+}
+
 // waitDone waits until every sweep has no pending or leased trial.
 func waitDone(t *testing.T, c pb.CoordinatorServiceClient, timeout time.Duration) {
 	t.Helper()
 	testwait.Poll(t, "every trial to finish", timeout, func() bool {
-		resp, err := c.ListSweeps(context.Background(), &pb.ListSweepsRequest{})
+		sweeps, err := allSweeps(c)
 		if err != nil {
 			t.Fatalf("ListSweeps: %v", err)
 		}
 		open := int64(0)
-		for _, s := range resp.GetSweeps() {
+		for _, s := range sweeps {
 			open += s.GetProgress().GetPending() + s.GetProgress().GetLeased()
 		}
 		return open == 0

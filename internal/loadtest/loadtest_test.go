@@ -33,6 +33,11 @@ var (
 	hold = envDuration("EOSWEEP_LOAD_HOLD", 0)
 	// leaseTTL is the coordinator's --lease-ttl (0: its default).
 	leaseTTL = envDuration("EOSWEEP_LOAD_LEASE_TTL", 0)
+	// numConns is how many connections the workers share (worker i uses
+	// connection i mod numConns); default one per worker. At 10,000
+	// workers, goroutines on 100 shared connections keep the client
+	// process's sockets and memory reasonable.
+	numConns = min(envInt("EOSWEEP_LOAD_CONNS", numWorkers), numWorkers)
 )
 
 func TestMain(m *testing.M) { os.Exit(proctest.Run(m)) }
@@ -87,7 +92,7 @@ func fakeResult(l *pb.Lease) *pb.Result {
 // simWorker leases and reports until ctx is done. It returns its latencies.
 func simWorker(ctx context.Context, idx int, conn *grpc.ClientConn, tl *tally) latencies {
 	c := pb.NewCoordinatorServiceClient(conn)
-	id := fmt.Sprintf("sim-%04d", idx)
+	id := fmt.Sprintf("sim-%05d", idx)
 	lat := latencies{}
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -170,11 +175,11 @@ func holdLeases(c pb.CoordinatorServiceClient, id string, resp *pb.LeaseTrialRes
 	}
 }
 
-// connectAll opens one connection per simulated worker and makes sure each is
+// connectAll opens the workers' numConns connections and makes sure each is
 // up before the clock starts.
 func connectAll(t *testing.T, addr string) []*grpc.ClientConn {
 	t.Helper()
-	conns := make([]*grpc.ClientConn, numWorkers)
+	conns := make([]*grpc.ClientConn, numConns)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for i := range conns {
@@ -190,13 +195,13 @@ func connectAll(t *testing.T, addr string) []*grpc.ClientConn {
 	}
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
-		t.Fatalf("%d of %d worker connections failed", n, numWorkers)
+		t.Fatalf("%d of %d worker connections failed", n, numConns)
 	}
 	return conns
 }
 
 func TestLoad(t *testing.T) {
-	addr := startCoordinator(t) // skipped with -short: it builds and runs the binary
+	addr, pid := startCoordinator(t) // skipped with -short: it builds and runs the binary
 	admin := dial(t, addr)
 	defer admin.Close()
 	client := pb.NewCoordinatorServiceClient(admin)
@@ -206,7 +211,9 @@ func TestLoad(t *testing.T) {
 	defer stopFeed()
 	sweepsCh := make(chan []string, 1)
 	// Keep at least two chunks pending, so workers never wait for a submission.
-	go func() { sweepsCh <- feeder(feedCtx, t, client, int64(max(2*numWorkers*batch, 2*chunk))) }()
+	primed := make(chan struct{})
+	go func() { sweepsCh <- feeder(feedCtx, t, client, int64(max(2*numWorkers*batch, 2*chunk)), primed) }()
+	<-primed // the clock starts with work for every worker
 
 	runCtx, stopRun := context.WithCancel(context.Background())
 	defer stopRun()
@@ -214,8 +221,8 @@ func TestLoad(t *testing.T) {
 	lats := make([]latencies, numWorkers)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i, conn := range conns {
-		wg.Go(func() { lats[i] = simWorker(runCtx, i, conn, tl) })
+	for i := range numWorkers {
+		wg.Go(func() { lats[i] = simWorker(runCtx, i, conns[i%numConns], tl) })
 	}
 	time.Sleep(duration)
 	timed, elapsed := tl.nAccepted.Load(), time.Since(start)
@@ -235,15 +242,18 @@ func TestLoad(t *testing.T) {
 	if e := tl.rpcErrors.Load(); e == 0 && tl.nAccepted.Load() != int64(n) {
 		t.Errorf("%d reports accepted for %d trials", tl.nAccepted.Load(), n)
 	}
-	report(t, n, timed, elapsed, tl, lats)
+	report(t, n, timed, elapsed, tl, lats, pid)
 }
 
 // report logs throughput and latency quantiles, and writes them to
 // $EOSWEEP_LOAD_REPORT when set.
-func report(t *testing.T, trials int, timed int64, elapsed time.Duration, tl *tally, lats []latencies) {
+func report(t *testing.T, trials int, timed int64, elapsed time.Duration, tl *tally, lats []latencies, pid int) {
 	t.Helper()
-	out := fmt.Sprintf("workers=%d batch=%d hold=%v duration=%v: %d results stored in the timed phase = %.0f results/s; %d trials in all, %d duplicates acknowledged, %d RPC errors, %d leases lost while held\n",
-		numWorkers, batch, hold, elapsed.Round(time.Millisecond), timed, float64(timed)/elapsed.Seconds(), trials, tl.duplicates.Load(), tl.rpcErrors.Load(), tl.lostLeases.Load())
+	out := fmt.Sprintf("workers=%d conns=%d batch=%d hold=%v duration=%v: %d results stored in the timed phase = %.0f results/s; %d trials in all, %d duplicates acknowledged, %d RPC errors, %d leases lost while held\n",
+		numWorkers, numConns, batch, hold, elapsed.Round(time.Millisecond), timed, float64(timed)/elapsed.Seconds(), trials, tl.duplicates.Load(), tl.rpcErrors.Load(), tl.lostLeases.Load())
+	if peak, now, err := rss(pid); err == nil {
+		out += fmt.Sprintf("  coordinator RSS: peak %d MiB, at the end %d MiB\n", peak>>20, now>>20)
+	}
 	for _, m := range []string{"LeaseTrial", "ReportResult", "Heartbeat"} {
 		var all []time.Duration
 		for _, l := range lats {

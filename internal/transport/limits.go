@@ -17,6 +17,13 @@ import (
 // IsMessageTooLarge recognises.
 const MaxMessageBytes = 16 << 20
 
+// MaxStreamsPerConn is the most RPCs (streams) a server runs at once on one
+// client connection; further ones wait in the client until one ends. It
+// bounds what one connection can hold open (idle WatchSweep streams, say)
+// while leaving room for many simulated workers sharing one connection (the
+// load test) and for a worker's lease long poll, heartbeats and reports.
+const MaxStreamsPerConn = 1000
+
 // callOptions are a client's default call options: the message limits.
 func (c ClientConfig) callOptions() grpc.DialOption {
 	return grpc.WithDefaultCallOptions(

@@ -97,8 +97,9 @@ type ClientConfig struct {
 }
 
 // ServerOptions returns every option of an eosweep gRPC server: transport
-// credentials (TLS or plaintext), keepalive and its enforcement policy and,
-// with a token, unary and stream interceptors that refuse any RPC (health
+// credentials (TLS or plaintext), keepalive and its enforcement policy, the
+// cap on concurrent streams per connection (MaxStreamsPerConn) and, with a
+// token, unary and stream interceptors that refuse any RPC (health
 // checks excepted) without it. Interceptors the caller puts before these
 // options (metrics) run first, so refused calls reach them too.
 func ServerOptions(cfg ServerConfig) ([]grpc.ServerOption, error) {
@@ -107,7 +108,8 @@ func ServerOptions(cfg ServerConfig) ([]grpc.ServerOption, error) {
 		return nil, err
 	}
 	params, policy := cfg.keepalive()
-	opts := []grpc.ServerOption{grpc.Creds(transportCredentials(tc)), grpc.KeepaliveParams(params), grpc.KeepaliveEnforcementPolicy(policy)}
+	opts := []grpc.ServerOption{grpc.Creds(transportCredentials(tc)), grpc.KeepaliveParams(params), grpc.KeepaliveEnforcementPolicy(policy),
+		grpc.MaxConcurrentStreams(MaxStreamsPerConn)}
 	if cfg.Token != "" {
 		if tc == nil {
 			slog.Warn("bearer token configured without TLS: it crosses the network in plaintext")

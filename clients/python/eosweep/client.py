@@ -99,8 +99,13 @@ class Client:
         """Returns every sweep, newest first, one row each: id, name, model,
         state, round, max_rounds, the trial counts per state, results per
         second, the ETA in seconds (NaN when unknown) and the creation time."""
-        rows = [_sweep_row(s) for s in self._call(self._stub.ListSweeps, pb.ListSweepsRequest()).sweeps]
-        return pd.DataFrame(rows, columns=_SWEEP_COLUMNS)
+        rows, token = [], ""
+        while True:  # pages bounded by bytes; an older coordinator sends one page
+            page = self._call(self._stub.ListSweeps, pb.ListSweepsRequest(page_token=token))
+            rows.extend(_sweep_row(s) for s in page.sweeps)
+            token = page.next_page_token
+            if not token:
+                return pd.DataFrame(rows, columns=_SWEEP_COLUMNS)
 
     def watch(self, sweep):
         """Yields the sweep (an eosweep.v1.Sweep) as it progresses, at most

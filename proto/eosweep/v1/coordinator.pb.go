@@ -567,7 +567,11 @@ type Sweep struct {
 	Round     int32     `protobuf:"varint,5,opt,name=round,proto3" json:"round,omitempty"`
 	MaxRounds int32     `protobuf:"varint,6,opt,name=max_rounds,json=maxRounds,proto3" json:"max_rounds,omitempty"`
 	Progress  *Progress `protobuf:"bytes,7,opt,name=progress,proto3" json:"progress,omitempty"`
-	// The spec as submitted.
+	// The spec as submitted: set only where asked for, in GetSweep with
+	// include_spec and in SubmitSweep's answer (the spec just sent); empty in
+	// ListSweeps, WatchSweep, CancelSweep and RetrySweep, so that their
+	// messages stay small whatever the specs hold. Coordinators older than
+	// include_spec set it everywhere.
 	SpecYaml string                 `protobuf:"bytes,8,opt,name=spec_yaml,json=specYaml,proto3" json:"spec_yaml,omitempty"`
 	Created  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created,proto3" json:"created,omitempty"`
 	// When the sweep last became DONE (absent while it runs, and from
@@ -1178,8 +1182,11 @@ func (x *SubmitSweepResponse) GetCreated() bool {
 
 // GetSweepRequest names a sweep.
 type GetSweepRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SweepId       string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
+	// Return the sweep's spec_yaml too (at most spec.MaxSpecBytes, 256 KiB,
+	// for a spec submitted since that limit; a store may hold larger ones).
+	IncludeSpec   bool `protobuf:"varint,2,opt,name=include_spec,json=includeSpec,proto3" json:"include_spec,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1219,6 +1226,13 @@ func (x *GetSweepRequest) GetSweepId() string {
 		return x.SweepId
 	}
 	return ""
+}
+
+func (x *GetSweepRequest) GetIncludeSpec() bool {
+	if x != nil {
+		return x.IncludeSpec
+	}
+	return false
 }
 
 // GetSweepResponse returns the sweep.
@@ -1266,9 +1280,19 @@ func (x *GetSweepResponse) GetSweep() *Sweep {
 	return nil
 }
 
-// ListSweepsRequest lists every sweep.
+// ListSweepsRequest pages through every sweep, newest first.
 type ListSweepsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many sweeps per page; 0 means the server's default (1000),
+	// which is also the cap; negative is refused. A page also holds at most
+	// about 1 MiB of encoded sweeps (always at least one), well under the
+	// message limits (transport.MaxMessageBytes, 16 MiB, and gRPC's default
+	// 4 MiB that older clients receive): it may hold fewer sweeps than asked,
+	// and only next_page_token says whether more follow.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From a previous response's next_page_token; empty for the first page.
+	// Coordinators older than this field return every sweep in one message.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1303,10 +1327,26 @@ func (*ListSweepsRequest) Descriptor() ([]byte, []int) {
 	return file_eosweep_v1_coordinator_proto_rawDescGZIP(), []int{9}
 }
 
-// ListSweepsResponse holds every sweep.
+func (x *ListSweepsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSweepsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListSweepsResponse is one page of sweeps.
 type ListSweepsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sweeps        []*Sweep               `protobuf:"bytes,1,rep,name=sweeps,proto3" json:"sweeps,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Sweeps []*Sweep               `protobuf:"bytes,1,rep,name=sweeps,proto3" json:"sweeps,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1346,6 +1386,13 @@ func (x *ListSweepsResponse) GetSweeps() []*Sweep {
 		return x.Sweeps
 	}
 	return nil
+}
+
+func (x *ListSweepsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // WatchSweepRequest names the sweep to watch.
@@ -1622,7 +1669,13 @@ type ListTrialsRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	SweepId string                 `protobuf:"bytes,1,opt,name=sweep_id,json=sweepId,proto3" json:"sweep_id,omitempty"`
 	// At most this many trials per page; 0 means the server's default (1000),
-	// which is also the cap; negative is refused.
+	// which is also the cap; negative is refused. A page also holds at most
+	// about 1 MiB of encoded trials, results and trajectories included
+	// (always at least one trial), well under the message limits
+	// (transport.MaxMessageBytes, 16 MiB, and gRPC's default 4 MiB that
+	// older clients receive): with full trajectories (~10 KB a trial) a page
+	// holds about a hundred trials. A page may hold fewer trials than asked;
+	// only next_page_token says whether more follow.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// From a previous response's next_page_token; empty for the first page.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -3137,7 +3190,10 @@ func (x *GetBoundaryResponse) GetGroups() []*BoundaryGroup {
 	return nil
 }
 
-// ListWorkersRequest lists every worker the coordinator has heard from.
+// ListWorkersRequest lists every worker the coordinator has heard from
+// since it started: at most 10,000 (scheduler.MaxWorkers; beyond, the one
+// heard from longest ago is forgotten). Worker calls with a worker_id over
+// 256 bytes are refused, so the answer stays within about 3 MB.
 type ListWorkersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -3184,7 +3240,8 @@ type WorkerInfo struct {
 	LastSeen *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	// Leases it holds now.
 	Leases int32 `protobuf:"varint,4,opt,name=leases,proto3" json:"leases,omitempty"`
-	// Results it reported that were stored, and their engine time.
+	// Results it reported that were stored since the coordinator started,
+	// and the engine time they report.
 	TrialsDone    int64   `protobuf:"varint,5,opt,name=trials_done,json=trialsDone,proto3" json:"trials_done,omitempty"`
 	EngineSeconds float64 `protobuf:"fixed64,6,opt,name=engine_seconds,json=engineSeconds,proto3" json:"engine_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -3503,14 +3560,19 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\tspec_yaml\x18\x01 \x01(\tR\bspecYaml\"X\n" +
 	"\x13SubmitSweepResponse\x12'\n" +
 	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\x12\x18\n" +
-	"\acreated\x18\x02 \x01(\bR\acreated\",\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"O\n" +
 	"\x0fGetSweepRequest\x12\x19\n" +
-	"\bsweep_id\x18\x01 \x01(\tR\asweepId\";\n" +
+	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12!\n" +
+	"\finclude_spec\x18\x02 \x01(\bR\vincludeSpec\";\n" +
 	"\x10GetSweepResponse\x12'\n" +
-	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"\x13\n" +
-	"\x11ListSweepsRequest\"?\n" +
+	"\x05sweep\x18\x01 \x01(\v2\x11.eosweep.v1.SweepR\x05sweep\"O\n" +
+	"\x11ListSweepsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"g\n" +
 	"\x12ListSweepsResponse\x12)\n" +
-	"\x06sweeps\x18\x01 \x03(\v2\x11.eosweep.v1.SweepR\x06sweeps\".\n" +
+	"\x06sweeps\x18\x01 \x03(\v2\x11.eosweep.v1.SweepR\x06sweeps\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\".\n" +
 	"\x11WatchSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"=\n" +
 	"\x12WatchSweepResponse\x12'\n" +

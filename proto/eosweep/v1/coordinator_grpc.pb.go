@@ -59,9 +59,9 @@ type CoordinatorServiceClient interface {
 	// SubmitSweep validates a YAML spec and creates its trials. Submitting the
 	// same spec again resumes the existing sweep (same id) instead of duplicating it.
 	SubmitSweep(ctx context.Context, in *SubmitSweepRequest, opts ...grpc.CallOption) (*SubmitSweepResponse, error)
-	// GetSweep returns one sweep with its progress.
+	// GetSweep returns one sweep with its progress (and its spec, if asked).
 	GetSweep(ctx context.Context, in *GetSweepRequest, opts ...grpc.CallOption) (*GetSweepResponse, error)
-	// ListSweeps returns every sweep, newest first.
+	// ListSweeps pages through every sweep, newest first.
 	ListSweeps(ctx context.Context, in *ListSweepsRequest, opts ...grpc.CallOption) (*ListSweepsResponse, error)
 	// WatchSweep streams the sweep's progress until it is finished or cancelled.
 	WatchSweep(ctx context.Context, in *WatchSweepRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchSweepResponse], error)
@@ -246,9 +246,9 @@ type CoordinatorServiceServer interface {
 	// SubmitSweep validates a YAML spec and creates its trials. Submitting the
 	// same spec again resumes the existing sweep (same id) instead of duplicating it.
 	SubmitSweep(context.Context, *SubmitSweepRequest) (*SubmitSweepResponse, error)
-	// GetSweep returns one sweep with its progress.
+	// GetSweep returns one sweep with its progress (and its spec, if asked).
 	GetSweep(context.Context, *GetSweepRequest) (*GetSweepResponse, error)
-	// ListSweeps returns every sweep, newest first.
+	// ListSweeps pages through every sweep, newest first.
 	ListSweeps(context.Context, *ListSweepsRequest) (*ListSweepsResponse, error)
 	// WatchSweep streams the sweep's progress until it is finished or cancelled.
 	WatchSweep(*WatchSweepRequest, grpc.ServerStreamingServer[WatchSweepResponse]) error

@@ -97,14 +97,14 @@ class CoordinatorServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetSweep(self, request, context):
-        """GetSweep returns one sweep with its progress.
+        """GetSweep returns one sweep with its progress (and its spec, if asked).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListSweeps(self, request, context):
-        """ListSweeps returns every sweep, newest first.
+        """ListSweeps pages through every sweep, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
