@@ -92,7 +92,7 @@ func TestChaos(t *testing.T) {
 	fmt.Printf("chaos: seed %d (replay: %s=%d %s=%d), lease TTL %v, pauses up to %v, --max-attempts %d\n",
 		seed, envSeed, seed, envRounds, rounds, leaseTTL, maxPause, attempts)
 	if maxPause >= leaseTTL {
-		fmt.Printf("chaos: pauses may outlast the lease TTL: leases may expire on wake-up (known issue, fixed on another branch)\n")
+		fmt.Printf("chaos: pauses may outlast the lease TTL: the coordinator must re-arm its leases on waking, not expire them\n")
 	}
 
 	c := newCampaign(t, seed, maxPause)
