@@ -34,6 +34,8 @@ func TestNewcomerMessages(t *testing.T) {
 	}{
 		{"run --workers 0", []string{"run", file("w0.yaml", good), "--workers", "0", "--db", filepath.Join(dir, "w0.db")}, []string{"flag --workers 0: want at least 1"}},
 		{"run --workers -1", []string{"run", file("w1.yaml", good), "--workers", "-1", "--db", filepath.Join(dir, "w1.db")}, []string{"flag --workers -1"}},
+		{"worker --parallel 0", []string{"worker", "--parallel", "0", "--coordinator", "127.0.0.1:1"}, []string{"flag --parallel 0: want at least 1"}},
+		{"worker --parallel -2", []string{"worker", "--parallel", "-2", "--coordinator", "127.0.0.1:1"}, []string{"flag --parallel -2: want at least 1"}},
 		{"empty spec", []string{"run", file("empty.yaml", ""), "--db", filepath.Join(dir, "e.db")}, []string{"empty.yaml", "spec is empty"}},
 		{"misspelt key", []string{"run", file("typo.yaml", good+"boundry: {bias_eps: 0.1}\n"), "--db", filepath.Join(dir, "t.db")}, []string{"boundry: unknown key (did you mean boundary?)"}},
 		{"no name (run)", []string{"run", file("anon.yaml", "model: single\ngrid: {eta: [1]}\n"), "--db", filepath.Join(dir, "a.db")}, []string{"name: required"}},

@@ -72,6 +72,9 @@ passes or the worker drains. Without it, the coordinator never hands it one.`,
 }
 
 func runWorker(cmd *cobra.Command, d *deps, o *workerOptions) error {
+	if o.parallel < 1 {
+		return fmt.Errorf("flag --parallel %d: want at least 1 (trials run at once)", o.parallel)
+	}
 	if err := o.coord.required(); err != nil {
 		return err
 	}
