@@ -201,13 +201,24 @@ func SweepOp(s Sweep) (Op, error) {
 	return Op{bucket: bucketSweeps, key: s.ID, value: v}, nil
 }
 
-// TrialOp stores t under its Seq.
+// TrialOp stores t under its Seq. Its value is json.Marshal(t)'s bytes,
+// encoded without reflection (appendTrialJSON).
 func TrialOp(t Trial) (Op, error) {
-	v, err := json.Marshal(t)
-	if err != nil {
-		return Op{}, fmt.Errorf("encode trial %s/%s: %w", t.Sweep, t.ID, err)
+	v, ok := appendTrialJSON(make([]byte, 0, trialJSONSize(&t)), &t)
+	if !ok {
+		var err error
+		if v, err = json.Marshal(t); err != nil {
+			return Op{}, fmt.Errorf("encode trial %s/%s: %w", t.Sweep, t.ID, err)
+		}
 	}
 	return Op{bucket: bucketTrials, sweep: t.Sweep, key: seqKey(t.Seq), value: v}, nil
+}
+
+// trialJSONSize is a close upper estimate of the bytes of t's record, so
+// that TrialOp allocates it once: the field names and numbers, and each
+// parameter's name and value.
+func trialJSONSize(t *Trial) int {
+	return 192 + len(t.Sweep) + len(t.ID) + len(t.Key) + len(t.LastError) + len(t.Params)*40
 }
 
 // storedResult is a result as stored: tagged with its trial's id.
