@@ -97,3 +97,56 @@ func FuzzAppendTrialJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestTrialOpsMatchTrialOp: TrialOps gives each trial TrialOp's op, from
+// shared buffers (a value written later does not touch an earlier one), and
+// refuses what TrialOp refuses.
+func TestTrialOpsMatchTrialOp(t *testing.T) {
+	t.Parallel()
+	var ts []Trial
+	for range 3 { // past one chunk of the shared buffers
+		for _, tr := range encodeCases() {
+			ts = append(ts, tr)
+		}
+	}
+	for i := range 3000 {
+		ts = append(ts, Trial{Sweep: "sw", ID: "id", Seq: i, Params: map[string]float64{"eta": float64(i) / 7, "seed": float64(i)},
+			Key: "single eta=x", State: Pending, Steps: 1})
+	}
+	ops, err := TrialOps(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != len(ts) {
+		t.Fatalf("%d ops for %d trials", len(ops), len(ts))
+	}
+	for i, tr := range ts {
+		want, err := TrialOp(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ops[i].bucket != want.bucket || ops[i].sweep != want.sweep || ops[i].key != want.key || !bytes.Equal(ops[i].value, want.value) {
+			t.Fatalf("trial %d: TrialOps gave %+v, TrialOp %+v", i, ops[i], want)
+		}
+	}
+	if _, err := TrialOps([]Trial{ts[0], {Sweep: "s", ID: "t", Params: map[string]float64{"eta": math.NaN()}}}); err == nil {
+		t.Fatal("TrialOps encoded a NaN parameter")
+	}
+}
+
+// TestTrialOpsAllocs: a batch of trials costs a few allocations, not one or
+// more per trial.
+func TestTrialOpsAllocs(t *testing.T) {
+	ts := make([]Trial, 1000)
+	for i := range ts {
+		ts[i] = Trial{Sweep: "4f1c2a9e0b7d", ID: "0123456789abcdef", Seq: i, Params: map[string]float64{"eta": 0.5, "seed": float64(i), "steps": 1},
+			Key: "single bias_eps=0.01 eta=0.5 horizon=0 init_scale=0.01 lanczos_iters=20 seed=0 sharpness_every=0 steps=1 x0=2", State: Pending, Steps: 1}
+	}
+	if n := testing.AllocsPerRun(10, func() {
+		if _, err := TrialOps(ts); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 10 {
+		t.Fatalf("TrialOps of %d trials: %v allocations, want <= 10", len(ts), n)
+	}
+}
