@@ -11,7 +11,7 @@ import (
 // encodeCases are trial records whose encodings must be json.Marshal's.
 func encodeCases() map[string]Trial {
 	params := map[string]float64{"eta": 0.5, "seed": 7, "steps": 1, "x0": 1.5e-7, "big": 1e21, "small": 1e-6,
-		"neg": -0.0, "zero": 0, "huge": -math.MaxFloat64, "tiny": math.SmallestNonzeroFloat64, "e": 1.25e-10}
+		"neg": math.Copysign(0, -1), "zero": 0, "huge": -math.MaxFloat64, "tiny": math.SmallestNonzeroFloat64, "e": 1.25e-10}
 	return map[string]Trial{
 		"pending":  {Sweep: "sw1", ID: "0123456789abcdef", Seq: 42, Params: params, Key: "single eta=0.5 seed=7", State: Pending, Steps: 1},
 		"zero":     {},
@@ -80,7 +80,7 @@ func TestTrialOpAllocs(t *testing.T) {
 // json.Marshal's (or both refuse it).
 func FuzzAppendTrialJSON(f *testing.F) {
 	f.Add("sw", "id", "k", "single eta=0.5", "", 0.5, 1e-7, 3, int64(0))
-	f.Add("<", "\u2028", "\xff", "a\"b", "exit 1\n", -0.0, 1e300, -1, int64(1700000000))
+	f.Add("<", "\u2028", "\xff", "a\"b", "exit 1\n", math.Copysign(0, -1), 1e300, -1, int64(1700000000))
 	f.Fuzz(func(t *testing.T, sweep, id, pname, key, lastErr string, v1, v2 float64, seq int, unix int64) {
 		tr := Trial{Sweep: sweep, ID: id, Seq: seq, Params: map[string]float64{pname: v1, "eta": v2}, Key: key,
 			State: Leased, Attempt: seq % 5, LastError: lastErr, Round: seq / 3, Steps: seq * 2, LeaseSeq: seq}
