@@ -109,27 +109,55 @@ func TestRestartOverDefaultLimit(t *testing.T) {
 	}
 }
 
-// BenchmarkSubmit: a streamed submit of a 20,000-trial grid (ns/op per sweep;
-// trials/s reported).
+// etaSeedSpec is a `single` sweep of one step over a grid of etas × seeds η
+// values in (0, 1) and seeds 0..seeds-1: the shape of the million-trial
+// sweep of the scale test (1000 × 1000), smaller.
+func etaSeedSpec(etas, seeds int) string {
+	return "name: big\nmodel: single\ngrid:\n  eta: {linspace: [0.001, 0.999, " + itoa(etas) + "]}\n  seed: {range: [0, " +
+		itoa(seeds) + "]}\nparams: {steps: 1}\n"
+}
+
+// BenchmarkSubmit: a streamed submit of a 100,000-trial grid of 100 η × 1000
+// seeds (the scale test's shape), on a store without fsync (as the other
+// benchmarks) and with it; ns/trial and trials/s reported.
+//
+//	go test -run XXX -bench Submit -benchtime 3x -count 3 ./coordinator/scheduler
 func BenchmarkSubmit(b *testing.B) {
-	const n = 20_000
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		st := openStore(b, tempDB(b))
-		s, err := New(st, Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		if _, _, err := s.Submit([]byte(gridSpec(n))); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		s.Close()
-		_ = st.Close()
-		b.StartTimer()
+	const etas, seeds = 100, 1000
+	const n = etas * seeds
+	yaml := []byte(etaSeedSpec(etas, seeds))
+	for _, mode := range []struct {
+		name   string
+		noSync bool
+	}{{"nosync", true}, {"sync", false}} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				st, err := store.Open(tempDB(b), store.Options{NoSync: mode.noSync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := New(st, Config{MaxTrials: 2 * n})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				sw, _, err := s.Submit(yaml)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if info, err := s.Sweep(sw.ID); err != nil || info.Progress.Total != n {
+					b.Fatalf("progress %+v, %v: want %d trials", info.Progress, err, n)
+				}
+				s.Close()
+				_ = st.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/trial")
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "trials/s")
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "trials/s")
 }
 
 // heapInuse is the heap in use after a collection.

@@ -163,44 +163,45 @@ type gridBatch struct {
 }
 
 // gridBatch expands the grid points [from, to) of sp into trials of sweep.
+// The trial records are encoded together (store.TrialOps), after the
+// reuse lookup (one read transaction for the batch) has set their states.
 func (s *Scheduler) gridBatch(ctx context.Context, sweep string, sp *spec.Spec, from, to int) (gridBatch, error) {
-	b := gridBatch{trials: make([]store.Trial, 0, to-from), ops: make([]store.Op, 0, to-from)}
-	var params []map[string]float64
-	var keys []string
+	recs := make([]store.Trial, 0, to-from) // with their parameters and keys
 	err := sp.EachIn(ctx, from, to, func(i int, tr spec.Trial) error {
-		b.trials = append(b.trials, store.Trial{Sweep: sweep, ID: tr.ID, Seq: i, State: store.Pending, Steps: tr.Steps})
-		params, keys = append(params, tr.Params), append(keys, tr.Key)
+		recs = append(recs, store.Trial{Sweep: sweep, ID: tr.ID, Seq: i, Params: tr.Params, Key: tr.Key,
+			State: store.Pending, Steps: tr.Steps})
 		return nil
 	})
 	if err != nil {
-		return b, err
+		return gridBatch{}, err
 	}
+	b := gridBatch{trials: recs}
 	var reusable [][]byte
 	if sp.Exec == nil { // an exec trial's program is the user's: run it
-		ids := make([]string, len(b.trials))
-		for i, t := range b.trials {
+		ids := make([]string, len(recs))
+		for i, t := range recs {
 			ids[i] = t.ID
 		}
 		if reusable, err = s.st.Reusable(ids); err != nil {
 			return b, err
 		}
 	}
-	for i := range b.trials {
-		t := &b.trials[i]
+	for i := range recs {
 		if reusable != nil && reusable[i] != nil {
-			t.State = store.Done
+			recs[i].State = store.Done
 			b.reused++
 		}
-		rec := *t
-		rec.Params, rec.Key = params[i], keys[i]
-		op, err := store.TrialOp(rec)
-		if err != nil {
-			return b, err
+	}
+	if b.ops, err = store.TrialOps(recs); err != nil {
+		return b, err
+	}
+	for i := range recs {
+		if recs[i].State == store.Done {
+			b.ops = append(b.ops, store.ReusedResultOp(recs[i], reusable[i]))
 		}
-		b.ops = append(b.ops, op)
-		if t.State == store.Done {
-			b.ops = append(b.ops, store.ReusedResultOp(rec, reusable[i]))
-		}
+	}
+	for i := range recs { // the scheduler keeps neither
+		recs[i].Params, recs[i].Key = nil, ""
 	}
 	return b, nil
 }

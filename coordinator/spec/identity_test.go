@@ -1,8 +1,12 @@
 package spec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
 	"testing"
+
+	"github.com/eosweep/eosweep/engine"
 )
 
 // TestTrialIdentityPinned pins trial ids and configuration keys as eosweep
@@ -32,5 +36,23 @@ func TestTrialIdentityPinned(t *testing.T) {
 		if tr.ID != c.id || tr.Config.Key() != c.key {
 			t.Errorf("%s %v:\n id %s, want %s\n key %q\nwant %q", c.model, c.params, tr.ID, c.id, tr.Config.Key(), c.key)
 		}
+	}
+}
+
+// TestKeyIDAllocs: a trial id costs one allocation, the id itself (the
+// key's conversion to bytes took another, per grid point of a submit), and
+// is the same id.
+func TestKeyIDAllocs(t *testing.T) {
+	cfg, err := engine.Resolve("single", map[string]float64{"eta": 0.25, "seed": 3, "steps": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := cfg.Key()
+	sum := sha256.Sum256([]byte(key))
+	if got, want := keyID(key), hex.EncodeToString(sum[:8]); got != want {
+		t.Fatalf("keyID = %s, want %s", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = keyID(key) }); n > 1 {
+		t.Fatalf("keyID: %v allocations, want 1", n)
 	}
 }

@@ -303,11 +303,20 @@ func (s *Spec) NewTrial(params map[string]float64) (Trial, error) {
 // TrialID is the identity of a trial: a hex-truncated SHA-256 of cfg.Key().
 func TrialID(cfg engine.Config) string { return keyID(cfg.Key()) }
 
-// keyID is the trial id of a canonical key.
+// keyID is the trial id of a canonical key. It hashes the key from a
+// buffer on the stack (a key of up to keyIDBuf bytes: every engine model's)
+// and allocates only the id: a submit computes one per grid point.
 func keyID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:8])
+	var buf [keyIDBuf]byte
+	sum := sha256.Sum256(append(buf[:0], key...))
+	var id [16]byte
+	hex.Encode(id[:], sum[:8])
+	return string(id[:])
 }
+
+// keyIDBuf is the stack buffer keyID hashes a key from (a longer key is
+// copied to the heap).
+const keyIDBuf = 512
 
 // GroupBy returns the grid axes that define a boundary group: all but eta and seed.
 func (s *Spec) GroupBy() []string {

@@ -201,13 +201,63 @@ func SweepOp(s Sweep) (Op, error) {
 	return Op{bucket: bucketSweeps, key: s.ID, value: v}, nil
 }
 
-// TrialOp stores t under its Seq.
+// TrialOp stores t under its Seq. Its value is json.Marshal(t)'s bytes,
+// encoded without reflection (appendTrialJSON).
 func TrialOp(t Trial) (Op, error) {
-	v, err := json.Marshal(t)
-	if err != nil {
-		return Op{}, fmt.Errorf("encode trial %s/%s: %w", t.Sweep, t.ID, err)
+	v, ok := appendTrialJSON(make([]byte, 0, trialJSONSize(&t)), &t)
+	if !ok {
+		var err error
+		if v, err = json.Marshal(t); err != nil {
+			return Op{}, fmt.Errorf("encode trial %s/%s: %w", t.Sweep, t.ID, err)
+		}
 	}
 	return Op{bucket: bucketTrials, sweep: t.Sweep, key: seqKey(t.Seq), value: v}, nil
+}
+
+// TrialOps is TrialOp of each of ts, in order, with their values encoded
+// into shared buffers of about trialOpsChunk bytes and their keys cut from
+// one string: a submit's batch of trials costs a few allocations, not two
+// per trial. A value is never
+// written to after it is encoded, so the ops are independent.
+func TrialOps(ts []Trial) ([]Op, error) {
+	ops := make([]Op, len(ts))
+	keys := make([]byte, 0, 8*len(ts))
+	for i := range ts {
+		keys = binary.BigEndian.AppendUint64(keys, uint64(ts[i].Seq))
+	}
+	seqKeys := string(keys) // the ops' keys: substrings of one string
+	var buf []byte
+	for i := range ts {
+		t := &ts[i]
+		if size := trialJSONSize(t); cap(buf)-len(buf) < size {
+			buf = make([]byte, 0, max(trialOpsChunk, size))
+		}
+		start := len(buf)
+		next, ok := appendTrialJSON(buf, t)
+		if !ok {
+			op, err := TrialOp(*t)
+			if err != nil {
+				return nil, err
+			}
+			ops[i] = op
+			continue
+		}
+		// next may have outgrown buf's array (the estimate was short): its
+		// value is then in next's, and buf goes on from there.
+		buf = next
+		ops[i] = Op{bucket: bucketTrials, sweep: t.Sweep, key: seqKeys[8*i : 8*i+8], value: buf[start:len(buf):len(buf)]}
+	}
+	return ops, nil
+}
+
+// trialOpsChunk is the size of TrialOps's buffers.
+const trialOpsChunk = 256 << 10
+
+// trialJSONSize is a close upper estimate of the bytes of t's record, so
+// that TrialOp allocates it once: the field names and numbers, and each
+// parameter's name and value.
+func trialJSONSize(t *Trial) int {
+	return 192 + len(t.Sweep) + len(t.ID) + len(t.Key) + len(t.LastError) + len(t.Params)*40
 }
 
 // storedResult is a result as stored: tagged with its trial's id.

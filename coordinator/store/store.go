@@ -384,6 +384,14 @@ func put(tx *bolt.Tx, op Op) error {
 		if b, err = b.CreateBucketIfNotExists([]byte(op.sweep)); err != nil {
 			return fmt.Errorf("bucket %s/%s: %w", op.bucket, op.sweep, err)
 		}
+		if op.bucket == bucketTrials {
+			// Trials are written in Seq order, so their keys are appended:
+			// fill each page instead of splitting it half full (bbolt's
+			// default, for random inserts). The setting lasts for this
+			// transaction only and changes the pages' layout, not what
+			// they hold.
+			b.FillPercent = 1.0
+		}
 	}
 	if err := b.Put([]byte(op.key), op.value); err != nil {
 		return fmt.Errorf("put %s/%s/%s: %w", op.bucket, op.sweep, op.key, err)
