@@ -254,9 +254,7 @@ var ErrSweepRunning = errors.New("sweep is running")
 // from the store and the scheduler. Other sweeps keep their own results
 // (reused results are copies), and what they can give new sweeps.
 func (s *Scheduler) Delete(id string) error {
-	if !s.submitMu.TryLock() { // not in the middle of a refinement step (see advance)
-		s.submitMu.Lock()
-	}
+	s.submitMu.Lock() // not in the middle of a refinement step (see advance)
 	defer s.submitMu.Unlock()
 	s.mu.Lock()
 	sw, ok := s.sweeps[id]
