@@ -2,6 +2,7 @@ package coordinator_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -15,16 +16,27 @@ import (
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
-// fullTrajectories is a 3,000-trial sweep whose results carry full
-// 255-point trajectories (~10 KB a trial on the wire).
-const fullTrajectories = "name: full\nmodel: single\ngrid: {eta: {logspace: [1.0e-3, 1, 1000]}, seed: {range: [0, 3]}}\nparams: {steps: 50000}\n"
+// fullTrials is how many trials fullSpec has: 3,000, or 600 with -short
+// (6 MB of results: still more than gRPC's default 4 MiB in one page).
+func fullTrials() int {
+	if testing.Short() {
+		return 600
+	}
+	return 3000
+}
 
-// filledFull starts a coordinator holding fullTrajectories with every
+// fullSpec is the sweep of fullTrials trials (η × 3 seeds) whose results
+// carry full 255-point trajectories (~10 KB a trial on the wire).
+func fullSpec() string {
+	return fmt.Sprintf("name: full\nmodel: single\ngrid: {eta: {logspace: [1.0e-3, 1, %d]}, seed: {range: [0, 3]}}\nparams: {steps: 50000}\n", fullTrials()/3)
+}
+
+// filledFull starts a coordinator holding fullSpec with every
 // trial done, and returns it with the sweep's id.
 func filledFull(t *testing.T) (*coordinator.Coordinator, *grpc.ClientConn, string) {
 	t.Helper()
 	c, conn := coordinatortest.Start(t, coordinator.Config{})
-	rec, _, err := c.Scheduler.Submit([]byte(fullTrajectories))
+	rec, _, err := c.Scheduler.Submit([]byte(fullSpec()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +77,8 @@ func TestListTrialsPagesBoundedByBytes(t *testing.T) {
 			break
 		}
 	}
-	if len(seen) != 3000 || pages < 20 {
-		t.Errorf("%d trials listed in %d pages, want 3000 in pages of about 1 MiB", len(seen), pages)
+	if len(seen) != fullTrials() || pages < fullTrials()/150 {
+		t.Errorf("%d trials listed in %d pages, want %d in pages of about 1 MiB", len(seen), pages, fullTrials())
 	}
 	resp, err := cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: id, PageSize: 50})
 	if err != nil || len(resp.GetTrials()) != 50 || resp.GetNextPageToken() != "50" {

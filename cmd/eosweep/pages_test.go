@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,9 +20,20 @@ import (
 	"github.com/eosweep/eosweep/engine/enginetest"
 )
 
-// fullTrajectories is a 3,000-trial sweep whose results carry full
-// 255-point trajectories (~10 KB a trial on the wire, 30 MB in all).
-const fullTrajectories = "name: full\nmodel: single\ngrid: {eta: {logspace: [1.0e-3, 1, 1000]}, seed: {range: [0, 3]}}\nparams: {steps: 50000}\n"
+// fullTrials is how many trials fullSpec has: 3,000, or 600 with -short
+// (6 MB of results: still more than gRPC's default 4 MiB in one page).
+func fullTrials() int {
+	if testing.Short() {
+		return 600
+	}
+	return 3000
+}
+
+// fullSpec is the sweep of fullTrials trials (η × 3 seeds) whose results
+// carry full 255-point trajectories (~10 KB a trial on the wire).
+func fullSpec() string {
+	return fmt.Sprintf("name: full\nmodel: single\ngrid: {eta: {logspace: [1.0e-3, 1, %d]}, seed: {range: [0, 3]}}\nparams: {steps: 50000}\n", fullTrials()/3)
+}
 
 // `run --out` (the report over the in-process connection at the end of an
 // embedded run) and `report --coordinator` of a 3,000-trial sweep with full
@@ -31,7 +43,7 @@ const fullTrajectories = "name: full\nmodel: single\ngrid: {eta: {logspace: [1.0
 func TestReportsOfFullTrajectories(t *testing.T) {
 	t.Parallel()
 	c, conn := coordinatortest.Start(t, coordinator.Config{})
-	rec, _, err := c.Scheduler.Submit([]byte(fullTrajectories))
+	rec, _, err := c.Scheduler.Submit([]byte(fullSpec()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +76,8 @@ func TestReportsOfFullTrajectories(t *testing.T) {
 		}
 		rows, err := csv.NewReader(f).ReadAll()
 		_ = f.Close()
-		if err != nil || len(rows) != 3001 {
-			t.Errorf("%s: %d rows (%v), want a header and 3000 trials", d, len(rows), err)
+		if err != nil || len(rows) != fullTrials()+1 {
+			t.Errorf("%s: %d rows (%v), want a header and %d trials", d, len(rows), err, fullTrials())
 		}
 	}
 }
