@@ -21,12 +21,11 @@ A finished sweep is not cancelled (it stays done); cancelling a cancelled sweep
 changes nothing. Submitting the spec again resumes a cancelled sweep.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := coord.dial()
+			src, err := coord.remote()
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			src := &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}
+			defer src.Close()
 			sw, err := src.Sweep(cmd.Context(), args[0])
 			if err != nil {
 				return err

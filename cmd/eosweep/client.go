@@ -52,11 +52,7 @@ func (s *sourceFlags) bind(f *pflag.FlagSet) {
 // coordinator (--coordinator, $EOSWEEP_COORDINATOR or the default).
 func (s *sourceFlags) open() (source, error) {
 	if s.db == "" {
-		conn, err := s.coord.dial()
-		if err != nil {
-			return nil, err
-		}
-		return &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}, nil
+		return s.coord.remote()
 	}
 	if s.coord.given() {
 		return nil, errors.New("flags --coordinator and --db: give one, not both")
@@ -112,6 +108,15 @@ type remote struct {
 }
 
 func (r *remote) Close() error { return r.conn.Close() }
+
+// remote dials the coordinator the flags name; the caller closes it.
+func (d *dialFlags) remote() (*remote, error) {
+	conn, err := d.dial()
+	if err != nil {
+		return nil, err
+	}
+	return &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}, nil
+}
 
 // Sweeps reads every sweep, page by page (the coordinator bounds each page
 // by bytes; an older one sends every sweep in one message).

@@ -19,12 +19,11 @@ results, the ones they reused from this sweep included, and new sweeps still
 reuse them.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := coord.dial()
+			src, err := coord.remote()
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			src := &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}
+			defer src.Close()
 			id, err := src.id(cmd.Context(), args[0])
 			if err != nil {
 				return err

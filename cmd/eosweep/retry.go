@@ -38,12 +38,11 @@ shows what failed and why before you retry.`,
 					return fmt.Errorf("flag --state %q: retry takes failed or cancelled trials", strings.ToLower(st.String()))
 				}
 			}
-			conn, err := coord.dial()
+			src, err := coord.remote()
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			src := &remote{conn: conn, cl: pb.NewCoordinatorServiceClient(conn)}
+			defer src.Close()
 			sw, err := src.Sweep(cmd.Context(), args[0])
 			if err != nil {
 				return err

@@ -69,9 +69,8 @@ func (s *Scheduler) TrialPage(id string, from, limit int, want func(store.TrialS
 		return nil, -1, fmt.Errorf("sweep %s: read a page of trials: %w", id, err)
 	}
 	for i := range out {
-		r, h := &recs[i], held[i]
-		r.State, r.Attempt, r.Deadline, r.LastError, r.LeaseSeq = h.State, h.Attempt, h.Deadline, h.LastError, h.LeaseSeq
-		out[i].Trial = *r
+		held[i].overlay(&recs[i])
+		out[i].Trial = recs[i]
 	}
 	return out, next, nil
 }

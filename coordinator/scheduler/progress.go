@@ -154,7 +154,7 @@ func (s *Scheduler) TrialRange(id string, from, n int) ([]store.Trial, int, erro
 		if recs[i].ID != t.rec.ID {
 			return nil, 0, fmt.Errorf("sweep %s: trial %d stored as %s, held as %s", id, from+i, recs[i].ID, t.rec.ID)
 		}
-		t.overlay(&recs[i])
+		t.rec.overlay(&recs[i])
 	}
 	return recs, total, nil
 }

@@ -236,10 +236,10 @@ func (t *trialState) update() store.TrialUpdate {
 		Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, LastError: t.rec.LastError, LeaseSeq: t.rec.LeaseSeq}
 }
 
-// overlay sets the fields of r that the scheduler keeps in memory from t:
-// a stored record brought up to date. Callers hold s.mu.
-func (t *trialState) overlay(r *store.Trial) {
-	r.State, r.Attempt, r.Deadline, r.LastError, r.LeaseSeq = t.rec.State, t.rec.Attempt, t.rec.Deadline, t.rec.LastError, t.rec.LeaseSeq
+// overlay sets the state fields of a stored record r to those held in h:
+// the stored record brought up to date. Callers hold s.mu or a copy of h.
+func (h trialRec) overlay(r *store.Trial) {
+	r.State, r.Attempt, r.Deadline, r.LastError, r.LeaseSeq = h.State, h.Attempt, h.Deadline, h.LastError, h.LeaseSeq
 }
 
 // New loads every sweep from st and starts the lease-expiry loop.

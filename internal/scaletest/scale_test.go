@@ -5,13 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +55,7 @@ func TestScale(t *testing.T) {
 		t.Logf("measured:\n%s", b.String())
 	}()
 
-	coord, addr := startCoordinator(t, bin, db, dir, "127.0.0.1:0")
+	coord, addr := startCoordinator(t, db, "127.0.0.1:0")
 	start := time.Now()
 	var sub struct {
 		Sweep  string `json:"sweep"`
@@ -73,25 +71,25 @@ func TestScale(t *testing.T) {
 	if st := status(t, bin, addr, sub.Sweep); st.Pending != int64(n) {
 		t.Fatalf("status after submit: %+v", st)
 	}
-	row("coordinator memory, sweep waiting", memory(t, coord.Process.Pid))
+	row("coordinator memory, sweep waiting", memory(t, coord.Pid()))
 
 	// SIGTERM, restart on the same file, status again.
 	start = time.Now()
 	stopCoordinator(t, coord)
-	coord, addr = startCoordinator(t, bin, db, dir, addr)
+	coord, addr = startCoordinator(t, db, addr)
 	if st := status(t, bin, addr, sub.Sweep); st.Pending != int64(n) {
 		t.Fatalf("status after restart: %+v", st)
 	}
 	row("SIGTERM + restart until `status` answers", time.Since(start).Round(time.Millisecond).String())
-	row("coordinator memory after restart", memory(t, coord.Process.Pid))
+	row("coordinator memory after restart", memory(t, coord.Pid()))
 
 	start = time.Now()
 	for i := range 2 {
-		startWorker(t, bin, addr, dir, i)
+		startWorker(t, addr, i)
 	}
 	var hwm string
 	testwait.Poll(t, "the sweep to finish", 30*time.Minute, func() bool {
-		hwm = memory(t, coord.Process.Pid)
+		hwm = memory(t, coord.Pid())
 		return status(t, bin, addr, sub.Sweep).State == "done"
 	})
 	took := time.Since(start)
@@ -157,81 +155,23 @@ func mib(v string) string {
 	return fmt.Sprintf("%d MiB", kb/1024)
 }
 
-func startCoordinator(t *testing.T, bin, db, dir, listen string) (*exec.Cmd, string) {
+// startCoordinator starts the coordinator with the scale test's trial limit.
+func startCoordinator(t *testing.T, db, listen string) (*proctest.Proc, string) {
 	t.Helper()
-	logf, err := os.OpenFile(filepath.Join(dir, "coordinator.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = logf.Close() })
-	cmd := exec.Command(bin, "coordinator", "--listen", listen, "--db", db, "--max-trials", "2000000")
-	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start coordinator: %v", err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			stopCoordinator(t, cmd)
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("coordinator log (tail):\n%s", tail(string(b), 4000))
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("coordinator: %v", err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if !ok {
-		t.Fatalf("coordinator printed %q", line)
-	}
-	return cmd, addr
+	return proctest.StartCoordinator(t, db, listen, "--max-trials", "2000000")
 }
 
 // stopCoordinator sends SIGTERM and waits for the process to exit.
-func stopCoordinator(t *testing.T, cmd *exec.Cmd) {
+func stopCoordinator(t *testing.T, p *proctest.Proc) {
 	t.Helper()
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Minute):
-		_ = cmd.Process.Kill()
-		<-done
+	if !p.Stop(2 * time.Minute) {
 		t.Errorf("coordinator did not exit within 2 minutes of SIGTERM")
 	}
 }
 
-func startWorker(t *testing.T, bin, addr, dir string, i int) {
+func startWorker(t *testing.T, addr string, i int) {
 	t.Helper()
-	logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker%d.log", i)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "worker", "--coordinator", addr, "--id", fmt.Sprintf("w%d", i), "--lease-wait", "500ms")
-	cmd.Stderr = logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start worker: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = logf.Close()
-	})
+	proctest.Start(t, nil, "worker", "--coordinator", addr, "--id", fmt.Sprintf("w%d", i), "--lease-wait", "500ms")
 }
 
 // run runs an eosweep command to completion and returns its stdout.
@@ -279,13 +219,6 @@ func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
-	}
-	return s
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
 	}
 	return s
 }
