@@ -34,14 +34,27 @@ func (s *Scheduler) Retry(id string, states []store.TrialState) (store.Sweep, in
 	s.submitMu.Lock()
 	defer s.submitMu.Unlock()
 	s.mu.Lock()
+	sw, ok := s.sweeps[id]
+	s.mu.Unlock()
+	if !ok {
+		return store.Sweep{}, 0, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+	}
+	return s.requeue(sw, want, false, "retry")
+}
+
+// requeue puts sw's trials in the states want names back to PENDING with
+// fresh attempts and no last error, queues them and puts the sweep back to
+// RUNNING, durable before it returns (a failed write is undone in memory
+// too), and returns the sweep and how many trials went back. With no such
+// trial the sweep is left as it is, unless reopen is set and it was
+// cancelled: then it runs again (and finishes at once if nothing is left).
+// step (retry, resume) names it in errors and the log. Callers hold
+// s.submitMu, not s.mu.
+func (s *Scheduler) requeue(sw *sweepState, want [store.NumTrialStates]bool, reopen bool, step string) (store.Sweep, int, error) {
+	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return store.Sweep{}, 0, ErrClosed
-	}
-	sw, ok := s.sweeps[id]
-	if !ok {
-		s.mu.Unlock()
-		return store.Sweep{}, 0, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
 	}
 	var changed []*trialState
 	for _, t := range sw.list {
@@ -49,12 +62,12 @@ func (s *Scheduler) Retry(id string, states []store.TrialState) (store.Sweep, in
 			changed = append(changed, t)
 		}
 	}
-	if len(changed) == 0 {
+	prev := sw.rec.State
+	if len(changed) == 0 && (!reopen || prev == store.SweepRunning || prev == store.SweepDone) {
 		rec := sw.rec
 		s.mu.Unlock()
 		return rec, 0, nil
 	}
-	prev := sw.rec.State
 	sw.rec.State = store.SweepRunning
 	recs := make([]store.TrialUpdate, len(changed))
 	before := make([]trialRec, len(changed))
@@ -76,7 +89,7 @@ func (s *Scheduler) Retry(id string, states []store.TrialState) (store.Sweep, in
 		}
 		sw.rec.State = prev
 		s.mu.Unlock()
-		return store.Sweep{}, 0, fmt.Errorf("retry sweep %s: %w", id, err)
+		return store.Sweep{}, 0, fmt.Errorf("%s sweep %s: %w", step, rec.ID, err)
 	}
 	s.mu.Lock()
 	for _, t := range changed {
@@ -84,7 +97,7 @@ func (s *Scheduler) Retry(id string, states []store.TrialState) (store.Sweep, in
 	}
 	sw.notify()
 	s.mu.Unlock()
-	s.cfg.Logger.Info("sweep retried", "sweep", id, "requeued", len(recs), "was", prev.String())
+	s.cfg.Logger.Info(map[string]string{"retry": "sweep retried", "resume": "sweep resumed"}[step], "sweep", rec.ID, "requeued", len(recs), "was", prev.String())
 	s.maybeAdvance(sw)
 	return rec, len(recs), nil
 }

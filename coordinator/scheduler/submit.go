@@ -208,43 +208,10 @@ func (s *Scheduler) gridBatch(ctx context.Context, sweep string, sp *spec.Spec, 
 
 // resume puts a resubmitted sweep's cancelled and failed trials back to PENDING.
 func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
-	s.mu.Lock()
-	var changed []*trialState
-	for _, t := range sw.list {
-		if t.rec.State == store.Cancelled || t.rec.State == store.Failed {
-			changed = append(changed, t)
-		}
-	}
-	wasDone := sw.rec.State == store.SweepDone && len(changed) == 0
-	prev := sw.rec
-	if !wasDone {
-		sw.rec.State = store.SweepRunning
-	}
-	recs := make([]store.TrialUpdate, len(changed))
-	for i, t := range changed {
-		s.setState(t, store.Pending)
-		t.rec.Attempt, t.rec.LastError = 0, ""
-		recs[i] = t.update()
-	}
-	rec := sw.rec
-	if prev.State == rec.State && len(recs) == 0 {
-		s.mu.Unlock()
-		return rec, nil
-	}
-	recorded := s.persistAsync([]store.Sweep{rec}, recs)
-	s.mu.Unlock()
-	if err := recorded(); err != nil {
-		return store.Sweep{}, fmt.Errorf("resume sweep %s: %w", rec.ID, err)
-	}
-	s.mu.Lock()
-	for _, t := range changed {
-		s.enqueue(t)
-	}
-	sw.notify()
-	s.mu.Unlock()
-	s.cfg.Logger.Info("sweep resumed", "sweep", rec.ID, "requeued", len(recs))
-	s.maybeAdvance(sw)
-	return rec, nil
+	var want [store.NumTrialStates]bool
+	want[store.Cancelled], want[store.Failed] = true, true
+	rec, _, err := s.requeue(sw, want, true, "resume")
+	return rec, err
 }
 
 // ErrSweepRunning is returned by Delete for a running sweep (cancel it first).
