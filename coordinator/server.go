@@ -205,14 +205,11 @@ func (s *Server) DeleteSweep(_ context.Context, req *pb.DeleteSweepRequest) (*pb
 	if err := required("sweep_id", req.GetSweepId()); err != nil {
 		return nil, err
 	}
-	info, err := s.sched.Sweep(req.GetSweepId())
+	n, err := s.sched.Delete(req.GetSweepId())
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	if err := s.sched.Delete(req.GetSweepId()); err != nil {
-		return nil, grpcError(err)
-	}
-	return &pb.DeleteSweepResponse{Trials: int64(info.Progress.Total)}, nil
+	return &pb.DeleteSweepResponse{Trials: int64(n)}, nil
 }
 
 // ListTrials implements CoordinatorService: a page of at most page_size

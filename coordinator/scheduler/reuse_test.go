@@ -233,14 +233,14 @@ func TestDeleteSweep(t *testing.T) {
 	runAll(t, s)
 	waitState(t, s, a.ID, store.SweepDone)
 	b := submit(t, s, reuse18) // reuses a's 12, runs 6
-	if err := s.Delete(b.ID); !errors.Is(err, ErrSweepRunning) {
+	if _, err := s.Delete(b.ID); !errors.Is(err, ErrSweepRunning) {
 		t.Fatalf("delete a running sweep: %v, want ErrSweepRunning", err)
 	}
 	runAll(t, s)
 	waitState(t, s, b.ID, store.SweepDone)
 	// b's copies of a's results are what the index names now: deleting b
 	// points it back at a's.
-	if err := s.Delete(b.ID); err != nil {
+	if _, err := s.Delete(b.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Sweep(b.ID); !errors.Is(err, ErrUnknownSweep) {
@@ -272,7 +272,7 @@ func TestDeleteSweep(t *testing.T) {
 	if len(s.Sweeps()) != 2 {
 		t.Fatalf("sweeps after restart: %d, want 2", len(s.Sweeps()))
 	}
-	if err := s.Delete("nope"); !errors.Is(err, ErrUnknownSweep) {
+	if _, err := s.Delete("nope"); !errors.Is(err, ErrUnknownSweep) {
 		t.Fatalf("delete an unknown sweep: %v", err)
 	}
 }

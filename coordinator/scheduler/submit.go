@@ -218,20 +218,21 @@ func (s *Scheduler) resume(sw *sweepState) (store.Sweep, error) {
 var ErrSweepRunning = errors.New("sweep is running")
 
 // Delete removes a finished or cancelled sweep, its trials and its results
-// from the store and the scheduler. Other sweeps keep their own results
-// (reused results are copies), and what they can give new sweeps.
-func (s *Scheduler) Delete(id string) error {
+// from the store and the scheduler, and returns how many trials went. Other
+// sweeps keep their own results (reused results are copies), and what they
+// can give new sweeps.
+func (s *Scheduler) Delete(id string) (int, error) {
 	s.submitMu.Lock() // not in the middle of a refinement step (see advance)
 	defer s.submitMu.Unlock()
 	s.mu.Lock()
 	sw, ok := s.sweeps[id]
 	if !ok {
 		s.mu.Unlock()
-		return fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
+		return 0, fmt.Errorf("sweep %q: %w", id, ErrUnknownSweep)
 	}
 	if sw.rec.State == store.SweepRunning || sw.refining {
 		s.mu.Unlock()
-		return fmt.Errorf("sweep %s: %w: cancel it first (eosweep cancel %s)", id, ErrSweepRunning, id)
+		return 0, fmt.Errorf("sweep %s: %w: cancel it first (eosweep cancel %s)", id, ErrSweepRunning, id)
 	}
 	// Forget the sweep under the same lock that queues its deletion: a late
 	// result delivered meanwhile finds no sweep, so no write of it can follow
@@ -244,13 +245,13 @@ func (s *Scheduler) Delete(id string) error {
 		s.sweeps[id] = sw // nothing was deleted: keep serving it
 		s.order = append(s.order, sw)
 		s.mu.Unlock()
-		return fmt.Errorf("delete sweep %s: %w", id, err)
+		return 0, fmt.Errorf("delete sweep %s: %w", id, err)
 	}
 	s.mu.Lock()
 	sw.notify()
 	s.mu.Unlock()
 	s.cfg.Logger.Info("sweep deleted", "sweep", id, "trials", len(sw.list))
-	return nil
+	return len(sw.list), nil
 }
 
 // forget removes sw from the scheduler's sweeps. Callers hold s.mu.
