@@ -174,6 +174,15 @@ func (u *TrialUpdate) apply(old []byte) ([]byte, error) {
 	if old == nil {
 		return nil, fmt.Errorf("update trial %s/%s: no trial stored at seq %d", u.Sweep, u.ID, u.Seq)
 	}
+	if v, ok := u.spliceUpdate(old); ok {
+		return v, nil
+	}
+	return u.applyJSON(old)
+}
+
+// applyJSON is apply through encoding/json: the definition of what
+// spliceUpdate writes, and the path for any record it does not take.
+func (u *TrialUpdate) applyJSON(old []byte) ([]byte, error) {
 	var r rawTrial
 	if err := json.Unmarshal(old, &r); err != nil {
 		return nil, fmt.Errorf("update trial %s/%s: decode the stored record: %w", u.Sweep, u.ID, err)
