@@ -231,9 +231,16 @@ type trialRec struct {
 }
 
 // update is the write of t's state to its stored record. Callers hold s.mu.
+//
+// A lease's deadline is not written: it lives in memory only (heartbeats
+// move it without a write, and a restart gives every lease it finds a TTL of
+// its own from its clock: see load), and what the coordinator serves
+// overlays it on the stored record. Left out, a lease grows its record by
+// its lease count alone, which the trial pages have room for (store's
+// submitFill), instead of by the deadline's 46 bytes too, which split them.
 func (t *trialState) update() store.TrialUpdate {
 	return store.TrialUpdate{Sweep: t.sweep.rec.ID, ID: t.rec.ID, Seq: t.rec.Seq, State: t.rec.State,
-		Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, LastError: t.rec.LastError, LeaseSeq: t.rec.LeaseSeq}
+		Attempt: t.rec.Attempt, LastError: t.rec.LastError, LeaseSeq: t.rec.LeaseSeq}
 }
 
 // overlay sets the state fields of a stored record r to those held in h:

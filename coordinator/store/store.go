@@ -365,6 +365,24 @@ func (s *Store) write(group []request) error {
 	return nil
 }
 
+// How full bbolt fills the leaf pages it splits (its default, 0.5, suits
+// random inserts). The settings last for one transaction and change the
+// pages' layout, not what they hold; the trial-id index, which takes random
+// inserts, keeps the default.
+//
+// A sweep's trials are written in Seq order, so their keys are appended; a
+// lease then rewrites runs of consecutive records, each growing by its
+// deadline and lease count (some 60 bytes on a record of 270), and a result
+// shrinks it again. submitFill leaves room for that growth: a full page
+// outgrown by a few bytes would split into a full page and an almost empty
+// one, and bbolt never merges them again (TestRunPagesFilled saw the trial
+// pages end 53% full). Later rewrites and the results, which arrive in Seq
+// order from a few fronts (one per worker), fill pages whole.
+const (
+	submitFill = 0.8
+	runFill    = 1.0
+)
+
 func put(tx *bolt.Tx, op Op) error {
 	if op.delete {
 		return deleteSweep(tx, op.sweep)
@@ -374,6 +392,7 @@ func put(tx *bolt.Tx, op Op) error {
 		if b = b.Bucket([]byte(op.sweep)); b == nil {
 			return fmt.Errorf("update trial %s/%s: no trials stored for the sweep", op.sweep, op.update.ID)
 		}
+		b.FillPercent = 1.0 // see runFill
 		v, err := op.update.apply(b.Get([]byte(op.key)))
 		if err != nil {
 			return err
@@ -384,13 +403,9 @@ func put(tx *bolt.Tx, op Op) error {
 		if b, err = b.CreateBucketIfNotExists([]byte(op.sweep)); err != nil {
 			return fmt.Errorf("bucket %s/%s: %w", op.bucket, op.sweep, err)
 		}
+		b.FillPercent = runFill
 		if op.bucket == bucketTrials {
-			// Trials are written in Seq order, so their keys are appended:
-			// fill each page instead of splitting it half full (bbolt's
-			// default, for random inserts). The setting lasts for this
-			// transaction only and changes the pages' layout, not what
-			// they hold.
-			b.FillPercent = 1.0
+			b.FillPercent = submitFill
 		}
 	}
 	if err := b.Put([]byte(op.key), op.value); err != nil {
