@@ -83,13 +83,22 @@ func (s *Store) Trials(sweep string) ([]Trial, error) {
 // results are deterministic, so a new sweep's trial takes it as its own.
 func (s *Store) Reusable(ids []string) ([][]byte, error) {
 	out := make([][]byte, len(ids))
+	// The waiting index entries are read before the transaction begins: an
+	// entry flushed meanwhile was flushed before it, and is in its view.
+	waiting := s.ids.lookup(ids)
 	err := s.view(func(tx *bolt.Tx) error {
 		idx := tx.Bucket([]byte(bucketIDs))
 		if idx == nil { // a read-only view of a file of schema 1
 			return nil
 		}
 		for i, id := range ids {
-			ref := idx.Get([]byte(id))
+			var ref []byte
+			if waiting != nil {
+				ref = waiting[i]
+			}
+			if ref == nil {
+				ref = idx.Get([]byte(id))
+			}
 			if len(ref) <= 8 {
 				continue
 			}

@@ -61,6 +61,12 @@ type Options struct {
 	// no walk). The meta page, the file's size against it and the freelist
 	// are always checked. See package boltcheck.
 	CheckTimeout time.Duration
+	// ReleaseEvery is how often the pages of the file's mapping are handed
+	// back to the kernel (see ReleaseMapped; default DefaultReleaseEvery,
+	// negative: never).
+	ReleaseEvery time.Duration
+
+	idleFlush time.Duration // tests: how long index entries wait for writes (default idleFlush)
 }
 
 // Store is an open store file.
@@ -74,9 +80,12 @@ type Store struct {
 
 	reqs      chan request
 	closing   chan struct{}
-	stopped   chan struct{}
+	stopped   chan struct{} // closed when the committer has stopped
+	released  chan struct{} // closed when releaseLoop has stopped
 	closeOnce sync.Once
 	commits   stats
+	ids       pendingIDs // index entries written behind their results (index.go)
+	idleFlush time.Duration
 }
 
 type request struct {
@@ -109,7 +118,10 @@ func Open(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, readOnly: opt.ReadOnly, checked: checked}
+	s := &Store{db: db, path: path, readOnly: opt.ReadOnly, checked: checked, idleFlush: opt.idleFlush}
+	if s.idleFlush == 0 {
+		s.idleFlush = idleFlush
+	}
 	if opt.ReadOnly {
 		err = s.view(s.checkSchema)
 	} else {
@@ -119,11 +131,18 @@ func Open(path string, opt Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	s.closing = make(chan struct{})
 	if !opt.ReadOnly {
 		s.reqs = make(chan request, 1024)
-		s.closing = make(chan struct{})
 		s.stopped = make(chan struct{})
 		go s.commitLoop()
+	}
+	if opt.ReleaseEvery == 0 {
+		opt.ReleaseEvery = DefaultReleaseEvery
+	}
+	if opt.ReleaseEvery > 0 {
+		s.released = make(chan struct{})
+		go s.releaseLoop(opt.ReleaseEvery)
 	}
 	return s, nil
 }
@@ -167,7 +186,10 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 			return fmt.Errorf("create %s: %w", b, err)
 		}
 	}
-	return migrate(tx)
+	if err := migrate(tx); err != nil {
+		return err
+	}
+	return recoverIDs(tx)
 }
 
 // migrate brings a file of an older schema to SchemaVersion, adding only.
@@ -214,9 +236,12 @@ func (s *Store) Path() string { return s.path }
 // Close stops the committer (after writing what is waiting) and closes the file.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		if s.closing != nil {
-			close(s.closing)
+		close(s.closing)
+		if s.stopped != nil {
 			<-s.stopped
+		}
+		if s.released != nil {
+			<-s.released
 		}
 	})
 	if err := s.db.Close(); err != nil {
@@ -277,12 +302,23 @@ func (s *Store) commitLoop() {
 	// bbolt reads pages while it writes: a fault on a damaged one fails
 	// the write (see guard) instead of killing the process.
 	debug.SetPanicOnFault(true)
+	idle := time.NewTimer(s.idleFlush)
+	defer idle.Stop()
 	for {
+		var flush <-chan time.Time
+		if s.ids.len() > 0 {
+			idle.Reset(s.idleFlush)
+			flush = idle.C
+		}
 		var first request
 		select {
 		case first = <-s.reqs:
+		case <-flush:
+			s.flushIDs()
+			continue
 		case <-s.closing:
 			s.drainOnClose()
+			s.flushIDs()
 			return
 		}
 		group := []request{first}
@@ -298,6 +334,9 @@ func (s *Store) commitLoop() {
 			}
 		}
 		s.commit(group)
+		if s.ids.len() >= maxPendingIDs {
+			s.flushIDs()
+		}
 	}
 }
 
@@ -343,18 +382,51 @@ func (s *Store) write(group []request) error {
 		n += len(r.ops)
 	}
 	start := time.Now()
+	var waiting, written []idEntry // index entries left waiting, and flushed
+	flag := s.ids.flagged
 	err := guard(s.path, func() error {
+		waiting, written, flag = nil, nil, s.ids.flagged
+		pendingFlushed := false
 		return s.db.Update(func(tx *bolt.Tx) error {
 			for _, r := range group {
 				for _, op := range r.ops {
+					if op.delete {
+						// The index must be whole for the delete to point
+						// its entries elsewhere.
+						flushed := waiting
+						if !pendingFlushed {
+							flushed, pendingFlushed = append(s.ids.sorted(), waiting...), true
+						}
+						if err := putIDs(tx, flushed); err != nil {
+							return err
+						}
+						written, waiting = append(written, flushed...), nil
+					}
 					if err := put(tx, op); err != nil {
 						return err
 					}
+					if op.trial != "" {
+						waiting = append(waiting, idEntry{op.trial, idValue(op.sweep, []byte(op.key))})
+					}
 				}
+			}
+			meta := tx.Bucket([]byte(bucketMeta))
+			switch {
+			case len(waiting) > 0 && !flag:
+				flag = true
+				return meta.Put([]byte(keyIDsPending), []byte("1"))
+			case len(waiting) == 0 && pendingFlushed && flag:
+				flag = false // a delete flushed every entry that waited
+				return meta.Delete([]byte(keyIDsPending))
 			}
 			return nil
 		})
 	})
+	if err == nil {
+		s.ids.drop(written)
+		s.ids.add(waiting)
+		s.ids.flagged = flag
+	}
 	if errors.Is(err, ErrDamaged) {
 		s.broken.CompareAndSwap(nil, &err)
 	}
@@ -411,12 +483,7 @@ func put(tx *bolt.Tx, op Op) error {
 	if err := b.Put([]byte(op.key), op.value); err != nil {
 		return fmt.Errorf("put %s/%s/%s: %w", op.bucket, op.sweep, op.key, err)
 	}
-	if op.trial != "" { // a result: index it by its trial's id
-		if err := tx.Bucket([]byte(bucketIDs)).Put([]byte(op.trial), idValue(op.sweep, []byte(op.key))); err != nil {
-			return fmt.Errorf("index result %s/%s: %w", op.sweep, op.trial, err)
-		}
-	}
-	return nil
+	return nil // a result's index entry is written behind it (write, index.go)
 }
 
 // deleteSweep is DeleteSweepOp's write.
