@@ -122,9 +122,11 @@ func (s *Scheduler) advance(sw *sweepState) error {
 	var puts []store.Op // the fresh trials' records
 	if rec.Round < sw.spec.Boundary.Refine.Rounds && s.cfg.Refiner != nil {
 		var err error
-		if fresh, puts, err = s.plan(sw, seq, rec.Round+1); err != nil {
+		var reused int
+		if fresh, puts, reused, err = s.plan(sw, seq, rec.Round+1); err != nil {
 			return err
 		}
+		rec.Reused += reused
 	}
 	if len(fresh) > 0 {
 		rec.Round++
@@ -150,29 +152,31 @@ func (s *Scheduler) advance(sw *sweepState) error {
 }
 
 // plan asks the refiner for the next round and resolves the new trials: their
-// states and the puts of their records.
-func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store.Op, error) {
+// states and the puts of their records. A new trial the store holds a result
+// for (from any sweep, as at submit) is DONE with a copy of it; plan returns
+// how many were.
+func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store.Op, int, error) {
 	results, err := s.st.Results(sw.rec.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	recs, err := s.Trials(sw.rec.ID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	done := finished.Join(recs, results)
 	if len(done) == 0 {
-		return nil, nil, nil
+		return nil, nil, 0, nil
 	}
 	params, err := s.cfg.Refiner.Plan(sw.spec, done)
 	if err != nil {
-		return nil, nil, fmt.Errorf("plan round %d: %w", round, err)
+		return nil, nil, 0, fmt.Errorf("plan round %d: %w", round, err)
 	}
-	var fresh []*trialState
-	var puts []store.Op
+	// Only advance adds trials to a running sweep, and it holds submitMu:
+	// what is new here stays new while s.mu is let go for the store's read.
+	var news []store.Trial
 	seen := map[string]bool{}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, p := range params {
 		tr, err := sw.spec.NewTrial(p)
 		if err != nil {
@@ -183,14 +187,37 @@ func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store
 			continue
 		}
 		seen[tr.ID] = true
-		rec := store.Trial{Sweep: sw.rec.ID, ID: tr.ID, Seq: seq + len(fresh), Params: tr.Params,
-			Key: tr.Key, State: store.Pending, Round: round, Steps: tr.Steps}
+		news = append(news, store.Trial{Sweep: sw.rec.ID, ID: tr.ID, Seq: seq + len(news), Params: tr.Params,
+			Key: tr.Key, State: store.Pending, Round: round, Steps: tr.Steps})
+	}
+	s.mu.Unlock()
+	var reusable [][]byte
+	if sw.spec.Exec == nil && len(news) > 0 { // an exec trial's program is the user's: run it
+		ids := make([]string, len(news))
+		for i, t := range news {
+			ids[i] = t.ID
+		}
+		if reusable, err = s.st.Reusable(ids); err != nil {
+			return nil, nil, 0, fmt.Errorf("plan round %d: %w", round, err)
+		}
+	}
+	var fresh []*trialState
+	var puts []store.Op
+	reused := 0
+	for i, rec := range news {
+		if reusable != nil && reusable[i] != nil {
+			rec.State = store.Done
+			reused++
+		}
 		op, err := store.TrialOp(rec)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
+		}
+		puts = append(puts, op)
+		if rec.State == store.Done {
+			puts = append(puts, store.ReusedResultOp(rec, reusable[i]))
 		}
 		fresh = append(fresh, newTrial(sw, rec))
-		puts = append(puts, op)
 	}
-	return fresh, puts, nil
+	return fresh, puts, reused, nil
 }

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/engine"
+	"github.com/eosweep/eosweep/internal/testwait"
 )
 
 const (
@@ -274,5 +277,59 @@ func TestDeleteSweep(t *testing.T) {
 	}
 	if _, err := s.Delete("nope"); !errors.Is(err, ErrUnknownSweep) {
 		t.Fatalf("delete an unknown sweep: %v", err)
+	}
+}
+
+// fixedRefiner plans the same points every round.
+type fixedRefiner []map[string]float64
+
+func (r fixedRefiner) Plan(*spec.Spec, []boundary.Trial) ([]map[string]float64, error) { return r, nil }
+
+// TestReuseInRefinementRound: a refinement round's trial that the store
+// already holds a result for (here from an earlier sweep of the same model
+// and parameters) is DONE when the round is planned, with that result, and
+// counted as reused; the sweep then finishes without running it. Before,
+// rounds ran every trial they planned.
+func TestReuseInRefinementRound(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, tempDB(t))
+	t.Cleanup(func() { st.Close() })
+	s := newTestScheduler(t, st, nil, Config{Refiner: fixedRefiner{{"eta": 1.5, "seed": 0, "steps": 5}, {"eta": 2.5, "seed": 0, "steps": 5}}})
+	p := submit(t, s, "name: p\nmodel: single\ngrid: {eta: [1.5], seed: [0]}\nparams: {steps: 5}\n")
+	if ran := runAll(t, s); ran != 1 {
+		t.Fatalf("the first sweep ran %d trials, want 1", ran)
+	}
+	waitState(t, s, p.ID, store.SweepDone)
+	a := submit(t, s, "name: a\nmodel: single\ngrid: {eta: [1, 2], seed: [0]}\nparams: {steps: 5}\nboundary: {refine: {rounds: 1, tolerance: 0.01}}\n")
+	if ran := runAll(t, s); ran != 2 {
+		t.Fatalf("the grid ran %d trials, want 2", ran)
+	}
+	testwait.Poll(t, "round 1 to be planned", 10*time.Second, func() bool {
+		info, err := s.Sweep(a.ID)
+		return err == nil && info.Sweep.Round == 1
+	})
+	if ran := runAll(t, s); ran != 1 {
+		t.Fatalf("round 1 ran %d trials, want 1 (η = 2.5; η = 1.5 is stored)", ran)
+	}
+	waitState(t, s, a.ID, store.SweepDone)
+	info, err := s.Sweep(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Sweep.Reused != 1 || info.Progress.Done != 4 {
+		t.Fatalf("sweep %+v progress %+v: want 1 reused and 4 done", info.Sweep, info.Progress)
+	}
+	got, err := st.Results(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := st.Results(p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range want {
+		if !reflect.DeepEqual(got[id], r) {
+			t.Fatalf("reused result of %s differs from the stored one", id)
+		}
 	}
 }
