@@ -144,7 +144,7 @@ func (s *Scheduler) apply(d Delivery) (Receipt, *pendingWrite) {
 	}
 	w := &pendingWrite{t: t, prev: t.rec}
 	if d.Release {
-		if t.rec.State != store.Leased || t.token != d.Token {
+		if t.rec.State != store.Leased || t.token() != d.Token {
 			return rejected(ErrNotOutstanding, "token: lease of attempt %d is no longer held; nothing to release", attempt), nil
 		}
 		s.setState(t, store.Pending)
@@ -153,7 +153,7 @@ func (s *Scheduler) apply(d Delivery) (Receipt, *pendingWrite) {
 		return Receipt{Verdict: Released}, w
 	}
 	if d.Failure != "" {
-		if t.rec.State != store.Leased || t.token != d.Token {
+		if t.rec.State != store.Leased || t.token() != d.Token {
 			return rejected(ErrNotOutstanding, "token: lease of attempt %d is no longer held; error not recorded", attempt), nil
 		}
 		t.rec.LastError = d.Failure

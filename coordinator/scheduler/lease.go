@@ -126,11 +126,10 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 		t.rec.Attempt++
 		t.rec.LeaseSeq++
 		s.setState(t, store.Leased)
-		t.token = s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt, t.rec.LeaseSeq)
-		t.worker = worker
+		t.lease = &leaseInfo{token: s.token(t.sweep.rec.ID, t.rec.ID, t.rec.Attempt, t.rec.LeaseSeq), worker: worker}
 		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 		recs = append(recs, t.update())
-		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, seq: t.rec.Seq, Token: t.token, Model: t.sweep.rec.Model,
+		leases = append(leases, Lease{Sweep: t.sweep.rec.ID, Trial: t.rec.ID, seq: t.rec.Seq, Token: t.lease.token, Model: t.sweep.rec.Model,
 			Attempt: t.rec.Attempt, Deadline: t.rec.Deadline, Exec: t.sweep.spec.Exec})
 	}
 	return leases, s.persistAsync(nil, recs), s.wake, nil
@@ -139,7 +138,7 @@ func (s *Scheduler) claim(worker string, caps Capabilities, limit int) (leases [
 // leasable reports whether a queued trial may be leased (else its queue
 // entry is stale). Callers hold s.mu.
 func leasable(t *trialState) bool {
-	return t.rec.State == store.Pending && t.holdUntil.IsZero() && t.sweep.rec.State == store.SweepRunning
+	return t.rec.State == store.Pending && !t.held() && t.sweep.rec.State == store.SweepRunning
 }
 
 // readParams sets the Params of leases from their stored records, in one
@@ -176,7 +175,7 @@ func (s *Scheduler) unclaim(leases []Lease, record bool) func() error {
 	var recs []store.TrialUpdate
 	for _, l := range leases {
 		t := s.sweeps[l.Sweep].trials[l.Trial]
-		if t.rec.State == store.Leased && t.token == l.Token {
+		if t.rec.State == store.Leased && t.token() == l.Token {
 			s.setState(t, store.Pending)
 			t.rec.Attempt--
 			back = append(back, t)
@@ -204,12 +203,12 @@ func (s *Scheduler) Heartbeat(worker string, refs []LeaseRef) ([]LeaseRef, error
 		switch {
 		case t == nil:
 			lost = append(lost, r)
-		case t.rec.State == store.Leased && t.token == r.Token:
+		case t.rec.State == store.Leased && t.token() == r.Token:
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
-			t.worker = worker
-		case t.rec.State == store.Pending && !t.holdUntil.IsZero() && s.lastLease(t, r.Token):
+			t.lease.worker = worker
+		case t.held() && s.lastLease(t, r.Token):
 			s.setState(t, store.Leased)
-			t.token, t.worker = r.Token, worker
+			t.lease = &leaseInfo{token: r.Token, worker: worker}
 			t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 			adopted = append(adopted, t.update())
 		default:
@@ -330,8 +329,8 @@ func (s *Scheduler) expire() {
 		if now.Before(t.rec.Deadline) {
 			continue
 		}
-		t.rec.LastError = fmt.Sprintf("lease of attempt %d expired (worker %s)", t.rec.Attempt, t.worker)
-		s.cfg.Logger.Warn("lease expired", "sweep", t.sweep.rec.ID, "trial", t.rec.ID, "attempt", t.rec.Attempt, "worker", t.worker)
+		t.rec.LastError = fmt.Sprintf("lease of attempt %d expired (worker %s)", t.rec.Attempt, t.worker())
+		s.cfg.Logger.Warn("lease expired", "sweep", t.sweep.rec.ID, "trial", t.rec.ID, "attempt", t.rec.Attempt, "worker", t.worker())
 		if t.rec.Attempt >= s.cfg.MaxAttempts {
 			s.setState(t, store.Failed)
 		} else {
@@ -345,11 +344,11 @@ func (s *Scheduler) expire() {
 	slices.SortFunc(requeue, func(a, b *trialState) int { return cmp.Compare(a.rec.Seq, b.rec.Seq) })
 	s.requeueFront(requeue)
 	for t := range s.held {
-		if now.Before(t.holdUntil) {
+		if now.Before(t.rec.Deadline) {
 			continue
 		}
 		delete(s.held, t)
-		t.holdUntil = time.Time{}
+		t.rec.Deadline = time.Time{}
 		if t.sweep.rec.State == store.SweepRunning {
 			s.enqueue(t)
 		}
@@ -399,7 +398,7 @@ func (s *Scheduler) rearm(now time.Time, gap time.Duration) {
 		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 	}
 	for t := range s.held {
-		t.holdUntil = now.Add(s.cfg.LeaseTTL)
+		t.rec.Deadline = now.Add(s.cfg.LeaseTTL)
 	}
 	s.cfg.Logger.Warn("coordinator paused: lease deadlines re-armed", "gap", gap,
 		"leases", len(s.leased), "held", len(s.held), "ttl", s.cfg.LeaseTTL)

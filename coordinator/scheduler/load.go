@@ -35,7 +35,7 @@ func (s *Scheduler) load() error {
 				t.rec.State = store.Pending
 				t.rec.Deadline = time.Time{}
 				if !s.cfg.ReleaseOnLoad {
-					t.holdUntil = now.Add(s.cfg.LeaseTTL)
+					t.rec.Deadline = now.Add(s.cfg.LeaseTTL) // held (trialState.held)
 					s.held[t] = struct{}{}
 				}
 				released = append(released, t.update())
@@ -88,8 +88,10 @@ func newTrialState(sw *sweepState, rec store.Trial) (*trialState, error) {
 
 // newTrial is the state of the trial rec (its Params and Key are not kept).
 func newTrial(sw *sweepState, rec store.Trial) *trialState {
+	// A stored deadline is not carried over: a deadline in memory is a lease's
+	// or a restart hold's, each set from this process's clock.
 	return &trialState{sweep: sw, steps: rec.Steps, rec: trialRec{ID: rec.ID, Seq: rec.Seq, State: rec.State,
-		Attempt: rec.Attempt, Deadline: rec.Deadline, LastError: rec.LastError, Round: rec.Round, LeaseSeq: rec.LeaseSeq}}
+		Attempt: rec.Attempt, LastError: rec.LastError, Round: rec.Round, LeaseSeq: rec.LeaseSeq}}
 }
 
 // add appends t to the sweep (t.rec.Seq must follow the last one's).

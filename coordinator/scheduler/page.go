@@ -52,7 +52,7 @@ func (s *Scheduler) TrialPage(id string, from, limit int, want func(store.TrialS
 		}
 		at := TrialAt{Index: i}
 		if t.rec.State == store.Leased {
-			at.Worker = t.worker
+			at.Worker = t.worker()
 		}
 		out = append(out, at)
 		held = append(held, t.rec)

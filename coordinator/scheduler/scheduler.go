@@ -207,27 +207,55 @@ type sweepState struct {
 // trialState is what the scheduler holds of a trial: its identity and the
 // fields that change, no more. Its parameters and canonical key stay on disk
 // (Lease reads them, one read transaction per batch); results never leave it.
+// A million of them are held for a million-trial sweep: what only a lease
+// needs is behind a pointer, and the struct is 128 bytes (TestTrialStateSize).
 type trialState struct {
-	sweep     *sweepState
-	rec       trialRec
-	steps     int    // resolved steps, for result validation
-	token     string // current lease's token
-	worker    string
-	queued    bool
-	holdUntil time.Time // restart hold (see package doc)
+	sweep  *sweepState
+	rec    trialRec
+	steps  int        // resolved steps, for result validation
+	lease  *leaseInfo // while LEASED
+	queued bool
+}
+
+// leaseInfo is what a trial holds while it is leased.
+type leaseInfo struct {
+	token  string // the lease's token
+	worker string // the worker that holds it (as last heard from)
 }
 
 // trialRec is the in-memory part of a trial's store record (store.Trial
-// without Sweep, Params and Key).
+// without Sweep, Params and Key). Deadline is the lease's deadline while
+// LEASED, and the end of a restart hold (see package doc) while PENDING; it
+// is never written (see update).
 type trialRec struct {
 	ID        string
 	Seq       int
-	State     store.TrialState
 	Attempt   int
 	Deadline  time.Time
 	LastError string
 	Round     int
 	LeaseSeq  int
+	State     store.TrialState // last: the struct packs tighter
+}
+
+// held reports whether t is held after a restart for the worker that may
+// still run its last lease. Callers hold s.mu.
+func (t *trialState) held() bool { return t.rec.State == store.Pending && !t.rec.Deadline.IsZero() }
+
+// token returns the token of t's lease ("" when it is not leased).
+func (t *trialState) token() string {
+	if t.lease == nil {
+		return ""
+	}
+	return t.lease.token
+}
+
+// worker returns the worker holding t's lease ("" when it is not leased).
+func (t *trialState) worker() string {
+	if t.lease == nil {
+		return ""
+	}
+	return t.lease.worker
 }
 
 // update is the write of t's state to its stored record. Callers hold s.mu.
@@ -244,9 +272,13 @@ func (t *trialState) update() store.TrialUpdate {
 }
 
 // overlay sets the state fields of a stored record r to those held in h:
-// the stored record brought up to date. Callers hold s.mu or a copy of h.
+// the stored record brought up to date (with the deadline of a lease, not
+// of a restart hold). Callers hold s.mu or a copy of h.
 func (h trialRec) overlay(r *store.Trial) {
 	r.State, r.Attempt, r.Deadline, r.LastError, r.LeaseSeq = h.State, h.Attempt, h.Deadline, h.LastError, h.LeaseSeq
+	if h.State != store.Leased {
+		r.Deadline = time.Time{}
+	}
 }
 
 // New loads every sweep from st and starts the lease-expiry loop.
@@ -293,6 +325,7 @@ func (s *Scheduler) LeaseTTL() time.Duration { return s.cfg.LeaseTTL }
 // sweep's change notification in step. Callers hold s.mu.
 func (s *Scheduler) setState(t *trialState, state store.TrialState) {
 	sw := t.sweep
+	wasHeld := t.held()
 	sw.counts[t.rec.State]--
 	t.rec.State = state
 	sw.counts[state]++
@@ -300,12 +333,13 @@ func (s *Scheduler) setState(t *trialState, state store.TrialState) {
 		s.leased[t] = struct{}{}
 	} else {
 		delete(s.leased, t)
-		t.token, t.worker = "", ""
-		t.rec.Deadline = time.Time{}
+		t.lease = nil
 	}
-	if state != store.Pending || t.holdUntil.IsZero() {
-		delete(s.held, t)
-		t.holdUntil = time.Time{}
+	if wasHeld && state != store.Pending {
+		delete(s.held, t) // a hold lasts while the trial stays PENDING
+	}
+	if state != store.Leased && (state != store.Pending || !wasHeld) {
+		t.rec.Deadline = time.Time{}
 	}
 	if state == store.Done {
 		sw.rate.add(s.cfg.Now(), 1)
@@ -315,7 +349,7 @@ func (s *Scheduler) setState(t *trialState, state store.TrialState) {
 
 // enqueue queues a pending trial and wakes long-polling leasers. Callers hold s.mu.
 func (s *Scheduler) enqueue(t *trialState) {
-	if t.queued || t.rec.State != store.Pending || !t.holdUntil.IsZero() {
+	if t.queued || t.rec.State != store.Pending || t.held() {
 		return
 	}
 	t.queued = true
@@ -332,7 +366,7 @@ func (s *Scheduler) requeueFront(ts []*trialState) {
 	var sweeps []*sweepState
 	front := map[*sweepState][]*trialState{}
 	for _, t := range ts {
-		if t.queued || t.rec.State != store.Pending || !t.holdUntil.IsZero() {
+		if t.queued || t.rec.State != store.Pending || t.held() {
 			continue
 		}
 		t.queued = true

@@ -118,7 +118,7 @@ func (s *Scheduler) Workers() []WorkerInfo {
 	held := map[string]int{}
 	s.mu.Lock()
 	for t := range s.leased {
-		held[t.worker]++
+		held[t.worker()]++
 	}
 	s.mu.Unlock()
 	s.workers.mu.Lock()
