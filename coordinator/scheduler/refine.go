@@ -152,7 +152,7 @@ func (s *Scheduler) advance(sw *sweepState) error {
 // plan asks the refiner for the next round and resolves the new trials: their
 // states and the puts of their records.
 func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store.Op, error) {
-	results, err := s.st.Results(sw.rec.ID)
+	results, err := s.st.ResultSummaries(sw.rec.ID) // the refiner reads no trajectory
 	if err != nil {
 		return nil, nil, err
 	}
