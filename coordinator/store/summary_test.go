@@ -16,7 +16,7 @@ func TestSummary(t *testing.T) {
 	full := enginetest.FullResult(1000, -0.5)
 	full.MaxEOSRatioAfterInit = 1.2
 	legacy := enginetest.FullResult(1000, -0.5) // stored before max_eos_ratio_after_init
-	legacy.Trajectory[10].Sharpness = 1e6      // the largest after step 0
+	legacy.Trajectory[10].Sharpness = 1e6       // the largest after step 0
 	unmeasured := enginetest.Result(10)
 	unmeasured.Trajectory[1].Sharpness = 0
 	tests := []struct {
