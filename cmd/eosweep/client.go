@@ -64,14 +64,20 @@ func (s *sourceFlags) open() (source, error) {
 	return &local{st: st}, nil
 }
 
-// finished reads a sweep's finished trials from the source the flags name.
-func (s *sourceFlags) finished(ctx context.Context, id string) (sweepTrials, error) {
+// withFinished reads a sweep's finished trials from the source the flags
+// name and calls fn with them while the source is open (their trajectories
+// are read from it as fn writes them).
+func (s *sourceFlags) withFinished(ctx context.Context, id string, fn func(sweepTrials) error) error {
 	src, err := s.open()
 	if err != nil {
-		return sweepTrials{}, err
+		return err
 	}
 	defer src.Close()
-	return src.Finished(ctx, id)
+	data, err := src.Finished(ctx, id)
+	if err != nil {
+		return err
+	}
+	return fn(data)
 }
 
 // resolveID finds the sweep whose id is, or starts with, prefix, or else
@@ -187,6 +193,9 @@ func (r *remote) Boundary(ctx context.Context, prefix string) ([]boundary.Group,
 	return groups, nil
 }
 
+// Finished reads the sweep's trials page by page, keeping of each result
+// its summary (store.Summary): the trajectories are read again, a page at a
+// time, as the report writes them (trajectories).
 func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
 	sw, err := r.sweepSpec(ctx, prefix)
 	if err != nil {
@@ -196,26 +205,55 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 	if err != nil {
 		return sweepTrials{}, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
 	}
-	var trials []store.Trial
-	results := map[string]engine.Result{}
+	out := sweepTrials{Analyses: sp.Analyses()}
+	err = r.eachTrial(ctx, sw.GetId(), nil, func(t store.Trial, res *engine.Result) error {
+		if res != nil {
+			*res = store.Summary(*res)
+		}
+		out.Add(t, res)
+		return nil
+	})
+	if err != nil {
+		return sweepTrials{}, err
+	}
+	out.Trajectories = func(fn func(string, []engine.Point) error) error {
+		return r.trajectories(ctx, sw.GetId(), fn)
+	}
+	return out, nil
+}
+
+// trajectories calls fn with each finished trial of the sweep (its full id)
+// and its trajectory, a page of them at a time.
+func (r *remote) trajectories(ctx context.Context, id string, fn func(string, []engine.Point) error) error {
+	return r.eachTrial(ctx, id, []pb.TrialState{pb.TrialState_TRIAL_STATE_DONE}, func(t store.Trial, res *engine.Result) error {
+		if !finished.Is(t, res) { // an older coordinator sends every state
+			return nil
+		}
+		return fn(t.ID, res.Trajectory)
+	})
+}
+
+// eachTrial calls fn with each trial of the sweep (its full id) in the
+// states given (nil: all; an older coordinator sends all) and its result
+// (nil: none), page by page: nothing is held but one page.
+func (r *remote) eachTrial(ctx context.Context, id string, states []pb.TrialState, fn func(store.Trial, *engine.Result) error) error {
 	token := ""
 	for {
-		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token})
+		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: id, PageToken: token, States: states})
 		if err != nil {
-			return sweepTrials{}, fmt.Errorf("list trials: %w", err)
+			return fmt.Errorf("list trials: %w", err)
 		}
 		for _, t := range resp.GetTrials() {
 			rec, res, err := coordinator.TrialFromProto(t)
 			if err != nil {
-				return sweepTrials{}, err
+				return err
 			}
-			trials = append(trials, rec)
-			if res != nil {
-				results[rec.ID] = *res
+			if err := fn(rec, res); err != nil {
+				return err
 			}
 		}
 		if token = resp.GetNextPageToken(); token == "" {
-			return sweepTrials{Analyses: sp.Analyses(), Set: finished.Split(trials, results)}, nil
+			return nil
 		}
 	}
 }
@@ -295,17 +333,17 @@ func (l *local) Sweeps(context.Context) ([]*pb.Sweep, error) {
 }
 
 func (l *local) sweep(rec store.Sweep) (*pb.Sweep, error) {
-	trials, err := l.st.Trials(rec.ID)
-	if err != nil {
-		return nil, err
-	}
 	sp, err := spec.ParseStored([]byte(rec.SpecYAML))
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: stored spec: %w", rec.ID, err)
 	}
 	var p scheduler.Progress
-	for _, t := range trials {
+	err = l.st.EachTrialHead(rec.ID, func(t store.Trial) error { // the states only, one record at a time
 		p.Count(t.State)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return coordinator.SweepWithSpec(scheduler.SweepInfo{Sweep: rec, Spec: sp, Progress: p}), nil
 }
@@ -329,21 +367,21 @@ func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
 
 // load reads a sweep's spec and trials (finished.Read, as the coordinator's
 // GetBoundary does).
-func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, finished.Set, error) {
+func (l *local) load(ctx context.Context, prefix string) (string, *spec.Spec, finished.Set, error) {
 	sw, err := l.Sweep(ctx, prefix)
 	if err != nil {
-		return nil, finished.Set{}, err
+		return "", nil, finished.Set{}, err
 	}
 	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
 	if err != nil {
-		return nil, finished.Set{}, err
+		return "", nil, finished.Set{}, err
 	}
 	set, err := finished.Read(l.st, sw.GetId())
-	return sp, set, err
+	return sw.GetId(), sp, set, err
 }
 
 func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
-	sp, set, err := l.load(ctx, prefix)
+	_, sp, set, err := l.load(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -370,10 +408,15 @@ func (l *local) Watch(context.Context, string, func(*pb.Sweep) error) error {
 	return errors.New("flag --watch: needs --coordinator (a store file is read as it is; while a coordinator runs on it, ask the coordinator)")
 }
 
+// Finished reads the sweep's trials with their results' summaries
+// (finished.Read); the trajectories are read again, one at a time, as the
+// report writes them (finished.EachTrajectory).
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
-	sp, set, err := l.load(ctx, prefix)
+	id, sp, set, err := l.load(ctx, prefix)
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	return sweepTrials{Analyses: sp.Analyses(), Set: set}, nil
+	return sweepTrials{Analyses: sp.Analyses(), Set: set, Trajectories: func(fn func(string, []engine.Point) error) error {
+		return finished.EachTrajectory(l.st, id, fn)
+	}}, nil
 }
