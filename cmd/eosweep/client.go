@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/boundary"
@@ -206,8 +207,8 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 		return sweepTrials{}, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
 	}
 	out := sweepTrials{Analyses: sp.Analyses()}
-	err = r.eachTrial(ctx, sw.GetId(), nil, func(t store.Trial, res *engine.Result) error {
-		if res != nil {
+	err = r.eachTrial(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), OmitTrajectories: true}, func(_ *pb.Trial, t store.Trial, res *engine.Result) error {
+		if res != nil { // an older coordinator sends the trajectories
 			*res = store.Summary(*res)
 		}
 		out.Add(t, res)
@@ -225,7 +226,8 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 // trajectories calls fn with each finished trial of the sweep (its full id)
 // and its trajectory, a page of them at a time.
 func (r *remote) trajectories(ctx context.Context, id string, fn func(string, []engine.Point) error) error {
-	return r.eachTrial(ctx, id, []pb.TrialState{pb.TrialState_TRIAL_STATE_DONE}, func(t store.Trial, res *engine.Result) error {
+	req := &pb.ListTrialsRequest{SweepId: id, States: []pb.TrialState{pb.TrialState_TRIAL_STATE_DONE}}
+	return r.eachTrial(ctx, req, func(_ *pb.Trial, t store.Trial, res *engine.Result) error {
 		if !finished.Is(t, res) { // an older coordinator sends every state
 			return nil
 		}
@@ -233,13 +235,14 @@ func (r *remote) trajectories(ctx context.Context, id string, fn func(string, []
 	})
 }
 
-// eachTrial calls fn with each trial of the sweep (its full id) in the
-// states given (nil: all; an older coordinator sends all) and its result
-// (nil: none), page by page: nothing is held but one page.
-func (r *remote) eachTrial(ctx context.Context, id string, states []pb.TrialState, fn func(store.Trial, *engine.Result) error) error {
-	token := ""
+// eachTrial calls fn with each trial ListTrials gives for req (its sweep's
+// full id, its states and omit_trajectories; an older coordinator sends every
+// state, whole): its message, record and result (nil: none), page by page:
+// nothing is held but one page.
+func (r *remote) eachTrial(ctx context.Context, req *pb.ListTrialsRequest, fn func(*pb.Trial, store.Trial, *engine.Result) error) error {
+	req = proto.CloneOf(req)
 	for {
-		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: id, PageToken: token, States: states})
+		resp, err := r.cl.ListTrials(ctx, req)
 		if err != nil {
 			return fmt.Errorf("list trials: %w", err)
 		}
@@ -248,11 +251,11 @@ func (r *remote) eachTrial(ctx context.Context, id string, states []pb.TrialStat
 			if err != nil {
 				return err
 			}
-			if err := fn(rec, res); err != nil {
+			if err := fn(t, rec, res); err != nil {
 				return err
 			}
 		}
-		if token = resp.GetNextPageToken(); token == "" {
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
 			return nil
 		}
 	}
@@ -268,26 +271,18 @@ func (r *remote) Trials(ctx context.Context, prefix string, want map[store.Trial
 		states = append(states, pb.TrialState(st))
 	}
 	var out []trialInfo
-	token := ""
-	for {
-		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token, States: states})
-		if err != nil {
-			return nil, nil, fmt.Errorf("list trials: %w", err)
+	req := &pb.ListTrialsRequest{SweepId: sw.GetId(), States: states, OmitTrajectories: true} // the records only are kept
+	err = r.eachTrial(ctx, req, func(t *pb.Trial, rec store.Trial, _ *engine.Result) error {
+		if d := t.GetDeadline(); d != nil {
+			rec.Deadline = d.AsTime()
 		}
-		for _, t := range resp.GetTrials() {
-			rec, _, err := coordinator.TrialFromProto(t)
-			if err != nil {
-				return nil, nil, err
-			}
-			if d := t.GetDeadline(); d != nil {
-				rec.Deadline = d.AsTime()
-			}
-			out = append(out, trialInfo{Trial: rec, Worker: t.GetWorkerId()})
-		}
-		if token = resp.GetNextPageToken(); token == "" {
-			return sw, out, nil
-		}
+		out = append(out, trialInfo{Trial: rec, Worker: t.GetWorkerId()})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	return sw, out, nil
 }
 
 func (r *remote) Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error {
