@@ -35,6 +35,13 @@
 // panels, never over the data; panels stacked in one column share one x
 // label.
 //
+// Write holds no more than the analysis it is given: trials.csv is written
+// row by row, and the trajectories, which the analysis need not hold (its
+// results may be summaries, store.Summary), can come apart from it
+// (Options.Trajectories) in any order, one trial at a time: those ahead of
+// their turn in trajectories.csv wait in a temporary file in dir, and only
+// the plotted one is kept.
+//
 // The figure builders (PhaseFigure, OverviewFigure, GroupFigure,
 // TrajectoryFigure, Paper1Figure) return a *Figure that draws on any vg
 // canvas, so a web page can render the same figure to SVG in memory
