@@ -82,7 +82,7 @@ func fillStore(t testing.TB, path string, n int, serve func(c *coordinator.Coord
 
 // streamedFiles are the report's files compared byte for byte.
 var streamedFiles = []string{report.TrialsCSV, report.TrajectoriesCSV, report.BoundaryJSON, report.BoundaryTable,
-	"trajectory.svg", "phase.svg"}
+	"trajectory.svg", "phase.svg", "overview.svg"}
 
 // `report --db`, `report --coordinator` and `run --out` read the results'
 // summaries and stream the trajectories, and write the report the trials
@@ -97,7 +97,7 @@ func TestReportStreamsTheSameReport(t *testing.T) {
 	id := fillStore(t, db, 64, func(c *coordinator.Coordinator, addr string) {
 		dirs["report --coordinator"] = filepath.Join(dir, "remote")
 		if _, stderr, err := execute(ctx, "report", c.Scheduler.Sweeps()[0].Sweep.ID, "--coordinator", addr, "--out", dirs["report --coordinator"],
-			"--figure", "trajectory,phase"); err != nil {
+			"--figure", "trajectory,phase,overview"); err != nil {
 			t.Fatalf("report --coordinator: %v\n%s", err, stderr)
 		}
 		conn, err := c.InProcessConn()
@@ -114,7 +114,7 @@ func TestReportStreamsTheSameReport(t *testing.T) {
 		}
 	})
 	dirs["report --db"] = filepath.Join(dir, "db")
-	if _, stderr, err := execute(ctx, "report", id, "--db", db, "--out", dirs["report --db"], "--figure", "trajectory,phase"); err != nil {
+	if _, stderr, err := execute(ctx, "report", id, "--db", db, "--out", dirs["report --db"], "--figure", "trajectory,phase,overview"); err != nil {
 		t.Fatalf("report --db: %v\n%s", err, stderr)
 	}
 
@@ -143,7 +143,7 @@ func TestReportStreamsTheSameReport(t *testing.T) {
 	cmd := &cobra.Command{}
 	cmd.SetOut(&bytes.Buffer{})
 	whole := sweepTrials{Analyses: sp.Analyses(), Set: finished.Split(trials, results)}
-	if _, err := writeReport(cmd, whole, reportOptions{out: want, figures: []string{"trajectory", "phase"}}); err != nil {
+	if _, err := writeReport(cmd, whole, reportOptions{out: want, figures: []string{"trajectory", "phase", "overview"}}); err != nil {
 		t.Fatal(err)
 	}
 	for name, got := range dirs {
