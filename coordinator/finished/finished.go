@@ -108,7 +108,8 @@ func EachTrajectory(st *store.Store, sweep string, fn func(trial string, traj []
 	return nil
 }
 
-// Trials reads the finished trials of a sweep from st, in insertion order.
+// Trials reads the finished trials of a sweep from st, in insertion order,
+// with their results' summaries (Read).
 func Trials(st *store.Store, sweep string) ([]boundary.Trial, error) {
 	s, err := Read(st, sweep)
 	return s.Done, err
