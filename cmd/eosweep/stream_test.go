@@ -211,10 +211,10 @@ func TestReportHeapPerTrial(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	peaks := make([]uint64, len(sizes))
+	defer debug.SetGCPercent(debug.SetGCPercent(20)) // frequent GCs: closer samples of the peak
 	for i, n := range sizes {
 		db := filepath.Join(dir, strconv.Itoa(n)+".db")
 		id := fillStore(t, db, n, nil)
-		defer debug.SetGCPercent(debug.SetGCPercent(20)) // frequent GCs: closer samples of the peak
 		runtime.GC()
 		h := watchLiveHeap()
 		_, stderr, err := execute(ctx, "report", id, "--db", db, "--out", filepath.Join(dir, strconv.Itoa(n)), "--figure", "trajectory,phase")
