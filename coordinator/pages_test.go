@@ -11,6 +11,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/coordinatortest"
 	"github.com/eosweep/eosweep/coordinator/scheduler"
+	"github.com/eosweep/eosweep/coordinator/store"
 	"github.com/eosweep/eosweep/engine"
 	"github.com/eosweep/eosweep/engine/enginetest"
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
@@ -85,6 +86,40 @@ func TestListTrialsPagesBoundedByBytes(t *testing.T) {
 		t.Errorf("page_size 50: %d trials, next %q (%v), want 50 and \"50\"", len(resp.GetTrials()), resp.GetNextPageToken(), err)
 	}
 }
+
+// With omit_trajectories, ListTrials sends each result as the analysis
+// reads it (store.Summary: of these results, stored without
+// max_eos_ratio_after_init, one trajectory point), so a page
+// holds page_size trials.
+func TestListTrialsOmitTrajectories(t *testing.T) {
+	t.Parallel()
+	_, conn, id := filledFull(t)
+	cl := pb.NewCoordinatorServiceClient(conn)
+	ctx := context.Background()
+	whole, err := cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: id, PageSize: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean, err := cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: id, PageSize: 200, OmitTrajectories: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lean.GetTrials()) != 200 || len(whole.GetTrials()) >= 200 {
+		t.Fatalf("%d trials with trajectories omitted, %d without: want 200 and a page bounded by bytes", len(lean.GetTrials()), len(whole.GetTrials()))
+	}
+	for i, tr := range whole.GetTrials() {
+		_, res, err := coordinator.TrialFromProto(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := coordinator.TrialToProto(store.Trial{}, ptr(store.Summary(*res))).GetResult()
+		if got := lean.GetTrials()[i].GetResult(); !proto.Equal(got, want) || len(got.GetTrajectory()) > 1 {
+			t.Fatalf("trial %s: result\n got %v\nwant %v", tr.GetId(), got, want)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // ListTrials filters by state, and every page of a filtered list holds
 // matches only; leased trials carry their worker and deadline.

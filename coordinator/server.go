@@ -213,7 +213,8 @@ func (s *Server) DeleteSweep(_ context.Context, req *pb.DeleteSweepRequest) (*pb
 }
 
 // ListTrials implements CoordinatorService: a page of at most page_size
-// trials (maxPage) and about maxPageBytes encoded bytes.
+// trials (maxPage) and about maxPageBytes encoded bytes, their results whole
+// or, with omit_trajectories, as the analysis reads them (store.Summary).
 func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.ListTrialsResponse, error) {
 	if err := required("sweep_id", req.GetSweepId()); err != nil {
 		return nil, err
@@ -250,7 +251,11 @@ func (s *Server) ListTrials(_ context.Context, req *pb.ListTrialsRequest) (*pb.L
 		for i, t := range chunk {
 			recs[i] = t.Trial
 		}
-		results, err := s.st.ResultsFor(recs)
+		read := s.st.ResultsFor
+		if req.GetOmitTrajectories() {
+			read = s.st.SummariesFor
+		}
+		results, err := read(recs)
 		if err != nil {
 			return nil, grpcError(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/eosweep/eosweep/coordinator"
 	"github.com/eosweep/eosweep/coordinator/boundary"
@@ -64,14 +65,20 @@ func (s *sourceFlags) open() (source, error) {
 	return &local{st: st}, nil
 }
 
-// finished reads a sweep's finished trials from the source the flags name.
-func (s *sourceFlags) finished(ctx context.Context, id string) (sweepTrials, error) {
+// withFinished reads a sweep's finished trials from the source the flags
+// name and calls fn with them while the source is open (their trajectories
+// are read from it as fn writes them).
+func (s *sourceFlags) withFinished(ctx context.Context, id string, fn func(sweepTrials) error) error {
 	src, err := s.open()
 	if err != nil {
-		return sweepTrials{}, err
+		return err
 	}
 	defer src.Close()
-	return src.Finished(ctx, id)
+	data, err := src.Finished(ctx, id)
+	if err != nil {
+		return err
+	}
+	return fn(data)
 }
 
 // resolveID finds the sweep whose id is, or starts with, prefix, or else
@@ -187,6 +194,9 @@ func (r *remote) Boundary(ctx context.Context, prefix string) ([]boundary.Group,
 	return groups, nil
 }
 
+// Finished reads the sweep's trials page by page, keeping of each result
+// its summary (store.Summary): the trajectories are read again, a page at a
+// time, as the report writes them (trajectories).
 func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
 	sw, err := r.sweepSpec(ctx, prefix)
 	if err != nil {
@@ -196,26 +206,57 @@ func (r *remote) Finished(ctx context.Context, prefix string) (sweepTrials, erro
 	if err != nil {
 		return sweepTrials{}, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
 	}
-	var trials []store.Trial
-	results := map[string]engine.Result{}
-	token := ""
+	out := sweepTrials{Analyses: sp.Analyses()}
+	err = r.eachTrial(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), OmitTrajectories: true}, func(_ *pb.Trial, t store.Trial, res *engine.Result) error {
+		if res != nil { // an older coordinator sends the trajectories
+			*res = store.Summary(*res)
+		}
+		out.Add(t, res)
+		return nil
+	})
+	if err != nil {
+		return sweepTrials{}, err
+	}
+	out.Trajectories = func(fn func(string, []engine.Point) error) error {
+		return r.trajectories(ctx, sw.GetId(), fn)
+	}
+	return out, nil
+}
+
+// trajectories calls fn with each finished trial of the sweep (its full id)
+// and its trajectory, a page of them at a time.
+func (r *remote) trajectories(ctx context.Context, id string, fn func(string, []engine.Point) error) error {
+	req := &pb.ListTrialsRequest{SweepId: id, States: []pb.TrialState{pb.TrialState_TRIAL_STATE_DONE}}
+	return r.eachTrial(ctx, req, func(_ *pb.Trial, t store.Trial, res *engine.Result) error {
+		if !finished.Is(t, res) { // an older coordinator sends every state
+			return nil
+		}
+		return fn(t.ID, res.Trajectory)
+	})
+}
+
+// eachTrial calls fn with each trial ListTrials gives for req (its sweep's
+// full id, its states and omit_trajectories; an older coordinator sends every
+// state, whole): its message, record and result (nil: none), page by page:
+// nothing is held but one page.
+func (r *remote) eachTrial(ctx context.Context, req *pb.ListTrialsRequest, fn func(*pb.Trial, store.Trial, *engine.Result) error) error {
+	req = proto.CloneOf(req)
 	for {
-		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token})
+		resp, err := r.cl.ListTrials(ctx, req)
 		if err != nil {
-			return sweepTrials{}, fmt.Errorf("list trials: %w", err)
+			return fmt.Errorf("list trials: %w", err)
 		}
 		for _, t := range resp.GetTrials() {
 			rec, res, err := coordinator.TrialFromProto(t)
 			if err != nil {
-				return sweepTrials{}, err
+				return err
 			}
-			trials = append(trials, rec)
-			if res != nil {
-				results[rec.ID] = *res
+			if err := fn(t, rec, res); err != nil {
+				return err
 			}
 		}
-		if token = resp.GetNextPageToken(); token == "" {
-			return sweepTrials{Analyses: sp.Analyses(), Set: finished.Split(trials, results)}, nil
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+			return nil
 		}
 	}
 }
@@ -230,26 +271,18 @@ func (r *remote) Trials(ctx context.Context, prefix string, want map[store.Trial
 		states = append(states, pb.TrialState(st))
 	}
 	var out []trialInfo
-	token := ""
-	for {
-		resp, err := r.cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: sw.GetId(), PageToken: token, States: states})
-		if err != nil {
-			return nil, nil, fmt.Errorf("list trials: %w", err)
+	req := &pb.ListTrialsRequest{SweepId: sw.GetId(), States: states, OmitTrajectories: true} // the records only are kept
+	err = r.eachTrial(ctx, req, func(t *pb.Trial, rec store.Trial, _ *engine.Result) error {
+		if d := t.GetDeadline(); d != nil {
+			rec.Deadline = d.AsTime()
 		}
-		for _, t := range resp.GetTrials() {
-			rec, _, err := coordinator.TrialFromProto(t)
-			if err != nil {
-				return nil, nil, err
-			}
-			if d := t.GetDeadline(); d != nil {
-				rec.Deadline = d.AsTime()
-			}
-			out = append(out, trialInfo{Trial: rec, Worker: t.GetWorkerId()})
-		}
-		if token = resp.GetNextPageToken(); token == "" {
-			return sw, out, nil
-		}
+		out = append(out, trialInfo{Trial: rec, Worker: t.GetWorkerId()})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	return sw, out, nil
 }
 
 func (r *remote) Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error {
@@ -295,17 +328,17 @@ func (l *local) Sweeps(context.Context) ([]*pb.Sweep, error) {
 }
 
 func (l *local) sweep(rec store.Sweep) (*pb.Sweep, error) {
-	trials, err := l.st.Trials(rec.ID)
-	if err != nil {
-		return nil, err
-	}
 	sp, err := spec.ParseStored([]byte(rec.SpecYAML))
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: stored spec: %w", rec.ID, err)
 	}
 	var p scheduler.Progress
-	for _, t := range trials {
+	err = l.st.EachTrialHead(rec.ID, func(t store.Trial) error { // the states only, one record at a time
 		p.Count(t.State)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return coordinator.SweepWithSpec(scheduler.SweepInfo{Sweep: rec, Spec: sp, Progress: p}), nil
 }
@@ -329,21 +362,21 @@ func (l *local) Sweep(ctx context.Context, prefix string) (*pb.Sweep, error) {
 
 // load reads a sweep's spec and trials (finished.Read, as the coordinator's
 // GetBoundary does).
-func (l *local) load(ctx context.Context, prefix string) (*spec.Spec, finished.Set, error) {
+func (l *local) load(ctx context.Context, prefix string) (string, *spec.Spec, finished.Set, error) {
 	sw, err := l.Sweep(ctx, prefix)
 	if err != nil {
-		return nil, finished.Set{}, err
+		return "", nil, finished.Set{}, err
 	}
 	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
 	if err != nil {
-		return nil, finished.Set{}, err
+		return "", nil, finished.Set{}, err
 	}
 	set, err := finished.Read(l.st, sw.GetId())
-	return sp, set, err
+	return sw.GetId(), sp, set, err
 }
 
 func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, error) {
-	sp, set, err := l.load(ctx, prefix)
+	_, sp, set, err := l.load(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -370,10 +403,15 @@ func (l *local) Watch(context.Context, string, func(*pb.Sweep) error) error {
 	return errors.New("flag --watch: needs --coordinator (a store file is read as it is; while a coordinator runs on it, ask the coordinator)")
 }
 
+// Finished reads the sweep's trials with their results' summaries
+// (finished.Read); the trajectories are read again, one at a time, as the
+// report writes them (finished.EachTrajectory).
 func (l *local) Finished(ctx context.Context, prefix string) (sweepTrials, error) {
-	sp, set, err := l.load(ctx, prefix)
+	id, sp, set, err := l.load(ctx, prefix)
 	if err != nil {
 		return sweepTrials{}, err
 	}
-	return sweepTrials{Analyses: sp.Analyses(), Set: set}, nil
+	return sweepTrials{Analyses: sp.Analyses(), Set: set, Trajectories: func(fn func(string, []engine.Point) error) error {
+		return finished.EachTrajectory(l.st, id, fn)
+	}}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/eosweep/eosweep/coordinator/boundary"
 	"github.com/eosweep/eosweep/coordinator/finished"
 	"github.com/eosweep/eosweep/coordinator/report"
+	"github.com/eosweep/eosweep/engine"
 )
 
 // sweepTrials is what a report needs from a sweep: the analysis options from
@@ -17,6 +18,10 @@ import (
 type sweepTrials struct {
 	Analyses []boundary.Options
 	finished.Set
+	// Trajectories, from a source, reads the finished trials' trajectories
+	// again while the source is open (report.Options.Trajectories): the
+	// source's Set holds their results' summaries. Nil: Set holds them.
+	Trajectories func(fn func(trial string, traj []engine.Point) error) error
 }
 
 // reportOptions are the flags of `eosweep report`.
@@ -63,15 +68,13 @@ eta=0.001,width=200,seed=0); by default the smallest seed near 1.5*eta* of the
 first group with a boundary.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := o.source.finished(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			groups, err := writeReport(cmd, data, o)
-			if err != nil {
-				return err
-			}
-			return boundary.WriteTable(cmd.OutOrStdout(), groups)
+			return o.source.withFinished(cmd.Context(), args[0], func(data sweepTrials) error {
+				groups, err := writeReport(cmd, data, o)
+				if err != nil {
+					return err
+				}
+				return boundary.WriteTable(cmd.OutOrStdout(), groups)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -90,7 +93,7 @@ func writeReport(cmd *cobra.Command, data sweepTrials, o reportOptions) ([]bound
 	if o.out == "" {
 		return nil, fmt.Errorf("flag --out: required")
 	}
-	opt := report.Options{Axis: o.axis, Figures: o.figures}
+	opt := report.Options{Axis: o.axis, Figures: o.figures, Trajectories: data.Trajectories}
 	var err error
 	if opt.Size, err = report.ParseSize(o.size); err != nil {
 		return nil, fmt.Errorf("flag --size: %w", err)

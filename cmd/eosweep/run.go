@@ -150,17 +150,18 @@ func runEmbedded(cmd *cobra.Command, log *slog.Logger, path string, o runOptions
 // interrupted says how far an interrupted run got, counting the trials
 // stored (the worker has stopped, so none is in flight), and how to go on.
 func interrupted(c *coordinator.Coordinator, sw *pb.Sweep) error {
-	trials, err := c.Store.Trials(sw.GetId())
-	if err != nil {
-		return fmt.Errorf("%w: run the same command again to resume", errInterrupted)
-	}
-	done := 0
-	for _, t := range trials {
+	done, all := 0, 0
+	err := c.Store.EachTrialHead(sw.GetId(), func(t store.Trial) error { // the states only
+		all++
 		if t.State == store.Done {
 			done++
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: run the same command again to resume", errInterrupted)
 	}
-	return fmt.Errorf("%w: %d of %d trials stored; run the same command again to resume", errInterrupted, done, len(trials))
+	return fmt.Errorf("%w: %d of %d trials stored; run the same command again to resume", errInterrupted, done, all)
 }
 
 // embeddedScheduler is the scheduler of an embedded run: the leases its store

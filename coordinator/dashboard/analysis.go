@@ -33,9 +33,7 @@ type analyst struct {
 	sweeps map[string]*sweepCache
 }
 
-// readChunk is how many results one read takes from the store: a
-// result's trajectory (up to 256 points) is held only until its chunk is
-// kept without it.
+// readChunk is how many results' summaries one read takes from the store.
 const readChunk = 1024
 
 // slowdown bounds the share of a core spent on analysis: after a
@@ -289,14 +287,14 @@ func (a *analyst) refresh(c *sweepCache, info scheduler.SweepInfo, prev *snapsho
 			fresh = append(fresh, t)
 		}
 	}
-	for len(fresh) > 0 { // in chunks: a chunk's trajectories are dropped before the next is read
+	for len(fresh) > 0 { // in chunks, read without their trajectories
 		n := min(len(fresh), readChunk)
-		rs, err := a.src.Results(fresh[:n])
+		rs, err := a.src.Summaries(fresh[:n])
 		if err != nil {
 			return nil, fmt.Errorf("sweep %s: %w", id, err)
 		}
 		for k, r := range rs {
-			c.results[k] = lean(r)
+			c.results[k] = r
 		}
 		fresh = fresh[n:]
 	}
@@ -320,16 +318,6 @@ func (a *analyst) refresh(c *sweepCache, info scheduler.SweepInfo, prev *snapsho
 	s.at = a.now()
 	s.took = s.at.Sub(start)
 	return s, nil
-}
-
-// lean is a result as the analysis and figures need it: without its
-// trajectory, unless the result predates max_eos_ratio_after_init, which
-// the figures then take from the trajectory.
-func lean(r engine.Result) engine.Result {
-	if r.MaxEOSRatioAfterInit > 0 {
-		r.Trajectory = nil
-	}
-	return r
 }
 
 // analyse runs the boundary analysis of every metric of the sweep on its

@@ -207,7 +207,7 @@ func TestAnalysisMissingAndLean(t *testing.T) {
 		}
 	}
 	old := engine.Result{FinalBias: -1, Trajectory: []engine.Point{{Step: 1, Sharpness: 1}}}
-	if got := lean(old); len(got.Trajectory) != 1 {
+	if got := store.Summary(old); len(got.Trajectory) != 1 {
 		t.Error("a result without max_eos_ratio_after_init lost the trajectory the figures take it from")
 	}
 }

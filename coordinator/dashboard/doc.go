@@ -47,9 +47,10 @@
 // scheduler.MaxWorkers, counts since the coordinator started); a Source
 // without one wraps ErrNoWorkers.
 //
-// The store decodes every result's trajectory, which the analysis drops: the
-// first analysis of a large sweep takes a while (BenchmarkFirstAnalysis256),
-// and pages say so until it is done.
+// The analysis reads the results' summaries (Source.Summaries: the store
+// skips the trajectories while decoding, store.Summary); the first analysis
+// of a large sweep still takes a while (BenchmarkFirstAnalysis256), and pages
+// say so until it is done.
 //
 // Links are absolute: behind a reverse proxy the dashboard must sit at the
 // root of its host, and the proxy must keep the Host header (a login form's

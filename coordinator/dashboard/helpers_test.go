@@ -315,6 +315,14 @@ func (f *fakeSource) Trial(sweep, id string) (TrialView, error) {
 	return TrialView{}, ErrUnknownTrial
 }
 
+func (f *fakeSource) Summaries(trials []store.Trial) (map[string]engine.Result, error) {
+	out, err := f.Results(trials)
+	for k, r := range out {
+		out[k] = store.Summary(r)
+	}
+	return out, err
+}
+
 func (f *fakeSource) Results(trials []store.Trial) (map[string]engine.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

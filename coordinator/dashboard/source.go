@@ -32,6 +32,9 @@ type Source interface {
 	// Results returns the stored results of the given trials by trial id;
 	// a trial without a durable result is absent.
 	Results(trials []store.Trial) (map[string]engine.Result, error)
+	// Summaries is Results with each result as the analysis reads it,
+	// without its trajectory (store.Summary).
+	Summaries(trials []store.Trial) (map[string]engine.Result, error)
 	// Workers returns the workers the coordinator knows, by id; it wraps
 	// ErrNoWorkers when the coordinator keeps no record of them.
 	Workers() ([]WorkerInfo, error)
@@ -164,6 +167,10 @@ func (c coordSource) Trial(sweep, id string) (TrialView, error) {
 
 func (c coordSource) Results(trials []store.Trial) (map[string]engine.Result, error) {
 	return c.st.ResultsFor(trials)
+}
+
+func (c coordSource) Summaries(trials []store.Trial) (map[string]engine.Result, error) {
+	return c.st.SummariesFor(trials)
 }
 
 func (c coordSource) Workers() ([]WorkerInfo, error) {

@@ -2,8 +2,10 @@
 // result — as the boundary analysis takes them, with the trials that have no
 // result (boundary.MissingTrial), and analyses them under the sweep's spec.
 // It is the one join of trials and results: the coordinator's GetBoundary and
-// the CLI's --db reader read through Read, the CLI's remote reader splits
-// ListTrials' pages with Split, the scheduler's refinement joins its
+// the CLI's --db reader read through Read, which reads the results' summaries
+// only (store.Summary: no trajectories), and stream the trajectories a report
+// writes with EachTrajectory; the CLI's remote reader adds ListTrials' pages
+// to a Set one trial at a time (Set.Add), the scheduler's refinement joins its
 // in-memory trials with Join.
 //
 // # Caveats
@@ -41,18 +43,32 @@ type Set struct {
 func Split(trials []store.Trial, results map[string]engine.Result) Set {
 	var out Set
 	for _, t := range trials {
-		if r, ok := results[t.ID]; ok && t.State == store.Done {
-			out.Done = append(out.Done, boundary.Trial{ID: t.ID, Params: t.Params, Result: r})
-			continue
+		var res *engine.Result
+		if r, ok := results[t.ID]; ok {
+			res = &r
 		}
-		m := boundary.MissingTrial{ID: t.ID, Params: t.Params, State: strings.ToLower(t.State.String()),
-			Attempt: t.Attempt, Error: t.LastError}
-		if t.State == store.Done && m.Error == "" {
-			m.Error = "no stored result"
-		}
-		out.Missing = append(out.Missing, m)
+		out.Add(t, res)
 	}
 	return out
+}
+
+// Is reports whether a trial with that result (nil: none) is finished:
+// DONE, with a stored result.
+func Is(t store.Trial, r *engine.Result) bool { return r != nil && t.State == store.Done }
+
+// Add adds a trial with its result (nil: none) to Done when it is finished,
+// else to Missing, with its state and last error.
+func (s *Set) Add(t store.Trial, r *engine.Result) {
+	if Is(t, r) {
+		s.Done = append(s.Done, boundary.Trial{ID: t.ID, Params: t.Params, Result: *r})
+		return
+	}
+	m := boundary.MissingTrial{ID: t.ID, Params: t.Params, State: strings.ToLower(t.State.String()),
+		Attempt: t.Attempt, Error: t.LastError}
+	if t.State == store.Done && m.Error == "" {
+		m.Error = "no stored result"
+	}
+	s.Missing = append(s.Missing, m)
 }
 
 // Join pairs the DONE trials with their results, in the order of trials;
@@ -61,20 +77,39 @@ func Join(trials []store.Trial, results map[string]engine.Result) []boundary.Tri
 	return Split(trials, results).Done
 }
 
-// Read reads a sweep's trials from st, split as Split does, in insertion order.
+// Read reads a sweep's trials from st, split as Split does, in insertion
+// order, with their results' summaries (store.Summary: what the analysis
+// reads, without trajectories), in one pass over the store.
 func Read(st *store.Store, sweep string) (Set, error) {
-	trials, err := st.Trials(sweep)
+	var out Set
+	err := st.EachTrialResult(sweep, store.Summaries, func(t store.Trial, r *engine.Result) error {
+		out.Add(t, r)
+		return nil
+	})
 	if err != nil {
 		return Set{}, fmt.Errorf("sweep %s: %w", sweep, err)
 	}
-	results, err := st.Results(sweep)
-	if err != nil {
-		return Set{}, fmt.Errorf("sweep %s: %w", sweep, err)
-	}
-	return Split(trials, results), nil
+	return out, nil
 }
 
-// Trials reads the finished trials of a sweep from st, in insertion order.
+// EachTrajectory calls fn with each finished trial of a sweep in st, in
+// insertion order, and its trajectory, read whole one trial at a time
+// (report.Options.Trajectories): what Read leaves out.
+func EachTrajectory(st *store.Store, sweep string, fn func(trial string, traj []engine.Point) error) error {
+	err := st.EachTrialResult(sweep, store.FullResults, func(t store.Trial, r *engine.Result) error {
+		if !Is(t, r) {
+			return nil
+		}
+		return fn(t.ID, r.Trajectory)
+	})
+	if err != nil {
+		return fmt.Errorf("sweep %s: %w", sweep, err)
+	}
+	return nil
+}
+
+// Trials reads the finished trials of a sweep from st, in insertion order,
+// with their results' summaries (Read).
 func Trials(st *store.Store, sweep string) ([]boundary.Trial, error) {
 	s, err := Read(st, sweep)
 	return s.Done, err

@@ -50,7 +50,8 @@ func sweepSet(t *testing.T, st *store.Store) (want finished.Set) {
 		res := engine.Result{FinalBias: -float64(i), StepsRun: 10, Trajectory: []engine.Point{{Step: 0}}}
 		add(store.ResultOp(tr, res))
 		if state == store.Done {
-			want.Done = append(want.Done, boundary.Trial{ID: tr.ID, Params: tr.Params, Result: res})
+			// Read reads summaries: the trajectory is left out
+			want.Done = append(want.Done, boundary.Trial{ID: tr.ID, Params: tr.Params, Result: store.Summary(res)})
 		} else {
 			want.Missing = append(want.Missing, missing)
 		}
@@ -90,6 +91,39 @@ func TestRead(t *testing.T) {
 	}
 	if len(want.Missing) != 5 {
 		t.Fatalf("fixture: %d missing, want 5", len(want.Missing))
+	}
+}
+
+// EachTrajectory gives the finished trials' whole trajectories, which Read
+// leaves out, in insertion order.
+func TestEachTrajectory(t *testing.T) {
+	t.Parallel()
+	st := storetest.MustOpen(t)
+	want := sweep(t, st)
+	var got []string
+	err := finished.EachTrajectory(st, "sw", func(id string, traj []engine.Point) error {
+		if !reflect.DeepEqual(traj, []engine.Point{{Step: 0}}) {
+			t.Errorf("trial %s: trajectory %+v", id, traj)
+		}
+		got = append(got, id)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, w := range want {
+		ids = append(ids, w.ID)
+		if w.Result.Trajectory != nil {
+			t.Errorf("trial %s: Read kept the trajectory %+v", w.ID, w.Result.Trajectory)
+		}
+	}
+	if !reflect.DeepEqual(got, ids) {
+		t.Errorf("trajectories of %v, want %v", got, ids)
+	}
+	stop := errors.New("stop")
+	if err := finished.EachTrajectory(st, "sw", func(string, []engine.Point) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("fn's error: got %v", err)
 	}
 }
 

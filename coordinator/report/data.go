@@ -28,6 +28,9 @@ type Data struct {
 	Axis string
 
 	members [][]int // per group: indices into Trials, by η then seed
+	// plotted is the trial of the trajectory figure with its trajectory,
+	// when Write read it apart from Trials (whose results may be summaries).
+	plotted *boundary.Trial
 }
 
 // NewData ties an analysis (from boundary.Analyze) to its groups' trials;

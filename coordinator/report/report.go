@@ -35,6 +35,13 @@
 // panels, never over the data; panels stacked in one column share one x
 // label.
 //
+// Write holds no more than the analysis it is given: trials.csv is written
+// row by row, and the trajectories, which the analysis need not hold (its
+// results may be summaries, store.Summary), can come apart from it
+// (Options.Trajectories) in any order, one trial at a time: those ahead of
+// their turn in trajectories.csv wait in a temporary file in dir, and only
+// the plotted one is kept.
+//
 // The figure builders (PhaseFigure, OverviewFigure, GroupFigure,
 // TrajectoryFigure, Paper1Figure) return a *Figure that draws on any vg
 // canvas, so a web page can render the same figure to SVG in memory
@@ -90,6 +97,15 @@ type Options struct {
 	// the sweep side by side (boundary.SideBySide). The figures draw the
 	// analysis given to Write.
 	Boundaries []boundary.Group
+	// Trajectories, when set, is where trajectories.csv and the trajectory
+	// figure read the finished trials' trajectories, so that the analysis'
+	// trials need not hold them (their results may be summaries,
+	// store.Summary): it calls fn with each finished trial's id and
+	// trajectory, in any order, and returns fn's error. fn keeps no
+	// trajectory but the plotted one's copy; trials the analysis does not
+	// hold are skipped, and one it holds but that never comes fails the
+	// report. Nil: the analysis' trials hold their trajectories.
+	Trajectories func(fn func(trial string, traj []engine.Point) error) error
 }
 
 // File names written by Write. Every figure is written as .png, .svg and
@@ -181,7 +197,12 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 	if err := writeTrialsCSV(filepath.Join(dir, TrialsCSV), a); err != nil {
 		return err
 	}
-	if err := writeTrajectoriesCSV(filepath.Join(dir, TrajectoriesCSV), a); err != nil { // trajectories.go
+	plot := -1 // the trial whose trajectory is plotted
+	if want[TrajectoryName] && len(a.Trials) > 0 {
+		plot = pickTrajectory(d, opt)
+	}
+	plotted, err := writeTrajectoriesCSV(filepath.Join(dir, TrajectoriesCSV), a, opt.Trajectories, plot) // trajectories.go
+	if err != nil {
 		return err
 	}
 	groups := a.Groups
@@ -193,6 +214,11 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 	}
 	if len(a.Trials) == 0 {
 		return nil
+	}
+	if plot >= 0 {
+		t := d.Trials[plot]
+		t.Result.Trajectory = plotted
+		d.plotted = &t
 	}
 	figs, err := d.figures(want, size, opt)
 	if err != nil {
@@ -206,7 +232,8 @@ func Write(dir string, a boundary.Analysis, opt Options) error {
 	return nil
 }
 
-// figures builds the selected figures.
+// figures builds the selected figures; the trajectory figure's trial is
+// d.plotted when set, else pickTrajectory's.
 func (d *Data) figures(want map[string]bool, size Size, opt Options) ([]*Figure, error) {
 	var out []*Figure
 	add := func(name string, f *Figure, err error) error {
@@ -237,11 +264,16 @@ func (d *Data) figures(want map[string]bool, size Size, opt Options) ([]*Figure,
 		}
 	}
 	if want[TrajectoryName] {
-		t := pickTrajectory(d, opt)
-		if t < 0 {
+		t := d.plotted
+		if t == nil {
+			if i := pickTrajectory(d, opt); i >= 0 {
+				t = &d.Trials[i]
+			}
+		}
+		if t == nil {
 			return nil, fmt.Errorf("trajectory: %w", noTrajectory(boundary.Analysis{Trials: d.Trials}, opt.Trajectory))
 		}
-		f, err := TrajectoryFigure(d.Model, d.Trials[t], size)
+		f, err := TrajectoryFigure(d.Model, *t, size)
 		if err := add("trajectory", f, err); err != nil {
 			return nil, err
 		}

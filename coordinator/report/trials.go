@@ -77,7 +77,7 @@ func trialOrder(trials []boundary.Trial, orders []boundary.OrderParameter) []int
 // one), the analysis columns group, plateau, drop and learned, then its state
 // and last error. Finished trials come first (state done), by group, η and
 // seed; then the trials without a result, whose result and analysis cells are
-// empty.
+// empty. Rows are written as they are made, none held.
 func writeTrialsCSV(path string, a boundary.Analysis) error {
 	trials, model := a.Trials, a.Options.Model
 	params := engine.ParamNames(model)
@@ -107,14 +107,25 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 	}
 	header = append(header, extra...)
 	header = append(header, "group", "plateau", "drop", "learned", "state", "error")
-	rows := [][]string{header}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("trials.csv: %w", err)
+	}
+	w := csv.NewWriter(f)
+	fail := func(err error) error {
+		f.Close()
+		return fmt.Errorf("trials.csv: %w", err)
+	}
+	if err := w.Write(header); err != nil {
+		return fail(err)
+	}
+	row := make([]string, 0, len(header))
 	for _, i := range trialOrder(a.Trials, a.OrderParameters) {
 		p, _, _, err := resolved(model, trials[i].Params)
 		if err != nil {
-			return fmt.Errorf("trials.csv: trial %d: %w", i, err)
+			return fail(fmt.Errorf("trial %d: %w", i, err))
 		}
-		row := make([]string, 0, len(header))
-		row = append(row, trials[i].ID)
+		row = append(row[:0], trials[i].ID)
 		row = append(row, paramCells(params, p)...)
 		rv := reflect.ValueOf(trials[i].Result)
 		for _, f := range resultFields {
@@ -143,21 +154,16 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 		}
 		o := a.OrderParameters[i]
 		row = append(row, o.Group, num(o.Plateau), num(o.Drop), strconv.FormatBool(o.Learned), "done", "")
-		rows = append(rows, row)
+		if err := w.Write(row); err != nil {
+			return fail(err)
+		}
 	}
-	missing, err := missingRows(a, params, len(extra))
-	if err != nil {
-		return err
+	if err := writeMissingRows(w, a, params, len(extra)); err != nil {
+		return fail(err)
 	}
-	rows = append(rows, missing...)
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("trials.csv: %w", err)
-	}
-	w := csv.NewWriter(f)
-	if err := w.WriteAll(rows); err != nil {
-		f.Close()
-		return fmt.Errorf("trials.csv: %w", err)
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("trials.csv: %w", err)
@@ -165,48 +171,58 @@ func writeTrialsCSV(path string, a boundary.Analysis) error {
 	return nil
 }
 
-// missingRows are the trials.csv rows of the trials without a result, by
-// group, η and seed: id and parameters, empty result (extra: the number of
-// metric columns) and analysis cells but the group, then state and last error.
-func missingRows(a boundary.Analysis, params []string, extra int) ([][]string, error) {
-	type row struct {
+// writeMissingRows writes the trials.csv rows of the trials without a
+// result, by group, η and seed: id and parameters, empty result (extra: the
+// number of metric columns) and analysis cells but the group, then state and
+// last error. Only the sort keys are held; each row is made as it is written.
+func writeMissingRows(w *csv.Writer, a boundary.Analysis, params []string, extra int) error {
+	type key struct {
+		index     int
 		group     string
 		eta, seed float64
-		cells     []string
 	}
-	var rows []row
-	for _, m := range a.Missing {
-		p, eta, seed, err := resolved(a.Options.Model, m.Params)
-		if err != nil {
-			return nil, fmt.Errorf("trials.csv: trial %s: %w", m.ID, err)
-		}
+	groupOf := func(p map[string]float64) string {
 		key := map[string]float64{}
 		for _, g := range a.Options.GroupBy {
 			key[g] = p[g]
 		}
-		cells := []string{m.ID}
+		return boundary.GroupName(a.Options.GroupBy, key)
+	}
+	keys := make([]key, len(a.Missing))
+	for i, m := range a.Missing {
+		p, eta, seed, err := resolved(a.Options.Model, m.Params)
+		if err != nil {
+			return fmt.Errorf("trial %s: %w", m.ID, err)
+		}
+		keys[i] = key{i, groupOf(p), eta, seed}
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		if keys[i].group != keys[j].group {
+			return keys[i].group < keys[j].group
+		}
+		if keys[i].eta != keys[j].eta {
+			return keys[i].eta < keys[j].eta
+		}
+		return keys[i].seed < keys[j].seed
+	})
+	var cells []string
+	for _, k := range keys {
+		m := a.Missing[k.index]
+		p, _, _, err := resolved(a.Options.Model, m.Params)
+		if err != nil {
+			return fmt.Errorf("trial %s: %w", m.ID, err)
+		}
+		cells = append(cells[:0], m.ID)
 		cells = append(cells, paramCells(params, p)...)
 		for range len(resultFields) + extra {
 			cells = append(cells, "")
 		}
-		group := boundary.GroupName(a.Options.GroupBy, key)
-		cells = append(cells, group, "", "", "", m.State, m.Error)
-		rows = append(rows, row{group, eta, seed, cells})
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].group != rows[j].group {
-			return rows[i].group < rows[j].group
+		cells = append(cells, k.group, "", "", "", m.State, m.Error)
+		if err := w.Write(cells); err != nil {
+			return err
 		}
-		if rows[i].eta != rows[j].eta {
-			return rows[i].eta < rows[j].eta
-		}
-		return rows[i].seed < rows[j].seed
-	})
-	out := make([][]string, len(rows))
-	for i, r := range rows {
-		out[i] = r.cells
 	}
-	return out, nil
+	return nil
 }
 
 // paramCells are the cells of params from p: empty where p lacks one (an exec

@@ -156,7 +156,7 @@ func (s *Scheduler) advance(sw *sweepState) error {
 // for (from any sweep, as at submit) is DONE with a copy of it; plan returns
 // how many were.
 func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store.Op, int, error) {
-	results, err := s.st.Results(sw.rec.ID)
+	results, err := s.st.ResultSummaries(sw.rec.ID) // the refiner reads no trajectory
 	if err != nil {
 		return nil, nil, 0, err
 	}

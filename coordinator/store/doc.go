@@ -27,6 +27,12 @@
 // its record's bytes: the scheduler holds no parameters to write back, and a
 // restart reads each record's head without decoding them (EachTrialHead).
 //
+// Results are most of the file (a trajectory of up to engine.MaxTrajectory
+// points each). The analysis reads them without it: Summaries reads
+// (EachTrialResult, ResultSummaries, SummariesFor; summary.go) skip the
+// trajectory while decoding and give what Summary gives, so a sweep's
+// analysis holds none.
+//
 // # Caveats
 //
 // The store does not check state transitions; the scheduler owns them. Reads

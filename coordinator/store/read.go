@@ -232,6 +232,11 @@ func (s *Store) EachTrialHead(sweep string, fn func(Trial) error) error {
 
 // Results returns the stored results of a sweep by trial id.
 func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
+	return s.results(sweep, FullResults)
+}
+
+// results reads a sweep's results by trial id, decoded as fields says.
+func (s *Store) results(sweep string, fields ResultFields) (map[string]engine.Result, error) {
 	out := map[string]engine.Result{}
 	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketResults)).Bucket([]byte(sweep))
@@ -239,11 +244,11 @@ func (s *Store) Results(sweep string) (map[string]engine.Result, error) {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var r storedResult
-			if err := json.Unmarshal(v, &r); err != nil {
+			id, r, err := decodeResult(v, fields)
+			if err != nil {
 				return fmt.Errorf("decode result %s/%x: %w", sweep, k, err)
 			}
-			out[r.Trial] = r.result()
+			out[id] = r
 			return nil
 		})
 	})
@@ -268,6 +273,11 @@ func (s *Store) ResultCount(sweep string) (int, error) {
 // ResultsFor returns the stored results of the given trials by trial id
 // (trials without a result are absent from the map).
 func (s *Store) ResultsFor(trials []Trial) (map[string]engine.Result, error) {
+	return s.resultsFor(trials, FullResults)
+}
+
+// resultsFor is ResultsFor with the results decoded as fields says.
+func (s *Store) resultsFor(trials []Trial, fields ResultFields) (map[string]engine.Result, error) {
 	out := make(map[string]engine.Result, len(trials))
 	err := s.view(func(tx *bolt.Tx) error {
 		for _, t := range trials {
@@ -279,14 +289,14 @@ func (s *Store) ResultsFor(trials []Trial) (map[string]engine.Result, error) {
 			if v == nil {
 				continue
 			}
-			var r storedResult
-			if err := json.Unmarshal(v, &r); err != nil {
+			id, r, err := decodeResult(v, fields)
+			if err != nil {
 				return fmt.Errorf("decode result %s/%s: %w", t.Sweep, t.ID, err)
 			}
-			if r.Trial != t.ID {
-				return fmt.Errorf("result %s/%d belongs to trial %s, not %s", t.Sweep, t.Seq, r.Trial, t.ID)
+			if id != t.ID {
+				return fmt.Errorf("result %s/%d belongs to trial %s, not %s", t.Sweep, t.Seq, id, t.ID)
 			}
-			out[t.ID] = r.result()
+			out[t.ID] = r
 		}
 		return nil
 	})

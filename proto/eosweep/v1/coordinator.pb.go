@@ -1681,9 +1681,15 @@ type ListTrialsRequest struct {
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only trials in these states (empty: every state). Coordinators older
 	// than this field return every state.
-	States        []TrialState `protobuf:"varint,4,rep,packed,name=states,proto3,enum=eosweep.v1.TrialState" json:"states,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	States []TrialState `protobuf:"varint,4,rep,packed,name=states,proto3,enum=eosweep.v1.TrialState" json:"states,omitempty"`
+	// Leave out each result's trajectory: the result as the boundary analysis
+	// reads it (a result stored before max_eos_ratio_after_init keeps the one
+	// trajectory point that value is then taken from, the largest sharpness
+	// after step 0). A page of them is bounded by page_size, not bytes, in
+	// practice. Coordinators older than this field send the trajectories.
+	OmitTrajectories bool `protobuf:"varint,5,opt,name=omit_trajectories,json=omitTrajectories,proto3" json:"omit_trajectories,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ListTrialsRequest) Reset() {
@@ -1742,6 +1748,13 @@ func (x *ListTrialsRequest) GetStates() []TrialState {
 		return x.States
 	}
 	return nil
+}
+
+func (x *ListTrialsRequest) GetOmitTrajectories() bool {
+	if x != nil {
+		return x.OmitTrajectories
+	}
+	return false
 }
 
 // ListTrialsResponse is one page of trials.
@@ -3584,13 +3597,14 @@ const file_eosweep_v1_coordinator_proto_rawDesc = "" +
 	"\x12DeleteSweepRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\"-\n" +
 	"\x13DeleteSweepResponse\x12\x16\n" +
-	"\x06trials\x18\x01 \x01(\x03R\x06trials\"\x9a\x01\n" +
+	"\x06trials\x18\x01 \x01(\x03R\x06trials\"\xc7\x01\n" +
 	"\x11ListTrialsRequest\x12\x19\n" +
 	"\bsweep_id\x18\x01 \x01(\tR\asweepId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12.\n" +
-	"\x06states\x18\x04 \x03(\x0e2\x16.eosweep.v1.TrialStateR\x06states\"g\n" +
+	"\x06states\x18\x04 \x03(\x0e2\x16.eosweep.v1.TrialStateR\x06states\x12+\n" +
+	"\x11omit_trajectories\x18\x05 \x01(\bR\x10omitTrajectories\"g\n" +
 	"\x12ListTrialsResponse\x12)\n" +
 	"\x06trials\x18\x01 \x03(\v2\x11.eosweep.v1.TrialR\x06trials\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
