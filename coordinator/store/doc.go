@@ -27,6 +27,20 @@
 // its record's bytes: the scheduler holds no parameters to write back, and a
 // restart reads each record's head without decoding them (EachTrialHead).
 //
+// The trial-id index is written behind the results it indexes (index.go):
+// entries of committed results wait in memory, where Reusable reads them,
+// and reach the bucket in one sorted transaction at maxPendingIDs entries,
+// after idleFlush without writes, before a delete and at Close. Its keys are
+// hashes: written with each result, every commit rewrote thousands of its
+// pages. A flag in meta says entries wait; Open, finding it after a crash,
+// indexes the results the index lacks.
+//
+// Leaf pages are filled as the writes come (submitFill, runFill): a sweep's
+// trials and results are written in Seq order, so bbolt's default half-full
+// split would double their pages. Every Options.ReleaseEvery the pages read
+// through bbolt's mapping of the file are handed back to the kernel
+// (ReleaseMapped), so the resident set does not grow with the file.
+//
 // Results are most of the file (a trajectory of up to engine.MaxTrajectory
 // points each). The analysis reads them without it: Summaries reads
 // (EachTrialResult, ResultSummaries, SummariesFor; summary.go) skip the
