@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,12 +102,19 @@ func TestScale(t *testing.T) {
 
 	start = time.Now()
 	out := filepath.Join(dir, "report")
-	if msg, err := try(bin, "report", sub.Sweep, "--coordinator", addr, "--out", out); err != nil {
-		row("report --out", "FAILED: "+firstLine(msg))
+	cmd := exec.Command(bin, "report", sub.Sweep, "--coordinator", addr, "--out", out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		row("report --out", "FAILED: "+firstLine(stderr.String()))
 		return
 	}
 	csvRows := countLines(t, filepath.Join(out, "trials.csv")) - 1
 	row("report --out", fmt.Sprintf("%v, trials.csv %d rows", time.Since(start).Round(time.Millisecond), csvRows))
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		row("report process, peak resident (ru_maxrss)", fmt.Sprintf("%d MiB", ru.Maxrss/1024))
+	}
+	row("coordinator memory after the report (VmHWM: the peak since it started)", memory(t, coord.Pid()))
 	if csvRows != n {
 		t.Errorf("trials.csv has %d rows, want %d", csvRows, n)
 	}
