@@ -138,7 +138,14 @@ func OverviewFigure(d *Data, size Size) (*Figure, error) {
 	return f.finish(), nil
 }
 
-// GroupFigure draws one group's trials (grey crosses) and per-η means
+// MaxTrialMarks bounds the trials a group figure marks one by one: past it
+// the figure draws the per-η means and their spread alone. A million
+// marks made a 362 MB SVG that took gigabytes to draw, and are no more
+// readable than the means.
+const MaxTrialMarks = 10_000
+
+// GroupFigure draws one group's trials (grey crosses; for a group of more
+// than MaxTrialMarks trials, none, and the note says so) and per-η means
 // against η with its estimates: η* (solid) and its 95% interval (grey
 // band), the onset (dotted), the theory line (red dashed) and 2/S₀ (blue
 // dash-dotted), each with its value in the legend.
@@ -154,6 +161,10 @@ func GroupFigure(d *Data, gi int, size Size) (*Figure, error) {
 	f.xlabel = "step size $η$"
 	f.note = fmt.Sprintf("%s, %s: %d trials", d.Model, d.groupLabel(gi), g.Trials)
 	mine := d.groupTrials(gi)
+	marks := len(mine) <= MaxTrialMarks // else only the means are drawn
+	if !marks {
+		f.note += fmt.Sprintf(" (one mark per trial only up to %d)", MaxTrialMarks)
+	}
 	xs := newSpan()
 	for _, i := range d.members[gi] {
 		xs.add(d.Trials[i].Params["eta"])
@@ -165,6 +176,9 @@ func GroupFigure(d *Data, gi int, size Size) (*Figure, error) {
 		var pts plotter.XYs
 		var over []bool // clipped at the cap
 		for _, t := range mine {
+			if !marks {
+				break
+			}
 			if v := q.value(t); !math.IsNaN(v) && !math.IsInf(v, 0) {
 				pts = append(pts, plotter.XY{X: t.Params["eta"], Y: q.clip(v)})
 				over = append(over, q.clip(v) != v)

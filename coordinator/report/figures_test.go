@@ -666,3 +666,51 @@ func TestPhaseMarksOnOwnRow(t *testing.T) {
 		}
 	}
 }
+
+// A group of more trials than MaxTrialMarks is drawn by its per-η means
+// alone, and its note says so: with a mark per trial, the figure of a
+// million-trial group was a 362 MB SVG. A smaller group keeps its marks.
+func TestGroupFigureMarksBounded(t *testing.T) {
+	t.Parallel()
+	mk := func(seeds int) (*Figure, int) {
+		var trials []boundary.Trial
+		for k := range 20 {
+			eta := 1e-4 * math.Pow(200, float64(k)/19)
+			for seed := range seeds {
+				trials = append(trials, boundary.Trial{ID: fmt.Sprintf("%d-%d", k, seed),
+					Params: map[string]float64{"eta": eta, "seed": float64(seed), "width": 100},
+					Result: engine.Result{FinalBias: -0.1 - 0.6*math.Max(math.Log(eta/2.5e-3), 0) - 1e-4*float64(seed),
+						InitialSharpness: 800, EOSRatio: 0.5, MaxEOSRatio: 0.5, StepsRun: 100}})
+			}
+		}
+		a, err := boundary.Analyze(trials, syntheticOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := NewData(a, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := GroupFigure(d, 0, DoubleColumn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := f.Render(&buf, SVG, 0); err != nil {
+			t.Fatal(err)
+		}
+		return f, buf.Len()
+	}
+	small, smallBytes := mk(10)
+	big, bigBytes := mk(MaxTrialMarks/20 + 1)
+	t.Logf("SVG of 200 trials: %d bytes; of %d: %d bytes", smallBytes, 20*(MaxTrialMarks/20+1), bigBytes)
+	if !strings.Contains(strings.Join(small.Legend(), "\n"), "trial (one seed)") || strings.Contains(small.note, "only up to") {
+		t.Errorf("200 trials: legend %q, note %q; want a mark per trial", small.Legend(), small.note)
+	}
+	if strings.Contains(strings.Join(big.Legend(), "\n"), "trial (one seed)") || !strings.Contains(big.note, fmt.Sprintf("only up to %d", MaxTrialMarks)) {
+		t.Errorf("%d trials: legend %q, note %q; want the means alone, and the note to say so", 20*(MaxTrialMarks/20+1), big.Legend(), big.note)
+	}
+	if bigBytes > smallBytes+100_000 {
+		t.Errorf("SVG of the big group %d bytes, of the small one %d: want the marks left out", bigBytes, smallBytes)
+	}
+}
