@@ -56,7 +56,8 @@ and every figure as .png (300 dpi), .svg and .pdf:
                    eta*, onset, theory and 2/S0 on each group's row
   overview         every group's final bias, test accuracy and the largest
                    eta*sharpness/2 after step 0 (max_eos_ratio_after_init) vs eta
-  group-*          the same per group, per trial, with eta*, its CI and the onset
+  group-*          the same per group, per trial (up to 10,000 trials; past
+                   that the per-eta means alone), with eta*, its CI and the onset
   trajectory       loss, bias and sharpness (with 2/eta) of one trial
   paper1           the paper's Figure 1: final bias and test accuracy (%) vs eta
                    on a linear axis 0..0.012, insets 0..0.0015, dashed 8pi/d^2

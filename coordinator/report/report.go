@@ -21,7 +21,8 @@
 //	                   intervals and the theory and stability (2/S₀) lines
 //	overview.*         every group: final bias, test accuracy (models with
 //	                   data) and max η·S/2 after θ₀ against η, theory lines
-//	group-<key>.*      the same for one group, per trial, with η*, its CI,
+//	group-<key>.*      the same for one group, per trial (up to MaxTrialMarks;
+//	                   past that the per-η means alone), with η*, its CI,
 //	                   the onset, 2/S₀ and the theory line, values in the legend
 //	trajectory.*       loss, bias and sharpness (with 2/η) against the step
 //	paper1.*           (sparse; or asked for) the paper's Figure 1: final bias
