@@ -112,7 +112,10 @@ func TestWorkerKilledMidTrial(t *testing.T) {
 
 // TestCoordinatorKilledAndRestarted: SIGKILL the coordinator mid-sweep and
 // restart it on the same file and address: the sweep completes, no trial
-// completed before the kill runs again, and no result is lost.
+// completed before the kill runs again, and no result is lost. Then a sweep
+// of the same grid under another name reuses every result and runs nothing:
+// the trial-id index entries that waited in memory at the kill (written
+// behind the results) were rebuilt when the store opened again.
 func TestCoordinatorKilledAndRestarted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -164,6 +167,29 @@ func TestCoordinatorKilledAndRestarted(t *testing.T) {
 		t.Fatalf("%d distinct trials ran, want 48", len(ran))
 	}
 	t.Logf("%d trials done before the kill; %d in-flight trials ran twice", len(doneBefore), again)
+
+	total := func() (n int) {
+		for _, k := range executions(t, log) {
+			n += k
+		}
+		return n
+	}
+	before := total()
+	coord, _ = startCoordinator(t, db, addr, "--lease-ttl", "2s")
+	twin := writeSpec(t, dir, "name: kill-coordinator-twin\nmodel: single\ngrid:\n  eta: {linspace: [0.5, 3.5, 12]}\n  seed: {range: [0, 4]}\nparams: {steps: 600000}\n")
+	sub2 := submitSpec(t, addr, twin)
+	var reused int64
+	waitSweep(t, addr, sub2.Sweep, "the twin sweep", time.Minute, func(s *pb.Sweep) bool {
+		reused = s.GetReused()
+		return sweepDone(s)
+	})
+	coord.stop(t)
+	if reused != 48 {
+		t.Errorf("the twin sweep reused %d results, want 48", reused)
+	}
+	if n := total(); n != before {
+		t.Errorf("the twin sweep ran %d trials, want none", n-before)
+	}
 }
 
 // TestWorkerWaitsForCoordinator: a worker started before its coordinator
