@@ -29,7 +29,12 @@ import (
 // syntheticData is the synthetic sweep (two widths) as figure data.
 func syntheticData(t *testing.T) *Data {
 	t.Helper()
-	trials := synthetic()
+	return figureData(t, synthetic())
+}
+
+// figureData is trials, analysed with syntheticOptions, as figure data.
+func figureData(t *testing.T, trials []boundary.Trial) *Data {
+	t.Helper()
 	a, err := boundary.Analyze(trials, syntheticOptions)
 	if err != nil {
 		t.Fatal(err)
@@ -683,15 +688,7 @@ func TestGroupFigureMarksBounded(t *testing.T) {
 						InitialSharpness: 800, EOSRatio: 0.5, MaxEOSRatio: 0.5, StepsRun: 100}})
 			}
 		}
-		a, err := boundary.Analyze(trials, syntheticOptions)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := NewData(a, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := GroupFigure(d, 0, DoubleColumn)
+		f, err := GroupFigure(figureData(t, trials), 0, DoubleColumn)
 		if err != nil {
 			t.Fatal(err)
 		}

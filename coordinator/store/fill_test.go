@@ -36,18 +36,7 @@ func TestTrialPagesFilled(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var st bolt.BucketStats
-	if err := db.View(func(tx *bolt.Tx) error {
-		st = tx.Bucket([]byte("trials")).Bucket([]byte("sw")).Stats()
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	st := sweepBucketStats(t, path, "trials")
 	if st.KeyN != n {
 		t.Fatalf("%d trials stored, want %d", st.KeyN, n)
 	}
@@ -56,6 +45,25 @@ func TestTrialPagesFilled(t *testing.T) {
 		t.Fatalf("leaf pages %.0f%% full (%d pages, %d of %d bytes in use), want >= 75%%",
 			100*fill, st.LeafPageN, st.LeafInuse, st.LeafAlloc)
 	}
+}
+
+// sweepBucketStats reads the page statistics of sweep "sw"'s bucket in
+// bucket ("trials" or "results") of the closed store file at path.
+func sweepBucketStats(t *testing.T, path, bucket string) bolt.BucketStats {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var st bolt.BucketStats
+	if err := db.View(func(tx *bolt.Tx) error {
+		st = tx.Bucket([]byte(bucket)).Bucket([]byte("sw")).Stats()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func itoa(i int) string {
@@ -124,19 +132,8 @@ func TestRunPagesFilled(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	for _, bucket := range []string{"trials", "results"} {
-		var st bolt.BucketStats
-		if err := db.View(func(tx *bolt.Tx) error {
-			st = tx.Bucket([]byte(bucket)).Bucket([]byte("sw")).Stats()
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		st := sweepBucketStats(t, path, bucket)
 		if st.KeyN != n {
 			t.Fatalf("%s: %d stored, want %d", bucket, st.KeyN, n)
 		}
