@@ -41,3 +41,58 @@ func TestMainStoreMigratesAndResumes(t *testing.T) {
 		t.Fatalf("ran %d, want 2", n)
 	}
 }
+
+// TestMainSchema2StoreResumes opens testdata/main-schema2.db, a store written
+// by the eosweep binary of main before the trial-id index was written behind
+// its results (c0164b4: `eosweep run` of sweep a, η ∈ {1, 1.5} × seeds 0–2,
+// then sweep b, η ∈ {1.5, 2} × seeds 0–2, which reused a's 3 trials of
+// η = 1.5; steps 20). Both sweeps stay finished and nothing runs again; a new
+// sweep reuses the 9 stored trials of its 12 (η = 2.5 runs), and after a
+// restart a sweep of those 12 reuses them all.
+func TestMainSchema2StoreResumes(t *testing.T) {
+	t.Parallel()
+	old, err := os.ReadFile("testdata/main-schema2.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := tempDB(t)
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, path)
+	s := newTestScheduler(t, st, nil, Config{})
+	sweeps := s.Sweeps()
+	if len(sweeps) != 2 {
+		t.Fatalf("loaded %d sweeps, want 2", len(sweeps))
+	}
+	for _, sw := range sweeps {
+		if sw.Sweep.State != store.SweepDone || sw.Progress.Done != 6 {
+			t.Fatalf("loaded %+v %+v; want DONE with 6 done trials", sw.Sweep, sw.Progress)
+		}
+	}
+	if n := runAll(t, s); n != 0 {
+		t.Fatalf("ran %d trials of finished sweeps", n)
+	}
+	const grid = "model: single\ngrid: {eta: [1.0, 1.5, 2.0, 2.5], seed: [0, 1, 2]}\nparams: {steps: 20}\n"
+	more := submit(t, s, "name: more\n"+grid)
+	if more.Reused != 9 {
+		t.Fatalf("%d reused from the old store, want 9", more.Reused)
+	}
+	if n := runAll(t, s); n != 3 {
+		t.Fatalf("ran %d, want 3", n)
+	}
+	s.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = openStore(t, path)
+	t.Cleanup(func() { _ = st.Close() })
+	s = newTestScheduler(t, st, nil, Config{})
+	again := submit(t, s, "name: again\n"+grid)
+	if again.Reused != 12 {
+		t.Fatalf("after a restart %d reused, want 12", again.Reused)
+	}
+	if n := runAll(t, s); n != 0 {
+		t.Fatalf("ran %d, want 0", n)
+	}
+}
