@@ -238,7 +238,7 @@ func (s *Scheduler) Delete(id string) (int, error) {
 	// result delivered meanwhile finds no sweep, so no write of it can follow
 	// the deletion and recreate the sweep's buckets.
 	s.forget(sw)
-	recorded := s.st.ApplyAsync(store.DeleteSweepOp(id))
+	recorded := s.st.ApplyAsync(store.DeleteSweepOp(id, s.copiesElsewhere(sw)))
 	s.mu.Unlock()
 	if err := recorded(); err != nil {
 		s.mu.Lock()
@@ -252,6 +252,25 @@ func (s *Scheduler) Delete(id string) (int, error) {
 	s.mu.Unlock()
 	s.cfg.Logger.Info("sweep deleted", "sweep", id, "trials", len(sw.list))
 	return len(sw.list), nil
+}
+
+// copiesElsewhere finds, for each DONE trial of sw, another sweep that holds
+// the same trial DONE (its result stored): where the trial-id index can point
+// once sw is deleted. Callers hold s.mu.
+func (s *Scheduler) copiesElsewhere(sw *sweepState) map[string]store.ResultRef {
+	copies := map[string]store.ResultRef{}
+	for _, t := range sw.list {
+		if t.rec.State != store.Done {
+			continue
+		}
+		for _, o := range s.order {
+			if ot, ok := o.trials[t.rec.ID]; ok && o != sw && ot.rec.State == store.Done {
+				copies[t.rec.ID] = store.ResultRef{Sweep: o.rec.ID, Seq: ot.rec.Seq}
+				break
+			}
+		}
+	}
+	return copies
 }
 
 // forget removes sw from the scheduler's sweeps. Callers hold s.mu.

@@ -119,14 +119,23 @@ type Op struct {
 	update *TrialUpdate // set: a read-modify-write of the trial record at key
 	trial  string       // of a result: its trial's id, indexed in bucketIDs
 	delete bool         // set: delete the sweep sweep, its trials and results
+	copies map[string]ResultRef
+}
+
+// ResultRef names a stored result: its sweep, and its trial's Seq there.
+type ResultRef struct {
+	Sweep string
+	Seq   int
 }
 
 // DeleteSweepOp deletes a sweep with its trials and results. A trial id the
-// index pointed at one of its results is pointed at another sweep's result
-// of that trial, if the store holds one, or dropped: the other sweeps keep
-// their own results and what can be reused from them.
-func DeleteSweepOp(sweep string) Op {
-	return Op{bucket: bucketSweeps, sweep: sweep, key: sweep, delete: true}
+// index pointed at one of its results is pointed at copies[id], another
+// sweep's result of that trial, if it is given and stored there, or dropped:
+// the other sweeps keep their own results and what can be reused from them.
+// (The scheduler knows which other sweeps hold a trial DONE; the store
+// would have to read every other sweep's results to find out.)
+func DeleteSweepOp(sweep string, copies map[string]ResultRef) Op {
+	return Op{bucket: bucketSweeps, sweep: sweep, key: sweep, delete: true, copies: copies}
 }
 
 // TrialUpdate is the part of a trial record that changes after it is
