@@ -28,9 +28,10 @@ type source interface {
 	Sweep(ctx context.Context, id string) (*pb.Sweep, error)
 	Boundary(ctx context.Context, id string) ([]boundary.Group, error)
 	Finished(ctx context.Context, id string) (sweepTrials, error)
-	// Trials reads a sweep's trials; a source may leave out trials in states
-	// not in want (nil: every state), or return them all.
-	Trials(ctx context.Context, id string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error)
+	// Trials calls start with the sweep (its spec included), then fn with
+	// each of its trials in Seq order, a page at a time; a source may leave
+	// out trials in states not in want (nil: every state), or give them all.
+	Trials(ctx context.Context, id string, want map[store.TrialState]bool, start func(*pb.Sweep) error, fn func(trialInfo) error) error
 	// Watch calls show with the sweep (its full id) at every change until
 	// it leaves RUNNING (show's error stops it).
 	Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error
@@ -261,28 +262,25 @@ func (r *remote) eachTrial(ctx context.Context, req *pb.ListTrialsRequest, fn fu
 	}
 }
 
-func (r *remote) Trials(ctx context.Context, prefix string, want map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
-	sw, err := r.sweepSpec(ctx, prefix) // listTrials reads the grid's axes off the spec
+func (r *remote) Trials(ctx context.Context, prefix string, want map[store.TrialState]bool, start func(*pb.Sweep) error, fn func(trialInfo) error) error {
+	sw, err := r.sweepSpec(ctx, prefix) // the trials command reads the grid's axes off the spec
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	var states []pb.TrialState // the coordinator filters (an older one sends all: listTrials filters again)
+	if err := start(sw); err != nil {
+		return err
+	}
+	var states []pb.TrialState // the coordinator filters (an older one sends all: the command filters again)
 	for st := range want {
 		states = append(states, pb.TrialState(st))
 	}
-	var out []trialInfo
-	req := &pb.ListTrialsRequest{SweepId: sw.GetId(), States: states, OmitTrajectories: true} // the records only are kept
-	err = r.eachTrial(ctx, req, func(t *pb.Trial, rec store.Trial, _ *engine.Result) error {
+	req := &pb.ListTrialsRequest{SweepId: sw.GetId(), States: states, OmitTrajectories: true} // the records only are used
+	return r.eachTrial(ctx, req, func(t *pb.Trial, rec store.Trial, _ *engine.Result) error {
 		if d := t.GetDeadline(); d != nil {
 			rec.Deadline = d.AsTime()
 		}
-		out = append(out, trialInfo{Trial: rec, Worker: t.GetWorkerId()})
-		return nil
+		return fn(trialInfo{Trial: rec, Worker: t.GetWorkerId()})
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return sw, out, nil
 }
 
 func (r *remote) Watch(ctx context.Context, id string, show func(*pb.Sweep) error) error {
@@ -383,20 +381,32 @@ func (l *local) Boundary(ctx context.Context, prefix string) ([]boundary.Group, 
 	return finished.Boundaries(sp, set)
 }
 
-func (l *local) Trials(ctx context.Context, prefix string, _ map[store.TrialState]bool) (*pb.Sweep, []trialInfo, error) {
+// localTrialsPage is how many trial records local.Trials reads at a time.
+const localTrialsPage = 1000
+
+func (l *local) Trials(ctx context.Context, prefix string, _ map[store.TrialState]bool, start func(*pb.Sweep) error, fn func(trialInfo) error) error {
 	sw, err := l.Sweep(ctx, prefix)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	trials, err := l.st.Trials(sw.GetId())
-	if err != nil {
-		return nil, nil, err
+	if err := start(sw); err != nil {
+		return err
 	}
-	out := make([]trialInfo, len(trials))
-	for i, t := range trials {
-		out[i] = trialInfo{Trial: t}
+	for from := 0; ; {
+		page, err := l.st.TrialRange(sw.GetId(), from, localTrialsPage)
+		if err != nil {
+			return err
+		}
+		for _, t := range page {
+			if err := fn(trialInfo{Trial: t}); err != nil {
+				return err
+			}
+		}
+		if len(page) < localTrialsPage {
+			return nil
+		}
+		from = page[len(page)-1].Seq + 1
 	}
-	return sw, out, nil
 }
 
 func (l *local) Watch(context.Context, string, func(*pb.Sweep) error) error {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/eosweep/eosweep/coordinator/spec"
 	"github.com/eosweep/eosweep/coordinator/store"
+	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
 // trialStates are the trial states by their lower-case names (--state).
@@ -100,24 +101,22 @@ e.g. --state failed to see what failed and why, --state leased to see which
 leases are held and until when.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			write := map[string]func(io.Writer, []trialRow) error{
-				"table": nil, "csv": writeTrialsCSV, "json": writeTrialsJSON,
+			write := map[string]func(io.Writer, eachRow) error{
+				"table": writeTrialsTable, "csv": writeTrialsCSV, "json": writeTrialsJSON,
 			}[format]
-			if _, ok := map[string]bool{"table": true, "csv": true, "json": true}[format]; !ok {
+			if write == nil {
 				return fmt.Errorf("flag --format %q: want table, csv or json", format)
 			}
 			want, err := parseStates(states)
 			if err != nil {
 				return err
 			}
-			axes, rows, err := listTrials(cmd.Context(), &from, args[0], want)
+			src, err := from.open()
 			if err != nil {
 				return err
 			}
-			if format == "table" {
-				return writeTrialsTable(cmd.OutOrStdout(), axes, rows)
-			}
-			return write(cmd.OutOrStdout(), rows)
+			defer src.Close()
+			return write(cmd.OutOrStdout(), trialRows(cmd.Context(), src, args[0], want))
 		},
 	}
 	from.bind(cmd.Flags())
@@ -126,36 +125,36 @@ leases are held and until when.`,
 	return cmd
 }
 
-// listTrials reads the sweep's trials in the states wanted (nil: all), and
-// the sweep's grid axes (the parameters that vary between its trials).
-func listTrials(ctx context.Context, from *sourceFlags, prefix string, want map[store.TrialState]bool) ([]string, []trialRow, error) {
-	src, err := from.open()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer src.Close()
-	sw, trials, err := src.Trials(ctx, prefix, want)
-	if err != nil {
-		return nil, nil, err
-	}
-	sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
-	if err != nil {
-		return nil, nil, fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
-	}
-	var axes []string
-	for _, a := range sp.Grid {
-		axes = append(axes, a.Name)
-	}
-	if !slices.Contains(axes, "eta") { // refinement adds η values
-		axes = append(axes, "eta")
-	}
-	rows := make([]trialRow, 0, len(trials))
-	for _, t := range trials {
-		if want == nil || want[t.State] {
-			rows = append(rows, toTrialRow(t))
+// eachRow reads a sweep's trials in the states wanted, a page at a time:
+// it calls start with the sweep's grid axes (the parameters that vary
+// between its trials), then fn with each row. Called again, it reads them
+// again (writeTrialsCSV reads them twice); nothing is held but a page.
+type eachRow func(start func(axes []string) error, fn func(trialRow) error) error
+
+// trialRows is the eachRow of a sweep read from src.
+func trialRows(ctx context.Context, src source, prefix string, want map[store.TrialState]bool) eachRow {
+	return func(start func([]string) error, fn func(trialRow) error) error {
+		begin := func(sw *pb.Sweep) error {
+			sp, err := spec.ParseStored([]byte(sw.GetSpecYaml()))
+			if err != nil {
+				return fmt.Errorf("sweep %s: stored spec: %w", sw.GetId(), err)
+			}
+			var axes []string
+			for _, a := range sp.Grid {
+				axes = append(axes, a.Name)
+			}
+			if !slices.Contains(axes, "eta") { // refinement adds η values
+				axes = append(axes, "eta")
+			}
+			return start(orderParams(axes))
 		}
+		return src.Trials(ctx, prefix, want, begin, func(t trialInfo) error {
+			if want != nil && !want[t.State] {
+				return nil
+			}
+			return fn(toTrialRow(t))
+		})
 	}
-	return orderParams(axes), rows, nil
 }
 
 // orderParams sorts parameter names: eta, seed, width first, then by name.
@@ -175,33 +174,31 @@ func orderParams(names []string) []string {
 	return names
 }
 
-// allParams is the union of the rows' parameter names, ordered.
-func allParams(rows []trialRow) []string {
-	set := map[string]bool{}
-	for _, r := range rows {
-		for k := range r.Params {
-			set[k] = true
-		}
-	}
-	return orderParams(slices.Collect(maps.Keys(set)))
-}
+// tableBlock is how many rows the table aligns together: a block's columns
+// are as wide as its widest cells (a listing of fewer trials is one block).
+// The table is written a block at a time, so a million trials are never held.
+const tableBlock = 1000
 
 // writeTrialsTable writes one line per trial: id, state, attempts, the
 // parameters named (the sweep's grid axes), the lease's worker and deadline,
 // and the last error.
-func writeTrialsTable(w io.Writer, params []string, rows []trialRow) error {
-	if len(rows) == 0 {
-		_, err := fmt.Fprintln(w, "no trials")
-		return err
-	}
+func writeTrialsTable(w io.Writer, rows eachRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprint(tw, "TRIAL\tSTATE\tATTEMPT")
-	for _, p := range params {
-		fmt.Fprint(tw, "\t"+p)
-	}
-	fmt.Fprintln(tw, "\tWORKER\tDEADLINE\tERROR")
+	var params []string
+	n := 0
 	now := time.Now()
-	for _, r := range rows {
+	err := rows(func(axes []string) error {
+		params = axes
+		return nil
+	}, func(r trialRow) error {
+		if n == 0 {
+			fmt.Fprint(tw, "TRIAL\tSTATE\tATTEMPT")
+			for _, p := range params {
+				fmt.Fprint(tw, "\t"+p)
+			}
+			fmt.Fprintln(tw, "\tWORKER\tDEADLINE\tERROR")
+		}
+		n++
 		fmt.Fprintf(tw, "%s\t%s\t%d", r.Trial, r.State, r.Attempt)
 		for _, p := range params {
 			v, ok := r.Params[p]
@@ -212,6 +209,17 @@ func writeTrialsTable(w io.Writer, params []string, rows []trialRow) error {
 			fmt.Fprint(tw, "\t"+cell)
 		}
 		fmt.Fprintf(tw, "\t%s\t%s\t%s\n", dash(r.Worker), deadlineText(r.Deadline, now), dash(r.Error))
+		if n%tableBlock == 0 {
+			return tw.Flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		_, err := fmt.Fprintln(w, "no trials")
+		return err
 	}
 	return tw.Flush()
 }
@@ -237,14 +245,25 @@ func dash(s string) string {
 }
 
 // writeTrialsCSV writes trial, state, attempt, round, worker, deadline
-// (RFC 3339), error, then every parameter.
-func writeTrialsCSV(w io.Writer, rows []trialRow) error {
-	params := allParams(rows)
+// (RFC 3339), error, then every parameter any trial has: a first pass reads
+// their names, a second writes the rows.
+func writeTrialsCSV(w io.Writer, rows eachRow) error {
+	names := map[string]bool{}
+	err := rows(func([]string) error { return nil }, func(r trialRow) error {
+		for k := range r.Params {
+			names[k] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	params := orderParams(slices.Collect(maps.Keys(names)))
 	cw := csv.NewWriter(w)
 	if err := cw.Write(append([]string{"trial", "state", "attempt", "round", "worker", "deadline", "error"}, params...)); err != nil {
 		return fmt.Errorf("trials csv: %w", err)
 	}
-	for _, r := range rows {
+	err = rows(func([]string) error { return nil }, func(r trialRow) error {
 		deadline := ""
 		if r.Deadline != nil {
 			deadline = r.Deadline.Format(time.RFC3339Nano)
@@ -260,6 +279,10 @@ func writeTrialsCSV(w io.Writer, rows []trialRow) error {
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("trials csv: %w", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -268,11 +291,36 @@ func writeTrialsCSV(w io.Writer, rows []trialRow) error {
 	return nil
 }
 
-// writeTrialsJSON writes the rows as an indented JSON list.
-func writeTrialsJSON(w io.Writer, rows []trialRow) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rows); err != nil {
+// writeTrialsJSON writes the rows as an indented JSON list, one row at a
+// time: the bytes json.Encoder with a two-space indent writes for the list.
+func writeTrialsJSON(w io.Writer, rows eachRow) error {
+	n := 0
+	err := rows(func([]string) error { return nil }, func(r trialRow) error {
+		b, err := json.MarshalIndent(r, "  ", "  ")
+		if err != nil {
+			return fmt.Errorf("trials json: %w", err)
+		}
+		sep := ",\n  "
+		if n == 0 {
+			sep = "[\n  "
+		}
+		n++
+		if _, err := io.WriteString(w, sep); err != nil {
+			return fmt.Errorf("trials json: %w", err)
+		}
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("trials json: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	end := "\n]\n"
+	if n == 0 {
+		end = "[]\n"
+	}
+	if _, err := io.WriteString(w, end); err != nil {
 		return fmt.Errorf("trials json: %w", err)
 	}
 	return nil
