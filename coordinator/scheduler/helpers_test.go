@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -48,6 +49,34 @@ func openStore(t testing.TB, path string) *store.Store {
 }
 
 func tempDB(t testing.TB) string { return filepath.Join(t.TempDir(), "s.db") }
+
+// fixtureDB copies the store file testdata/name to a temporary path and
+// returns that path.
+func fixtureDB(t testing.TB, name string) string {
+	t.Helper()
+	old, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := tempDB(t)
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// restart closes s and st and opens the store at path again under a new
+// scheduler (closed at the test's end), as a coordinator's restart does.
+func restart(t *testing.T, s *Scheduler, st *store.Store, path string) (*Scheduler, *store.Store) {
+	t.Helper()
+	s.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = openStore(t, path)
+	t.Cleanup(func() { _ = st.Close() })
+	return newTestScheduler(t, st, nil, Config{}), st
+}
 
 func submit(t *testing.T, s *Scheduler, yaml string) store.Sweep {
 	t.Helper()

@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"os"
 	"testing"
 
 	"github.com/eosweep/eosweep/coordinator/store"
@@ -14,15 +13,7 @@ import (
 // the 4 of its trials that the old file holds (η = 2 is not stored, so 2 run).
 func TestMainStoreMigratesAndResumes(t *testing.T) {
 	t.Parallel()
-	old, err := os.ReadFile("testdata/main-schema1.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := tempDB(t)
-	if err := os.WriteFile(path, old, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st := openStore(t, path)
+	st := openStore(t, fixtureDB(t, "main-schema1.db"))
 	defer st.Close()
 	s := newTestScheduler(t, st, nil, Config{})
 	defer s.Close() // before the store closes
@@ -51,14 +42,7 @@ func TestMainStoreMigratesAndResumes(t *testing.T) {
 // restart a sweep of those 12 reuses them all.
 func TestMainSchema2StoreResumes(t *testing.T) {
 	t.Parallel()
-	old, err := os.ReadFile("testdata/main-schema2.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := tempDB(t)
-	if err := os.WriteFile(path, old, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := fixtureDB(t, "main-schema2.db")
 	st := openStore(t, path)
 	s := newTestScheduler(t, st, nil, Config{})
 	sweeps := s.Sweeps()
@@ -81,13 +65,7 @@ func TestMainSchema2StoreResumes(t *testing.T) {
 	if n := runAll(t, s); n != 3 {
 		t.Fatalf("ran %d, want 3", n)
 	}
-	s.Close()
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	st = openStore(t, path)
-	t.Cleanup(func() { _ = st.Close() })
-	s = newTestScheduler(t, st, nil, Config{})
+	s, _ = restart(t, s, st, path)
 	again := submit(t, s, "name: again\n"+grid)
 	if again.Reused != 12 {
 		t.Fatalf("after a restart %d reused, want 12", again.Reused)

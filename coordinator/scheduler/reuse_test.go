@@ -262,13 +262,7 @@ func TestDeleteSweep(t *testing.T) {
 	if c.Reused != 6 {
 		t.Fatalf("after the delete a new sweep reused %d, want 6 (seeds 0 and 1, from the sweep left; seed 4 was the deleted one's)", c.Reused)
 	}
-	s.Close()
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	st = openStore(t, path)
-	t.Cleanup(func() { _ = st.Close() })
-	s = newTestScheduler(t, st, nil, Config{})
+	s, _ = restart(t, s, st, path)
 	if _, err := s.Sweep(b.ID); !errors.Is(err, ErrUnknownSweep) {
 		t.Fatalf("deleted sweep after restart: %v", err)
 	}
