@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,11 +34,10 @@ const (
 
 // pendingIDs are the index entries of committed results not yet in the
 // bucket: trial id → idValue. The committer writes them; Reusable reads them.
+// The file's keyIDsPending is set exactly while there are any.
 type pendingIDs struct {
 	mu sync.Mutex
 	m  map[string][]byte
-	// flagged: keyIDsPending is set in the file (committer only).
-	flagged bool
 }
 
 func (p *pendingIDs) len() int {
@@ -80,28 +80,29 @@ func (p *pendingIDs) sorted() []idEntry {
 	for id, ref := range p.m {
 		out = append(out, idEntry{id, ref})
 	}
-	slices.SortFunc(out, func(a, b idEntry) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b idEntry) int { return strings.Compare(a.id, b.id) })
 	return out
 }
 
-// drop forgets the entries that were written (unless a later result of the
-// same trial replaced one meanwhile).
-func (p *pendingIDs) drop(written []idEntry) {
+// clear forgets the waiting entries once they are written (only the
+// committer adds any, so none came meanwhile).
+func (p *pendingIDs) clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, e := range written {
-		if ref, ok := p.m[e.id]; ok && string(ref) == string(e.ref) {
-			delete(p.m, e.id)
-		}
+	p.m = nil
+}
+
+// markWaiting sets keyIDsPending in tx when entries start to wait and
+// deletes it when none waits any longer.
+func markWaiting(tx *bolt.Tx, before, after bool) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	switch {
+	case after && !before:
+		return meta.Put([]byte(keyIDsPending), []byte("1"))
+	case before && !after:
+		return meta.Delete([]byte(keyIDsPending))
 	}
+	return nil
 }
 
 // idEntry is one index entry: a trial id and its result's idValue.
@@ -134,41 +135,24 @@ func (s *Store) flushIDs() {
 			if err := putIDs(tx, entries); err != nil {
 				return err
 			}
-			return tx.Bucket([]byte(bucketMeta)).Delete([]byte(keyIDsPending))
+			return markWaiting(tx, true, false)
 		})
 	})
 	s.commits.record(0, time.Since(start), err == nil)
-	if err != nil {
-		return
+	if err == nil {
+		s.ids.clear()
 	}
-	s.ids.drop(entries)
-	s.ids.flagged = false
 }
 
 // recoverIDs indexes every stored result the index lacks, when the file
 // says entries were waiting (a crash, or a failed flush, lost them), and
 // clears the flag. Open runs it in its write transaction.
 func recoverIDs(tx *bolt.Tx) error {
-	meta := tx.Bucket([]byte(bucketMeta))
-	if meta.Get([]byte(keyIDsPending)) == nil {
+	if tx.Bucket([]byte(bucketMeta)).Get([]byte(keyIDsPending)) == nil {
 		return nil
 	}
-	ids := tx.Bucket([]byte(bucketIDs))
-	results := tx.Bucket([]byte(bucketResults))
-	err := results.ForEachBucket(func(sweep []byte) error {
-		return results.Bucket(sweep).ForEach(func(k, v []byte) error {
-			id, err := resultTrial(v)
-			if err != nil {
-				return fmt.Errorf("result %s/%x: %w", sweep, k, err)
-			}
-			if ids.Get([]byte(id)) != nil {
-				return nil
-			}
-			return ids.Put([]byte(id), idValue(string(sweep), k))
-		})
-	})
-	if err != nil {
+	if err := indexResults(tx, true); err != nil {
 		return fmt.Errorf("recover the trial-id index: %w", err)
 	}
-	return meta.Delete([]byte(keyIDsPending))
+	return markWaiting(tx, true, false)
 }

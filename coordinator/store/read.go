@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -54,28 +55,7 @@ func (s *Store) Sweep(id string) (Sweep, error) {
 }
 
 // Trials returns the trials of a sweep in insertion order.
-func (s *Store) Trials(sweep string) ([]Trial, error) {
-	var out []Trial
-	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucketTrials)).Bucket([]byte(sweep))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var t Trial
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("decode trial %s/%s: %w", sweep, k, err)
-			}
-			out = append(out, t)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read trials: %w", err)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out, nil
-}
+func (s *Store) Trials(sweep string) ([]Trial, error) { return s.TrialRange(sweep, 0, math.MaxInt) }
 
 // Reusable returns, for each of the trial ids given, the stored result of a
 // trial of that id in any sweep (nil where there is none), in one read

@@ -192,6 +192,25 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 	return recoverIDs(tx)
 }
 
+// indexResults indexes the stored results by their trials' ids: every one,
+// or (missingOnly) those whose trial id the index lacks.
+func indexResults(tx *bolt.Tx, missingOnly bool) error {
+	ids := tx.Bucket([]byte(bucketIDs))
+	results := tx.Bucket([]byte(bucketResults))
+	return results.ForEachBucket(func(sweep []byte) error {
+		return results.Bucket(sweep).ForEach(func(k, v []byte) error {
+			id, err := resultTrial(v)
+			if err != nil {
+				return fmt.Errorf("result %s/%x: %w", sweep, k, err)
+			}
+			if missingOnly && ids.Get([]byte(id)) != nil {
+				return nil
+			}
+			return ids.Put([]byte(id), idValue(string(sweep), k))
+		})
+	})
+}
+
 // migrate brings a file of an older schema to SchemaVersion, adding only.
 func migrate(tx *bolt.Tx) error {
 	meta := tx.Bucket([]byte(bucketMeta))
@@ -199,23 +218,12 @@ func migrate(tx *bolt.Tx) error {
 	if v >= SchemaVersion && tx.Bucket([]byte(bucketIDs)) != nil {
 		return nil
 	}
-	ids, err := tx.CreateBucketIfNotExists([]byte(bucketIDs))
-	if err != nil {
+	if _, err := tx.CreateBucketIfNotExists([]byte(bucketIDs)); err != nil {
 		return fmt.Errorf("create %s: %w", bucketIDs, err)
 	}
 	// 1 → 2: index every stored result by its trial's id.
-	results := tx.Bucket([]byte(bucketResults))
-	err = results.ForEachBucket(func(sweep []byte) error {
-		return results.Bucket(sweep).ForEach(func(k, v []byte) error {
-			id, err := resultTrial(v)
-			if err != nil {
-				return fmt.Errorf("migrate: result %s/%x: %w", sweep, k, err)
-			}
-			return ids.Put([]byte(id), idValue(string(sweep), k))
-		})
-	})
-	if err != nil {
-		return err
+	if err := indexResults(tx, false); err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := meta.Put([]byte(keySchema), []byte(strconv.Itoa(SchemaVersion))); err != nil {
 		return fmt.Errorf("write schema: %w", err)
@@ -382,25 +390,27 @@ func (s *Store) write(group []request) error {
 		n += len(r.ops)
 	}
 	start := time.Now()
-	var waiting, written []idEntry // index entries left waiting, and flushed
-	flag := s.ids.flagged
+	waited := s.ids.len() > 0 // index entries waited before this group (index.go)
+	var waiting []idEntry     // the group's entries left waiting
+	flushed := false          // the entries that waited before are written
 	err := guard(s.path, func() error {
-		waiting, written, flag = nil, nil, s.ids.flagged
-		pendingFlushed := false
+		waiting, flushed = nil, false
 		return s.db.Update(func(tx *bolt.Tx) error {
 			for _, r := range group {
 				for _, op := range r.ops {
 					if op.delete {
 						// The index must be whole for the delete to point
 						// its entries elsewhere.
-						flushed := waiting
-						if !pendingFlushed {
-							flushed, pendingFlushed = append(s.ids.sorted(), waiting...), true
+						if !flushed {
+							if err := putIDs(tx, s.ids.sorted()); err != nil {
+								return err
+							}
+							flushed = true
 						}
-						if err := putIDs(tx, flushed); err != nil {
+						if err := putIDs(tx, waiting); err != nil {
 							return err
 						}
-						written, waiting = append(written, flushed...), nil
+						waiting = nil
 					}
 					if err := put(tx, op); err != nil {
 						return err
@@ -410,22 +420,14 @@ func (s *Store) write(group []request) error {
 					}
 				}
 			}
-			meta := tx.Bucket([]byte(bucketMeta))
-			switch {
-			case len(waiting) > 0 && !flag:
-				flag = true
-				return meta.Put([]byte(keyIDsPending), []byte("1"))
-			case len(waiting) == 0 && pendingFlushed && flag:
-				flag = false // a delete flushed every entry that waited
-				return meta.Delete([]byte(keyIDsPending))
-			}
-			return nil
+			return markWaiting(tx, waited, (waited && !flushed) || len(waiting) > 0)
 		})
 	})
 	if err == nil {
-		s.ids.drop(written)
+		if flushed {
+			s.ids.clear()
+		}
 		s.ids.add(waiting)
-		s.ids.flagged = flag
 	}
 	if errors.Is(err, ErrDamaged) {
 		s.broken.CompareAndSwap(nil, &err)
