@@ -191,33 +191,17 @@ func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store
 			Key: tr.Key, State: store.Pending, Round: round, Steps: tr.Steps})
 	}
 	s.mu.Unlock()
-	var reusable [][]byte
-	if sw.spec.Exec == nil && len(news) > 0 { // an exec trial's program is the user's: run it
-		ids := make([]string, len(news))
-		for i, t := range news {
-			ids[i] = t.ID
-		}
-		if reusable, err = s.st.Reusable(ids); err != nil {
-			return nil, nil, 0, fmt.Errorf("plan round %d: %w", round, err)
-		}
+	copies, err := s.reuse(sw.spec, news)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("plan round %d: %w", round, err)
 	}
-	var fresh []*trialState
-	var puts []store.Op
-	reused := 0
+	puts, err := store.TrialOps(news)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	fresh := make([]*trialState, len(news))
 	for i, rec := range news {
-		if reusable != nil && reusable[i] != nil {
-			rec.State = store.Done
-			reused++
-		}
-		op, err := store.TrialOp(rec)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		puts = append(puts, op)
-		if rec.State == store.Done {
-			puts = append(puts, store.ReusedResultOp(rec, reusable[i]))
-		}
-		fresh = append(fresh, newTrial(sw, rec))
+		fresh[i] = newTrial(sw, rec)
 	}
-	return fresh, puts, reused, nil
+	return fresh, append(puts, copies...), len(copies), nil
 }

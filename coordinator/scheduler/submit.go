@@ -176,34 +176,45 @@ func (s *Scheduler) gridBatch(ctx context.Context, sweep string, sp *spec.Spec, 
 		return gridBatch{}, err
 	}
 	b := gridBatch{trials: recs}
-	var reusable [][]byte
-	if sp.Exec == nil { // an exec trial's program is the user's: run it
-		ids := make([]string, len(recs))
-		for i, t := range recs {
-			ids[i] = t.ID
-		}
-		if reusable, err = s.st.Reusable(ids); err != nil {
-			return b, err
-		}
+	copies, err := s.reuse(sp, recs)
+	if err != nil {
+		return b, err
 	}
-	for i := range recs {
-		if reusable != nil && reusable[i] != nil {
-			recs[i].State = store.Done
-			b.reused++
-		}
-	}
+	b.reused = len(copies)
 	if b.ops, err = store.TrialOps(recs); err != nil {
 		return b, err
 	}
-	for i := range recs {
-		if recs[i].State == store.Done {
-			b.ops = append(b.ops, store.ReusedResultOp(recs[i], reusable[i]))
-		}
-	}
+	b.ops = append(b.ops, copies...)
 	for i := range recs { // the scheduler keeps neither
 		recs[i].Params, recs[i].Key = nil, ""
 	}
 	return b, nil
+}
+
+// reuse sets DONE every trial of recs whose id the store holds a result for,
+// from any sweep (one read transaction), and returns the puts of the copies
+// of those results: a submit's and a refinement round's new trials. An exec
+// sweep's trials are always run: their program is the user's.
+func (s *Scheduler) reuse(sp *spec.Spec, recs []store.Trial) ([]store.Op, error) {
+	if sp.Exec != nil || len(recs) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(recs))
+	for i, t := range recs {
+		ids[i] = t.ID
+	}
+	reusable, err := s.st.Reusable(ids)
+	if err != nil {
+		return nil, err
+	}
+	var copies []store.Op
+	for i := range recs {
+		if reusable[i] != nil {
+			recs[i].State = store.Done
+			copies = append(copies, store.ReusedResultOp(recs[i], reusable[i]))
+		}
+	}
+	return copies, nil
 }
 
 // resume puts a resubmitted sweep's cancelled and failed trials back to PENDING.
