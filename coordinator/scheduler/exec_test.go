@@ -136,3 +136,24 @@ func TestExecLongPoll(t *testing.T) {
 		t.Fatalf("plain worker got %+v", ls)
 	}
 }
+
+// An exec sweep's trials always run: a second sweep of the same program and
+// grid reuses none of the first one's stored results (the program is the
+// user's, and may have changed).
+func TestExecTrialsNotReused(t *testing.T) {
+	t.Parallel()
+	s := newTestScheduler(t, nil, nil, Config{})
+	submit(t, s, execTrials)
+	for _, l := range leaseExec(t, s, 6) {
+		if rc := deliverOne(t, s, l, engine.Result{Metrics: map[string]float64{"val_loss": 0.5}}); rc.Verdict != Accepted {
+			t.Fatalf("deliver %s: %+v", l.Trial, rc)
+		}
+	}
+	again := submit(t, s, strings.Replace(execTrials, "name: prog", "name: prog-again", 1))
+	if again.Reused != 0 {
+		t.Fatalf("an exec sweep reused %d stored results, want 0", again.Reused)
+	}
+	if n := len(leaseExec(t, s, 6)); n != 6 {
+		t.Fatalf("%d of the second exec sweep's trials leased, want 6", n)
+	}
+}
