@@ -2,7 +2,6 @@ package coordinator_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -17,27 +16,12 @@ import (
 	pb "github.com/eosweep/eosweep/proto/eosweep/v1"
 )
 
-// fullTrials is how many trials fullSpec has: 3,000, or 600 with -short
-// (6 MB of results: still more than gRPC's default 4 MiB in one page).
-func fullTrials() int {
-	if testing.Short() {
-		return 600
-	}
-	return 3000
-}
-
-// fullSpec is the sweep of fullTrials trials (η × 3 seeds) whose results
-// carry full 255-point trajectories (~10 KB a trial on the wire).
-func fullSpec() string {
-	return fmt.Sprintf("name: full\nmodel: single\ngrid: {eta: {logspace: [1.0e-3, 1, %d]}, seed: {range: [0, 3]}}\nparams: {steps: 50000}\n", fullTrials()/3)
-}
-
-// filledFull starts a coordinator holding fullSpec with every
+// filledFull starts a coordinator holding coordinatortest.FullSpec with every
 // trial done, and returns it with the sweep's id.
 func filledFull(t *testing.T) (*coordinator.Coordinator, *grpc.ClientConn, string) {
 	t.Helper()
 	c, conn := coordinatortest.Start(t, coordinator.Config{})
-	rec, _, err := c.Scheduler.Submit([]byte(fullSpec()))
+	rec, _, err := c.Scheduler.Submit([]byte(coordinatortest.FullSpec()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +62,8 @@ func TestListTrialsPagesBoundedByBytes(t *testing.T) {
 			break
 		}
 	}
-	if len(seen) != fullTrials() || pages < fullTrials()/150 {
-		t.Errorf("%d trials listed in %d pages, want %d in pages of about 1 MiB", len(seen), pages, fullTrials())
+	if len(seen) != coordinatortest.FullTrials() || pages < coordinatortest.FullTrials()/150 {
+		t.Errorf("%d trials listed in %d pages, want %d in pages of about 1 MiB", len(seen), pages, coordinatortest.FullTrials())
 	}
 	resp, err := cl.ListTrials(ctx, &pb.ListTrialsRequest{SweepId: id, PageSize: 50})
 	if err != nil || len(resp.GetTrials()) != 50 || resp.GetNextPageToken() != "50" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,21 +19,6 @@ import (
 	"github.com/eosweep/eosweep/engine/enginetest"
 )
 
-// fullTrials is how many trials fullSpec has: 3,000, or 600 with -short
-// (6 MB of results: still more than gRPC's default 4 MiB in one page).
-func fullTrials() int {
-	if testing.Short() {
-		return 600
-	}
-	return 3000
-}
-
-// fullSpec is the sweep of fullTrials trials (η × 3 seeds) whose results
-// carry full 255-point trajectories (~10 KB a trial on the wire).
-func fullSpec() string {
-	return fmt.Sprintf("name: full\nmodel: single\ngrid: {eta: {logspace: [1.0e-3, 1, %d]}, seed: {range: [0, 3]}}\nparams: {steps: 50000}\n", fullTrials()/3)
-}
-
 // `run --out` (the report over the in-process connection at the end of an
 // embedded run) and `report --coordinator` of a 3,000-trial sweep with full
 // trajectories write a report of every trial: the trials come in pages
@@ -43,7 +27,7 @@ func fullSpec() string {
 func TestReportsOfFullTrajectories(t *testing.T) {
 	t.Parallel()
 	c, conn := coordinatortest.Start(t, coordinator.Config{})
-	rec, _, err := c.Scheduler.Submit([]byte(fullSpec()))
+	rec, _, err := c.Scheduler.Submit([]byte(coordinatortest.FullSpec()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +60,8 @@ func TestReportsOfFullTrajectories(t *testing.T) {
 		}
 		rows, err := csv.NewReader(f).ReadAll()
 		_ = f.Close()
-		if err != nil || len(rows) != fullTrials()+1 {
-			t.Errorf("%s: %d rows (%v), want a header and %d trials", d, len(rows), err, fullTrials())
+		if err != nil || len(rows) != coordinatortest.FullTrials()+1 {
+			t.Errorf("%s: %d rows (%v), want a header and %d trials", d, len(rows), err, coordinatortest.FullTrials())
 		}
 	}
 }

@@ -5,6 +5,7 @@ package coordinatortest
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -69,4 +70,20 @@ func DeliverAll(t testing.TB, s *scheduler.Scheduler, result func(scheduler.Leas
 			}
 		}
 	}
+}
+
+// FullTrials is how many trials FullSpec has: 3,000, or 600 with -short
+// (6 MB of results: still more than gRPC's default 4 MiB in one page).
+func FullTrials() int {
+	if testing.Short() {
+		return 600
+	}
+	return 3000
+}
+
+// FullSpec is the sweep of FullTrials trials (η × 3 seeds) whose results,
+// delivered as enginetest.FullResult, carry full 255-point trajectories
+// (~10 KB a trial on the wire).
+func FullSpec() string {
+	return fmt.Sprintf("name: full\nmodel: single\ngrid: {eta: {logspace: [1.0e-3, 1, %d]}, seed: {range: [0, 3]}}\nparams: {steps: 50000}\n", FullTrials()/3)
 }

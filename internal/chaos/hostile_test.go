@@ -165,16 +165,21 @@ func (h *hostile) oversizedReport(ctx context.Context) {
 
 // oversizedSpec submits a valid spec under 2-4 MiB of comments.
 func (h *hostile) oversizedSpec(ctx context.Context) {
-	e := h.c.disturb.Load()
-	ctx, cancel := callCtx(ctx)
-	defer cancel()
 	var b strings.Builder
 	for b.Len() < 2<<20+h.rng.IntN(2<<20) {
 		b.WriteString("# a comment line that makes the spec megabytes long, which the coordinator must refuse\n")
 	}
 	b.WriteString("name: hostile-comments\nmodel: single\ngrid:\n  seed: [0, 1]\nparams: {eta: 0.5, steps: 10}\n")
-	_, err := h.cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: b.String()})
-	h.expectRefused("spec of megabytes of comments", e, err, codes.InvalidArgument, codes.ResourceExhausted)
+	h.refusedSpec(ctx, "spec of megabytes of comments", b.String(), codes.InvalidArgument, codes.ResourceExhausted)
+}
+
+// refusedSpec submits a spec the coordinator must refuse with one of want.
+func (h *hostile) refusedSpec(ctx context.Context, what, yaml string, want ...codes.Code) {
+	e := h.c.disturb.Load()
+	ctx, cancel := callCtx(ctx)
+	defer cancel()
+	_, err := h.cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: yaml})
+	h.expectRefused(what, e, err, want...)
 }
 
 // commentedSpec submits, once, a small valid sweep under 200 KiB of comments
@@ -215,20 +220,14 @@ func (h *hostile) commentedSpec(ctx context.Context) {
 // nonAdvancing submits the axis of issue 9 item 2, whose v += 1 never
 // changes v.
 func (h *hostile) nonAdvancing(ctx context.Context) {
-	e := h.c.disturb.Load()
-	ctx, cancel := callCtx(ctx)
-	defer cancel()
-	_, err := h.cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: "name: hostile-stuck-axis\nmodel: single\ngrid:\n  seed: {range: [1.0e17, 100000000000000016]}\nparams: {eta: 0.5, steps: 10}\n"})
-	h.expectRefused("spec with a non-advancing axis", e, err, codes.InvalidArgument)
+	h.refusedSpec(ctx, "spec with a non-advancing axis",
+		"name: hostile-stuck-axis\nmodel: single\ngrid:\n  seed: {range: [1.0e17, 100000000000000016]}\nparams: {eta: 0.5, steps: 10}\n", codes.InvalidArgument)
 }
 
 // hugeGrid submits a grid of 10 million points (the limit is 100,000).
 func (h *hostile) hugeGrid(ctx context.Context) {
-	e := h.c.disturb.Load()
-	ctx, cancel := callCtx(ctx)
-	defer cancel()
-	_, err := h.cl.SubmitSweep(ctx, &pb.SubmitSweepRequest{SpecYaml: "name: hostile-huge\nmodel: single\ngrid:\n  eta: {logspace: [1.0e-4, 1, 10000]}\n  seed: {range: [0, 1000]}\nparams: {steps: 10}\n"})
-	h.expectRefused("spec of a 10,000,000-trial grid", e, err, codes.InvalidArgument)
+	h.refusedSpec(ctx, "spec of a 10,000,000-trial grid",
+		"name: hostile-huge\nmodel: single\ngrid:\n  eta: {logspace: [1.0e-4, 1, 10000]}\n  seed: {range: [0, 1000]}\nparams: {steps: 10}\n", codes.InvalidArgument)
 }
 
 // garbageTCP writes random bytes to the coordinator's port: not HTTP/2.

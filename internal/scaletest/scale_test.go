@@ -102,16 +102,14 @@ func TestScale(t *testing.T) {
 
 	start = time.Now()
 	out := filepath.Join(dir, "report")
-	cmd := exec.Command(bin, "report", sub.Sweep, "--coordinator", addr, "--out", out)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		row("report --out", "FAILED: "+firstLine(stderr.String()))
+	_, ps, err := tryProc(bin, "report", sub.Sweep, "--coordinator", addr, "--out", out)
+	if err != nil {
+		row("report --out", "FAILED: "+firstLine(err.Error()))
 		return
 	}
 	csvRows := countLines(t, filepath.Join(out, "trials.csv")) - 1
 	row("report --out", fmt.Sprintf("%v, trials.csv %d rows", time.Since(start).Round(time.Millisecond), csvRows))
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 		row("report process, peak resident (ru_maxrss)", fmt.Sprintf("%d MiB", ru.Maxrss/1024))
 	}
 	row("coordinator memory after the report (VmHWM: the peak since it started)", memory(t, coord.Pid()))
@@ -192,16 +190,22 @@ func run(t *testing.T, bin string, args ...string) string {
 	return out
 }
 
-// try runs an eosweep command: its stdout, or an error with its stderr.
+// try runs an eosweep command: its stdout, or its stderr and an error with it.
 func try(bin string, args ...string) (string, error) {
+	out, _, err := tryProc(bin, args...)
+	return out, err
+}
+
+// tryProc is try, with the process's state (its resource usage).
+func tryProc(bin string, args ...string) (string, *os.ProcessState, error) {
 	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return stderr.String(), fmt.Errorf("%w: %s", err, stderr.String())
+		return stderr.String(), cmd.ProcessState, fmt.Errorf("%w: %s", err, stderr.String())
 	}
-	return string(out), nil
+	return string(out), cmd.ProcessState, nil
 }
 
 func countLines(t *testing.T, path string) int {
