@@ -5,8 +5,8 @@
 // the CLI's --db reader read through Read, which reads the results' summaries
 // only (store.Summary: no trajectories), and stream the trajectories a report
 // writes with EachTrajectory; the CLI's remote reader adds ListTrials' pages
-// to a Set one trial at a time (Set.Add), the scheduler's refinement joins its
-// in-memory trials with Join.
+// to a Set one trial at a time (Set.Add), and the scheduler's refinement reads
+// Trials.
 //
 // # Caveats
 //
@@ -69,12 +69,6 @@ func (s *Set) Add(t store.Trial, r *engine.Result) {
 		m.Error = "no stored result"
 	}
 	s.Missing = append(s.Missing, m)
-}
-
-// Join pairs the DONE trials with their results, in the order of trials;
-// trials without a result are left out (Split keeps them).
-func Join(trials []store.Trial, results map[string]engine.Result) []boundary.Trial {
-	return Split(trials, results).Done
 }
 
 // Read reads a sweep's trials from st, split as Split does, in insertion

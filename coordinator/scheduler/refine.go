@@ -156,15 +156,13 @@ func (s *Scheduler) advance(sw *sweepState) error {
 // for (from any sweep, as at submit) is DONE with a copy of it; plan returns
 // how many were.
 func (s *Scheduler) plan(sw *sweepState, seq, round int) ([]*trialState, []store.Op, int, error) {
-	results, err := s.st.ResultSummaries(sw.rec.ID) // the refiner reads no trajectory
+	// A trial's DONE and its result are written in one transaction: the
+	// store's finished trials are the scheduler's (one pass over it, the
+	// results' summaries only: the refiner reads no trajectory).
+	done, err := finished.Trials(s.st, sw.rec.ID)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	recs, err := s.Trials(sw.rec.ID)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	done := finished.Join(recs, results)
 	if len(done) == 0 {
 		return nil, nil, 0, nil
 	}

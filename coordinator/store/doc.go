@@ -43,7 +43,7 @@
 //
 // Results are most of the file (a trajectory of up to engine.MaxTrajectory
 // points each). The analysis reads them without it: Summaries reads
-// (EachTrialResult, ResultSummaries, SummariesFor; summary.go) skip the
+// (EachTrialResult, SummariesFor; summary.go) skip the
 // trajectory while decoding and give what Summary gives, so a sweep's
 // analysis holds none.
 //

@@ -144,11 +144,6 @@ func getIn(b *bolt.Bucket, k []byte) []byte {
 	return b.Get(k)
 }
 
-// ResultSummaries is Results with each result decoded as Summary returns it.
-func (s *Store) ResultSummaries(sweep string) (map[string]engine.Result, error) {
-	return s.results(sweep, Summaries)
-}
-
 // SummariesFor is ResultsFor with each result decoded as Summary returns it.
 func (s *Store) SummariesFor(trials []Trial) (map[string]engine.Result, error) {
 	return s.resultsFor(trials, Summaries)
